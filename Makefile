@@ -1,0 +1,64 @@
+# oauth-plugin — `make run` serves the product, `make test` runs every test. Each installs what it
+# needs first (scripts/setup.sh, idempotent).
+
+SHELL := /bin/bash
+export PATH := $(HOME)/.cargo/bin:$(PATH)
+
+VERSION := $(shell sed -n 's/^  "version": "\(.*\)",$$/\1/p' plugin.json)
+BUNDLE := dist/oauth-plugin-$(VERSION).tar.gz
+WASM_TEST := scripts/cargo-wasm test --features test-panic
+
+.PHONY: setup build wasm webapp host dist run test test-rust test-wasm test-host lint clean
+
+## setup: install every tool the build and the tests need (skips what is present)
+setup:
+	@scripts/setup.sh
+
+## build: the wasm module with its JS glue, the webapp bundle, the reference host
+build: wasm webapp host
+
+wasm:
+	@scripts/build-wasm.sh
+
+webapp:
+	@npm run --silent -w webapp build
+
+host:
+	@npm run --silent -w host build
+
+## dist: a Mattermost-style plugin bundle, dist/oauth-plugin-<version>.tar.gz
+dist: setup build
+	@rm -rf dist/oauth-plugin && mkdir -p dist/oauth-plugin/server/dist dist/oauth-plugin/webapp/dist
+	@cp plugin.json dist/oauth-plugin/
+	@cp server/dist/oauth_plugin_bg.wasm server/dist/oauth_plugin.js dist/oauth-plugin/server/dist/
+	@cp webapp/dist/main.js dist/oauth-plugin/webapp/dist/
+	@tar -czf $(BUNDLE) -C dist oauth-plugin && rm -rf dist/oauth-plugin
+	@echo "bundle: $(BUNDLE)"
+
+## run: the reference server with the plugin, on http://localhost:8065 by default
+run: setup build
+	@node host/dist/src/main.js
+
+## test: lint and type checks, native tests, wasm tests (Node, Chromium, Firefox), host tests
+test: setup build lint test-rust test-wasm test-host
+
+lint:
+	cargo fmt --check
+	cargo clippy --quiet --all-targets -- -D warnings
+	scripts/cargo-wasm clippy --quiet --all-targets --features test-panic -- -D warnings
+	npm run --silent -w host check
+	npm run --silent -w webapp check
+
+test-rust:
+	cargo test --quiet
+
+test-wasm:
+	$(WASM_TEST)
+	WASM_BINDGEN_USE_BROWSER=1 CHROMEDRIVER=/usr/bin/chromedriver $(WASM_TEST)
+	WASM_BINDGEN_USE_BROWSER=1 GECKODRIVER=$(HOME)/.cargo/bin/geckodriver $(WASM_TEST)
+
+test-host:
+	npm run --silent -w host test
+
+clean:
+	rm -rf target server/dist webapp/dist host/dist dist

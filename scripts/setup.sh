@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Installs every tool the build and the tests need, skipping what is already there, so that it can
+# run before every `make run` / `make test`. Sources: Debian's packages, crates.io and npm only (see
+# TOOLCHAIN.md: nothing else is reachable, so `rustup target add` is never used).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+APT_PACKAGES=(rustc-web cargo-web rust-web-src rust-web-llvm rust-web-clippy lld-22
+              chromium chromium-driver firefox-esr)
+GECKODRIVER_VERSION=0.36.0
+# The CLI must be exactly the wasm-bindgen version the lock file holds.
+WASM_BINDGEN_VERSION=$(sed -n '/^name = "wasm-bindgen"$/{n;s/^version = "\(.*\)"$/\1/p;}' Cargo.lock)
+CARGO_BIN="${CARGO_HOME:-$HOME/.cargo}/bin"
+export PATH="$CARGO_BIN:$PATH"
+
+say() { echo "setup: $*"; }
+
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else
+    say "needs root to run: $*"; exit 1
+  fi
+}
+
+install_debian_packages() {
+  local missing=()
+  for package in "${APT_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' || missing+=("$package")
+  done
+  if [ ${#missing[@]} -eq 0 ]; then say "Debian packages present"; return; fi
+  say "installing Debian packages: ${missing[*]}"
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+}
+
+# cargo install <crate> <version> <binary>, unless that binary already reports that version.
+install_crate() {
+  local crate=$1 version=$2 binary=$3
+  if "$CARGO_BIN/$binary" --version 2>/dev/null | grep -qF " $version"; then
+    say "$crate $version present"; return
+  fi
+  say "building $crate $version from crates.io (about 2 minutes)"
+  # No --locked: wasm-bindgen-cli's lock file names a crate version that crates.io no longer has.
+  cargo install --quiet --force "$crate" --version "$version"
+}
+
+install_npm_packages() {
+  local stamp=node_modules/.setup-stamp
+  local want; want=$(sha256sum package-lock.json | cut -d' ' -f1)
+  if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then say "npm packages present"; return; fi
+  say "installing npm packages (better-sqlite3 builds from source, about a minute)"
+  npm ci --no-audit --no-fund --loglevel=error
+  echo "$want" > "$stamp"
+}
+
+command -v cargo >/dev/null || { say "cargo (rustup) is required"; exit 1; }
+command -v node >/dev/null || { say "Node.js 20 or newer is required"; exit 1; }
+install_debian_packages
+install_crate wasm-bindgen-cli "$WASM_BINDGEN_VERSION" wasm-bindgen
+install_crate geckodriver "$GECKODRIVER_VERSION" geckodriver
+install_npm_packages
+say "done"

@@ -1,0 +1,147 @@
+//! The server configuration the plugin reads: Mattermost's `ServiceSettings` (the keys the plugin
+//! uses) and the plugin's own settings, as the host passes them to `onConfigurationChange`.
+
+use serde::Deserialize;
+use url::Url;
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct ServerConfig {
+    pub service_settings: ServiceSettings,
+}
+
+/// Mattermost's defaults, so that a missing key means what it means in Mattermost.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct ServiceSettings {
+    #[serde(rename = "SiteURL")]
+    pub site_url: String,
+    #[serde(rename = "EnableOAuthServiceProvider")]
+    pub enable_oauth_service_provider: bool,
+    pub enable_dynamic_client_registration: bool,
+    #[serde(rename = "DCRRedirectURIAllowlist")]
+    pub dcr_redirect_uri_allowlist: Vec<String>,
+    #[serde(rename = "EnableOutgoingOAuthConnections")]
+    pub enable_outgoing_oauth_connections: bool,
+    pub enable_only_admin_integrations: bool,
+    pub allowed_untrusted_internal_connections: String,
+    pub outgoing_integration_requests_timeout: u32,
+    #[serde(rename = "SessionLengthSSOInHours")]
+    pub session_length_sso_in_hours: u32,
+}
+
+impl Default for ServiceSettings {
+    fn default() -> Self {
+        ServiceSettings {
+            site_url: String::new(),
+            enable_oauth_service_provider: false,
+            enable_dynamic_client_registration: false,
+            dcr_redirect_uri_allowlist: Vec::new(),
+            enable_outgoing_oauth_connections: false,
+            enable_only_admin_integrations: true,
+            allowed_untrusted_internal_connections: String::new(),
+            outgoing_integration_requests_timeout: 30,
+            session_length_sso_in_hours: 720,
+        }
+    }
+}
+
+impl ServerConfig {
+    /// Parses and checks a configuration; the plugin keeps its previous one when this fails.
+    pub fn from_json(json: &[u8]) -> Result<Self, String> {
+        let config: ServerConfig =
+            serde_json::from_slice(json).map_err(|e| format!("invalid configuration: {e}"))?;
+        config.check()?;
+        Ok(config)
+    }
+
+    fn check(&self) -> Result<(), String> {
+        let site_url = &self.service_settings.site_url;
+        if !site_url.is_empty() && !is_http_url(site_url) {
+            return Err(format!(
+                "ServiceSettings.SiteURL must be an http(s) URL with a host, got {site_url:?}"
+            ));
+        }
+        Ok(())
+    }
+
+    /// The issuer identifier (RFC 8414 §2): the SiteURL exactly as configured.
+    pub fn issuer(&self) -> &str {
+        &self.service_settings.site_url
+    }
+
+    /// An absolute URL on this server for `path` (which starts with `/`).
+    pub fn site_url_for(&self, path: &str) -> String {
+        format!("{}{}", self.service_settings.site_url.trim_end_matches('/'), path)
+    }
+}
+
+/// Mattermost's "valid http(s) URL": begins with `http://` or `https://` and parses with a host.
+/// One place for the rule, for every URL field the plugin checks.
+pub fn is_http_url(candidate: &str) -> bool {
+    let lower = candidate.get(..8).unwrap_or(candidate).to_ascii_lowercase();
+    if !(lower.starts_with("http://") || lower.starts_with("https://")) {
+        return false;
+    }
+    Url::parse(candidate).is_ok_and(|u| u.host_str().is_some_and(|h| !h.is_empty()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_mattermosts() {
+        let config = ServerConfig::from_json(b"{}").unwrap();
+        let s = &config.service_settings;
+        assert!(!s.enable_oauth_service_provider);
+        assert!(!s.enable_dynamic_client_registration);
+        assert!(s.enable_only_admin_integrations);
+        assert_eq!(s.outgoing_integration_requests_timeout, 30);
+        assert_eq!(s.session_length_sso_in_hours, 720);
+    }
+
+    #[test]
+    fn reads_mattermost_key_names() {
+        let json =
+            br#"{"ServiceSettings":{"SiteURL":"https://chat.example.com","EnableOAuthServiceProvider":true,
+            "DCRRedirectURIAllowlist":["https://*.example.com/**"],"SessionLengthSSOInHours":24}}"#;
+        let config = ServerConfig::from_json(json).unwrap();
+        assert_eq!(config.issuer(), "https://chat.example.com");
+        assert!(config.service_settings.enable_oauth_service_provider);
+        assert_eq!(config.service_settings.dcr_redirect_uri_allowlist, ["https://*.example.com/**"]);
+        assert_eq!(config.service_settings.session_length_sso_in_hours, 24);
+    }
+
+    #[test]
+    fn refuses_a_site_url_that_is_not_http() {
+        for bad in ["ftp://example.com", "example.com", "http://", "javascript:alert(1)"] {
+            let json = format!(r#"{{"ServiceSettings":{{"SiteURL":"{bad}"}}}}"#);
+            let err = ServerConfig::from_json(json.as_bytes()).unwrap_err();
+            assert!(err.contains("SiteURL"), "{bad}: {err}");
+        }
+    }
+
+    #[test]
+    fn refuses_wrong_types() {
+        let err = ServerConfig::from_json(br#"{"ServiceSettings":{"EnableOAuthServiceProvider":"yes"}}"#)
+            .unwrap_err();
+        assert!(err.contains("invalid configuration"), "{err}");
+    }
+
+    #[test]
+    fn site_urls_join_without_double_slashes() {
+        let config =
+            ServerConfig::from_json(br#"{"ServiceSettings":{"SiteURL":"http://localhost:8065/"}}"#).unwrap();
+        assert_eq!(config.site_url_for("/oauth/authorize"), "http://localhost:8065/oauth/authorize");
+    }
+
+    #[test]
+    fn http_url_rule() {
+        assert!(is_http_url("http://localhost:8065"));
+        assert!(is_http_url("HTTPS://Example.com/cb?x=1"));
+        assert!(!is_http_url("https:example.com"));
+        assert!(!is_http_url("mailto:a@b.c"));
+        assert!(!is_http_url(""));
+    }
+}

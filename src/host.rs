@@ -1,0 +1,159 @@
+//! The `Host` trait: everything the plugin asks of the server, and nothing else.
+//!
+//! The plugin does all OAuth logic and no I/O; the server (the reference host in `host/`, or the
+//! in-memory [`memory::MemoryHost`] in tests) does all I/O. The KV calls keep Mattermost's plugin
+//! KV semantics exactly (`KVSetWithOptions`), so that the same rules hold on every host.
+
+pub mod memory;
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// Longest KV key Mattermost accepts, in characters.
+pub const MAX_KEY_CHARS: usize = 150;
+
+/// A failure reported by the host: a refused or failed I/O call. Its message is meant for people.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HostError(pub String);
+
+impl fmt::Display for HostError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for HostError {}
+
+pub type HostResult<T> = Result<T, HostError>;
+
+/// When a KV write takes effect (Mattermost's `Atomic` / `OldValue`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KvCondition<'a> {
+    /// Plain upsert; resets the expiry.
+    Always,
+    /// Atomic insert: only when the key is absent (an expired key counts as absent).
+    Absent,
+    /// Atomic compare-and-set (or compare-and-delete when the new value is `None`): only when the
+    /// stored, unexpired value equals this one.
+    Equals(&'a [u8]),
+}
+
+/// One KV write: `value: None` deletes.
+#[derive(Debug, Clone, Copy)]
+pub struct KvWrite<'a> {
+    pub value: Option<&'a [u8]>,
+    pub condition: KvCondition<'a>,
+    /// Hide the key this many seconds after the write; `None` keeps it until deleted.
+    pub expire_in_seconds: Option<u32>,
+}
+
+impl<'a> KvWrite<'a> {
+    pub fn set(value: &'a [u8]) -> Self {
+        KvWrite { value: Some(value), condition: KvCondition::Always, expire_in_seconds: None }
+    }
+
+    pub fn insert(value: &'a [u8]) -> Self {
+        KvWrite { value: Some(value), condition: KvCondition::Absent, expire_in_seconds: None }
+    }
+
+    pub fn compare_and_set(old: &'a [u8], new: Option<&'a [u8]>) -> Self {
+        KvWrite { value: new, condition: KvCondition::Equals(old), expire_in_seconds: None }
+    }
+
+    pub fn expiring_in(mut self, seconds: u32) -> Self {
+        self.expire_in_seconds = Some(seconds);
+        self
+    }
+}
+
+/// Checks a KV key as Mattermost does: 1 to 150 characters.
+pub fn check_key(key: &str) -> HostResult<()> {
+    let chars = key.chars().count();
+    if chars == 0 || chars > MAX_KEY_CHARS {
+        return Err(HostError(format!("KV key must be 1 to {MAX_KEY_CHARS} characters, got {chars}")));
+    }
+    Ok(())
+}
+
+/// An outbound HTTP request. The host applies its own timeout, size limit, no-redirect and
+/// private-address rules on top of these.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FetchRequest {
+    pub method: String,
+    pub url: String,
+    pub headers: Vec<(String, String)>,
+    #[serde(skip_serializing_if = "Option::is_none", with = "serde_bytes")]
+    pub body: Option<Vec<u8>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub timeout_ms: Option<u32>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct FetchResponse {
+    pub status: u16,
+    #[serde(default)]
+    pub headers: Vec<(String, String)>,
+    #[serde(default, with = "serde_bytes")]
+    pub body: Vec<u8>,
+}
+
+/// A user of the chat server, as Mattermost's user JSON (the fields the plugin reads).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct User {
+    pub id: String,
+    pub username: String,
+    pub email: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub nickname: String,
+    pub roles: String,
+    pub delete_at: i64,
+}
+
+impl User {
+    pub fn is_active(&self) -> bool {
+        self.delete_at == 0
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogLevel {
+    Debug,
+    Info,
+    Warn,
+    Error,
+}
+
+impl LogLevel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LogLevel::Debug => "debug",
+            LogLevel::Info => "info",
+            LogLevel::Warn => "warn",
+            LogLevel::Error => "error",
+        }
+    }
+}
+
+/// What the plugin asks of the server.
+///
+/// `async fn` without a `Send` bound on purpose: the wasm module is single-threaded and its
+/// futures wrap JS promises, which are not `Send`.
+#[allow(async_fn_in_trait)]
+pub trait Host {
+    async fn kv_get(&self, key: &str) -> HostResult<Option<Vec<u8>>>;
+    /// Returns whether the write took effect (always true for [`KvCondition::Always`]).
+    async fn kv_set(&self, key: &str, write: KvWrite<'_>) -> HostResult<bool>;
+    async fn kv_delete(&self, key: &str) -> HostResult<()>;
+    /// Keys in ascending order, without expired ones, `per_page` at a time.
+    async fn kv_list(&self, page: u32, per_page: u32) -> HostResult<Vec<String>>;
+    async fn http_fetch(&self, request: FetchRequest) -> HostResult<FetchResponse>;
+    async fn get_user(&self, user_id: &str) -> HostResult<Option<User>>;
+    async fn has_permission(&self, user_id: &str, permission: &str) -> HostResult<bool>;
+    /// Never pass a secret, token or code here: hosts write these lines as they are.
+    fn log(&self, level: LogLevel, message: &str, fields: &[(&str, &str)]);
+    /// Milliseconds since the Unix epoch.
+    fn now_millis(&self) -> i64;
+}

@@ -1,0 +1,175 @@
+//! An in-memory [`Host`] for native tests, with Mattermost's KV semantics and a clock the test
+//! moves. It keeps the real contract: the same key rules, expiry and atomic conditions as the
+//! reference host's SQL store.
+
+use super::{
+    check_key, FetchRequest, FetchResponse, Host, HostError, HostResult, KvCondition, KvWrite, LogLevel, User,
+};
+use std::cell::{Cell, RefCell};
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+struct Entry {
+    value: Vec<u8>,
+    /// Milliseconds since the epoch after which the key is gone; `None` = never.
+    expire_at: Option<i64>,
+}
+
+impl Entry {
+    fn is_live(&self, now: i64) -> bool {
+        self.expire_at.is_none_or(|at| at > now)
+    }
+}
+
+/// One line the plugin logged.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogLine {
+    pub level: LogLevel,
+    pub message: String,
+    pub fields: Vec<(String, String)>,
+}
+
+type FetchHandler = Box<dyn Fn(&FetchRequest) -> HostResult<FetchResponse>>;
+
+pub struct MemoryHost {
+    kv: RefCell<BTreeMap<String, Entry>>,
+    now: Cell<i64>,
+    users: RefCell<HashMap<String, User>>,
+    permissions: RefCell<HashSet<(String, String)>>,
+    fetch_handler: RefCell<Option<FetchHandler>>,
+    fetched: RefCell<Vec<FetchRequest>>,
+    logs: RefCell<Vec<LogLine>>,
+}
+
+impl Default for MemoryHost {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl MemoryHost {
+    /// Starts the clock at a fixed, realistic instant (2026-01-01T00:00:00Z).
+    pub fn new() -> Self {
+        MemoryHost {
+            kv: RefCell::default(),
+            now: Cell::new(1_767_225_600_000),
+            users: RefCell::default(),
+            permissions: RefCell::default(),
+            fetch_handler: RefCell::default(),
+            fetched: RefCell::default(),
+            logs: RefCell::default(),
+        }
+    }
+
+    pub fn advance_seconds(&self, seconds: i64) {
+        self.now.set(self.now.get() + seconds * 1000);
+    }
+
+    pub fn add_user(&self, user: User) {
+        self.users.borrow_mut().insert(user.id.clone(), user);
+    }
+
+    pub fn grant(&self, user_id: &str, permission: &str) {
+        self.permissions.borrow_mut().insert((user_id.to_owned(), permission.to_owned()));
+    }
+
+    /// Answers every outbound request with `handler`; without one, fetches fail.
+    pub fn on_fetch(&self, handler: impl Fn(&FetchRequest) -> HostResult<FetchResponse> + 'static) {
+        *self.fetch_handler.borrow_mut() = Some(Box::new(handler));
+    }
+
+    pub fn fetched(&self) -> Vec<FetchRequest> {
+        self.fetched.borrow().clone()
+    }
+
+    pub fn logs(&self) -> Vec<LogLine> {
+        self.logs.borrow().clone()
+    }
+
+    fn live_value(&self, key: &str) -> Option<Vec<u8>> {
+        let now = self.now.get();
+        self.kv.borrow().get(key).filter(|e| e.is_live(now)).map(|e| e.value.clone())
+    }
+
+    fn expiry(&self, seconds: Option<u32>) -> Option<i64> {
+        seconds.filter(|s| *s > 0).map(|s| self.now.get() + i64::from(s) * 1000)
+    }
+}
+
+impl Host for MemoryHost {
+    async fn kv_get(&self, key: &str) -> HostResult<Option<Vec<u8>>> {
+        check_key(key)?;
+        Ok(self.live_value(key))
+    }
+
+    async fn kv_set(&self, key: &str, write: KvWrite<'_>) -> HostResult<bool> {
+        check_key(key)?;
+        let current = self.live_value(key);
+        let applies = match write.condition {
+            KvCondition::Always => true,
+            KvCondition::Absent => current.is_none(),
+            KvCondition::Equals(old) => current.as_deref() == Some(old),
+        };
+        if !applies {
+            return Ok(false);
+        }
+        let mut kv = self.kv.borrow_mut();
+        match write.value {
+            Some(value) => {
+                let expire_at = self.expiry(write.expire_in_seconds);
+                kv.insert(key.to_owned(), Entry { value: value.to_vec(), expire_at });
+            }
+            None => {
+                kv.remove(key);
+            }
+        }
+        Ok(true)
+    }
+
+    async fn kv_delete(&self, key: &str) -> HostResult<()> {
+        check_key(key)?;
+        self.kv.borrow_mut().remove(key);
+        Ok(())
+    }
+
+    async fn kv_list(&self, page: u32, per_page: u32) -> HostResult<Vec<String>> {
+        let now = self.now.get();
+        let skip = page as usize * per_page as usize;
+        Ok(self
+            .kv
+            .borrow()
+            .iter()
+            .filter(|(_, e)| e.is_live(now))
+            .skip(skip)
+            .take(per_page as usize)
+            .map(|(k, _)| k.clone())
+            .collect())
+    }
+
+    async fn http_fetch(&self, request: FetchRequest) -> HostResult<FetchResponse> {
+        self.fetched.borrow_mut().push(request.clone());
+        match self.fetch_handler.borrow().as_ref() {
+            Some(handler) => handler(&request),
+            None => Err(HostError("no outbound HTTP in this test".into())),
+        }
+    }
+
+    async fn get_user(&self, user_id: &str) -> HostResult<Option<User>> {
+        Ok(self.users.borrow().get(user_id).cloned())
+    }
+
+    async fn has_permission(&self, user_id: &str, permission: &str) -> HostResult<bool> {
+        Ok(self.permissions.borrow().contains(&(user_id.to_owned(), permission.to_owned())))
+    }
+
+    fn log(&self, level: LogLevel, message: &str, fields: &[(&str, &str)]) {
+        self.logs.borrow_mut().push(LogLine {
+            level,
+            message: message.to_owned(),
+            fields: fields.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect(),
+        });
+    }
+
+    fn now_millis(&self) -> i64 {
+        self.now.get()
+    }
+}

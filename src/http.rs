@@ -1,0 +1,160 @@
+//! Requests and responses as the host hands them over, query parsing, and error rendering in
+//! Mattermost's format. One place for each: every handler builds its errors here.
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// An HTTP request routed to the plugin. `user_id` is set by the host only for a valid session.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Request {
+    pub method: String,
+    /// The full path, e.g. `/oauth/authorize` or `/plugins/oauth-plugin/…`.
+    pub path: String,
+    /// The raw query string, without `?`.
+    #[serde(default)]
+    pub query: String,
+    /// Header names in lower case.
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+    #[serde(default, with = "serde_bytes")]
+    pub body: Vec<u8>,
+    #[serde(default)]
+    pub user_id: Option<String>,
+    #[serde(default)]
+    pub session_id: Option<String>,
+    /// The session is an OAuth access token rather than a login.
+    #[serde(default, rename = "isOAuthSession")]
+    pub is_oauth_session: bool,
+    #[serde(default)]
+    pub remote_addr: String,
+    #[serde(default)]
+    pub request_id: String,
+}
+
+impl Request {
+    pub fn new(method: &str, path: &str) -> Self {
+        Request { method: method.into(), path: path.into(), ..Default::default() }
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).map(String::as_str)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Response {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    #[serde(with = "serde_bytes")]
+    pub body: Vec<u8>,
+}
+
+impl Response {
+    pub fn json<T: Serialize>(status: u16, value: &T) -> Self {
+        // Serializing our own plain structs cannot fail; an empty object is a safe fallback.
+        let body = serde_json::to_vec(value).unwrap_or_else(|_| b"{}".to_vec());
+        Response { status, headers: vec![("Content-Type".into(), "application/json".into())], body }
+    }
+
+    pub fn with_header(mut self, name: &str, value: &str) -> Self {
+        self.headers.push((name.into(), value.into()));
+        self
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+
+    /// CORS for endpoints that browser-based clients call from other origins (RFC 8414 metadata,
+    /// the token endpoint); never for pages that act with the user's cookies.
+    pub fn allow_any_origin(self) -> Self {
+        self.with_header("Access-Control-Allow-Origin", "*")
+    }
+}
+
+/// Mattermost's `AppError`, rendered as `{id, message, detailed_error, request_id, status_code}`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppError {
+    pub status: u16,
+    pub id: &'static str,
+    pub message: String,
+    pub detailed_error: String,
+}
+
+#[derive(Serialize)]
+struct AppErrorBody<'a> {
+    id: &'a str,
+    message: &'a str,
+    detailed_error: &'a str,
+    request_id: &'a str,
+    status_code: u16,
+}
+
+impl AppError {
+    pub fn new(status: u16, id: &'static str, message: impl Into<String>) -> Self {
+        AppError { status, id, message: message.into(), detailed_error: String::new() }
+    }
+
+    pub fn not_found() -> Self {
+        AppError::new(404, "api.context.404.app_error", "Sorry, we could not find the page.")
+    }
+
+    pub fn method_not_allowed() -> Self {
+        AppError::new(405, "api.context.405.app_error", "The method is not allowed for this URL.")
+    }
+
+    pub fn render(&self, request: &Request) -> Response {
+        Response::json(
+            self.status,
+            &AppErrorBody {
+                id: self.id,
+                message: &self.message,
+                detailed_error: &self.detailed_error,
+                request_id: &request.request_id,
+                status_code: self.status,
+            },
+        )
+    }
+}
+
+/// The response to a request whose path matches but whose method does not.
+pub fn wrong_method(request: &Request, allowed: &str) -> Response {
+    AppError::method_not_allowed().render(request).with_header("Allow", allowed)
+}
+
+/// The answer to a CORS preflight for an endpoint open to any origin.
+pub fn cors_preflight(allowed: &str) -> Response {
+    Response { status: 204, headers: Vec::new(), body: Vec::new() }
+        .allow_any_origin()
+        .with_header("Access-Control-Allow-Methods", allowed)
+        .with_header("Access-Control-Allow-Headers", "Authorization, Content-Type")
+        .with_header("Access-Control-Max-Age", "86400")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn app_error_has_mattermosts_fields() {
+        let mut request = Request::new("GET", "/nowhere");
+        request.request_id = "req123".into();
+        let response = AppError::not_found().render(&request);
+        assert_eq!(response.status, 404);
+        assert_eq!(response.header("content-type"), Some("application/json"));
+        let body: serde_json::Value = serde_json::from_slice(&response.body).unwrap();
+        assert_eq!(body["id"], "api.context.404.app_error");
+        assert_eq!(body["status_code"], 404);
+        assert_eq!(body["request_id"], "req123");
+        assert_eq!(body["detailed_error"], "");
+        assert!(body["message"].as_str().unwrap().contains("could not find"));
+    }
+
+    #[test]
+    fn wrong_method_names_the_allowed_ones() {
+        let response = wrong_method(&Request::new("POST", "/x"), "GET, OPTIONS");
+        assert_eq!(response.status, 405);
+        assert_eq!(response.header("Allow"), Some("GET, OPTIONS"));
+    }
+}

@@ -1,0 +1,83 @@
+//! Ids and secrets: one place for how they are made.
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use data_encoding::{Encoding, Specification};
+use std::sync::OnceLock;
+
+/// Mattermost's id alphabet (base32 without padding, lower case, no look-alike characters).
+const ID_ALPHABET: &str = "ybndrfg8ejkmcpqxot1uwisza345h769";
+
+/// Length of a Mattermost id: 16 random bytes in base32.
+pub const ID_LEN: usize = 26;
+
+fn id_encoding() -> &'static Encoding {
+    static ENCODING: OnceLock<Encoding> = OnceLock::new();
+    ENCODING.get_or_init(|| {
+        let mut spec = Specification::new();
+        spec.symbols.push_str(ID_ALPHABET);
+        // The alphabet is a fixed, valid 32-symbol set: building it cannot fail.
+        spec.encoding().expect("valid base32 alphabet")
+    })
+}
+
+fn random_bytes<const N: usize>() -> [u8; N] {
+    let mut bytes = [0u8; N];
+    // The platform's CSPRNG (crypto.getRandomValues in wasm). Without it no id or secret can be
+    // made safely, so there is nothing sensible to fall back to.
+    getrandom::fill(&mut bytes).expect("system random number generator");
+    bytes
+}
+
+/// A new Mattermost-style id: 26 characters of [`ID_ALPHABET`].
+pub fn new_id() -> String {
+    id_encoding().encode(&random_bytes::<16>())
+}
+
+/// Whether `candidate` has the shape of a Mattermost id.
+pub fn is_valid_id(candidate: &str) -> bool {
+    candidate.len() == ID_LEN && candidate.bytes().all(|b| ID_ALPHABET.as_bytes().contains(&b))
+}
+
+/// A new secret or token: 256 random bits, base64url without padding (43 characters).
+pub fn new_secret() -> String {
+    URL_SAFE_NO_PAD.encode(random_bytes::<32>())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    #[test]
+    fn ids_have_mattermosts_shape() {
+        for _ in 0..200 {
+            let id = new_id();
+            assert_eq!(id.len(), ID_LEN, "{id}");
+            assert!(is_valid_id(&id), "{id}");
+        }
+    }
+
+    #[test]
+    fn ids_and_secrets_do_not_repeat() {
+        let ids: HashSet<String> = (0..1000).map(|_| new_id()).collect();
+        let secrets: HashSet<String> = (0..1000).map(|_| new_secret()).collect();
+        assert_eq!(ids.len(), 1000);
+        assert_eq!(secrets.len(), 1000);
+    }
+
+    #[test]
+    fn secrets_are_long_and_url_safe() {
+        let secret = new_secret();
+        assert_eq!(secret.len(), 43);
+        assert!(secret.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'));
+    }
+
+    #[test]
+    fn id_check_refuses_other_shapes() {
+        assert!(!is_valid_id("short"));
+        assert!(!is_valid_id("ABCDEFGHIJKLMNOPQRSTUVWXYZ"));
+        assert!(!is_valid_id("0000000000000000000000000l"));
+        assert!(is_valid_id("ybndrfg8ejkmcpqxot1uwisza3"));
+    }
+}

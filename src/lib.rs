@@ -1,0 +1,117 @@
+//! oauth-plugin: OAuth 2.0 for a Mattermost-style chat server, as a WebAssembly plugin.
+//!
+//! Module map:
+//! - [`host`]: the `Host` trait, the only way out to the server (KV, HTTP, users, permissions, log,
+//!   clock), and an in-memory host for tests;
+//! - [`http`]: requests, responses and Mattermost's error format;
+//! - [`config`]: the server settings the plugin reads;
+//! - [`store`]: typed records over the KV store;
+//! - [`provider`]: the OAuth 2.0 provider;
+//! - [`ids`]: ids and secrets;
+//! - `wasm`: the wasm-bindgen adapter (only file that knows JS).
+//!
+//! [`Plugin`] is the host-independent plugin: its hooks are the ones `wasm` exports.
+
+pub mod config;
+pub mod host;
+pub mod http;
+pub mod ids;
+pub mod provider;
+pub mod store;
+#[cfg(target_arch = "wasm32")]
+pub mod wasm;
+
+use config::ServerConfig;
+use host::{Host, LogLevel};
+use http::{AppError, Request, Response};
+use std::cell::RefCell;
+use std::rc::Rc;
+use store::schema::{self, SchemaCheck};
+use store::Store;
+
+/// The plugin id, as in `plugin.json`.
+pub const PLUGIN_ID: &str = "oauth-plugin";
+
+/// What a request handler sees: the host, and the configuration as it was when the request came in.
+pub struct Context<'a, H: Host> {
+    pub host: &'a H,
+    pub config: Rc<ServerConfig>,
+}
+
+/// An access token the plugin issued, as the host needs it to act as the token's user.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TokenInfo {
+    pub user_id: String,
+    pub client_id: String,
+    pub scope: String,
+    pub expires_at: i64,
+}
+
+pub struct Plugin<H: Host> {
+    host: H,
+    config: RefCell<Rc<ServerConfig>>,
+}
+
+impl<H: Host> Plugin<H> {
+    pub fn new(host: H) -> Self {
+        Plugin { host, config: RefCell::new(Rc::new(ServerConfig::default())) }
+    }
+
+    pub fn host(&self) -> &H {
+        &self.host
+    }
+
+    /// Refuses data written by a newer version of the plugin; marks an empty store as ours.
+    pub async fn on_activate(&self) -> Result<(), String> {
+        let store = Store::new(&self.host);
+        match schema::check(&store).await.map_err(|e| e.to_string())? {
+            SchemaCheck::Newer(found) => Err(format!(
+                "the KV store holds data of schema version {found}, written by a newer version of \
+                 {PLUGIN_ID}; this version understands up to {}. Install the newer version.",
+                schema::CURRENT
+            )),
+            outcome => {
+                let detail = if outcome == SchemaCheck::Initialised { "initialised" } else { "current" };
+                self.host.log(LogLevel::Info, "activated", &[("schema", detail)]);
+                Ok(())
+            }
+        }
+    }
+
+    pub async fn on_deactivate(&self) -> Result<(), String> {
+        self.host.log(LogLevel::Info, "deactivated", &[]);
+        Ok(())
+    }
+
+    /// Takes a new configuration; an invalid one is refused and the previous one stays.
+    pub fn on_configuration_change(&self, config_json: &[u8]) -> Result<(), String> {
+        let config = ServerConfig::from_json(config_json)?;
+        *self.config.borrow_mut() = Rc::new(config);
+        Ok(())
+    }
+
+    pub fn context(&self) -> Context<'_, H> {
+        Context { host: &self.host, config: Rc::clone(&self.config.borrow()) }
+    }
+
+    pub async fn serve_http(&self, request: Request) -> Response {
+        let ctx = self.context();
+        if let Some(response) = provider::route(&ctx, &request).await {
+            return response;
+        }
+        AppError::not_found().render(&request)
+    }
+
+    /// Whether `token` is an access token this plugin issued and that is still valid. The provider
+    /// issues none yet, so no token resolves.
+    pub async fn resolve_access_token(&self, _token: &str) -> Result<Option<TokenInfo>, String> {
+        Ok(None)
+    }
+
+    /// The `Authorization` header value for an outgoing request to `url`, when an outgoing OAuth
+    /// connection covers it. No connection exists yet, so none does.
+    pub async fn authorize_outgoing_request(&self, _url: &str) -> Result<Option<String>, String> {
+        Ok(None)
+    }
+}

@@ -1,0 +1,246 @@
+//! The wasm-bindgen adapter: the exported `Plugin` class, and `JsHost`, the JS implementation of
+//! [`Host`]. The only file that knows about JS.
+//!
+//! No Rust error crosses the boundary as anything but a rejected promise with a readable message,
+//! and a panic is logged through the host (with its message) before the module traps.
+
+use crate::host::{
+    FetchRequest, FetchResponse, Host, HostError, HostResult, KvCondition, KvWrite, LogLevel, User,
+};
+use crate::http::Request;
+use js_sys::{Object, Reflect, Uint8Array};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use std::cell::RefCell;
+use std::rc::Rc;
+use wasm_bindgen::prelude::*;
+
+#[wasm_bindgen]
+extern "C" {
+    /// The object the server hands to the plugin (`PluginHost` in DESIGN.md).
+    #[wasm_bindgen(typescript_type = "PluginHost")]
+    #[derive(Clone)]
+    pub type PluginHost;
+
+    #[wasm_bindgen(method, catch, js_name = kvGet)]
+    async fn kv_get(this: &PluginHost, key: &str) -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(method, catch, js_name = kvSet)]
+    async fn kv_set(this: &PluginHost, key: &str, value: JsValue, opts: JsValue) -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(method, catch, js_name = kvDelete)]
+    async fn kv_delete(this: &PluginHost, key: &str) -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(method, catch, js_name = kvList)]
+    async fn kv_list(this: &PluginHost, page: u32, per_page: u32) -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(method, catch, js_name = httpFetch)]
+    async fn http_fetch(this: &PluginHost, request: JsValue) -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(method, catch, js_name = getUser)]
+    async fn get_user(this: &PluginHost, user_id: &str) -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(method, catch, js_name = hasPermission)]
+    async fn has_permission(this: &PluginHost, user_id: &str, permission: &str) -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(method, catch)]
+    fn log(this: &PluginHost, level: &str, message: &str, fields: JsValue) -> Result<(), JsValue>;
+}
+
+/// [`Host`] over the JS object.
+pub struct JsHost(PluginHost);
+
+/// A readable message from whatever JS threw or rejected with.
+fn js_message(value: &JsValue) -> String {
+    if let Some(error) = value.dyn_ref::<js_sys::Error>() {
+        return String::from(error.message());
+    }
+    value.as_string().unwrap_or_else(|| format!("{value:?}"))
+}
+
+fn host_error(call: &str) -> impl Fn(JsValue) -> HostError + '_ {
+    move |value| HostError(format!("host {call} failed: {}", js_message(&value)))
+}
+
+fn to_js<T: Serialize + ?Sized>(value: &T) -> JsValue {
+    // Maps as plain objects; byte strings as Uint8Array. Our types always serialize.
+    let serializer = serde_wasm_bindgen::Serializer::new().serialize_maps_as_objects(true);
+    value.serialize(&serializer).unwrap_or(JsValue::UNDEFINED)
+}
+
+fn from_js<T: DeserializeOwned>(value: JsValue, what: &str) -> Result<T, String> {
+    serde_wasm_bindgen::from_value(value)
+        .map_err(|e| format!("invalid {what}: {}", js_message(&JsValue::from(e))))
+}
+
+fn bytes_or_null(value: Option<&[u8]>) -> JsValue {
+    value.map_or(JsValue::NULL, |v| Uint8Array::from(v).into())
+}
+
+fn kv_options(write: &KvWrite<'_>) -> JsValue {
+    let opts = Object::new();
+    let set = |name: &str, value: JsValue| {
+        // Setting a property on a fresh plain object cannot fail.
+        let _ = Reflect::set(&opts, &name.into(), &value);
+    };
+    match write.condition {
+        KvCondition::Always => {}
+        KvCondition::Absent => {
+            set("atomic", true.into());
+            set("oldValue", JsValue::NULL);
+        }
+        KvCondition::Equals(old) => {
+            set("atomic", true.into());
+            set("oldValue", bytes_or_null(Some(old)));
+        }
+    }
+    if let Some(seconds) = write.expire_in_seconds {
+        set("expireInSeconds", seconds.into());
+    }
+    opts.into()
+}
+
+impl Host for JsHost {
+    async fn kv_get(&self, key: &str) -> HostResult<Option<Vec<u8>>> {
+        let value = self.0.kv_get(key).await.map_err(host_error("kvGet"))?;
+        if value.is_null() || value.is_undefined() {
+            return Ok(None);
+        }
+        match value.dyn_into::<Uint8Array>() {
+            Ok(bytes) => Ok(Some(bytes.to_vec())),
+            Err(_) => Err(HostError("host kvGet returned something other than bytes".into())),
+        }
+    }
+
+    async fn kv_set(&self, key: &str, write: KvWrite<'_>) -> HostResult<bool> {
+        let value = bytes_or_null(write.value);
+        let done = self.0.kv_set(key, value, kv_options(&write)).await.map_err(host_error("kvSet"))?;
+        Ok(done.as_bool().unwrap_or(false))
+    }
+
+    async fn kv_delete(&self, key: &str) -> HostResult<()> {
+        self.0.kv_delete(key).await.map_err(host_error("kvDelete"))?;
+        Ok(())
+    }
+
+    async fn kv_list(&self, page: u32, per_page: u32) -> HostResult<Vec<String>> {
+        let keys = self.0.kv_list(page, per_page).await.map_err(host_error("kvList"))?;
+        from_js(keys, "kvList result").map_err(HostError)
+    }
+
+    async fn http_fetch(&self, request: FetchRequest) -> HostResult<FetchResponse> {
+        let response = self.0.http_fetch(to_js(&request)).await.map_err(host_error("httpFetch"))?;
+        from_js(response, "httpFetch result").map_err(HostError)
+    }
+
+    async fn get_user(&self, user_id: &str) -> HostResult<Option<User>> {
+        let user = self.0.get_user(user_id).await.map_err(host_error("getUser"))?;
+        if user.is_null() || user.is_undefined() {
+            return Ok(None);
+        }
+        from_js(user, "getUser result").map(Some).map_err(HostError)
+    }
+
+    async fn has_permission(&self, user_id: &str, permission: &str) -> HostResult<bool> {
+        let allowed =
+            self.0.has_permission(user_id, permission).await.map_err(host_error("hasPermission"))?;
+        Ok(allowed.as_bool() == Some(true))
+    }
+
+    fn log(&self, level: LogLevel, message: &str, fields: &[(&str, &str)]) {
+        let object: std::collections::BTreeMap<&str, &str> = fields.iter().copied().collect();
+        // A host whose log throws must not take the plugin down with it.
+        let _ = self.0.log(level.as_str(), message, to_js(&object));
+    }
+
+    fn now_millis(&self) -> i64 {
+        js_sys::Date::now() as i64
+    }
+}
+
+thread_local! {
+    /// The host that panics are reported to: the most recently constructed plugin's.
+    static PANIC_HOST: RefCell<Option<PluginHost>> = const { RefCell::new(None) };
+}
+
+/// Logs a panic through the host before the module traps, then lets the previous hook run.
+fn install_panic_hook(host: PluginHost) {
+    let first = PANIC_HOST.with(|slot| slot.borrow_mut().replace(host).is_none());
+    if !first {
+        return;
+    }
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let message = info.to_string();
+        PANIC_HOST.with(|slot| {
+            if let Ok(slot) = slot.try_borrow() {
+                if let Some(host) = slot.as_ref() {
+                    let _ = host.log("error", &format!("plugin panicked: {message}"), JsValue::UNDEFINED);
+                }
+            }
+        });
+        previous(info);
+    }));
+}
+
+/// The plugin as the server sees it. Every method returns a promise; a failure rejects it with an
+/// `Error` whose message says what went wrong.
+#[wasm_bindgen(js_name = Plugin)]
+pub struct WasmPlugin {
+    inner: Rc<crate::Plugin<JsHost>>,
+}
+
+#[wasm_bindgen(js_class = Plugin)]
+impl WasmPlugin {
+    #[wasm_bindgen(constructor)]
+    pub fn new(host: PluginHost) -> WasmPlugin {
+        install_panic_hook(host.clone());
+        WasmPlugin { inner: Rc::new(crate::Plugin::new(JsHost(host))) }
+    }
+
+    #[wasm_bindgen(js_name = onActivate)]
+    pub async fn on_activate(&self) -> Result<(), JsError> {
+        let inner = Rc::clone(&self.inner);
+        inner.on_activate().await.map_err(|e| JsError::new(&e))
+    }
+
+    #[wasm_bindgen(js_name = onDeactivate)]
+    pub async fn on_deactivate(&self) -> Result<(), JsError> {
+        let inner = Rc::clone(&self.inner);
+        inner.on_deactivate().await.map_err(|e| JsError::new(&e))
+    }
+
+    /// Takes `{ServiceSettings: {...}, PluginSettings: {...}}`.
+    #[wasm_bindgen(js_name = onConfigurationChange)]
+    pub async fn on_configuration_change(&self, config: JsValue) -> Result<(), JsError> {
+        let json = js_sys::JSON::stringify(&config)
+            .map_err(|e| JsError::new(&format!("invalid configuration: {}", js_message(&e))))?;
+        let json = String::from(json);
+        self.inner.on_configuration_change(json.as_bytes()).map_err(|e| JsError::new(&e))
+    }
+
+    /// Takes a `PluginRequest`, resolves to a `PluginResponse`.
+    #[wasm_bindgen(js_name = serveHttp)]
+    pub async fn serve_http(&self, request: JsValue) -> Result<JsValue, JsError> {
+        let request: Request = from_js(request, "request").map_err(|e| JsError::new(&e))?;
+        let inner = Rc::clone(&self.inner);
+        let response = inner.serve_http(request).await;
+        Ok(to_js(&response))
+    }
+
+    /// Resolves to `{userId, clientId, scope, expiresAt}` for a valid access token, else `null`.
+    #[wasm_bindgen(js_name = resolveAccessToken)]
+    pub async fn resolve_access_token(&self, token: String) -> Result<JsValue, JsError> {
+        let inner = Rc::clone(&self.inner);
+        let info = inner.resolve_access_token(&token).await.map_err(|e| JsError::new(&e))?;
+        Ok(info.map_or(JsValue::NULL, |info| to_js(&info)))
+    }
+
+    /// Resolves to the `Authorization` header value for a request to `url`, or `null`.
+    #[wasm_bindgen(js_name = authorizeOutgoingRequest)]
+    pub async fn authorize_outgoing_request(&self, url: String) -> Result<JsValue, JsError> {
+        let inner = Rc::clone(&self.inner);
+        let header = inner.authorize_outgoing_request(&url).await.map_err(|e| JsError::new(&e))?;
+        Ok(header.map_or(JsValue::NULL, JsValue::from))
+    }
+
+    /// Panics, so that a test can see the panic logged through the host. Only in test builds.
+    #[cfg(feature = "test-panic")]
+    #[wasm_bindgen(js_name = panicForTest)]
+    pub fn panic_for_test(&self) {
+        panic!("panic requested by a test");
+    }
+}

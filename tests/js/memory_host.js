@@ -1,0 +1,116 @@
+// A JS in-memory PluginHost for the wasm-bindgen tests of the exported Plugin, with Mattermost's
+// KV semantics (the same rules as the reference host's SQL store) and a clock the test moves.
+
+const MAX_KEY_CHARS = 150;
+
+function checkKey(key) {
+  const chars = [...key].length;
+  if (chars < 1 || chars > MAX_KEY_CHARS) {
+    throw new Error(`KV key must be 1 to ${MAX_KEY_CHARS} characters, got ${chars}`);
+  }
+}
+
+function sameBytes(a, b) {
+  return a.length === b.length && a.every((byte, i) => byte === b[i]);
+}
+
+export function memoryHost() {
+  const kv = new Map(); // key -> { value: Uint8Array, expireAt: number | 0 }
+  const host = {
+    now: Date.UTC(2026, 0, 1),
+    logs: [],
+    users: new Map(),
+    permissions: new Set(),
+    live(key) {
+      const entry = kv.get(key);
+      return entry && (entry.expireAt === 0 || entry.expireAt > host.now) ? entry : undefined;
+    },
+    async kvGet(key) {
+      checkKey(key);
+      return host.live(key)?.value ?? null;
+    },
+    async kvSet(key, value, opts = {}) {
+      checkKey(key);
+      if (opts.oldValue !== undefined && !opts.atomic) throw new Error('oldValue requires atomic');
+      const seconds = opts.expireInSeconds ?? 0;
+      if (seconds < 0) throw new Error('expireInSeconds must not be negative');
+      if (opts.atomic) {
+        const current = host.live(key)?.value ?? null;
+        const old = opts.oldValue ?? null;
+        const matches = old === null ? current === null : current !== null && sameBytes(current, old);
+        if (!matches) return false;
+      }
+      if (value === null) kv.delete(key);
+      else kv.set(key, { value: new Uint8Array(value), expireAt: seconds > 0 ? host.now + seconds * 1000 : 0 });
+      return true;
+    },
+    async kvDelete(key) {
+      checkKey(key);
+      kv.delete(key);
+    },
+    async kvList(page, perPage) {
+      const keys = [...kv.keys()].filter((k) => host.live(k)).sort();
+      return keys.slice(page * perPage, (page + 1) * perPage);
+    },
+    async httpFetch(req) {
+      throw new Error(`no outbound HTTP in this test (${req.method} ${req.url})`);
+    },
+    async getUser(userId) {
+      return host.users.get(userId) ?? null;
+    },
+    async hasPermission(userId, permission) {
+      return host.permissions.has(`${userId} ${permission}`);
+    },
+    log(level, message, fields) {
+      host.logs.push({ level, message, fields: fields ?? {} });
+    },
+  };
+  return host;
+}
+
+export function putText(host, key, text) {
+  return host.kvSet(key, new TextEncoder().encode(text));
+}
+
+export function getText(host, key) {
+  return host.kvGet(key).then((v) => (v === null ? null : new TextDecoder().decode(v)));
+}
+
+export function logText(host) {
+  return JSON.stringify(host.logs);
+}
+
+export function request(method, path, query = '') {
+  return { method, path, query, headers: {}, body: new Uint8Array(), remoteAddr: '127.0.0.1', requestId: 'test-request' };
+}
+
+export function config(settings) {
+  return { ServiceSettings: JSON.parse(settings), PluginSettings: {} };
+}
+
+export function responseStatus(response) {
+  return response.status;
+}
+
+export function responseBody(response) {
+  return new TextDecoder().decode(response.body);
+}
+
+export function responseHeader(response, name) {
+  const found = response.headers.find(([n]) => n.toLowerCase() === name.toLowerCase());
+  return found ? found[1] : undefined;
+}
+
+export function errorMessage(error) {
+  return error instanceof Error ? error.message : String(error);
+}
+
+// Calls the plugin's test-only panicking method from JS, where the trap can be caught.
+export function callPanicForTest(plugin) {
+  try {
+    plugin.panicForTest();
+    return 'returned';
+  } catch (error) {
+    return `${error?.constructor?.name}: ${error?.message}`;
+  }
+}

@@ -1,0 +1,135 @@
+//! The exported `Plugin` class against a JS in-memory host, run by wasm-bindgen-test in Node and
+//! in headless Chromium and Firefox. These go through the real JS boundary: requests, responses,
+//! configuration and KV values are JS objects, errors are rejected promises.
+#![cfg(target_arch = "wasm32")]
+
+use oauth_plugin::wasm::{PluginHost, WasmPlugin};
+use serde_json::Value;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_test::*;
+
+#[wasm_bindgen(module = "/tests/js/memory_host.js")]
+extern "C" {
+    #[wasm_bindgen(js_name = memoryHost)]
+    fn memory_host() -> JsValue;
+    #[wasm_bindgen(js_name = putText)]
+    async fn put_text(host: &JsValue, key: &str, text: &str) -> JsValue;
+    #[wasm_bindgen(js_name = getText)]
+    async fn get_text(host: &JsValue, key: &str) -> JsValue;
+    #[wasm_bindgen(js_name = logText)]
+    fn log_text(host: &JsValue) -> String;
+    fn request(method: &str, path: &str) -> JsValue;
+    fn config(settings_json: &str) -> JsValue;
+    #[wasm_bindgen(js_name = responseStatus)]
+    fn response_status(response: &JsValue) -> u16;
+    #[wasm_bindgen(js_name = responseBody)]
+    fn response_body(response: &JsValue) -> String;
+    #[wasm_bindgen(js_name = responseHeader)]
+    fn response_header(response: &JsValue, name: &str) -> Option<String>;
+    #[wasm_bindgen(js_name = errorMessage)]
+    fn error_message(error: JsValue) -> String;
+}
+
+const METADATA: &str = "/.well-known/oauth-authorization-server";
+
+fn new_plugin() -> (JsValue, WasmPlugin) {
+    let host = memory_host();
+    let plugin = WasmPlugin::new(host.clone().unchecked_into::<PluginHost>());
+    (host, plugin)
+}
+
+async fn get(plugin: &WasmPlugin, path: &str) -> (u16, Value, JsValue) {
+    let response = plugin.serve_http(request("GET", path)).await.map_err(JsValue::from).unwrap();
+    let body = serde_json::from_str(&response_body(&response)).unwrap_or(Value::Null);
+    (response_status(&response), body, response)
+}
+
+async fn configure(plugin: &WasmPlugin, settings: &str) -> Result<(), String> {
+    plugin.on_configuration_change(config(settings)).await.map_err(|e| error_message(e.into()))
+}
+
+#[wasm_bindgen_test]
+async fn metadata_is_501_until_the_provider_is_enabled() {
+    let (_, plugin) = new_plugin();
+    configure(&plugin, r#"{"SiteURL":"https://chat.example.com"}"#).await.unwrap();
+    let (status, body, _) = get(&plugin, METADATA).await;
+    assert_eq!(status, 501);
+    assert_eq!(body["id"], "api.oauth.authorization_server_metadata.disabled.app_error");
+    assert_eq!(body["status_code"], 501);
+    assert_eq!(body["request_id"], "test-request");
+
+    configure(&plugin, r#"{"SiteURL":"https://chat.example.com","EnableOAuthServiceProvider":true}"#)
+        .await
+        .unwrap();
+    let (status, body, response) = get(&plugin, METADATA).await;
+    assert_eq!(status, 200);
+    assert_eq!(body["issuer"], "https://chat.example.com");
+    assert_eq!(body["token_endpoint"], "https://chat.example.com/oauth/access_token");
+    assert_eq!(body["code_challenge_methods_supported"], serde_json::json!(["S256"]));
+    assert_eq!(response_header(&response, "content-type").as_deref(), Some("application/json"));
+    assert_eq!(response_header(&response, "access-control-allow-origin").as_deref(), Some("*"));
+}
+
+#[wasm_bindgen_test]
+async fn unknown_paths_get_mattermosts_404() {
+    let (_, plugin) = new_plugin();
+    let (status, body, _) = get(&plugin, "/plugins/oauth-plugin/nothing-here").await;
+    assert_eq!(status, 404);
+    assert_eq!(body["id"], "api.context.404.app_error");
+}
+
+#[wasm_bindgen_test]
+async fn a_malformed_request_rejects_with_a_readable_message() {
+    let (_, plugin) = new_plugin();
+    let bad = js_sys::JSON::parse(r#"{"method": 7, "path": "/x"}"#).unwrap();
+    let error = plugin.serve_http(bad).await.map(|_| ()).map_err(|e| error_message(e.into()));
+    let message = error.unwrap_err();
+    assert!(message.starts_with("invalid request:"), "{message}");
+    assert!(message.contains("method") || message.contains("string"), "{message}");
+}
+
+#[wasm_bindgen_test]
+async fn an_invalid_configuration_rejects_and_the_previous_one_stays() {
+    let (_, plugin) = new_plugin();
+    configure(&plugin, r#"{"SiteURL":"https://a.example.com","EnableOAuthServiceProvider":true}"#)
+        .await
+        .unwrap();
+    let error = configure(&plugin, r#"{"SiteURL":"not a url"}"#).await.unwrap_err();
+    assert!(error.contains("SiteURL"), "{error}");
+    let (status, body, _) = get(&plugin, METADATA).await;
+    assert_eq!(status, 200);
+    assert_eq!(body["issuer"], "https://a.example.com");
+}
+
+#[wasm_bindgen_test]
+async fn activation_marks_the_store_through_the_js_host() {
+    let (host, plugin) = new_plugin();
+    plugin.on_activate().await.map_err(JsValue::from).unwrap();
+    assert_eq!(get_text(&host, "meta:schema").await.as_string().as_deref(), Some(r#"{"v":1}"#));
+    assert!(log_text(&host).contains("activated"));
+    // A second activation (a restart) finds the mark and keeps it.
+    plugin.on_activate().await.map_err(JsValue::from).unwrap();
+    assert_eq!(get_text(&host, "meta:schema").await.as_string().as_deref(), Some(r#"{"v":1}"#));
+}
+
+#[wasm_bindgen_test]
+async fn activation_refuses_data_from_a_newer_version() {
+    let (host, plugin) = new_plugin();
+    put_text(&host, "meta:schema", r#"{"v":999}"#).await;
+    let message = plugin.on_activate().await.map_err(|e| error_message(e.into())).unwrap_err();
+    assert!(message.contains("schema version 999"), "{message}");
+    assert!(message.contains("newer version"), "{message}");
+}
+
+#[wasm_bindgen_test]
+async fn unknown_tokens_and_urls_resolve_to_null() {
+    let (_, plugin) = new_plugin();
+    let info = plugin.resolve_access_token("no-such-token".into()).await.map_err(JsValue::from).unwrap();
+    assert!(info.is_null());
+    let header = plugin
+        .authorize_outgoing_request("https://example.com/x".into())
+        .await
+        .map_err(JsValue::from)
+        .unwrap();
+    assert!(header.is_null());
+}

@@ -1,0 +1,26 @@
+// The plugin's web UI. It registers itself the way Mattermost's webapp plugins do; the host's page
+// shell provides `window.registerPlugin` and calls `initialize` with its registry.
+
+import { id, version } from '../../plugin.json';
+
+/** The part of Mattermost's plugin registry this bundle uses. */
+export interface PluginRegistry {
+  registerCustomRoute(route: string, component: unknown): string;
+  registerRootComponent(component: unknown): string;
+}
+
+declare global {
+  interface Window {
+    registerPlugin(id: string, plugin: OAuthPluginUI): void;
+  }
+}
+
+export class OAuthPluginUI {
+  readonly id = id;
+  readonly version = version;
+
+  /** Called once by the host with its registry and store. The pages arrive with the webapp work. */
+  initialize(_registry: PluginRegistry, _store: unknown): void {}
+}
+
+window.registerPlugin(id, new OAuthPluginUI());
