@@ -1,6 +1,7 @@
 //! Requests and responses as the host hands them over, query parsing, and error rendering in
 //! Mattermost's format. One place for each: every handler builds its errors here.
 
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -118,6 +119,79 @@ impl AppError {
     }
 }
 
+/// Largest JSON body the REST endpoints accept.
+pub const MAX_JSON_BODY: usize = 64 * 1024;
+
+/// Mattermost's 400 for a parameter that is missing or malformed.
+pub fn invalid_param(name: &str) -> AppError {
+    AppError::new(
+        400,
+        "api.context.invalid_param.app_error",
+        format!("Invalid or missing {name} in request body."),
+    )
+}
+
+/// Decodes a JSON object request body of at most [`MAX_JSON_BODY`] bytes; `what` names it in errors.
+pub fn json_body<T: DeserializeOwned>(request: &Request, what: &str) -> Result<T, AppError> {
+    if request.body.len() > MAX_JSON_BODY {
+        return Err(AppError::new(
+            413,
+            "api.context.request_body_too_large.app_error",
+            format!("The request body is larger than {MAX_JSON_BODY} bytes."),
+        ));
+    }
+    // serde would also build a struct from a JSON array; every body here is an object.
+    if request.body.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        return Err(invalid_param(what));
+    }
+    serde_json::from_slice(&request.body).map_err(|e| {
+        let mut error = invalid_param(what);
+        error.detailed_error = e.to_string();
+        error
+    })
+}
+
+/// URL-encoded parameters (a query string or a form body), each name at most once (RFC 6749 §3.1:
+/// "Request and response parameters MUST NOT be included more than once").
+#[derive(Debug, Default, Clone)]
+pub struct Params(BTreeMap<String, String>);
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ParamsError {
+    Repeated(String),
+    NotUtf8,
+}
+
+impl Params {
+    pub fn parse(encoded: &[u8]) -> Result<Params, ParamsError> {
+        let mut params = BTreeMap::new();
+        for (name, value) in url::form_urlencoded::parse(encoded) {
+            // form_urlencoded replaces invalid UTF-8 silently; refuse it instead of guessing.
+            if name.contains(char::REPLACEMENT_CHARACTER) || value.contains(char::REPLACEMENT_CHARACTER) {
+                return Err(ParamsError::NotUtf8);
+            }
+            if params.insert(name.to_string(), value.into_owned()).is_some() {
+                return Err(ParamsError::Repeated(name.into_owned()));
+            }
+        }
+        Ok(Params(params))
+    }
+
+    /// The value, with an empty one counting as absent (RFC 6749 §3.1).
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0.get(name).map(String::as_str).filter(|v| !v.is_empty())
+    }
+}
+
+impl std::fmt::Display for ParamsError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ParamsError::Repeated(name) => write!(f, "parameter {name} is repeated"),
+            ParamsError::NotUtf8 => f.write_str("parameters are not valid UTF-8"),
+        }
+    }
+}
+
 /// The response to a request whose path matches but whose method does not.
 pub fn wrong_method(request: &Request, allowed: &str) -> Response {
     AppError::method_not_allowed().render(request).with_header("Allow", allowed)
@@ -149,6 +223,32 @@ mod tests {
         assert_eq!(body["request_id"], "req123");
         assert_eq!(body["detailed_error"], "");
         assert!(body["message"].as_str().unwrap().contains("could not find"));
+    }
+
+    #[test]
+    fn params_refuse_repeats_and_invalid_utf8() {
+        let params = Params::parse(b"a=1&b=&c=x%20y").unwrap();
+        assert_eq!(params.get("a"), Some("1"));
+        assert_eq!(params.get("b"), None);
+        assert_eq!(params.get("c"), Some("x y"));
+        assert_eq!(Params::parse(b"a=1&a=2").unwrap_err(), ParamsError::Repeated("a".into()));
+        assert_eq!(Params::parse(b"a=%ff").unwrap_err(), ParamsError::NotUtf8);
+    }
+
+    #[test]
+    fn json_bodies_are_bounded_and_checked() {
+        let mut request = Request::new("POST", "/x");
+        request.body = b"{\"name\": 5}".to_vec();
+        #[derive(Debug, Deserialize)]
+        #[allow(dead_code)]
+        struct Named {
+            name: String,
+        }
+        let error = json_body::<Named>(&request, "oauth_app").unwrap_err();
+        assert_eq!(error.status, 400);
+        assert!(error.message.contains("oauth_app"));
+        request.body = vec![b' '; MAX_JSON_BODY + 1];
+        assert_eq!(json_body::<Named>(&request, "oauth_app").unwrap_err().status, 413);
     }
 
     #[test]

@@ -1,9 +1,11 @@
-//! Ids and secrets: one place for how they are made.
+//! Ids and secrets: one place for how they are made, stored and checked.
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use data_encoding::{Encoding, Specification};
+use data_encoding::{Encoding, Specification, HEXLOWER};
+use sha2::{Digest, Sha256};
 use std::sync::OnceLock;
+use subtle::ConstantTimeEq;
 
 /// Mattermost's id alphabet (base32 without padding, lower case, no look-alike characters).
 const ID_ALPHABET: &str = "ybndrfg8ejkmcpqxot1uwisza345h769";
@@ -44,6 +46,16 @@ pub fn new_secret() -> String {
     URL_SAFE_NO_PAD.encode(random_bytes::<32>())
 }
 
+/// What is stored of a secret, token or code: its SHA-256, in hex. The plaintext is shown once.
+pub fn hash_secret(secret: &str) -> String {
+    HEXLOWER.encode(&Sha256::digest(secret.as_bytes()))
+}
+
+/// Whether `secret` is the one whose hash is `stored_hash`, in constant time.
+pub fn secret_matches(secret: &str, stored_hash: &str) -> bool {
+    hash_secret(secret).as_bytes().ct_eq(stored_hash.as_bytes()).into()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -71,6 +83,17 @@ mod tests {
         let secret = new_secret();
         assert_eq!(secret.len(), 43);
         assert!(secret.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'));
+    }
+
+    #[test]
+    fn secrets_are_checked_against_their_hash() {
+        let secret = new_secret();
+        let stored = hash_secret(&secret);
+        assert_eq!(stored.len(), 64);
+        assert_ne!(stored, secret);
+        assert!(secret_matches(&secret, &stored));
+        assert!(!secret_matches(&new_secret(), &stored));
+        assert!(!secret_matches("", &stored));
     }
 
     #[test]

@@ -12,6 +12,7 @@
 //!
 //! [`Plugin`] is the host-independent plugin: its hooks are the ones `wasm` exports.
 
+pub mod access;
 pub mod config;
 pub mod host;
 pub mod http;

@@ -1,14 +1,61 @@
 //! OAuth 2.0 provider: the chat server as an authorization server.
 
+pub mod apps;
+pub mod apps_api;
 pub mod metadata;
 
-use crate::http::{Request, Response};
+use crate::host::Host;
+use crate::http::{wrong_method, AppError, Request, Response};
 use crate::Context;
 
+/// Mattermost's answer to every provider call while `EnableOAuthServiceProvider` is off.
+pub fn disabled() -> AppError {
+    AppError::new(
+        501,
+        "api.oauth.register_oauth_app.turn_off.app_error",
+        "The OAuth 2.0 Service Provider is disabled. A system admin can enable it in the System Console.",
+    )
+}
+
 /// The provider's routes; `None` when the path is not one of them.
-pub async fn route<H: crate::host::Host>(ctx: &Context<'_, H>, request: &Request) -> Option<Response> {
+pub async fn route<H: Host>(ctx: &Context<'_, H>, request: &Request) -> Option<Response> {
     if metadata::matches(&request.path) {
         return Some(metadata::serve(ctx, request));
     }
-    None
+    let segments: Vec<&str> = request.path.trim_start_matches('/').split('/').collect();
+    let method = request.method.as_str();
+    let result = match segments.as_slice() {
+        ["api", "v4", "oauth", "apps"] => match method {
+            "POST" => enabled(ctx, apps_api::create(ctx, request)).await,
+            "GET" => enabled(ctx, apps_api::list(ctx, request)).await,
+            _ => return Some(wrong_method(request, "GET, POST")),
+        },
+        ["api", "v4", "oauth", "apps", id] => match method {
+            "GET" => enabled(ctx, apps_api::get(ctx, request, id)).await,
+            "PUT" => enabled(ctx, apps_api::update(ctx, request, id)).await,
+            "DELETE" => enabled(ctx, apps_api::delete(ctx, request, id)).await,
+            _ => return Some(wrong_method(request, "GET, PUT, DELETE")),
+        },
+        ["api", "v4", "oauth", "apps", id, "info"] => match method {
+            "GET" => enabled(ctx, apps_api::info(ctx, request, id)).await,
+            _ => return Some(wrong_method(request, "GET")),
+        },
+        ["api", "v4", "oauth", "apps", id, "regen_secret"] => match method {
+            "POST" => enabled(ctx, apps_api::regenerate_secret(ctx, request, id)).await,
+            _ => return Some(wrong_method(request, "POST")),
+        },
+        _ => return None,
+    };
+    Some(result.unwrap_or_else(|error| error.render(request)))
+}
+
+/// Runs `handler` only while the provider is enabled.
+async fn enabled<H: Host>(
+    ctx: &Context<'_, H>,
+    handler: impl std::future::Future<Output = Result<Response, AppError>>,
+) -> Result<Response, AppError> {
+    if !ctx.config.service_settings.enable_oauth_service_provider {
+        return Err(disabled());
+    }
+    handler.await
 }

@@ -59,12 +59,90 @@ impl<'h, H: Host> Store<'h, H> {
             .map_err(|e| StoreError::Corrupt { key: key.into(), reason: e.to_string() })
     }
 
+    /// The record and its exact stored bytes, for a later compare-and-set.
+    pub async fn get_versioned<T: DeserializeOwned>(&self, key: &str) -> StoreResult<Option<(T, Vec<u8>)>> {
+        let Some(bytes) = self.host.kv_get(key).await? else {
+            return Ok(None);
+        };
+        let value = serde_json::from_slice(&bytes)
+            .map_err(|e| StoreError::Corrupt { key: key.into(), reason: e.to_string() })?;
+        Ok(Some((value, bytes)))
+    }
+
     /// Writes `value` only if `key` is absent; returns whether it did.
     pub async fn insert<T: Serialize>(&self, key: &str, value: &T) -> StoreResult<bool> {
+        self.insert_expiring(key, value, None).await
+    }
+
+    pub async fn insert_expiring<T: Serialize>(
+        &self,
+        key: &str,
+        value: &T,
+        expire_in_seconds: Option<u32>,
+    ) -> StoreResult<bool> {
         let bytes = encode(value);
-        Ok(self.host.kv_set(key, KvWrite::insert(&bytes)).await?)
+        let write = KvWrite { expire_in_seconds, ..KvWrite::insert(&bytes) };
+        Ok(self.host.kv_set(key, write).await?)
+    }
+
+    /// Upserts `value` (a plain set: last writer wins; use [`Store::update`] where writers race).
+    pub async fn put<T: Serialize>(
+        &self,
+        key: &str,
+        value: &T,
+        expire_in_seconds: Option<u32>,
+    ) -> StoreResult<()> {
+        let bytes = encode(value);
+        self.host.kv_set(key, KvWrite { expire_in_seconds, ..KvWrite::set(&bytes) }).await?;
+        Ok(())
+    }
+
+    pub async fn delete(&self, key: &str) -> StoreResult<()> {
+        Ok(self.host.kv_delete(key).await?)
+    }
+
+    /// Replaces `old` (the exact bytes read) by `new`, or deletes it when `new` is `None`;
+    /// returns whether this writer won.
+    pub async fn compare_and_set<T: Serialize>(
+        &self,
+        key: &str,
+        old: &[u8],
+        new: Option<&T>,
+    ) -> StoreResult<bool> {
+        let bytes = new.map(encode);
+        Ok(self.host.kv_set(key, KvWrite::compare_and_set(old, bytes.as_deref())).await?)
+    }
+
+    /// Read-modify-write under compare-and-set, retried while other writers get in between.
+    /// `change` gets the current record (or `None`) and returns the new one (or `None` to delete);
+    /// returns what was written.
+    pub async fn update<T, F>(&self, key: &str, mut change: F) -> StoreResult<Option<T>>
+    where
+        T: Serialize + DeserializeOwned,
+        F: FnMut(Option<T>) -> Option<T>,
+    {
+        for _ in 0..MAX_UPDATE_ATTEMPTS {
+            let current = self.get_versioned::<T>(key).await?;
+            let (value, old) = match current {
+                Some((value, bytes)) => (Some(value), Some(bytes)),
+                None => (None, None),
+            };
+            let new = change(value);
+            let won = match (&old, &new) {
+                (Some(old), new) => self.compare_and_set(key, old, new.as_ref()).await?,
+                (None, Some(new)) => self.insert(key, new).await?,
+                (None, None) => true,
+            };
+            if won {
+                return Ok(new);
+            }
+        }
+        Err(StoreError::Host(HostError(format!("too many concurrent writers on {key:?}"))))
     }
 }
+
+/// Enough for any realistic contention; a bound so that a broken host cannot spin us forever.
+const MAX_UPDATE_ATTEMPTS: usize = 64;
 
 fn encode<T: Serialize>(value: &T) -> Vec<u8> {
     // Our records are plain structs of strings and numbers: encoding them cannot fail.

@@ -1,0 +1,370 @@
+//! Registered OAuth apps (clients): the record, Mattermost's rules for its fields, and its storage.
+//!
+//! The client secret is stored only as a hash; the plaintext leaves the plugin once, in the response
+//! that created it (create or regenerate).
+
+use crate::config::is_http_url;
+use crate::host::Host;
+use crate::http::AppError;
+use crate::ids::{hash_secret, new_id, new_secret};
+use crate::store::{keys, Store, StoreError};
+use crate::Context;
+use serde::{Deserialize, Serialize};
+
+pub const MAX_NAME_CHARS: usize = 64;
+pub const MAX_DESCRIPTION_CHARS: usize = 512;
+pub const MAX_HOMEPAGE_LEN: usize = 256;
+pub const MAX_ICON_URL_LEN: usize = 512;
+/// The authorization endpoint refuses longer redirect URIs, so registering one would be useless.
+pub const MAX_CALLBACK_URL_LEN: usize = 256;
+/// Mattermost's bound on all callback URLs together.
+pub const MAX_CALLBACK_URLS_LEN: usize = 1024;
+pub const MAX_MATTERMOST_APP_ID_LEN: usize = 32;
+
+/// An OAuth app as stored under `app:{id}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct App {
+    pub v: u32,
+    pub id: String,
+    pub creator_id: String,
+    pub create_at: i64,
+    pub update_at: i64,
+    pub name: String,
+    pub description: String,
+    pub icon_url: String,
+    pub callback_urls: Vec<String>,
+    pub homepage: String,
+    pub is_trusted: bool,
+    pub is_public: bool,
+    pub is_dynamically_registered: bool,
+    pub mattermost_app_id: String,
+    /// SHA-256 of the client secret; `None` for a public client.
+    pub secret_hash: Option<String>,
+}
+
+/// The fields a caller may set, as Mattermost's create and update accept them. Other fields of
+/// Mattermost's `OAuthApp` JSON (ids, times, secret) are ignored when sent.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct AppInput {
+    pub id: String,
+    pub name: String,
+    pub description: String,
+    pub icon_url: String,
+    pub callback_urls: Vec<String>,
+    pub homepage: String,
+    pub is_trusted: bool,
+    pub is_public: bool,
+    pub mattermost_app_id: String,
+}
+
+/// Mattermost's `OAuthApp` JSON. `client_secret` is empty except in the one response that made it.
+#[derive(Debug, Serialize)]
+pub struct AppView<'a> {
+    pub id: &'a str,
+    pub creator_id: &'a str,
+    pub create_at: i64,
+    pub update_at: i64,
+    pub client_secret: &'a str,
+    pub name: &'a str,
+    pub description: &'a str,
+    pub icon_url: &'a str,
+    pub callback_urls: &'a [String],
+    pub homepage: &'a str,
+    pub is_trusted: bool,
+    pub is_public: bool,
+    pub is_dynamically_registered: bool,
+    pub mattermost_app_id: &'a str,
+    pub token_endpoint_auth_method: &'a str,
+}
+
+impl App {
+    pub fn view<'a>(&'a self, secret: Option<&'a str>) -> AppView<'a> {
+        AppView {
+            id: &self.id,
+            creator_id: &self.creator_id,
+            create_at: self.create_at,
+            update_at: self.update_at,
+            client_secret: secret.unwrap_or(""),
+            name: &self.name,
+            description: &self.description,
+            icon_url: &self.icon_url,
+            callback_urls: &self.callback_urls,
+            homepage: &self.homepage,
+            is_trusted: self.is_trusted,
+            is_public: self.is_public,
+            is_dynamically_registered: self.is_dynamically_registered,
+            mattermost_app_id: &self.mattermost_app_id,
+            token_endpoint_auth_method: if self.is_public { "none" } else { "client_secret_post" },
+        }
+    }
+
+    /// RFC 6749 §3.1.2.3: the redirect URI must be one registered, compared as exact strings.
+    pub fn has_callback(&self, redirect_uri: &str) -> bool {
+        self.callback_urls.iter().any(|registered| registered == redirect_uri)
+    }
+
+    /// Mattermost's `OAuthApp.IsValid`, field by field; the error names the field.
+    pub fn check(&self) -> Result<(), AppError> {
+        let invalid = |field: &'static str, message: &str| Err(AppError::new(400, field, message));
+        let name_chars = self.name.chars().count();
+        if name_chars == 0 || name_chars > MAX_NAME_CHARS {
+            return invalid("model.oauth.is_valid.name.app_error", "Name must be 1 to 64 characters.");
+        }
+        if self.description.chars().count() > MAX_DESCRIPTION_CHARS {
+            return invalid(
+                "model.oauth.is_valid.description.app_error",
+                "Description must be at most 512 characters.",
+            );
+        }
+        self.check_callbacks()?;
+        let homepage_required = !self.is_dynamically_registered;
+        if (homepage_required || !self.homepage.is_empty())
+            && (self.homepage.len() > MAX_HOMEPAGE_LEN || !is_http_url(&self.homepage))
+        {
+            return invalid(
+                "model.oauth.is_valid.homepage.app_error",
+                "Homepage must be a valid URL of at most 256 characters and start with http:// or https://.",
+            );
+        }
+        if !self.icon_url.is_empty()
+            && (self.icon_url.len() > MAX_ICON_URL_LEN || !is_http_url(&self.icon_url))
+        {
+            return invalid(
+                "model.oauth.is_valid.icon_url.app_error",
+                "Icon URL must be a valid URL of at most 512 characters and start with http:// or https://.",
+            );
+        }
+        if self.mattermost_app_id.len() > MAX_MATTERMOST_APP_ID_LEN {
+            return invalid(
+                "model.oauth.is_valid.mattermost_app_id.app_error",
+                "Mattermost app id must be at most 32 characters.",
+            );
+        }
+        Ok(())
+    }
+
+    fn check_callbacks(&self) -> Result<(), AppError> {
+        let invalid =
+            |message: &str| Err(AppError::new(400, "model.oauth.is_valid.callback.app_error", message));
+        if self.callback_urls.is_empty() {
+            return invalid("At least one callback URL is required.");
+        }
+        let total: usize = self.callback_urls.iter().map(String::len).sum();
+        if total > MAX_CALLBACK_URLS_LEN {
+            return invalid("Callback URLs must be at most 1024 characters in all.");
+        }
+        for url in &self.callback_urls {
+            // RFC 6749 §3.1.2: the redirection endpoint URI must not include a fragment.
+            if url.len() > MAX_CALLBACK_URL_LEN || !is_http_url(url) || url.contains('#') {
+                return invalid(
+                    "Callback URL must be a valid URL and start with http:// or https://, without a fragment, \
+                     at most 256 characters.",
+                );
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The ids of all apps, in creation order, under `idx:apps`.
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct AppIndex {
+    v: u32,
+    ids: Vec<String>,
+}
+
+fn store_error(error: StoreError) -> AppError {
+    let mut app_error =
+        AppError::new(500, "app.oauth.store.app_error", "The OAuth app store is unavailable.");
+    app_error.detailed_error = error.to_string();
+    app_error
+}
+
+/// Who asks for a change, as far as the app rules care.
+pub struct Actor<'a> {
+    pub user_id: &'a str,
+    /// Holds `manage_system`: may make an app trusted.
+    pub may_trust: bool,
+}
+
+pub async fn get<H: Host>(ctx: &Context<'_, H>, id: &str) -> Result<Option<App>, AppError> {
+    if id.is_empty() || id.len() > crate::ids::ID_LEN {
+        return Ok(None);
+    }
+    Store::new(ctx.host).get(&keys::app(id)).await.map_err(store_error)
+}
+
+/// Creates an app and returns it with its client secret (none for a public client).
+pub async fn create<H: Host>(
+    ctx: &Context<'_, H>,
+    actor: &Actor<'_>,
+    input: AppInput,
+) -> Result<(App, Option<String>), AppError> {
+    let now = ctx.host.now_millis();
+    let secret = (!input.is_public).then(new_secret);
+    let app = App {
+        v: 1,
+        id: new_id(),
+        creator_id: actor.user_id.to_owned(),
+        create_at: now,
+        update_at: now,
+        name: input.name,
+        description: input.description,
+        icon_url: input.icon_url,
+        callback_urls: input.callback_urls,
+        homepage: input.homepage,
+        is_trusted: input.is_trusted && actor.may_trust,
+        is_public: input.is_public,
+        is_dynamically_registered: false,
+        mattermost_app_id: input.mattermost_app_id,
+        secret_hash: secret.as_deref().map(hash_secret),
+    };
+    app.check()?;
+    save_new(ctx, &app).await?;
+    Ok((app, secret))
+}
+
+/// Writes a new app: the record first, then its index entry (readers skip entries without record).
+pub async fn save_new<H: Host>(ctx: &Context<'_, H>, app: &App) -> Result<(), AppError> {
+    let store = Store::new(ctx.host);
+    if !store.insert(&keys::app(&app.id), app).await.map_err(store_error)? {
+        return Err(AppError::new(
+            500,
+            "app.oauth.save_app.existing.app_error",
+            "An app with this id exists.",
+        ));
+    }
+    store
+        .update::<AppIndex, _>(keys::APP_INDEX, |index| {
+            let mut index = index.unwrap_or(AppIndex { v: 1, ids: Vec::new() });
+            index.ids.push(app.id.clone());
+            Some(index)
+        })
+        .await
+        .map_err(store_error)?;
+    Ok(())
+}
+
+/// Applies an edit. Trust changes only for an actor who may trust; public/confidential never.
+pub async fn update<H: Host>(
+    ctx: &Context<'_, H>,
+    actor: &Actor<'_>,
+    current: &App,
+    input: AppInput,
+) -> Result<App, AppError> {
+    if input.is_public != current.is_public {
+        return Err(AppError::new(
+            400,
+            "model.oauth.is_valid.is_public.app_error",
+            "An app cannot switch between public and confidential client; register a new app instead.",
+        ));
+    }
+    let edited = App {
+        update_at: ctx.host.now_millis().max(current.update_at + 1),
+        name: input.name,
+        description: input.description,
+        icon_url: input.icon_url,
+        callback_urls: input.callback_urls,
+        homepage: input.homepage,
+        is_trusted: if actor.may_trust { input.is_trusted } else { current.is_trusted },
+        mattermost_app_id: if actor.may_trust {
+            input.mattermost_app_id
+        } else {
+            current.mattermost_app_id.clone()
+        },
+        ..current.clone()
+    };
+    edited.check()?;
+    replace(ctx, current, &edited).await?;
+    Ok(edited)
+}
+
+/// A new client secret; the old one fails from now on. Tokens already issued stay valid.
+pub async fn regenerate_secret<H: Host>(
+    ctx: &Context<'_, H>,
+    current: &App,
+) -> Result<(App, String), AppError> {
+    if current.is_public {
+        return Err(AppError::new(
+            400,
+            "api.oauth.regenerate_secret.public_client.app_error",
+            "A public client has no secret to regenerate.",
+        ));
+    }
+    let secret = new_secret();
+    let regenerated = App {
+        secret_hash: Some(hash_secret(&secret)),
+        update_at: ctx.host.now_millis().max(current.update_at + 1),
+        ..current.clone()
+    };
+    replace(ctx, current, &regenerated).await?;
+    Ok((regenerated, secret))
+}
+
+/// Replaces `current` by `next`, unless someone else changed it meanwhile (then 409: reload, retry).
+async fn replace<H: Host>(ctx: &Context<'_, H>, current: &App, next: &App) -> Result<(), AppError> {
+    let store = Store::new(ctx.host);
+    let key = keys::app(&current.id);
+    let Some((stored, bytes)) = store.get_versioned::<App>(&key).await.map_err(store_error)? else {
+        return Err(not_found());
+    };
+    if &stored != current || !store.compare_and_set(&key, &bytes, Some(next)).await.map_err(store_error)? {
+        return Err(AppError::new(
+            409,
+            "app.oauth.update_app.conflict.app_error",
+            "The app changed meanwhile; reload it.",
+        ));
+    }
+    Ok(())
+}
+
+/// Deletes the app. Its tokens and codes stop working at once, because every check of a token or
+/// code reads the app; the index entry goes after the record.
+pub async fn delete<H: Host>(ctx: &Context<'_, H>, id: &str) -> Result<(), AppError> {
+    let store = Store::new(ctx.host);
+    store.delete(&keys::app(id)).await.map_err(store_error)?;
+    store
+        .update::<AppIndex, _>(keys::APP_INDEX, |index| {
+            index.map(|mut index| {
+                index.ids.retain(|existing| existing != id);
+                index
+            })
+        })
+        .await
+        .map_err(store_error)?;
+    Ok(())
+}
+
+/// One page of apps, oldest first; `creator` limits it to that user's apps.
+pub async fn list<H: Host>(
+    ctx: &Context<'_, H>,
+    creator: Option<&str>,
+    page: usize,
+    per_page: usize,
+) -> Result<Vec<App>, AppError> {
+    let store = Store::new(ctx.host);
+    let index = store.get::<AppIndex>(keys::APP_INDEX).await.map_err(store_error)?.unwrap_or_default();
+    let mut apps = Vec::new();
+    let mut skipped = 0;
+    for id in &index.ids {
+        // An index entry whose record is gone (a delete half done) is skipped.
+        let Some(app) = get(ctx, id).await? else { continue };
+        if creator.is_some_and(|c| c != app.creator_id) {
+            continue;
+        }
+        if skipped < page * per_page {
+            skipped += 1;
+            continue;
+        }
+        apps.push(app);
+        if apps.len() == per_page {
+            break;
+        }
+    }
+    Ok(apps)
+}
+
+pub fn not_found() -> AppError {
+    AppError::new(404, "app.oauth.get_app.find.app_error", "OAuth app not found.")
+}

@@ -1,0 +1,148 @@
+//! The OAuth apps REST API, as Mattermost's `/api/v4/oauth/apps` (api4/oauth.go): create, list,
+//! get, update, delete, regenerate the secret, and the public info of an app.
+
+use super::apps::{self, Actor, App, AppInput};
+use crate::access::{self, MANAGE_OAUTH, MANAGE_SYSTEM, MANAGE_SYSTEM_WIDE_OAUTH};
+use crate::host::Host;
+use crate::http::{invalid_param, json_body, AppError, Params, Request, Response};
+use crate::Context;
+use serde::Serialize;
+
+const DEFAULT_PER_PAGE: usize = 60;
+const MAX_PER_PAGE: usize = 200;
+
+/// `POST /api/v4/oauth/apps`: 201 with the app and its secret, shown this once.
+pub async fn create<H: Host>(ctx: &Context<'_, H>, request: &Request) -> Result<Response, AppError> {
+    let user_id = access::user_id(request)?;
+    let input: AppInput = json_body(request, "oauth_app")?;
+    ctx.require_permission(user_id, MANAGE_OAUTH).await?;
+    let actor = Actor { user_id, may_trust: ctx.has_permission(user_id, MANAGE_SYSTEM).await };
+    let (app, secret) = apps::create(ctx, &actor, input).await?;
+    Ok(Response::json(201, &app.view(secret.as_deref())))
+}
+
+/// `GET /api/v4/oauth/apps?page&per_page`: every app for `manage_system_wide_oauth`, else one's own.
+pub async fn list<H: Host>(ctx: &Context<'_, H>, request: &Request) -> Result<Response, AppError> {
+    let user_id = access::user_id(request)?;
+    if !ctx.has_permission(user_id, MANAGE_OAUTH).await {
+        return Err(AppError::new(
+            403,
+            "api.command.admin_only.app_error",
+            "Integrations have been limited to admins only.",
+        ));
+    }
+    let (page, per_page) = paging(request)?;
+    let creator =
+        if ctx.has_permission(user_id, MANAGE_SYSTEM_WIDE_OAUTH).await { None } else { Some(user_id) };
+    let found = apps::list(ctx, creator, page, per_page).await?;
+    let views: Vec<_> = found.iter().map(|app| app.view(None)).collect();
+    Ok(Response::json(200, &views))
+}
+
+/// `GET /api/v4/oauth/apps/{id}`.
+pub async fn get<H: Host>(ctx: &Context<'_, H>, request: &Request, id: &str) -> Result<Response, AppError> {
+    let (_, app) = managed_app(ctx, request, id).await?;
+    Ok(Response::json(200, &app.view(None)))
+}
+
+/// `GET /api/v4/oauth/apps/{id}/info`: what any logged-in user may know (the consent page's data).
+pub async fn info<H: Host>(ctx: &Context<'_, H>, request: &Request, id: &str) -> Result<Response, AppError> {
+    access::user_id(request)?;
+    let app = apps::get(ctx, id).await?.ok_or_else(apps::not_found)?;
+    Ok(Response::json(200, &AppInfo::of(&app)))
+}
+
+/// `PUT /api/v4/oauth/apps/{id}`: the body's id must be the URL's.
+pub async fn update<H: Host>(
+    ctx: &Context<'_, H>,
+    request: &Request,
+    id: &str,
+) -> Result<Response, AppError> {
+    let input: AppInput = json_body(request, "oauth_app")?;
+    if input.id != id {
+        return Err(invalid_param("app_id"));
+    }
+    let (user_id, current) = managed_app(ctx, request, id).await?;
+    let actor = Actor { user_id, may_trust: ctx.has_permission(user_id, MANAGE_SYSTEM).await };
+    let updated = apps::update(ctx, &actor, &current, input).await?;
+    Ok(Response::json(200, &updated.view(None)))
+}
+
+/// `DELETE /api/v4/oauth/apps/{id}`: `{"status":"OK"}`.
+pub async fn delete<H: Host>(
+    ctx: &Context<'_, H>,
+    request: &Request,
+    id: &str,
+) -> Result<Response, AppError> {
+    let (_, app) = managed_app(ctx, request, id).await?;
+    apps::delete(ctx, &app.id).await?;
+    Ok(Response::json(200, &serde_json::json!({"status": "OK"})))
+}
+
+/// `POST /api/v4/oauth/apps/{id}/regen_secret`: the app with its new secret, shown this once.
+pub async fn regenerate_secret<H: Host>(
+    ctx: &Context<'_, H>,
+    request: &Request,
+    id: &str,
+) -> Result<Response, AppError> {
+    let (_, app) = managed_app(ctx, request, id).await?;
+    let (app, secret) = apps::regenerate_secret(ctx, &app).await?;
+    Ok(Response::json(200, &app.view(Some(&secret))))
+}
+
+/// The app, for a caller with `manage_oauth` who created it or holds `manage_system_wide_oauth`.
+async fn managed_app<'r, H: Host>(
+    ctx: &Context<'_, H>,
+    request: &'r Request,
+    id: &str,
+) -> Result<(&'r str, App), AppError> {
+    let user_id = access::user_id(request)?;
+    ctx.require_permission(user_id, MANAGE_OAUTH).await?;
+    let app = apps::get(ctx, id).await?.ok_or_else(apps::not_found)?;
+    if app.creator_id != user_id {
+        ctx.require_permission(user_id, MANAGE_SYSTEM_WIDE_OAUTH).await?;
+    }
+    Ok((user_id, app))
+}
+
+/// Mattermost's `page` (from 0) and `per_page` (default 60, at most 200).
+fn paging(request: &Request) -> Result<(usize, usize), AppError> {
+    let params = Params::parse(request.query.as_bytes()).map_err(|_| invalid_param("query"))?;
+    let number = |name: &str, default: usize| match params.get(name) {
+        None => Ok(default),
+        Some(text) => text.parse::<usize>().map_err(|_| invalid_param(name)),
+    };
+    let page = number("page", 0)?.min(100_000);
+    let per_page = number("per_page", DEFAULT_PER_PAGE)?.clamp(1, MAX_PER_PAGE);
+    Ok((page, per_page))
+}
+
+/// What `/info` shows: no secret, no creator.
+#[derive(Serialize)]
+struct AppInfo<'a> {
+    id: &'a str,
+    name: &'a str,
+    description: &'a str,
+    icon_url: &'a str,
+    homepage: &'a str,
+    callback_urls: &'a [String],
+    is_trusted: bool,
+    is_public: bool,
+    client_secret: &'a str,
+}
+
+impl<'a> AppInfo<'a> {
+    fn of(app: &'a App) -> Self {
+        AppInfo {
+            id: &app.id,
+            name: &app.name,
+            description: &app.description,
+            icon_url: &app.icon_url,
+            homepage: &app.homepage,
+            callback_urls: &app.callback_urls,
+            is_trusted: app.is_trusted,
+            is_public: app.is_public,
+            client_secret: "",
+        }
+    }
+}

@@ -1,0 +1,76 @@
+//! Shared helpers for the native tests: a plugin on the in-memory host with users and their
+//! permissions, and a one-line way to send it a request.
+#![allow(dead_code)]
+
+use futures::executor::block_on;
+use oauth_plugin::host::memory::MemoryHost;
+use oauth_plugin::host::User;
+use oauth_plugin::http::{Request, Response};
+use oauth_plugin::Plugin;
+use serde_json::Value;
+
+pub const ADMIN: &str = "adminadminadminadminadmin1";
+pub const ALICE: &str = "alicealicealicealicealice1";
+pub const BOB: &str = "bobbobbobbobbobbobbobbob11";
+pub const SITE: &str = "https://chat.example.com";
+
+/// Mattermost's defaults: admins hold every permission; users hold `manage_oauth` only where the
+/// test says so (as when `EnableOnlyAdminIntegrations` is off).
+pub fn plugin() -> Plugin<MemoryHost> {
+    let host = MemoryHost::new();
+    for (id, name) in [(ADMIN, "admin"), (ALICE, "alice"), (BOB, "bob")] {
+        host.add_user(User { id: id.into(), username: name.into(), ..Default::default() });
+    }
+    for permission in [
+        "manage_system",
+        "manage_oauth",
+        "manage_system_wide_oauth",
+        "edit_other_users",
+        "manage_slash_commands",
+    ] {
+        host.grant(ADMIN, permission);
+    }
+    let plugin = Plugin::new(host);
+    configure(&plugin, r#"{"EnableOAuthServiceProvider":true}"#);
+    block_on(plugin.on_activate()).unwrap();
+    plugin
+}
+
+pub fn configure(plugin: &Plugin<MemoryHost>, settings: &str) {
+    let mut settings: Value = serde_json::from_str(settings).unwrap();
+    settings["SiteURL"] = SITE.into();
+    let config = serde_json::json!({ "ServiceSettings": settings });
+    plugin.on_configuration_change(config.to_string().as_bytes()).unwrap();
+}
+
+pub struct Reply {
+    pub status: u16,
+    pub body: Value,
+    pub response: Response,
+}
+
+pub fn send(plugin: &Plugin<MemoryHost>, method: &str, path: &str, user: Option<&str>, body: &str) -> Reply {
+    let (path, query) = path.split_once('?').unwrap_or((path, ""));
+    let mut request = Request::new(method, path);
+    request.query = query.into();
+    request.user_id = user.map(str::to_owned);
+    request.body = body.as_bytes().to_vec();
+    request.request_id = "test".into();
+    let response = block_on(plugin.serve_http(request));
+    let body = serde_json::from_slice(&response.body).unwrap_or(Value::Null);
+    Reply { status: response.status, body, response }
+}
+
+/// An app created by `user`; returns its JSON (with the secret shown once).
+pub fn create_app(plugin: &Plugin<MemoryHost>, user: &str, fields: Value) -> Value {
+    let mut app = serde_json::json!({
+        "name": "Zapier", "description": "Automation", "homepage": "https://zapier.example.com",
+        "callback_urls": ["https://zapier.example.com/cb"],
+    });
+    for (k, v) in fields.as_object().unwrap() {
+        app[k] = v.clone();
+    }
+    let reply = send(plugin, "POST", "/api/v4/oauth/apps", Some(user), &app.to_string());
+    assert_eq!(reply.status, 201, "{}", reply.body);
+    reply.body
+}
