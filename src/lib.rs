@@ -104,10 +104,26 @@ impl<H: Host> Plugin<H> {
         AppError::not_found().render(&request)
     }
 
-    /// Whether `token` is an access token this plugin issued and that is still valid. The provider
-    /// issues none yet, so no token resolves.
-    pub async fn resolve_access_token(&self, _token: &str) -> Result<Option<TokenInfo>, String> {
-        Ok(None)
+    /// Whether `token` is an access token this plugin issued that is still valid (unexpired, not
+    /// revoked, its app and its user still there). Tokens keep working while the provider is
+    /// switched off, as in Mattermost.
+    pub async fn resolve_access_token(&self, token: &str) -> Result<Option<TokenInfo>, String> {
+        let ctx = self.context();
+        let Some((grant, _app)) =
+            provider::grants::resolve_access_token(&ctx, token).await.map_err(|e| e.description)?
+        else {
+            return Ok(None);
+        };
+        let user = self.host.get_user(&grant.user_id).await.map_err(|e| e.to_string())?;
+        if !user.is_some_and(|u| u.is_active()) {
+            return Ok(None);
+        }
+        Ok(Some(TokenInfo {
+            user_id: grant.user_id,
+            client_id: grant.client_id,
+            scope: grant.scope,
+            expires_at: grant.access_expires_at,
+        }))
     }
 
     /// The `Authorization` header value for an outgoing request to `url`, when an outgoing OAuth

@@ -7,6 +7,24 @@ use super::{
 };
 use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+/// Gives way once to the other futures of the same executor, as a real host's I/O does.
+struct YieldOnce(bool);
+
+impl Future for YieldOnce {
+    type Output = ();
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if self.0 {
+            return Poll::Ready(());
+        }
+        self.0 = true;
+        cx.waker().wake_by_ref();
+        Poll::Pending
+    }
+}
 
 struct Entry {
     value: Vec<u8>,
@@ -38,6 +56,7 @@ pub struct MemoryHost {
     fetch_handler: RefCell<Option<FetchHandler>>,
     fetched: RefCell<Vec<FetchRequest>>,
     logs: RefCell<Vec<LogLine>>,
+    interleave: Cell<bool>,
 }
 
 impl Default for MemoryHost {
@@ -57,6 +76,19 @@ impl MemoryHost {
             fetch_handler: RefCell::default(),
             fetched: RefCell::default(),
             logs: RefCell::default(),
+            interleave: Cell::new(false),
+        }
+    }
+
+    /// Makes every KV call give way to other futures first, so that concurrent requests
+    /// interleave between their reads and writes as they do on a real host.
+    pub fn interleave(&self, on: bool) {
+        self.interleave.set(on);
+    }
+
+    async fn give_way(&self) {
+        if self.interleave.get() {
+            YieldOnce(false).await;
         }
     }
 
@@ -97,11 +129,13 @@ impl MemoryHost {
 
 impl Host for MemoryHost {
     async fn kv_get(&self, key: &str) -> HostResult<Option<Vec<u8>>> {
+        self.give_way().await;
         check_key(key)?;
         Ok(self.live_value(key))
     }
 
     async fn kv_set(&self, key: &str, write: KvWrite<'_>) -> HostResult<bool> {
+        self.give_way().await;
         check_key(key)?;
         let current = self.live_value(key);
         let applies = match write.condition {
@@ -126,6 +160,7 @@ impl Host for MemoryHost {
     }
 
     async fn kv_delete(&self, key: &str) -> HostResult<()> {
+        self.give_way().await;
         check_key(key)?;
         self.kv.borrow_mut().remove(key);
         Ok(())

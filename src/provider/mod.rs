@@ -2,7 +2,16 @@
 
 pub mod apps;
 pub mod apps_api;
+pub mod authorize;
+pub mod authorized_api;
+pub mod client_auth;
+pub mod consent;
+pub mod consent_page;
+pub mod grants;
 pub mod metadata;
+pub mod oauth_error;
+pub mod pkce;
+pub mod token;
 
 use crate::host::Host;
 use crate::http::{wrong_method, AppError, Request, Response};
@@ -25,6 +34,22 @@ pub async fn route<H: Host>(ctx: &Context<'_, H>, request: &Request) -> Option<R
     let segments: Vec<&str> = request.path.trim_start_matches('/').split('/').collect();
     let method = request.method.as_str();
     let result = match segments.as_slice() {
+        ["oauth", "authorize"] => match method {
+            "GET" => return Some(authorize::serve_get(ctx, request).await),
+            "POST" => enabled(ctx, authorize::serve_post(ctx, request)).await,
+            _ => return Some(wrong_method(request, "GET, POST")),
+        },
+        ["oauth", "access_token"] => return Some(token::serve_token(ctx, request).await),
+        ["oauth", "revoke"] => return Some(token::serve_revoke(ctx, request).await),
+        ["oauth", "introspect"] => return Some(token::serve_introspect(ctx, request).await),
+        ["oauth", "deauthorize"] => match method {
+            "POST" => enabled(ctx, authorized_api::deauthorize(ctx, request)).await,
+            _ => return Some(wrong_method(request, "POST")),
+        },
+        ["api", "v4", "users", user_id, "oauth", "apps", "authorized"] => match method {
+            "GET" => enabled(ctx, authorized_api::list(ctx, request, user_id)).await,
+            _ => return Some(wrong_method(request, "GET")),
+        },
         ["api", "v4", "oauth", "apps"] => match method {
             "POST" => enabled(ctx, apps_api::create(ctx, request)).await,
             "GET" => enabled(ctx, apps_api::list(ctx, request)).await,

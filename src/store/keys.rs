@@ -1,16 +1,54 @@
 //! The KV key scheme, in one place: short keys prefixed by the kind of record, so that no two
 //! kinds can collide. Every key stays well under the KV store's 150 characters: ids are 26
-//! characters and hashes 64.
+//! characters and hashes (SHA-256, hex) 64.
 //!
-//! - `meta:` the plugin's own bookkeeping
-//! - `app:{client_id}` an OAuth app; `idx:apps` the list of app ids
+//! | key | record |
+//! |---|---|
+//! | `meta:schema` | the schema version of the stored data |
+//! | `app:{client_id}` | an OAuth app; `idx:apps` lists their ids |
+//! | `code:{hash}` | an authorization code (expires with the code) |
+//! | `grant:{id}` | an authorization with its current token hashes |
+//! | `at:{hash}`, `rt:{hash}` | which grant an access / refresh token belongs to |
+//! | `consent:{user}:{client}` | a remembered approval |
+//! | `idx:ug:{user}:{client}` | a user's grants with one client |
+//! | `idx:ua:{user}` | the clients a user authorized |
+//! | `rvk:{user}:{client}` | codes issued before this time are void (deauthorization) |
 
-/// The schema version of the data in the store.
 pub const SCHEMA: &str = "meta:schema";
-
-/// The ids of all OAuth apps.
 pub const APP_INDEX: &str = "idx:apps";
 
 pub fn app(client_id: &str) -> String {
     format!("app:{client_id}")
+}
+
+pub fn code(hash: &str) -> String {
+    format!("code:{hash}")
+}
+
+pub fn grant(id: &str) -> String {
+    format!("grant:{id}")
+}
+
+pub fn access_token(hash: &str) -> String {
+    format!("at:{hash}")
+}
+
+pub fn refresh_token(hash: &str) -> String {
+    format!("rt:{hash}")
+}
+
+pub fn consent(user_id: &str, client_id: &str) -> String {
+    format!("consent:{user_id}:{client_id}")
+}
+
+pub fn user_client_grants(user_id: &str, client_id: &str) -> String {
+    format!("idx:ug:{user_id}:{client_id}")
+}
+
+pub fn user_apps(user_id: &str) -> String {
+    format!("idx:ua:{user_id}")
+}
+
+pub fn revoked_before(user_id: &str, client_id: &str) -> String {
+    format!("rvk:{user_id}:{client_id}")
 }

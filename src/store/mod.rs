@@ -109,8 +109,19 @@ impl<'h, H: Host> Store<'h, H> {
         old: &[u8],
         new: Option<&T>,
     ) -> StoreResult<bool> {
+        self.compare_and_set_expiring(key, old, new, None).await
+    }
+
+    pub async fn compare_and_set_expiring<T: Serialize>(
+        &self,
+        key: &str,
+        old: &[u8],
+        new: Option<&T>,
+        expire_in_seconds: Option<u32>,
+    ) -> StoreResult<bool> {
         let bytes = new.map(encode);
-        Ok(self.host.kv_set(key, KvWrite::compare_and_set(old, bytes.as_deref())).await?)
+        let write = KvWrite { expire_in_seconds, ..KvWrite::compare_and_set(old, bytes.as_deref()) };
+        Ok(self.host.kv_set(key, write).await?)
     }
 
     /// Read-modify-write under compare-and-set, retried while other writers get in between.

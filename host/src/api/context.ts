@@ -1,0 +1,63 @@
+// What every request handler gets: the request, its ids, and the server's services.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Authenticator, Session } from '../auth.js';
+import type { ConfigService } from '../config-service.js';
+import { forbidden, sessionExpired } from '../errors.js';
+import type { Logger } from '../log.js';
+import { hasPermission } from '../permissions.js';
+import type { PluginManager } from '../plugin.js';
+import type { PluginFiles } from '../manifest.js';
+import type { Params } from '../router.js';
+import type { Clock, Store } from '../store/store.js';
+
+export interface Services {
+  store: Store;
+  config: ConfigService;
+  auth: Authenticator;
+  plugin: PluginManager;
+  pluginFiles: PluginFiles;
+  log: Logger;
+  clock: Clock;
+}
+
+export interface RequestContext {
+  req: IncomingMessage;
+  res: ServerResponse;
+  requestId: string;
+  path: string;
+  /** Raw query string, without "?". */
+  rawQuery: string;
+  query: URLSearchParams;
+  services: Services;
+  /** Set once the request is authenticated, for the request log line. */
+  userId?: string;
+}
+
+export interface ApiRequest extends RequestContext {
+  params: Params;
+  session: Session | null;
+  json(): Promise<unknown>;
+}
+
+export type ApiHandler = (r: ApiRequest) => Promise<void>;
+
+export interface ApiRoute {
+  /** 'required': no valid session → 401. 'optional': the handler decides. */
+  session: 'required' | 'optional';
+  handler: ApiHandler;
+}
+
+export function requireSession(r: ApiRequest): Session {
+  if (!r.session) throw sessionExpired();
+  return r.session;
+}
+
+export function requirePermission(r: ApiRequest, permission: string): Session {
+  const session = requireSession(r);
+  if (!hasPermission(session.user.roles, permission, r.services.config.service)) throw forbidden();
+  return session;
+}
+
+export function can(r: ApiRequest, permission: string): boolean {
+  return !!r.session && hasPermission(r.session.user.roles, permission, r.services.config.service);
+}

@@ -1,0 +1,54 @@
+// The default team and its channels, in the JSON shapes Client4 expects.
+import { ApiError } from '../errors.js';
+import { sendJson } from '../http.js';
+import { Permission } from '../permissions.js';
+import type { Router } from '../router.js';
+import type { ChannelRecord, TeamRecord } from '../store/store.js';
+import { can, requireSession, type ApiRequest, type ApiRoute } from './context.js';
+
+export function teamJson(team: TeamRecord): Record<string, unknown> {
+  return {
+    id: team.id, create_at: team.createAt, update_at: team.updateAt, delete_at: team.deleteAt,
+    display_name: team.displayName, name: team.name, description: '', email: '', type: 'O',
+    company_name: '', allowed_domains: '', invite_id: '', allow_open_invite: false,
+    scheme_id: null, group_constrained: null, policy_id: null, cloud_limits_archived: false,
+  };
+}
+
+export function channelJson(channel: ChannelRecord): Record<string, unknown> {
+  return {
+    id: channel.id, create_at: channel.createAt, update_at: channel.updateAt, delete_at: channel.deleteAt,
+    team_id: channel.teamId, type: channel.type, display_name: channel.displayName, name: channel.name,
+    header: '', purpose: '', last_post_at: 0, total_msg_count: 0, extra_update_at: 0, creator_id: '',
+    scheme_id: null, props: null, group_constrained: null, shared: null, total_msg_count_root: 0,
+    policy_id: null, last_root_post_at: 0,
+  };
+}
+
+const teamNotFound = () => new ApiError(404, 'app.team.get_by_name.missing.app_error', 'Unable to find the existing team.');
+const channelNotFound = () => new ApiError(404, 'app.channel.get_by_name.missing.app_error', 'Channel does not exist.');
+
+/** Non-members see no team at all, so team names cannot be probed. */
+async function visible(r: ApiRequest, teamId: string): Promise<boolean> {
+  const { user } = requireSession(r);
+  return can(r, Permission.ManageSystem) || r.services.store.teams.isTeamMember(teamId, user.id);
+}
+
+async function getTeamByName(r: ApiRequest): Promise<void> {
+  const team = await r.services.store.teams.teamByName(r.params.name);
+  if (!team || !(await visible(r, team.id))) throw teamNotFound();
+  sendJson(r.res, 200, teamJson(team));
+}
+
+async function getChannelByName(r: ApiRequest): Promise<void> {
+  if (!(await visible(r, r.params.team_id))) throw teamNotFound();
+  const channel = await r.services.store.teams.channelByName(r.params.team_id, r.params.channel_name);
+  if (!channel) throw channelNotFound();
+  sendJson(r.res, 200, channelJson(channel));
+}
+
+export function addTeamRoutes(router: Router<ApiRoute>): void {
+  router
+    .add('GET', '/teams/name/:name', { session: 'required', handler: getTeamByName })
+    .add('GET', '/teams/:team_id/channels/name/:channel_name', { session: 'required', handler: getChannelByName });
+}

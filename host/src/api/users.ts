@@ -1,0 +1,84 @@
+// /api/v4/users: sign-up, login, logout and user lookups, as Mattermost answers them.
+import { CSRF_COOKIE, SESSION_COOKIE, SESSION_LENGTH_MS, USER_COOKIE } from '../auth.js';
+import { ApiError, forbidden, invalidParam } from '../errors.js';
+import { cookie, sendJson } from '../http.js';
+import { hashPassword, verifyAgainstDummy, verifyPassword } from '../password.js';
+import { Permission } from '../permissions.js';
+import type { Router } from '../router.js';
+import { parseNewUser, userJson } from '../users.js';
+import { can, requireSession, type ApiRequest, type ApiRoute } from './context.js';
+import { teamJson } from './teams.js';
+
+const invalidCredentials = () =>
+  new ApiError(401, 'api.user.login.invalid_credentials_email_username', 'Enter a valid email or username and/or password.');
+
+const userNotFound = () => new ApiError(404, 'app.user.missing_account.const', 'Unable to find the user.');
+
+async function createUser(r: ApiRequest): Promise<void> {
+  const input = parseNewUser(await r.json());
+  const callerMayCreate = can(r, Permission.ManageSystem);
+  // Cheap early refusal before the costly hash; the store checks again inside its transaction.
+  if (!callerMayCreate && (await r.services.store.users.hasAnyUser())) throw forbidden();
+  const passwordHash = await hashPassword(input.password);
+  const user = await r.services.store.users.create({ ...input, passwordHash }, callerMayCreate);
+  r.services.log.log('info', 'user created', { user: user.id, roles: user.roles });
+  sendJson(r.res, 201, userJson(user));
+}
+
+function sessionCookies(r: ApiRequest, values: { token: string; userId: string; csrf: string } | null): string[] {
+  const secure = r.services.config.service.SiteURL.startsWith('https:');
+  const maxAgeSeconds = values ? SESSION_LENGTH_MS / 1000 : 0;
+  return [
+    cookie(SESSION_COOKIE, values?.token ?? '', { maxAgeSeconds, httpOnly: true, secure }),
+    cookie(USER_COOKIE, values?.userId ?? '', { maxAgeSeconds, httpOnly: false, secure }),
+    // Readable by the page's script, which echoes it in X-CSRF-Token.
+    cookie(CSRF_COOKIE, values?.csrf ?? '', { maxAgeSeconds, httpOnly: false, secure }),
+  ];
+}
+
+async function login(r: ApiRequest): Promise<void> {
+  const body = (await r.json()) as Record<string, unknown> | null;
+  const loginId = body?.login_id;
+  const password = body?.password;
+  if (typeof loginId !== 'string' || loginId === '') throw invalidParam('login_id');
+  if (typeof password !== 'string' || password === '') throw invalidParam('password');
+  const user = await r.services.store.users.findByLogin(loginId);
+  const ok = user && user.deleteAt === 0 ? await verifyPassword(password, user.passwordHash) : await verifyAgainstDummy(password);
+  if (!user || !ok) throw invalidCredentials();
+  const { token, csrf } = await r.services.auth.login(user);
+  r.userId = user.id;
+  r.res.setHeader('Token', token);
+  r.res.setHeader('Set-Cookie', sessionCookies(r, { token, userId: user.id, csrf }));
+  sendJson(r.res, 200, userJson(user));
+}
+
+async function logout(r: ApiRequest): Promise<void> {
+  if (r.session) await r.services.auth.logout(r.session);
+  r.res.setHeader('Set-Cookie', sessionCookies(r, null));
+  sendJson(r.res, 200, { status: 'OK' });
+}
+
+async function getMe(r: ApiRequest): Promise<void> {
+  sendJson(r.res, 200, userJson(requireSession(r).user));
+}
+
+async function getUser(r: ApiRequest): Promise<void> {
+  const user = await r.services.store.users.get(r.params.user_id);
+  if (!user || user.deleteAt !== 0) throw userNotFound();
+  sendJson(r.res, 200, userJson(user));
+}
+
+async function getMyTeams(r: ApiRequest): Promise<void> {
+  const teams = await r.services.store.teams.teamsOfUser(requireSession(r).user.id);
+  sendJson(r.res, 200, teams.map(teamJson));
+}
+
+export function addUserRoutes(router: Router<ApiRoute>): void {
+  router
+    .add('POST', '/users', { session: 'optional', handler: createUser })
+    .add('POST', '/users/login', { session: 'optional', handler: login })
+    .add('POST', '/users/logout', { session: 'optional', handler: logout })
+    .add('GET', '/users/me', { session: 'required', handler: getMe })
+    .add('GET', '/users/me/teams', { session: 'required', handler: getMyTeams })
+    .add('GET', '/users/:user_id', { session: 'required', handler: getUser });
+}

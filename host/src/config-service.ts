@@ -1,0 +1,52 @@
+// The live configuration: stored (defaults ⊕ database) plus environment overrides, saved as a new
+// Configurations row on each change, with listeners (the plugin) told after each save.
+import {
+  applyPatch, defaultStoredConfig, differencesFrom, effectiveConfig, type Config, type ServiceSettings, type SqlSettings,
+  type StoredConfig,
+} from './config.js';
+import type { ConfigStore } from './store/store.js';
+
+export type ConfigListener = (config: Config) => Promise<void>;
+
+export class ConfigService {
+  private listeners: ConfigListener[] = [];
+
+  private constructor(
+    private readonly defaults: StoredConfig,
+    private stored: StoredConfig,
+    private readonly store: ConfigStore,
+    private readonly env: Partial<ServiceSettings>,
+    private readonly sql: SqlSettings,
+  ) {}
+
+  /** `defaults` replaces built-in defaults (tests derive SiteURL from the bound port). */
+  static async load(store: ConfigStore, pluginId: string, env: Partial<ServiceSettings>, sql: SqlSettings,
+    defaults: Partial<ServiceSettings> = {}): Promise<ConfigService> {
+    const base = applyPatch(defaultStoredConfig(pluginId), { ServiceSettings: defaults });
+    const saved = await store.loadActive();
+    const stored = saved === null ? base : applyPatch(base, saved);
+    return new ConfigService(base, stored, store, env, sql);
+  }
+
+  get(): Config {
+    return effectiveConfig(this.stored, this.env, this.sql);
+  }
+
+  get service(): ServiceSettings {
+    return this.get().ServiceSettings;
+  }
+
+  onChange(listener: ConfigListener): void {
+    this.listeners.push(listener);
+  }
+
+  /** Validates and saves a patch (400 and nothing saved when invalid), then tells the listeners. */
+  async patch(patch: unknown): Promise<Config> {
+    const next = applyPatch(this.stored, patch);
+    await this.store.save(differencesFrom(this.defaults, next));
+    this.stored = next;
+    const config = this.get();
+    for (const listener of this.listeners) await listener(config);
+    return config;
+  }
+}

@@ -1,0 +1,195 @@
+// Server configuration: Mattermost's setting names, defaults that run with no configuration,
+// and one validator shared by API patches and environment variables.
+import { badRequest } from './errors.js';
+
+export interface ServiceSettings {
+  SiteURL: string;
+  ListenAddress: string;
+  EnableOAuthServiceProvider: boolean;
+  EnableDynamicClientRegistration: boolean;
+  DCRRedirectURIAllowlist: string[];
+  EnableOutgoingOAuthConnections: boolean;
+  EnableOnlyAdminIntegrations: boolean;
+  AllowedUntrustedInternalConnections: string;
+  OutgoingIntegrationRequestsTimeout: number;
+  SessionLengthSSOInHours: number;
+}
+
+export type PluginSettingsMap = Record<string, Record<string, unknown>>;
+
+/** Defaults ⊕ what admins saved: everything an admin may change. */
+export interface StoredConfig {
+  ServiceSettings: ServiceSettings;
+  PluginSettings: { Plugins: PluginSettingsMap };
+}
+
+/** Database settings come from the environment only: they are needed to find the stored config. */
+export interface SqlSettings {
+  DriverName: 'sqlite3';
+  DataSource: string;
+}
+
+export interface Config extends StoredConfig {
+  SqlSettings: SqlSettings;
+}
+
+type Kind = 'siteUrl' | 'listenAddress' | 'boolean' | 'positiveInt' | 'stringList' | 'string';
+
+const SERVICE_SETTINGS: { [K in keyof ServiceSettings]: { kind: Kind; default: ServiceSettings[K] } } = {
+  SiteURL: { kind: 'siteUrl', default: 'http://localhost:8065' },
+  ListenAddress: { kind: 'listenAddress', default: ':8065' },
+  EnableOAuthServiceProvider: { kind: 'boolean', default: false },
+  EnableDynamicClientRegistration: { kind: 'boolean', default: false },
+  DCRRedirectURIAllowlist: { kind: 'stringList', default: [] },
+  EnableOutgoingOAuthConnections: { kind: 'boolean', default: false },
+  EnableOnlyAdminIntegrations: { kind: 'boolean', default: true },
+  AllowedUntrustedInternalConnections: { kind: 'string', default: '' },
+  OutgoingIntegrationRequestsTimeout: { kind: 'positiveInt', default: 30 },
+  SessionLengthSSOInHours: { kind: 'positiveInt', default: 720 },
+};
+
+const SERVICE_KEYS = Object.keys(SERVICE_SETTINGS) as (keyof ServiceSettings)[];
+
+/** Mattermost shows this instead of the DataSource, which may hold a database password. */
+export const MASKED = '********************';
+export const DEFAULT_DATA_SOURCE = './data/oauth-plugin.db';
+
+export function defaultStoredConfig(pluginId: string): StoredConfig {
+  const service = Object.fromEntries(SERVICE_KEYS.map((k) => [k, structuredClone(SERVICE_SETTINGS[k].default)]));
+  return { ServiceSettings: service as unknown as ServiceSettings, PluginSettings: { Plugins: { [pluginId]: {} } } };
+}
+
+const invalid = (key: string, why: string) =>
+  badRequest('model.config.is_valid.app_error', `Invalid value for ${key}: ${why}.`);
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function checkValue(key: string, kind: Kind, value: unknown): unknown {
+  switch (kind) {
+    case 'boolean':
+      if (typeof value !== 'boolean') throw invalid(key, 'must be true or false');
+      return value;
+    case 'positiveInt':
+      if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0) throw invalid(key, 'must be a positive integer');
+      return value;
+    case 'string':
+      if (typeof value !== 'string') throw invalid(key, 'must be a string');
+      return value;
+    case 'stringList':
+      if (!Array.isArray(value) || !value.every((v) => typeof v === 'string')) throw invalid(key, 'must be a list of strings');
+      return [...value];
+    case 'siteUrl':
+      return checkSiteUrl(key, value);
+    case 'listenAddress':
+      if (typeof value !== 'string') throw invalid(key, 'must be a string');
+      parseListenAddress(value, key);
+      return value;
+  }
+}
+
+function checkSiteUrl(key: string, value: unknown): string {
+  if (typeof value !== 'string') throw invalid(key, 'must be a string');
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw invalid(key, 'must be a valid http:// or https:// URL');
+  }
+  if ((url.protocol !== 'http:' && url.protocol !== 'https:') || !url.host || url.username || url.password || url.search || url.hash) {
+    throw invalid(key, 'must be a valid http:// or https:// URL without credentials, query or fragment');
+  }
+  // The plugin builds endpoint URLs by appending paths, so a trailing slash would double up.
+  return value.replace(/\/+$/, '');
+}
+
+/** ":8065" listens on every interface; "127.0.0.1:0" on loopback with a free port. */
+export function parseListenAddress(value: string, key = 'ListenAddress'): { host: string | undefined; port: number } {
+  const match = /^(\[[0-9a-fA-F:.]+\]|[^:]*):(\d{1,5})$/.exec(value);
+  const port = match ? Number(match[2]) : NaN;
+  if (!match || port > 65535) throw invalid(key, 'must look like ":8065" or "127.0.0.1:8065"');
+  const host = match[1].replace(/^\[|\]$/g, '');
+  return { host: host === '' ? undefined : host, port };
+}
+
+/** Applies a patch (as sent to PUT /api/v4/config/patch) to a stored config; throws a 400 and changes nothing when invalid. */
+export function applyPatch(current: StoredConfig, patch: unknown): StoredConfig {
+  if (!isObject(patch)) throw badRequest('api.config.patch_config.app_error', 'The configuration patch must be a JSON object.');
+  const next = structuredClone(current);
+  for (const [section, value] of Object.entries(patch)) {
+    if (section === 'ServiceSettings') patchServiceSettings(next.ServiceSettings, value);
+    else if (section === 'PluginSettings') patchPluginSettings(next.PluginSettings.Plugins, value);
+    // SqlSettings is read-only here (it comes from the environment); clients that send back the
+    // whole config they read include it, masked, so it is ignored rather than refused.
+    else if (section !== 'SqlSettings') throw invalid(section, 'unknown settings section');
+  }
+  return next;
+}
+
+function patchServiceSettings(target: ServiceSettings, value: unknown): void {
+  if (!isObject(value)) throw invalid('ServiceSettings', 'must be an object');
+  for (const [key, setting] of Object.entries(value)) {
+    const spec = SERVICE_SETTINGS[key as keyof ServiceSettings];
+    if (!spec) throw invalid(`ServiceSettings.${key}`, 'unknown setting');
+    (target as unknown as Record<string, unknown>)[key] = checkValue(`ServiceSettings.${key}`, spec.kind, setting);
+  }
+}
+
+function patchPluginSettings(target: PluginSettingsMap, value: unknown): void {
+  if (!isObject(value)) throw invalid('PluginSettings', 'must be an object');
+  for (const [key, plugins] of Object.entries(value)) {
+    if (key !== 'Plugins' || !isObject(plugins)) throw invalid(`PluginSettings.${key}`, 'only PluginSettings.Plugins (an object) can be set');
+    for (const [pluginId, settings] of Object.entries(plugins)) {
+      if (!isObject(settings)) throw invalid(`PluginSettings.Plugins.${pluginId}`, 'must be an object');
+      target[pluginId] = { ...target[pluginId], ...structuredClone(settings) };
+    }
+  }
+}
+
+/** Mattermost's MM_<SECTION>_<SETTING> variables, parsed by the setting's type. Throws on a bad value. */
+export function serviceSettingsFromEnv(env: NodeJS.ProcessEnv): Partial<ServiceSettings> {
+  const out: Record<string, unknown> = {};
+  for (const key of SERVICE_KEYS) {
+    const name = `MM_SERVICESETTINGS_${key.toUpperCase()}`;
+    const raw = env[name];
+    if (raw === undefined) continue;
+    const kind = SERVICE_SETTINGS[key].kind;
+    out[key] = checkValue(name, kind, parseEnvValue(kind, raw));
+  }
+  return out as Partial<ServiceSettings>;
+}
+
+function parseEnvValue(kind: Kind, raw: string): unknown {
+  if (kind === 'boolean') return raw === 'true' ? true : raw === 'false' ? false : raw;
+  if (kind === 'positiveInt') return /^\d+$/.test(raw) ? Number(raw) : raw;
+  if (kind === 'stringList') return raw.split(/\s+/).filter(Boolean);
+  return raw;
+}
+
+export function sqlSettingsFromEnv(env: NodeJS.ProcessEnv): SqlSettings {
+  const driver = env.MM_SQLSETTINGS_DRIVERNAME ?? 'sqlite3';
+  if (driver !== 'sqlite3') throw new Error(`MM_SQLSETTINGS_DRIVERNAME: only "sqlite3" is supported, got "${driver}"`);
+  return { DriverName: driver, DataSource: env.MM_SQLSETTINGS_DATASOURCE || DEFAULT_DATA_SOURCE };
+}
+
+/** Effective config = stored (defaults ⊕ database) ⊕ environment, as in Mattermost: the environment wins. */
+export function effectiveConfig(stored: StoredConfig, envService: Partial<ServiceSettings>, sql: SqlSettings): Config {
+  return { ...structuredClone(stored), ServiceSettings: { ...stored.ServiceSettings, ...envService }, SqlSettings: { ...sql } };
+}
+
+export function maskConfig(config: Config): Config {
+  return { ...config, SqlSettings: { ...config.SqlSettings, DataSource: MASKED } };
+}
+
+/**
+ * What is saved: only the settings that differ from the defaults, so that defaults computed at
+ * start-up (SiteURL from the bound port) or changed in a later version are never frozen in the database.
+ */
+export function differencesFrom(defaults: StoredConfig, config: StoredConfig): Record<string, unknown> {
+  const service = Object.fromEntries(SERVICE_KEYS
+    .filter((k) => JSON.stringify(config.ServiceSettings[k]) !== JSON.stringify(defaults.ServiceSettings[k]))
+    .map((k) => [k, config.ServiceSettings[k]]));
+  const plugins = Object.fromEntries(Object.entries(config.PluginSettings.Plugins).filter(([, v]) => Object.keys(v).length > 0));
+  return { ServiceSettings: service, PluginSettings: { Plugins: plugins } };
+}

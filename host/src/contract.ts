@@ -1,0 +1,79 @@
+// The host contract: what the wasm module exports (Plugin) and the object the host hands it
+// (PluginHost). The Rust side mirrors this in src/wasm.rs; change both together.
+import type { ServiceSettings } from './config.js';
+
+export interface PluginConfig {
+  ServiceSettings: ServiceSettings;
+  /** This plugin's own settings (PluginSettings.Plugins[<id>]). */
+  PluginSettings: Record<string, unknown>;
+}
+
+export interface PluginRequest {
+  method: string;
+  /** Full path, not stripped, e.g. "/oauth/authorize" or "/plugins/oauth-plugin/x". */
+  path: string;
+  /** Raw query string without "?". */
+  query: string;
+  /** Lower-case names; client-sent identity headers removed. */
+  headers: Record<string, string>;
+  body: Uint8Array;
+  userId?: string;
+  sessionId?: string;
+  isOAuthSession?: boolean;
+  remoteAddr: string;
+  requestId: string;
+}
+
+export interface PluginResponse {
+  status: number;
+  headers: Array<[string, string]>;
+  body: Uint8Array;
+}
+
+export interface TokenInfo {
+  userId: string;
+  clientId: string;
+  scope: string;
+  expiresAt: number;
+}
+
+export interface Plugin {
+  onActivate(): Promise<void>;
+  onDeactivate(): Promise<void>;
+  onConfigurationChange(config: PluginConfig): Promise<void>;
+  serveHttp(req: PluginRequest): Promise<PluginResponse>;
+  resolveAccessToken(token: string): Promise<TokenInfo | null>;
+  authorizeOutgoingRequest(url: string): Promise<string | null>;
+  free?(): void;
+}
+
+/** The wasm-bindgen glue module (`wasm-bindgen --target web`). */
+export interface PluginGlue {
+  initSync(options: { module: Uint8Array }): unknown;
+  Plugin: new (host: PluginHost) => Plugin;
+}
+
+export interface FetchRequest {
+  method: string;
+  url: string;
+  headers: Array<[string, string]>;
+  body?: Uint8Array;
+  timeoutMs?: number;
+}
+
+export interface FetchResponse {
+  status: number;
+  headers: Array<[string, string]>;
+  body: Uint8Array;
+}
+
+export interface PluginHost {
+  kvGet(key: string): Promise<Uint8Array | null>;
+  kvSet(key: string, value: Uint8Array | null, opts?: { atomic?: boolean; oldValue?: Uint8Array | null; expireInSeconds?: number }): Promise<boolean>;
+  kvDelete(key: string): Promise<void>;
+  kvList(page: number, perPage: number): Promise<string[]>;
+  httpFetch(req: FetchRequest): Promise<FetchResponse>;
+  getUser(userId: string): Promise<Record<string, unknown> | null>;
+  hasPermission(userId: string, permission: string): Promise<boolean>;
+  log(level: 'debug' | 'info' | 'warn' | 'error', message: string, fields?: Record<string, string>): void;
+}

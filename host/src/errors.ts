@@ -1,0 +1,32 @@
+// Mattermost's error shape for /api/v4 and for host-made answers on plugin routes.
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly id: string,
+    message: string,
+    readonly detailedError = '',
+  ) {
+    super(message);
+  }
+}
+
+export function errorBody(err: ApiError, requestId: string): string {
+  return JSON.stringify({
+    id: err.id,
+    message: err.message,
+    detailed_error: err.detailedError,
+    request_id: requestId,
+    status_code: err.status,
+  });
+}
+
+export const badRequest = (id: string, message: string, detail = '') => new ApiError(400, id, message, detail);
+
+export const invalidParam = (name: string) =>
+  badRequest('api.context.invalid_body_param.app_error', `Invalid or missing ${name} in request body.`);
+
+export const sessionExpired = () =>
+  new ApiError(401, 'api.context.session_expired.app_error', 'Invalid or expired session, please login again.');
+
+export const forbidden = () =>
+  new ApiError(403, 'api.context.permissions.app_error', 'You do not have the appropriate permissions.');

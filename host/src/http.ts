@@ -1,0 +1,86 @@
+// Small request/response helpers shared by the API and plugin routes.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { ApiError, errorBody } from './errors.js';
+
+export const MAX_BODY_BYTES = 1024 * 1024;
+
+/**
+ * Reads the body up to `limit` bytes. A larger body is drained and dropped, then refused with 413:
+ * answering before the client finished sending would make many clients see a reset, not the 413.
+ */
+export function readBody(req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= limit) chunks.push(chunk);
+    });
+    req.on('end', () => {
+      if (size > limit) reject(tooLarge(limit));
+      else resolve(Buffer.concat(chunks));
+    });
+    req.on('error', reject);
+  });
+}
+
+const tooLarge = (limit: number) =>
+  new ApiError(413, 'api.context.request_body_too_large.app_error', `The request body is larger than ${limit} bytes.`);
+
+export function parseJsonBody(body: Buffer): unknown {
+  try {
+    return JSON.parse(body.toString('utf8'));
+  } catch {
+    throw new ApiError(400, 'api.context.invalid_json.app_error', 'The request body is not valid JSON.');
+  }
+}
+
+/** Client4 parses a body as JSON only when Content-Type is exactly "application/json". */
+export function sendJson(res: ServerResponse, status: number, value: unknown): void {
+  const body = JSON.stringify(value);
+  res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) });
+  res.end(body);
+}
+
+export function sendError(res: ServerResponse, err: ApiError, requestId: string): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  // Drop headers set before the failure (e.g. by a plugin response), keeping the request id.
+  for (const name of res.getHeaderNames()) if (name !== 'x-request-id') res.removeHeader(name);
+  const body = errorBody(err, requestId);
+  res.writeHead(err.status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) });
+  res.end(body);
+}
+
+export function parseCookies(header: string | undefined): Map<string, string> {
+  const cookies = new Map<string, string>();
+  for (const part of (header ?? '').split(';')) {
+    const eq = part.indexOf('=');
+    if (eq <= 0) continue;
+    const name = part.slice(0, eq).trim();
+    if (!cookies.has(name)) cookies.set(name, part.slice(eq + 1).trim());
+  }
+  return cookies;
+}
+
+export interface CookieOptions {
+  maxAgeSeconds: number;
+  httpOnly: boolean;
+  secure: boolean;
+}
+
+export function cookie(name: string, value: string, opts: CookieOptions): string {
+  const parts = [`${name}=${value}`, 'Path=/', `Max-Age=${opts.maxAgeSeconds}`, 'SameSite=Lax'];
+  if (opts.maxAgeSeconds === 0) parts.push('Expires=Thu, 01 Jan 1970 00:00:00 GMT');
+  if (opts.httpOnly) parts.push('HttpOnly');
+  if (opts.secure) parts.push('Secure');
+  return parts.join('; ');
+}
+
+/** Splits "/a/b?x=1" into the path and the raw query (without "?"). */
+export function splitUrl(rawUrl: string): { path: string; query: string } {
+  const q = rawUrl.indexOf('?');
+  return q < 0 ? { path: rawUrl, query: '' } : { path: rawUrl.slice(0, q), query: rawUrl.slice(q + 1) };
+}

@@ -1,0 +1,36 @@
+// Identifiers and random secrets, in one place so that every id has Mattermost's shape.
+import { createHash, randomBytes } from 'node:crypto';
+
+// Mattermost's id alphabet: base32 with its own letter order, lower case, no padding.
+const ALPHABET = 'ybndrfg8ejkmcpqxot1uwisza345h769';
+
+function base32(bytes: Uint8Array): string {
+  let out = '';
+  let bits = 0;
+  let value = 0;
+  for (const byte of bytes) {
+    value = (value << 8) | byte;
+    bits += 8;
+    while (bits >= 5) {
+      out += ALPHABET[(value >>> (bits - 5)) & 31];
+      bits -= 5;
+    }
+  }
+  if (bits > 0) out += ALPHABET[(value << (5 - bits)) & 31];
+  return out;
+}
+
+/** A 26-character Mattermost id (16 random bytes). */
+export function newId(): string {
+  return base32(randomBytes(16));
+}
+
+/** A bearer secret: 32 random bytes (52 characters), longer than an id as the design asks. */
+export function newSecret(): string {
+  return base32(randomBytes(32));
+}
+
+/** Secrets are kept only as this hash, so a copy of the database grants nothing. */
+export function sha256Hex(value: string): string {
+  return createHash('sha256').update(value).digest('hex');
+}

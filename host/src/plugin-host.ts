@@ -1,0 +1,74 @@
+// The PluginHost object the wasm module receives: every call the plugin makes into the server.
+// Failures reject with an Error whose message says what went wrong (the plugin shows it as is).
+import type { ServiceSettings } from './config.js';
+import type { FetchRequest, PluginHost } from './contract.js';
+import type { Fetcher } from './fetch.js';
+import type { Logger, LogLevel } from './log.js';
+import { hasPermission } from './permissions.js';
+import { errorMessage } from './plugin.js';
+import type { KvSetOptions, Store } from './store/store.js';
+import { userJson } from './users.js';
+
+export interface PluginHostDeps {
+  pluginId: string;
+  store: Store;
+  settings: () => ServiceSettings;
+  fetch: Fetcher;
+  log: Logger;
+}
+
+const LEVELS = new Set(['debug', 'info', 'warn', 'error']);
+
+/** Values from wasm may be views into its memory, valid only during the call: copy them. */
+const copy = (value: Uint8Array | null | undefined) => (value == null ? null : new Uint8Array(value));
+
+function kvOptions(opts: KvSetOptions | null | undefined): KvSetOptions {
+  if (opts == null) return {};
+  return { atomic: opts.atomic === true, oldValue: copy(opts.oldValue), expireInSeconds: opts.expireInSeconds ?? 0 };
+}
+
+/** Wraps each method so any failure becomes a rejected Error with a readable message. */
+function rejectingErrors<T extends object>(methods: T): T {
+  const wrapped: Record<string, unknown> = {};
+  for (const [name, fn] of Object.entries(methods)) {
+    wrapped[name] = async (...args: unknown[]) => {
+      try {
+        return await (fn as (...a: unknown[]) => unknown)(...args);
+      } catch (err) {
+        throw new Error(`${name}: ${errorMessage(err)}`);
+      }
+    };
+  }
+  return wrapped as T;
+}
+
+export function createPluginHost(deps: PluginHostDeps): PluginHost {
+  const { pluginId, store } = deps;
+  const activeUser = async (userId: string) => {
+    const user = typeof userId === 'string' ? await store.users.get(userId) : null;
+    return user && user.deleteAt === 0 ? user : null;
+  };
+  const asyncMethods = rejectingErrors({
+    kvGet: (key: string) => store.kv.get(pluginId, key),
+    kvSet: (key: string, value: Uint8Array | null, opts?: KvSetOptions) => store.kv.set(pluginId, key, copy(value), kvOptions(opts)),
+    kvDelete: (key: string) => store.kv.delete(pluginId, key),
+    kvList: (page: number, perPage: number) => store.kv.list(pluginId, page, perPage),
+    httpFetch: (req: FetchRequest) => deps.fetch({ ...req, body: copy(req.body) ?? undefined }),
+    getUser: async (userId: string) => {
+      const user = await activeUser(userId);
+      return user && userJson(user);
+    },
+    hasPermission: async (userId: string, permission: string) => {
+      const user = await activeUser(userId);
+      return !!user && hasPermission(user.roles, permission, deps.settings());
+    },
+  });
+  return {
+    ...asyncMethods,
+    log(level, message, fields) {
+      const safeLevel: LogLevel = LEVELS.has(level) ? level : 'info';
+      const safeFields = Object.fromEntries(Object.entries(fields ?? {}).map(([k, v]) => [k, String(v)]));
+      deps.log.log(safeLevel, `plugin: ${String(message)}`, { plugin: pluginId, ...safeFields });
+    },
+  };
+}

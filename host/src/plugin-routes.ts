@@ -1,0 +1,95 @@
+// Requests for the plugin: routing, identity (only from a valid session), header hygiene, and the
+// webapp bundle as a static file.
+import { readFile } from 'node:fs/promises';
+import type { RequestContext } from './api/context.js';
+import { CSRF_COOKIE, SESSION_COOKIE, USER_COOKIE } from './auth.js';
+import type { PluginRequest, PluginResponse } from './contract.js';
+import { ApiError } from './errors.js';
+import { readBody } from './http.js';
+
+export function isPluginPath(path: string, pluginId: string): boolean {
+  return (
+    path === `/plugins/${pluginId}` ||
+    path.startsWith(`/plugins/${pluginId}/`) ||
+    path.startsWith('/oauth/') ||
+    path === '/.well-known/oauth-authorization-server' ||
+    path.startsWith('/.well-known/oauth-authorization-server/') ||
+    path.startsWith('/api/v4/oauth/') ||
+    /^\/api\/v4\/users\/[^/]+\/oauth\//.test(path)
+  );
+}
+
+export const bundleRoute = (pluginId: string) => `/static/plugins/${pluginId}/main.js`;
+
+// Headers a client could send to pose as a user; the host alone says who the user is.
+const IDENTITY_HEADER = /^(mattermost-|x-forwarded-user$|x-remote-user$|remote-user$|x-user-id$)/;
+const HOST_COOKIES = new Set([SESSION_COOKIE, USER_COOKIE, CSRF_COOKIE]);
+// Framing is the host's job: it sends the body it has with its own length.
+const HOP_BY_HOP = new Set(['connection', 'content-length', 'transfer-encoding', 'keep-alive', 'upgrade']);
+
+/** The host's session cookies stay with the host: the plugin gets the identity, not the token. */
+function withoutHostCookies(header: string): string {
+  return header.split(';').map((c) => c.trim()).filter((c) => c && !HOST_COOKIES.has(c.split('=')[0])).join('; ');
+}
+
+function pluginHeaders(ctx: RequestContext): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(ctx.req.headers)) {
+    if (value === undefined || IDENTITY_HEADER.test(name)) continue;
+    const text = Array.isArray(value) ? value.join(', ') : value;
+    if (name === 'cookie') {
+      const rest = withoutHostCookies(text);
+      if (rest) headers.cookie = rest;
+    } else headers[name] = text;
+  }
+  return headers;
+}
+
+async function pluginRequest(ctx: RequestContext): Promise<PluginRequest> {
+  const body = await readBody(ctx.req);
+  // As Mattermost's servePluginRequest: a bad token or a cookie without CSRF proof just means
+  // "no user"; the plugin decides whether that is a 401.
+  const auth = await ctx.services.auth.authenticate(ctx.req, ctx.query);
+  const request: PluginRequest = {
+    method: ctx.req.method ?? 'GET', path: ctx.path, query: ctx.rawQuery, headers: pluginHeaders(ctx),
+    body: new Uint8Array(body), remoteAddr: ctx.req.socket.remoteAddress ?? '', requestId: ctx.requestId,
+  };
+  if (auth.kind === 'session') {
+    ctx.userId = auth.session.user.id;
+    Object.assign(request, { userId: auth.session.user.id, sessionId: auth.session.id, isOAuthSession: auth.session.isOAuth });
+  }
+  return request;
+}
+
+function checkResponse(value: unknown): PluginResponse {
+  const r = value as Partial<PluginResponse> | null;
+  const valid = r && Number.isInteger(r.status) && r.status! >= 100 && r.status! <= 599 && Array.isArray(r.headers) &&
+    (r.body === undefined || r.body instanceof Uint8Array);
+  if (!valid) throw new ApiError(500, 'app.plugin.bad_response.app_error', 'The plugin returned a malformed response.');
+  return { status: r.status!, headers: r.headers!, body: r.body ?? new Uint8Array() };
+}
+
+export async function servePlugin(ctx: RequestContext): Promise<void> {
+  const request = await pluginRequest(ctx);
+  const response = checkResponse(await ctx.services.plugin.call('serveHttp', (p) => p.serveHttp(request)));
+  try {
+    for (const [name, value] of response.headers) {
+      if (!HOP_BY_HOP.has(String(name).toLowerCase())) ctx.res.appendHeader(String(name), String(value));
+    }
+  } catch {
+    throw new ApiError(500, 'app.plugin.bad_response.app_error', 'The plugin returned an invalid header.');
+  }
+  ctx.res.setHeader('Content-Length', response.body.byteLength);
+  ctx.res.writeHead(response.status);
+  ctx.res.end(response.body);
+}
+
+export async function serveBundle(ctx: RequestContext): Promise<void> {
+  const method = ctx.req.method;
+  if (method !== 'GET' && method !== 'HEAD') throw new ApiError(405, 'api.context.405.app_error', 'Method not allowed.');
+  const path = ctx.services.pluginFiles.bundlePath;
+  const bundle = path ? await readFile(path).catch(() => null) : null;
+  if (!bundle) throw new ApiError(404, 'app.plugin.bundle_not_found.app_error', 'The plugin webapp bundle is not built.');
+  ctx.res.writeHead(200, { 'Content-Type': 'text/javascript; charset=utf-8', 'Content-Length': bundle.length, 'Cache-Control': 'no-cache' });
+  ctx.res.end(method === 'HEAD' ? undefined : bundle);
+}

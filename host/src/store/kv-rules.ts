@@ -1,0 +1,35 @@
+// The checks of Mattermost's KVSetWithOptions that do not depend on the database, shared by
+// every KvStore implementation.
+import type { KvSetOptions } from './store.js';
+
+export class KvError extends Error {}
+
+export const MAX_KEY_LENGTH = 150;
+
+export function checkKey(key: string): void {
+  if (typeof key !== 'string' || key.length < 1 || key.length > MAX_KEY_LENGTH) {
+    throw new KvError(`invalid key: a key must have 1 to ${MAX_KEY_LENGTH} characters`);
+  }
+}
+
+/** Returns the ExpireAt column value: 0 means never. */
+export function expireAt(options: KvSetOptions, now: number): number {
+  const seconds = options.expireInSeconds ?? 0;
+  if (!Number.isInteger(seconds) || seconds < 0) {
+    throw new KvError('invalid expireInSeconds: must be a whole number of seconds, 0 or more');
+  }
+  return seconds === 0 ? 0 : now + seconds * 1000;
+}
+
+export function checkOptions(options: KvSetOptions): void {
+  // As in Go, a null oldValue is the same as none: only a real value needs atomic.
+  if (options.oldValue != null && !options.atomic) {
+    throw new KvError('oldValue is only allowed with atomic: true');
+  }
+}
+
+export function checkPage(page: number, perPage: number): void {
+  if (!Number.isInteger(page) || page < 0 || !Number.isInteger(perPage) || perPage < 1) {
+    throw new KvError('invalid paging: page must be 0 or more and perPage 1 or more');
+  }
+}

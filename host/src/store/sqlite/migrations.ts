@@ -1,0 +1,80 @@
+// Schema migrations, numbered by PRAGMA user_version. Append only: never edit a shipped step.
+import type BetterSqlite3 from 'better-sqlite3';
+import { newId } from '../../ids.js';
+
+type Migration = (db: BetterSqlite3.Database, now: number) => void;
+
+const createTables: Migration = (db) => {
+  db.exec(`
+    CREATE TABLE Users (
+      Id TEXT PRIMARY KEY, CreateAt INTEGER NOT NULL, UpdateAt INTEGER NOT NULL, DeleteAt INTEGER NOT NULL DEFAULT 0,
+      Username TEXT NOT NULL UNIQUE, Email TEXT NOT NULL UNIQUE, EmailVerified INTEGER NOT NULL DEFAULT 0,
+      Password TEXT NOT NULL, Nickname TEXT NOT NULL DEFAULT '', FirstName TEXT NOT NULL DEFAULT '',
+      LastName TEXT NOT NULL DEFAULT '', Position TEXT NOT NULL DEFAULT '', Roles TEXT NOT NULL,
+      Locale TEXT NOT NULL DEFAULT 'en', AuthService TEXT NOT NULL DEFAULT ''
+    );
+    CREATE TABLE Sessions (
+      Id TEXT PRIMARY KEY, TokenHash TEXT NOT NULL UNIQUE, CsrfHash TEXT NOT NULL,
+      UserId TEXT NOT NULL REFERENCES Users(Id), CreateAt INTEGER NOT NULL, ExpiresAt INTEGER NOT NULL
+    );
+    CREATE INDEX idx_sessions_expires ON Sessions(ExpiresAt);
+    CREATE TABLE Teams (
+      Id TEXT PRIMARY KEY, CreateAt INTEGER NOT NULL, UpdateAt INTEGER NOT NULL, DeleteAt INTEGER NOT NULL DEFAULT 0,
+      Name TEXT NOT NULL UNIQUE, DisplayName TEXT NOT NULL, Type TEXT NOT NULL DEFAULT 'O'
+    );
+    CREATE TABLE Channels (
+      Id TEXT PRIMARY KEY, CreateAt INTEGER NOT NULL, UpdateAt INTEGER NOT NULL, DeleteAt INTEGER NOT NULL DEFAULT 0,
+      TeamId TEXT NOT NULL REFERENCES Teams(Id), Name TEXT NOT NULL, DisplayName TEXT NOT NULL,
+      Type TEXT NOT NULL DEFAULT 'O', UNIQUE (TeamId, Name)
+    );
+    CREATE TABLE TeamMembers (
+      TeamId TEXT NOT NULL REFERENCES Teams(Id), UserId TEXT NOT NULL REFERENCES Users(Id),
+      Roles TEXT NOT NULL DEFAULT 'team_user', DeleteAt INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (TeamId, UserId)
+    );
+    CREATE TABLE ChannelMembers (
+      ChannelId TEXT NOT NULL REFERENCES Channels(Id), UserId TEXT NOT NULL REFERENCES Users(Id),
+      Roles TEXT NOT NULL DEFAULT 'channel_user', PRIMARY KEY (ChannelId, UserId)
+    );
+    CREATE TABLE Commands (
+      Id TEXT PRIMARY KEY, Token TEXT NOT NULL, CreateAt INTEGER NOT NULL, UpdateAt INTEGER NOT NULL,
+      DeleteAt INTEGER NOT NULL DEFAULT 0, CreatorId TEXT NOT NULL, TeamId TEXT NOT NULL, "Trigger" TEXT NOT NULL,
+      Method TEXT NOT NULL, Username TEXT NOT NULL DEFAULT '', IconURL TEXT NOT NULL DEFAULT '',
+      AutoComplete INTEGER NOT NULL DEFAULT 0, AutoCompleteDesc TEXT NOT NULL DEFAULT '',
+      AutoCompleteHint TEXT NOT NULL DEFAULT '', DisplayName TEXT NOT NULL DEFAULT '',
+      Description TEXT NOT NULL DEFAULT '', URL TEXT NOT NULL
+    );
+    CREATE INDEX idx_commands_team ON Commands(TeamId);
+    CREATE TABLE Configurations (
+      Id TEXT PRIMARY KEY, Value TEXT NOT NULL, CreateAt INTEGER NOT NULL, Active INTEGER
+    );
+    CREATE TABLE PluginKeyValueStore (
+      PluginId TEXT NOT NULL, PKey TEXT NOT NULL, PValue BLOB, ExpireAt INTEGER NOT NULL DEFAULT 0,
+      PRIMARY KEY (PluginId, PKey)
+    );
+    CREATE INDEX idx_kv_expire ON PluginKeyValueStore(ExpireAt);
+  `);
+};
+
+/** Mattermost starts with a team and its town-square channel; every user joins both. */
+const createDefaultTeam: Migration = (db, now) => {
+  const teamId = newId();
+  db.prepare('INSERT INTO Teams (Id, CreateAt, UpdateAt, Name, DisplayName) VALUES (?, ?, ?, ?, ?)').run(teamId, now, now, 'main', 'Main');
+  db.prepare('INSERT INTO Channels (Id, CreateAt, UpdateAt, TeamId, Name, DisplayName) VALUES (?, ?, ?, ?, ?, ?)')
+    .run(newId(), now, now, teamId, 'town-square', 'Town Square');
+};
+
+const MIGRATIONS: Migration[] = [createTables, createDefaultTeam];
+
+export function migrate(db: BetterSqlite3.Database, now: number): void {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  if (current > MIGRATIONS.length) {
+    throw new Error(`database schema version ${current} is newer than this host knows (${MIGRATIONS.length})`);
+  }
+  for (let version = current; version < MIGRATIONS.length; version++) {
+    // Each step and its version bump commit together, so a crash never leaves a half-applied step.
+    db.transaction(() => {
+      MIGRATIONS[version](db, now);
+      db.pragma(`user_version = ${version + 1}`);
+    }).immediate();
+  }
+}

@@ -1,0 +1,83 @@
+import type BetterSqlite3 from 'better-sqlite3';
+import { ApiError, badRequest, forbidden } from '../../errors.js';
+import { newId } from '../../ids.js';
+import type { Clock, NewUser, UserRecord, UserStore } from '../store.js';
+
+interface UserRow {
+  Id: string; CreateAt: number; UpdateAt: number; DeleteAt: number; Username: string; Email: string;
+  EmailVerified: number; Password: string; Nickname: string; FirstName: string; LastName: string;
+  Position: string; Roles: string; Locale: string; AuthService: string;
+}
+
+function fromRow(row: UserRow): UserRecord {
+  return {
+    id: row.Id, createAt: row.CreateAt, updateAt: row.UpdateAt, deleteAt: row.DeleteAt, username: row.Username,
+    email: row.Email, emailVerified: row.EmailVerified === 1, nickname: row.Nickname, firstName: row.FirstName,
+    lastName: row.LastName, position: row.Position, roles: row.Roles, locale: row.Locale,
+    authService: row.AuthService, passwordHash: row.Password,
+  };
+}
+
+export class SqliteUserStore implements UserStore {
+  private readonly createTx: (user: NewUser, callerMayCreate: boolean) => UserRecord;
+
+  constructor(private readonly db: BetterSqlite3.Database, private readonly clock: Clock) {
+    const tx = db.transaction((user: NewUser, callerMayCreate: boolean) => this.insert(user, callerMayCreate));
+    // IMMEDIATE takes the write lock before counting users, so "first user" is decided once.
+    this.createTx = (user, callerMayCreate) => tx.immediate(user, callerMayCreate);
+  }
+
+  async create(user: NewUser, callerMayCreate: boolean): Promise<UserRecord> {
+    return this.createTx(user, callerMayCreate);
+  }
+
+  async hasAnyUser(): Promise<boolean> {
+    return !!this.db.prepare('SELECT 1 FROM Users LIMIT 1').get();
+  }
+
+  async get(id: string): Promise<UserRecord | null> {
+    const row = this.db.prepare('SELECT * FROM Users WHERE Id = ?').get(id) as UserRow | undefined;
+    return row ? fromRow(row) : null;
+  }
+
+  async findByLogin(loginId: string): Promise<UserRecord | null> {
+    const login = loginId.toLowerCase();
+    const row = this.db.prepare('SELECT * FROM Users WHERE Username = ? OR Email = ?').get(login, login) as UserRow | undefined;
+    return row ? fromRow(row) : null;
+  }
+
+  private insert(user: NewUser, callerMayCreate: boolean): UserRecord {
+    const isFirst = (this.db.prepare('SELECT COUNT(*) AS n FROM Users').get() as { n: number }).n === 0;
+    if (!isFirst && !callerMayCreate) throw forbidden();
+    this.checkUnique(user);
+    const now = this.clock();
+    const record: UserRecord = {
+      ...user, id: newId(), createAt: now, updateAt: now, deleteAt: 0, emailVerified: false, position: '',
+      roles: isFirst ? 'system_admin system_user' : 'system_user', locale: 'en', authService: '',
+    };
+    this.db.prepare(`INSERT INTO Users (Id, CreateAt, UpdateAt, DeleteAt, Username, Email, EmailVerified, Password,
+        Nickname, FirstName, LastName, Position, Roles, Locale, AuthService)
+        VALUES (?, ?, ?, 0, ?, ?, 0, ?, ?, ?, ?, '', ?, 'en', '')`)
+      .run(record.id, now, now, record.username, record.email, record.passwordHash, record.nickname,
+        record.firstName, record.lastName, record.roles);
+    this.joinDefaultTeam(record.id);
+    return record;
+  }
+
+  private checkUnique(user: NewUser): void {
+    if (this.db.prepare('SELECT 1 FROM Users WHERE Username = ?').get(user.username)) {
+      throw badRequest('app.user.save.username_exists.app_error', 'An account with that username already exists.');
+    }
+    if (this.db.prepare('SELECT 1 FROM Users WHERE Email = ?').get(user.email)) {
+      throw badRequest('app.user.save.email_exists.app_error', 'An account with that email already exists.');
+    }
+  }
+
+  private joinDefaultTeam(userId: string): void {
+    const team = this.db.prepare("SELECT Id FROM Teams WHERE Name = 'main'").get() as { Id: string } | undefined;
+    if (!team) throw new ApiError(500, 'app.team.get_by_name.missing.app_error', 'The default team is missing.');
+    this.db.prepare('INSERT INTO TeamMembers (TeamId, UserId) VALUES (?, ?)').run(team.Id, userId);
+    this.db.prepare("INSERT INTO ChannelMembers (ChannelId, UserId) SELECT Id, ? FROM Channels WHERE TeamId = ? AND Name = 'town-square'")
+      .run(userId, team.Id);
+  }
+}

@@ -1,0 +1,339 @@
+//! The authorization endpoint: `GET /oauth/authorize` (RFC 6749 §4.1.1, §4.2.1) shows consent or
+//! answers at once for trusted and already-approved apps; `POST /oauth/authorize` is the consent
+//! page's Allow or Deny, as Mattermost's (JSON in, `{"redirect": url}` out).
+//!
+//! Errors that cannot be sent to a verified redirect URI (unknown client, unregistered redirect
+//! URI) get an error page; every later error goes back to the client with `error`, `state` and
+//! `iss` (RFC 6749 §4.1.2.1, RFC 9207).
+
+use super::apps::{self, App};
+use super::consent;
+use super::consent_page;
+use super::grants::{self, Authorization, SCOPE};
+use super::oauth_error::{ErrorCode, OAuthError};
+use super::pkce;
+use crate::access;
+use crate::host::Host;
+use crate::http::{json_body, AppError, Params, Request, Response};
+use crate::Context;
+use serde::Deserialize;
+use url::Url;
+
+pub const MAX_REDIRECT_URI_LEN: usize = 256;
+pub const MAX_STATE_LEN: usize = 1024;
+pub const MAX_SCOPE_LEN: usize = 128;
+pub const MAX_RESOURCE_LEN: usize = 512;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ResponseType {
+    Code,
+    Token,
+}
+
+/// The request's parameters, as the query string or the consent page's JSON carry them.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct AuthorizeParams {
+    pub response_type: String,
+    pub client_id: String,
+    pub redirect_uri: String,
+    pub state: String,
+    pub scope: String,
+    pub code_challenge: String,
+    pub code_challenge_method: String,
+    pub resource: String,
+    /// Only from the consent page: `false` is Deny. Mattermost's own consent page never sends it.
+    #[serde(default = "yes")]
+    pub approve: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl AuthorizeParams {
+    fn from_query(params: &Params) -> Self {
+        let get = |name: &str| params.get(name).unwrap_or("").to_owned();
+        AuthorizeParams {
+            response_type: get("response_type"),
+            client_id: get("client_id"),
+            redirect_uri: get("redirect_uri"),
+            state: get("state"),
+            scope: get("scope"),
+            code_challenge: get("code_challenge"),
+            code_challenge_method: get("code_challenge_method"),
+            resource: get("resource"),
+            approve: true,
+        }
+    }
+}
+
+/// Where the answer goes, once the client and its redirect URI are verified.
+struct Verified {
+    app: App,
+    redirect_uri: String,
+    redirect_uri_given: bool,
+}
+
+/// A failure before the redirect URI is verified: shown to the user, never redirected.
+struct PageError {
+    status: u16,
+    message: String,
+}
+
+fn page_error(status: u16, message: impl Into<String>) -> PageError {
+    PageError { status, message: message.into() }
+}
+
+/// RFC 6749 §3.1.2.3 and §4.1.2.1: the client must exist and the redirect URI be registered.
+async fn verify_client<H: Host>(
+    ctx: &Context<'_, H>,
+    params: &AuthorizeParams,
+) -> Result<Verified, PageError> {
+    if params.client_id.is_empty() {
+        return Err(page_error(400, "The request has no client_id."));
+    }
+    let app = apps::get(ctx, &params.client_id)
+        .await
+        .map_err(|e| page_error(500, e.message))?
+        .ok_or_else(|| page_error(404, "The app that sent you here is not registered on this server."))?;
+    if params.redirect_uri.is_empty() {
+        // RFC 6749 §3.1.2.3: optional only when exactly one redirect URI is registered.
+        return match app.callback_urls.as_slice() {
+            [only] => Ok(Verified { redirect_uri: only.clone(), redirect_uri_given: false, app }),
+            _ => Err(page_error(400, "The request has no redirect_uri and the app registered several.")),
+        };
+    }
+    if params.redirect_uri.len() > MAX_REDIRECT_URI_LEN || !app.has_callback(&params.redirect_uri) {
+        return Err(page_error(
+            400,
+            "The redirect_uri does not match any callback URL registered for this app.",
+        ));
+    }
+    Ok(Verified { redirect_uri: params.redirect_uri.clone(), redirect_uri_given: true, app })
+}
+
+/// The remaining checks, whose failures go back to the client.
+fn check_params(params: &AuthorizeParams, app: &App) -> Result<ResponseType, OAuthError> {
+    let response_type = match params.response_type.as_str() {
+        "code" => ResponseType::Code,
+        "token" => ResponseType::Token,
+        "" => return Err(OAuthError::invalid_request("response_type is required.")),
+        other => {
+            return Err(OAuthError::new(
+                ErrorCode::UnsupportedResponseType,
+                format!("response_type {other:?} is not supported; use code or token."),
+            ))
+        }
+    };
+    if params.state.len() > MAX_STATE_LEN {
+        return Err(OAuthError::invalid_request("state is longer than 1024 characters."));
+    }
+    if params.scope.len() > MAX_SCOPE_LEN {
+        return Err(OAuthError::new(ErrorCode::InvalidScope, "scope is longer than 128 characters."));
+    }
+    check_pkce(params, app, response_type)?;
+    if !params.resource.is_empty() && !is_valid_resource(&params.resource) {
+        return Err(OAuthError::invalid_request(
+            "resource must be an absolute URI without a fragment, at most 512 characters (RFC 8707).",
+        ));
+    }
+    Ok(response_type)
+}
+
+/// RFC 7636 §4.3 with `S256` only; public clients must use it for the code flow.
+fn check_pkce(params: &AuthorizeParams, app: &App, response_type: ResponseType) -> Result<(), OAuthError> {
+    if params.code_challenge.is_empty() {
+        if !params.code_challenge_method.is_empty() {
+            return Err(OAuthError::invalid_request("code_challenge_method without code_challenge."));
+        }
+        if app.is_public && response_type == ResponseType::Code {
+            return Err(OAuthError::invalid_request(
+                "PKCE is required for public clients: send a code_challenge.",
+            ));
+        }
+        return Ok(());
+    }
+    // RFC 7636 §4.3: an absent method means `plain`, which is refused like an explicit one.
+    if params.code_challenge_method != "S256" {
+        return Err(OAuthError::invalid_request("code_challenge_method must be S256."));
+    }
+    if !pkce::is_valid_challenge(&params.code_challenge) {
+        return Err(OAuthError::invalid_request("code_challenge must be 43 to 128 characters of base64url."));
+    }
+    Ok(())
+}
+
+fn is_valid_resource(resource: &str) -> bool {
+    resource.len() <= MAX_RESOURCE_LEN && !resource.contains('#') && Url::parse(resource).is_ok()
+}
+
+/// `GET /oauth/authorize`.
+pub async fn serve_get<H: Host>(ctx: &Context<'_, H>, request: &Request) -> Response {
+    if !ctx.config.service_settings.enable_oauth_service_provider {
+        return error_page(ctx, 501, "The OAuth 2.0 Service Provider is disabled on this server.");
+    }
+    let params = match Params::parse(request.query.as_bytes()) {
+        Ok(params) => AuthorizeParams::from_query(&params),
+        Err(error) => return error_page(ctx, 400, &format!("Invalid authorization request: {error}.")),
+    };
+    let verified = match verify_client(ctx, &params).await {
+        Ok(verified) => verified,
+        Err(error) => return error_page(ctx, error.status, &error.message),
+    };
+    let Some(user_id) = request.user_id.as_deref() else {
+        return login_redirect(ctx, request);
+    };
+    let response_type = match check_params(&params, &verified.app) {
+        Ok(response_type) => response_type,
+        Err(error) => return redirect(&error_redirect(ctx, &verified, &params, None, &error)),
+    };
+    let approved = match consent::is_approved(ctx, user_id, &verified.app.id).await {
+        Ok(approved) => approved,
+        Err(error) => return redirect(&error_redirect(ctx, &verified, &params, Some(response_type), &error)),
+    };
+    if verified.app.is_trusted || approved {
+        let target = answer(ctx, user_id, &verified, &params, response_type).await;
+        return redirect(&target);
+    }
+    consent_page::render(ctx, &verified.app, &params_for_page(&params, &verified))
+}
+
+/// `POST /oauth/authorize`: Allow (or Deny) from the consent page, for a logged-in user.
+pub async fn serve_post<H: Host>(ctx: &Context<'_, H>, request: &Request) -> Result<Response, AppError> {
+    let user_id = access::user_id(request)?;
+    // Mattermost: an OAuth app cannot approve itself with a token.
+    if request.is_oauth_session {
+        return Err(access::permission_denied("edit_other_users"));
+    }
+    let params: AuthorizeParams = json_body(request, "authorize_request")?;
+    let verified = verify_client(ctx, &params).await.map_err(|e| {
+        let id = if e.status == 404 {
+            "app.oauth.get_app.find.app_error"
+        } else {
+            "api.oauth.allow_oauth.redirect_callback.app_error"
+        };
+        AppError::new(e.status, id, e.message)
+    })?;
+    let target = match check_params(&params, &verified.app) {
+        Err(error) => error_redirect(ctx, &verified, &params, None, &error),
+        Ok(response_type) if !params.approve => {
+            let denied = consent::forget_approval(ctx, user_id, &verified.app.id)
+                .await
+                .err()
+                .unwrap_or_else(|| OAuthError::new(ErrorCode::AccessDenied, "The user denied the request."));
+            error_redirect(ctx, &verified, &params, Some(response_type), &denied)
+        }
+        Ok(response_type) => match consent::remember_approval(ctx, user_id, &verified.app.id, SCOPE).await {
+            Ok(()) => answer(ctx, user_id, &verified, &params, response_type).await,
+            Err(error) => error_redirect(ctx, &verified, &params, Some(response_type), &error),
+        },
+    };
+    Ok(Response::json(200, &serde_json::json!({ "redirect": target })))
+}
+
+/// The redirect that carries the code or the token (or the error that prevented it).
+async fn answer<H: Host>(
+    ctx: &Context<'_, H>,
+    user_id: &str,
+    verified: &Verified,
+    params: &AuthorizeParams,
+    response_type: ResponseType,
+) -> String {
+    let authorization = Authorization {
+        client_id: verified.app.id.clone(),
+        user_id: user_id.to_owned(),
+        scope: SCOPE.to_owned(),
+        redirect_uri: verified.redirect_uri.clone(),
+        redirect_uri_given: verified.redirect_uri_given,
+        code_challenge: Some(params.code_challenge.clone()).filter(|c| !c.is_empty()),
+        resource: Some(params.resource.clone()).filter(|r| !r.is_empty()),
+    };
+    let result = match response_type {
+        ResponseType::Code => grants::issue_code(ctx, authorization).await.map(|code| vec![("code", code)]),
+        ResponseType::Token => grants::issue_implicit(ctx, &authorization).await.map(|tokens| {
+            vec![
+                ("access_token", tokens.access_token),
+                ("token_type", "bearer".to_owned()),
+                ("expires_in", tokens.expires_in.to_string()),
+                ("scope", tokens.scope),
+            ]
+        }),
+    };
+    match result {
+        Ok(fields) => response_url(ctx, verified, params, Some(response_type), fields),
+        Err(error) => error_redirect(ctx, verified, params, Some(response_type), &error),
+    }
+}
+
+fn error_redirect(
+    ctx: &Context<'_, impl Host>,
+    verified: &Verified,
+    params: &AuthorizeParams,
+    response_type: Option<ResponseType>,
+    error: &OAuthError,
+) -> String {
+    // Before response_type is known to be valid, a token request still expects the fragment.
+    let response_type = response_type.or((params.response_type == "token").then_some(ResponseType::Token));
+    let fields =
+        vec![("error", error.code.as_str().to_owned()), ("error_description", error.description.clone())];
+    response_url(ctx, verified, params, response_type, fields)
+}
+
+/// The redirect URI with `fields`, `state` and `iss` added: in the query for the code flow (kept
+/// beside the callback's own query), in the fragment for the implicit flow (RFC 6749 §4.2.2).
+fn response_url(
+    ctx: &Context<'_, impl Host>,
+    verified: &Verified,
+    params: &AuthorizeParams,
+    response_type: Option<ResponseType>,
+    mut fields: Vec<(&str, String)>,
+) -> String {
+    if !params.state.is_empty() {
+        fields.push(("state", params.state.clone()));
+    }
+    fields.push(("iss", ctx.config.issuer().to_owned()));
+    // The redirect URI was registered after the same check, so it parses.
+    let Ok(mut url) = Url::parse(&verified.redirect_uri) else { return verified.redirect_uri.clone() };
+    if response_type == Some(ResponseType::Token) {
+        let fragment = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(&fields).finish();
+        url.set_fragment(Some(&fragment));
+    } else {
+        url.query_pairs_mut().extend_pairs(&fields);
+    }
+    url.into()
+}
+
+fn params_for_page(params: &AuthorizeParams, verified: &Verified) -> consent_page::PageRequest {
+    consent_page::PageRequest {
+        client_id: verified.app.id.clone(),
+        response_type: params.response_type.clone(),
+        redirect_uri: if verified.redirect_uri_given { verified.redirect_uri.clone() } else { String::new() },
+        state: params.state.clone(),
+        scope: params.scope.clone(),
+        code_challenge: params.code_challenge.clone(),
+        code_challenge_method: params.code_challenge_method.clone(),
+        resource: params.resource.clone(),
+    }
+}
+
+fn redirect(location: &str) -> Response {
+    Response { status: 302, headers: Vec::new(), body: Vec::new() }
+        .with_header("Location", location)
+        .with_header("Cache-Control", "no-store")
+        .with_header("Referrer-Policy", "no-referrer")
+}
+
+/// Mattermost: to `/login?redirect_to=<the request URI, escaped>`.
+fn login_redirect(ctx: &Context<'_, impl Host>, request: &Request) -> Response {
+    let mut back = request.path.clone();
+    if !request.query.is_empty() {
+        back = format!("{back}?{}", request.query);
+    }
+    let escaped: String = url::form_urlencoded::byte_serialize(back.as_bytes()).collect();
+    redirect(&ctx.config.site_url_for(&format!("/login?redirect_to={escaped}")))
+}
+
+fn error_page(ctx: &Context<'_, impl Host>, status: u16, message: &str) -> Response {
+    consent_page::error_page(ctx, status, message)
+}

@@ -1,0 +1,48 @@
+//! Users' authorized apps: `GET /api/v4/users/{user_id}/oauth/apps/authorized` and
+//! `POST /oauth/deauthorize` `{client_id}`, as Mattermost's.
+
+use super::consent;
+use crate::access::{self, EDIT_OTHER_USERS};
+use crate::host::Host;
+use crate::http::{invalid_param, json_body, AppError, Request, Response};
+use crate::ids::is_valid_id;
+use crate::Context;
+use serde::Deserialize;
+
+fn store_failure(error: super::oauth_error::OAuthError) -> AppError {
+    let mut app_error = AppError::new(500, "app.oauth.store.app_error", "The OAuth store is unavailable.");
+    app_error.detailed_error = error.description;
+    app_error
+}
+
+/// The apps a user authorized, without secrets: for the user themself or `edit_other_users`.
+pub async fn list<H: Host>(
+    ctx: &Context<'_, H>,
+    request: &Request,
+    user_id: &str,
+) -> Result<Response, AppError> {
+    let caller = access::user_id(request)?;
+    if caller != user_id {
+        ctx.require_permission(caller, EDIT_OTHER_USERS).await?;
+    }
+    let found = consent::authorized_apps(ctx, user_id).await.map_err(store_failure)?;
+    let views: Vec<_> = found.iter().map(|app| app.view(None)).collect();
+    Ok(Response::json(200, &views))
+}
+
+#[derive(Deserialize)]
+struct DeauthorizeRequest {
+    #[serde(default)]
+    client_id: String,
+}
+
+/// Revokes the caller's tokens and codes for the app and forgets the approval.
+pub async fn deauthorize<H: Host>(ctx: &Context<'_, H>, request: &Request) -> Result<Response, AppError> {
+    let user_id = access::user_id(request)?;
+    let body: DeauthorizeRequest = json_body(request, "client_id")?;
+    if !is_valid_id(&body.client_id) {
+        return Err(invalid_param("client_id"));
+    }
+    consent::deauthorize(ctx, user_id, &body.client_id).await.map_err(store_failure)?;
+    Ok(Response::json(200, &serde_json::json!({"status": "OK"})))
+}

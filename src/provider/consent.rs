@@ -1,0 +1,102 @@
+//! What users approved: remembered approvals (so that consent is asked once per app, as in
+//! Mattermost), and each user's list of authorized apps.
+
+use super::apps::{self, App};
+use super::grants;
+use super::oauth_error::OAuthError;
+use crate::host::Host;
+use crate::store::{keys, Store};
+use crate::Context;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Serialize, Deserialize)]
+struct Approval {
+    v: u32,
+    scope: String,
+    at: i64,
+}
+
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct AppList {
+    v: u32,
+    ids: Vec<String>,
+}
+
+pub async fn is_approved<H: Host>(
+    ctx: &Context<'_, H>,
+    user_id: &str,
+    client_id: &str,
+) -> Result<bool, OAuthError> {
+    Ok(Store::new(ctx.host).get::<Approval>(&keys::consent(user_id, client_id)).await?.is_some())
+}
+
+pub async fn remember_approval<H: Host>(
+    ctx: &Context<'_, H>,
+    user_id: &str,
+    client_id: &str,
+    scope: &str,
+) -> Result<(), OAuthError> {
+    let approval = Approval { v: 1, scope: scope.to_owned(), at: ctx.host.now_millis() };
+    Store::new(ctx.host).put(&keys::consent(user_id, client_id), &approval, None).await?;
+    add_authorized_app(ctx, user_id, client_id).await
+}
+
+/// A denial: the next request asks again.
+pub async fn forget_approval<H: Host>(
+    ctx: &Context<'_, H>,
+    user_id: &str,
+    client_id: &str,
+) -> Result<(), OAuthError> {
+    Store::new(ctx.host).delete(&keys::consent(user_id, client_id)).await?;
+    Ok(())
+}
+
+pub async fn add_authorized_app<H: Host>(
+    ctx: &Context<'_, H>,
+    user_id: &str,
+    client_id: &str,
+) -> Result<(), OAuthError> {
+    Store::new(ctx.host)
+        .update::<AppList, _>(&keys::user_apps(user_id), |list| {
+            let mut list = list.unwrap_or_default();
+            list.v = 1;
+            if !list.ids.iter().any(|id| id == client_id) {
+                list.ids.push(client_id.to_owned());
+            }
+            Some(list)
+        })
+        .await?;
+    Ok(())
+}
+
+/// The apps `user_id` authorized that still exist, in the order they were authorized.
+pub async fn authorized_apps<H: Host>(ctx: &Context<'_, H>, user_id: &str) -> Result<Vec<App>, OAuthError> {
+    let list = Store::new(ctx.host).get::<AppList>(&keys::user_apps(user_id)).await?.unwrap_or_default();
+    let mut found = Vec::new();
+    for id in &list.ids {
+        if let Some(app) = apps::get(ctx, id).await.map_err(|e| OAuthError::server_error(e.message))? {
+            found.push(app);
+        }
+    }
+    Ok(found)
+}
+
+/// Deauthorization: the user's tokens and codes for the app stop working, and the approval is
+/// forgotten, so that the next authorization asks again.
+pub async fn deauthorize<H: Host>(
+    ctx: &Context<'_, H>,
+    user_id: &str,
+    client_id: &str,
+) -> Result<(), OAuthError> {
+    grants::revoke_user_client(ctx, user_id, client_id).await?;
+    forget_approval(ctx, user_id, client_id).await?;
+    Store::new(ctx.host)
+        .update::<AppList, _>(&keys::user_apps(user_id), |list| {
+            list.map(|mut list| {
+                list.ids.retain(|id| id != client_id);
+                list
+            })
+        })
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,424 @@
+//! Authorizations and their credentials: codes (RFC 6749 §4.1), access tokens and refresh tokens
+//! (§4.1.4, §4.2, §6). Single use and rotation are atomic through the KV store's compare-and-set,
+//! so that of two concurrent redemptions exactly one wins.
+//!
+//! A grant record is the source of truth: an access or refresh token is valid only while its grant
+//! exists and names that token's hash as current, and while the grant's app exists. Revoking is
+//! therefore one delete, effective at once; the token records left behind point at nothing.
+
+use super::apps::{self, App};
+use super::oauth_error::OAuthError;
+use crate::host::Host;
+use crate::ids::{hash_secret, new_id, new_secret};
+use crate::store::{keys, Store};
+use crate::Context;
+use serde::{Deserialize, Serialize};
+
+/// RFC 6749 §4.1.2 recommends at most 10 minutes; Mattermost's `AuthCodeExpireTime` is 600 s.
+pub const CODE_LIFETIME_SECONDS: u32 = 600;
+/// How long a rotated refresh token is remembered, to detect its reuse.
+pub const ROTATED_REFRESH_MEMORY_SECONDS: u32 = 30 * 24 * 3600;
+/// The only scope there is: the user's whole account, as in Mattermost.
+pub const SCOPE: &str = "user";
+
+/// What the user approved, on its way to a code or a token.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Authorization {
+    pub client_id: String,
+    pub user_id: String,
+    pub scope: String,
+    pub redirect_uri: String,
+    /// RFC 6749 §4.1.3: the token request must repeat `redirect_uri` only if the authorization
+    /// request had it.
+    pub redirect_uri_given: bool,
+    pub code_challenge: Option<String>,
+    pub resource: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct CodeRecord {
+    v: u32,
+    authorization: Authorization,
+    issued_at: i64,
+    expires_at: i64,
+    /// The grant this code was exchanged for; a second exchange revokes it (RFC 6749 §4.1.2).
+    redeemed_by: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Grant {
+    pub v: u32,
+    pub id: String,
+    pub client_id: String,
+    pub user_id: String,
+    pub scope: String,
+    pub resource: Option<String>,
+    pub created_at: i64,
+    pub access_hash: String,
+    pub access_expires_at: i64,
+    pub refresh_hash: Option<String>,
+}
+
+/// `at:{hash}` and `rt:{hash}`: which grant a token belongs to.
+#[derive(Debug, Serialize, Deserialize)]
+struct TokenRecord {
+    v: u32,
+    grant_id: String,
+}
+
+/// The tokens handed to a client (RFC 6749 §5.1).
+#[derive(Debug, Clone)]
+pub struct IssuedTokens {
+    pub access_token: String,
+    pub expires_in: i64,
+    pub refresh_token: Option<String>,
+    pub scope: String,
+}
+
+/// One user's list of their grants with one client, for deauthorization.
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct GrantList {
+    v: u32,
+    ids: Vec<String>,
+}
+
+/// Authorizations a user revoked: codes issued before `before` are void.
+#[derive(Debug, Serialize, Deserialize)]
+struct RevokedBefore {
+    v: u32,
+    before: i64,
+}
+
+pub fn access_lifetime_seconds<H: Host>(ctx: &Context<'_, H>) -> i64 {
+    i64::from(ctx.config.service_settings.session_length_sso_in_hours.max(1)) * 3600
+}
+
+/// RFC 6749 §4.1.2: a new single-use code for `authorization`.
+pub async fn issue_code<H: Host>(
+    ctx: &Context<'_, H>,
+    authorization: Authorization,
+) -> Result<String, OAuthError> {
+    let code = new_secret();
+    let now = ctx.host.now_millis();
+    let record = CodeRecord {
+        v: 1,
+        authorization,
+        issued_at: now,
+        expires_at: now + i64::from(CODE_LIFETIME_SECONDS) * 1000,
+        redeemed_by: None,
+    };
+    let stored = Store::new(ctx.host)
+        .insert_expiring(&keys::code(&hash_secret(&code)), &record, Some(CODE_LIFETIME_SECONDS))
+        .await?;
+    if !stored {
+        return Err(OAuthError::server_error("could not store the authorization code"));
+    }
+    Ok(code)
+}
+
+/// What the token request presents with the code (RFC 6749 §4.1.3, RFC 7636 §4.5).
+pub struct CodeExchange<'a> {
+    pub code: &'a str,
+    pub redirect_uri: Option<&'a str>,
+    pub code_verifier: Option<&'a str>,
+}
+
+/// RFC 6749 §4.1.3: exchanges a code for tokens, once.
+pub async fn redeem_code<H: Host>(
+    ctx: &Context<'_, H>,
+    client: &App,
+    exchange: &CodeExchange<'_>,
+) -> Result<IssuedTokens, OAuthError> {
+    let store = Store::new(ctx.host);
+    let key = keys::code(&hash_secret(exchange.code));
+    let Some((record, bytes)) = store.get_versioned::<CodeRecord>(&key).await? else {
+        return Err(OAuthError::invalid_grant("The authorization code is invalid or has expired."));
+    };
+    if let Some(grant_id) = &record.redeemed_by {
+        // RFC 6749 §4.1.2: a code used twice revokes what its first use issued.
+        revoke_grant(ctx, grant_id).await?;
+        return Err(OAuthError::invalid_grant(
+            "The authorization code was already used; the tokens issued for it are revoked.",
+        ));
+    }
+    check_exchange(ctx, client, &record, exchange).await?;
+    let authorization = &record.authorization;
+    let (grant, tokens) = new_grant(ctx, authorization, !client.is_public).await?;
+    // Marking the code used is the commit point: of concurrent exchanges exactly one gets here.
+    let redeemed = CodeRecord { redeemed_by: Some(grant.id.clone()), ..record.clone() };
+    let remaining =
+        ((record.expires_at - ctx.host.now_millis()) / 1000).clamp(1, i64::from(CODE_LIFETIME_SECONDS));
+    if !store.compare_and_set_expiring(&key, &bytes, Some(&redeemed), Some(remaining as u32)).await? {
+        discard_grant(ctx, &grant, &tokens).await?;
+        return Err(OAuthError::invalid_grant("The authorization code was already used."));
+    }
+    remember_grant(ctx, &grant).await?;
+    Ok(tokens)
+}
+
+async fn check_exchange<H: Host>(
+    ctx: &Context<'_, H>,
+    client: &App,
+    record: &CodeRecord,
+    exchange: &CodeExchange<'_>,
+) -> Result<(), OAuthError> {
+    let authorization = &record.authorization;
+    if record.expires_at <= ctx.host.now_millis() {
+        return Err(OAuthError::invalid_grant("The authorization code has expired."));
+    }
+    if authorization.client_id != client.id {
+        return Err(OAuthError::invalid_grant("The authorization code was issued to another client."));
+    }
+    match exchange.redirect_uri {
+        Some(uri) if uri != authorization.redirect_uri => {
+            return Err(OAuthError::invalid_grant("redirect_uri does not match the authorization request."));
+        }
+        None if authorization.redirect_uri_given => {
+            return Err(OAuthError::invalid_request(
+                "redirect_uri is required: the authorization request had it.",
+            ));
+        }
+        _ => {}
+    }
+    match (&authorization.code_challenge, exchange.code_verifier) {
+        (Some(challenge), Some(verifier)) if super::pkce::verifier_matches(verifier, challenge) => {}
+        (Some(_), Some(_)) => {
+            return Err(OAuthError::invalid_grant("code_verifier does not match the code_challenge."))
+        }
+        (Some(_), None) => return Err(OAuthError::invalid_grant("code_verifier is required for this code.")),
+        (None, Some(_)) => {
+            return Err(OAuthError::invalid_grant(
+                "code_verifier was sent for a code issued without a code_challenge.",
+            ))
+        }
+        (None, None) => {}
+    }
+    check_user(ctx, &authorization.user_id).await?;
+    let revoked = Store::new(ctx.host)
+        .get::<RevokedBefore>(&keys::revoked_before(&authorization.user_id, &client.id))
+        .await?;
+    if revoked.is_some_and(|r| r.before >= record.issued_at) {
+        return Err(OAuthError::invalid_grant("The user revoked this app's access."));
+    }
+    Ok(())
+}
+
+/// Deactivated and deleted users get nothing.
+async fn check_user<H: Host>(ctx: &Context<'_, H>, user_id: &str) -> Result<(), OAuthError> {
+    let user = ctx.host.get_user(user_id).await.map_err(|e| OAuthError::server_error(e.to_string()))?;
+    if !user.is_some_and(|u| u.is_active()) {
+        return Err(OAuthError::invalid_grant("The user is deactivated or deleted."));
+    }
+    Ok(())
+}
+
+/// RFC 6749 §4.2.2: the implicit grant's access token (never a refresh token).
+pub async fn issue_implicit<H: Host>(
+    ctx: &Context<'_, H>,
+    authorization: &Authorization,
+) -> Result<IssuedTokens, OAuthError> {
+    let (grant, tokens) = new_grant(ctx, authorization, false).await?;
+    remember_grant(ctx, &grant).await?;
+    Ok(tokens)
+}
+
+/// Writes a grant with fresh tokens: the token records first, the grant last (until the grant
+/// exists, the tokens are not valid).
+async fn new_grant<H: Host>(
+    ctx: &Context<'_, H>,
+    authorization: &Authorization,
+    with_refresh: bool,
+) -> Result<(Grant, IssuedTokens), OAuthError> {
+    let now = ctx.host.now_millis();
+    let grant_id = new_id();
+    let (access_hash, tokens) = write_tokens(ctx, &grant_id, &authorization.scope, with_refresh).await?;
+    let grant = Grant {
+        v: 1,
+        id: grant_id,
+        client_id: authorization.client_id.clone(),
+        user_id: authorization.user_id.clone(),
+        scope: authorization.scope.clone(),
+        resource: authorization.resource.clone(),
+        created_at: now,
+        access_hash,
+        access_expires_at: now + tokens.expires_in * 1000,
+        refresh_hash: tokens.refresh_token.as_deref().map(hash_secret),
+    };
+    if !Store::new(ctx.host).insert(&keys::grant(&grant.id), &grant).await? {
+        return Err(OAuthError::server_error("could not store the grant"));
+    }
+    Ok((grant, tokens))
+}
+
+/// New access (and refresh) token records pointing at `grant_id`; returns the access hash.
+async fn write_tokens<H: Host>(
+    ctx: &Context<'_, H>,
+    grant_id: &str,
+    scope: &str,
+    with_refresh: bool,
+) -> Result<(String, IssuedTokens), OAuthError> {
+    let store = Store::new(ctx.host);
+    let lifetime = access_lifetime_seconds(ctx);
+    let record = TokenRecord { v: 1, grant_id: grant_id.to_owned() };
+    let access_token = new_secret();
+    let access_hash = hash_secret(&access_token);
+    store.put(&keys::access_token(&access_hash), &record, Some(lifetime.min(u32::MAX as i64) as u32)).await?;
+    let refresh_token = if with_refresh { Some(new_secret()) } else { None };
+    if let Some(refresh) = &refresh_token {
+        store.put(&keys::refresh_token(&hash_secret(refresh)), &record, None).await?;
+    }
+    let tokens = IssuedTokens { access_token, expires_in: lifetime, refresh_token, scope: scope.to_owned() };
+    Ok((access_hash, tokens))
+}
+
+/// RFC 6749 §6: a new access token and a new refresh token for a valid refresh token; the old
+/// pair stops working at once. A refresh token presented again after its rotation revokes the
+/// whole grant (reuse detection, RFC 9700 §4.14.2).
+pub async fn refresh<H: Host>(
+    ctx: &Context<'_, H>,
+    client: &App,
+    refresh_token: &str,
+) -> Result<IssuedTokens, OAuthError> {
+    let store = Store::new(ctx.host);
+    let refresh_hash = hash_secret(refresh_token);
+    let refresh_key = keys::refresh_token(&refresh_hash);
+    let Some(record) = store.get::<TokenRecord>(&refresh_key).await? else {
+        return Err(OAuthError::invalid_grant("The refresh token is invalid."));
+    };
+    let grant_key = keys::grant(&record.grant_id);
+    let Some((grant, bytes)) = store.get_versioned::<Grant>(&grant_key).await? else {
+        return Err(OAuthError::invalid_grant("The refresh token was revoked."));
+    };
+    if grant.client_id != client.id {
+        return Err(OAuthError::invalid_grant("The refresh token was issued to another client."));
+    }
+    if grant.refresh_hash.as_deref() != Some(refresh_hash.as_str()) {
+        revoke_grant(ctx, &grant.id).await?;
+        return Err(OAuthError::invalid_grant("The refresh token was already used; the grant is revoked."));
+    }
+    check_user(ctx, &grant.user_id).await?;
+    let (access_hash, tokens) = write_tokens(ctx, &grant.id, &grant.scope, true).await?;
+    let rotated = Grant {
+        access_hash,
+        access_expires_at: ctx.host.now_millis() + tokens.expires_in * 1000,
+        refresh_hash: tokens.refresh_token.as_deref().map(hash_secret),
+        ..grant.clone()
+    };
+    if !store.compare_and_set(&grant_key, &bytes, Some(&rotated)).await? {
+        return Err(OAuthError::invalid_grant("The refresh token was used concurrently."));
+    }
+    // Kept a while, pointing at the grant, so that its reuse is recognised.
+    store.put(&refresh_key, &record, Some(ROTATED_REFRESH_MEMORY_SECONDS)).await?;
+    store.delete(&keys::access_token(&grant.access_hash)).await?;
+    Ok(tokens)
+}
+
+/// The grant behind a valid, unexpired access token whose app still exists.
+pub async fn resolve_access_token<H: Host>(
+    ctx: &Context<'_, H>,
+    token: &str,
+) -> Result<Option<(Grant, App)>, OAuthError> {
+    let store = Store::new(ctx.host);
+    let hash = hash_secret(token);
+    let Some(record) = store.get::<TokenRecord>(&keys::access_token(&hash)).await? else {
+        return Ok(None);
+    };
+    let Some(grant) = store.get::<Grant>(&keys::grant(&record.grant_id)).await? else {
+        return Ok(None);
+    };
+    if grant.access_hash != hash || grant.access_expires_at <= ctx.host.now_millis() {
+        return Ok(None);
+    }
+    let Some(app) =
+        apps::get(ctx, &grant.client_id).await.map_err(|e| OAuthError::server_error(e.message))?
+    else {
+        return Ok(None);
+    };
+    Ok(Some((grant, app)))
+}
+
+/// The grant a refresh token currently belongs to (not a rotated one).
+pub async fn resolve_refresh_token<H: Host>(
+    ctx: &Context<'_, H>,
+    token: &str,
+) -> Result<Option<Grant>, OAuthError> {
+    let store = Store::new(ctx.host);
+    let hash = hash_secret(token);
+    let Some(record) = store.get::<TokenRecord>(&keys::refresh_token(&hash)).await? else {
+        return Ok(None);
+    };
+    let grant = store.get::<Grant>(&keys::grant(&record.grant_id)).await?;
+    Ok(grant.filter(|g| g.refresh_hash.as_deref() == Some(hash.as_str())))
+}
+
+/// Removes a grant that lost a race, with its token records.
+async fn discard_grant<H: Host>(
+    ctx: &Context<'_, H>,
+    grant: &Grant,
+    tokens: &IssuedTokens,
+) -> Result<(), OAuthError> {
+    let store = Store::new(ctx.host);
+    store.delete(&keys::grant(&grant.id)).await?;
+    store.delete(&keys::access_token(&grant.access_hash)).await?;
+    if let Some(refresh) = &tokens.refresh_token {
+        store.delete(&keys::refresh_token(&hash_secret(refresh))).await?;
+    }
+    Ok(())
+}
+
+/// Ends a grant: its access and refresh tokens stop working at once.
+pub async fn revoke_grant<H: Host>(ctx: &Context<'_, H>, grant_id: &str) -> Result<(), OAuthError> {
+    Store::new(ctx.host).delete(&keys::grant(grant_id)).await?;
+    Ok(())
+}
+
+/// Ends only the access token of a grant (RFC 7009 §2.1); its refresh token goes on working.
+pub async fn revoke_access_token<H: Host>(ctx: &Context<'_, H>, grant: &Grant) -> Result<(), OAuthError> {
+    let store = Store::new(ctx.host);
+    store
+        .update::<Grant, _>(&keys::grant(&grant.id), |current| {
+            current.map(|g| {
+                if g.access_hash == grant.access_hash {
+                    Grant { access_hash: String::new(), ..g }
+                } else {
+                    g
+                }
+            })
+        })
+        .await?;
+    store.delete(&keys::access_token(&grant.access_hash)).await?;
+    Ok(())
+}
+
+/// Adds the grant to its user's list for the client, and the client to the user's apps.
+async fn remember_grant<H: Host>(ctx: &Context<'_, H>, grant: &Grant) -> Result<(), OAuthError> {
+    let store = Store::new(ctx.host);
+    store
+        .update::<GrantList, _>(&keys::user_client_grants(&grant.user_id, &grant.client_id), |list| {
+            let mut list = list.unwrap_or_default();
+            list.v = 1;
+            list.ids.push(grant.id.clone());
+            Some(list)
+        })
+        .await?;
+    super::consent::add_authorized_app(ctx, &grant.user_id, &grant.client_id).await
+}
+
+/// Revokes every grant and void every outstanding code of `user_id` for `client_id`.
+pub async fn revoke_user_client<H: Host>(
+    ctx: &Context<'_, H>,
+    user_id: &str,
+    client_id: &str,
+) -> Result<(), OAuthError> {
+    let store = Store::new(ctx.host);
+    let before = RevokedBefore { v: 1, before: ctx.host.now_millis() };
+    store.put(&keys::revoked_before(user_id, client_id), &before, Some(CODE_LIFETIME_SECONDS * 2)).await?;
+    let list_key = keys::user_client_grants(user_id, client_id);
+    if let Some(list) = store.get::<GrantList>(&list_key).await? {
+        for grant_id in &list.ids {
+            revoke_grant(ctx, grant_id).await?;
+        }
+    }
+    store.delete(&list_key).await?;
+    Ok(())
+}

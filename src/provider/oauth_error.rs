@@ -1,0 +1,127 @@
+//! OAuth error responses: RFC 6749 §5.2 (token endpoint), §4.1.2.1 (authorization redirects),
+//! RFC 7009, RFC 7662 and RFC 7591 §3.2.2, with Mattermost's `id`, `message` and `status_code`
+//! alongside so that Mattermost's clients read them too.
+
+use crate::http::{Request, Response};
+use serde::Serialize;
+
+/// The error codes, one to one with the RFCs' registry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorCode {
+    InvalidRequest,
+    InvalidClient,
+    InvalidGrant,
+    UnauthorizedClient,
+    UnsupportedGrantType,
+    InvalidScope,
+    AccessDenied,
+    UnsupportedResponseType,
+    ServerError,
+    UnsupportedTokenType,
+    InvalidRedirectUri,
+    InvalidClientMetadata,
+    UnsupportedOperation,
+}
+
+impl ErrorCode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::InvalidRequest => "invalid_request",
+            ErrorCode::InvalidClient => "invalid_client",
+            ErrorCode::InvalidGrant => "invalid_grant",
+            ErrorCode::UnauthorizedClient => "unauthorized_client",
+            ErrorCode::UnsupportedGrantType => "unsupported_grant_type",
+            ErrorCode::InvalidScope => "invalid_scope",
+            ErrorCode::AccessDenied => "access_denied",
+            ErrorCode::UnsupportedResponseType => "unsupported_response_type",
+            ErrorCode::ServerError => "server_error",
+            ErrorCode::UnsupportedTokenType => "unsupported_token_type",
+            ErrorCode::InvalidRedirectUri => "invalid_redirect_uri",
+            ErrorCode::InvalidClientMetadata => "invalid_client_metadata",
+            ErrorCode::UnsupportedOperation => "unsupported_operation",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OAuthError {
+    pub code: ErrorCode,
+    pub description: String,
+    /// Mattermost's error id for the same failure, for its clients.
+    pub mattermost_id: &'static str,
+    /// RFC 6749 §5.2: a client that tried HTTP Basic gets 401 with `WWW-Authenticate`.
+    pub challenge_basic: bool,
+}
+
+#[derive(Serialize)]
+struct Body<'a> {
+    error: &'a str,
+    error_description: &'a str,
+    id: &'a str,
+    message: &'a str,
+    request_id: &'a str,
+    status_code: u16,
+}
+
+impl OAuthError {
+    pub fn new(code: ErrorCode, description: impl Into<String>) -> Self {
+        let mattermost_id = match code {
+            ErrorCode::InvalidClient => "api.oauth.get_access_token.credentials.app_error",
+            ErrorCode::InvalidGrant => "api.oauth.get_access_token.expired_code.app_error",
+            ErrorCode::UnsupportedGrantType => "api.oauth.get_access_token.bad_grant.app_error",
+            ErrorCode::ServerError => "api.oauth.get_access_token.internal.app_error",
+            _ => "api.oauth.get_access_token.bad_request.app_error",
+        };
+        OAuthError { code, description: description.into(), mattermost_id, challenge_basic: false }
+    }
+
+    pub fn invalid_request(description: impl Into<String>) -> Self {
+        OAuthError::new(ErrorCode::InvalidRequest, description)
+    }
+
+    pub fn invalid_grant(description: impl Into<String>) -> Self {
+        OAuthError::new(ErrorCode::InvalidGrant, description)
+    }
+
+    pub fn server_error(description: impl Into<String>) -> Self {
+        OAuthError::new(ErrorCode::ServerError, description)
+    }
+
+    pub fn status(&self) -> u16 {
+        match self.code {
+            ErrorCode::InvalidClient => 401,
+            ErrorCode::ServerError => 500,
+            _ => 400,
+        }
+    }
+
+    /// The JSON error response, never cached (RFC 6749 §5.1).
+    pub fn render(&self, request: &Request) -> Response {
+        let status = self.status();
+        let body = Body {
+            error: self.code.as_str(),
+            error_description: &self.description,
+            id: self.mattermost_id,
+            message: &self.description,
+            request_id: &request.request_id,
+            status_code: status,
+        };
+        let response = no_store(Response::json(status, &body));
+        if self.challenge_basic {
+            response.with_header("WWW-Authenticate", r#"Basic realm="oauth", charset="UTF-8""#)
+        } else {
+            response
+        }
+    }
+}
+
+/// RFC 6749 §5.1: responses carrying tokens or credentials must not be cached.
+pub fn no_store(response: Response) -> Response {
+    response.with_header("Cache-Control", "no-store").with_header("Pragma", "no-cache")
+}
+
+impl From<crate::store::StoreError> for OAuthError {
+    fn from(error: crate::store::StoreError) -> Self {
+        OAuthError::server_error(format!("storage unavailable: {error}"))
+    }
+}

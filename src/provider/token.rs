@@ -1,0 +1,189 @@
+//! The token endpoint (RFC 6749 §3.2, §4.1.3, §6), token revocation (RFC 7009) and token
+//! introspection (RFC 7662).
+
+use super::client_auth::{authenticate, credentials};
+use super::grants::{self, CodeExchange, IssuedTokens};
+use super::oauth_error::{no_store, ErrorCode, OAuthError};
+use crate::host::Host;
+use crate::http::{cors_preflight, wrong_method, Params, Request, Response};
+use crate::Context;
+use serde::Serialize;
+
+/// Form bodies larger than this are refused: no valid token request comes near it.
+const MAX_FORM_BODY: usize = 16 * 1024;
+
+/// RFC 6749 §5.1.
+#[derive(Serialize)]
+struct TokenResponse<'a> {
+    access_token: &'a str,
+    token_type: &'static str,
+    expires_in: i64,
+    scope: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    refresh_token: Option<&'a str>,
+}
+
+/// Runs `handler` on a POSTed form, with CORS (browser-based clients call these endpoints from
+/// their own origin) and errors in the RFCs' format.
+async fn form_endpoint<H, F, Fut>(ctx: &Context<'_, H>, request: &Request, handler: F) -> Response
+where
+    H: Host,
+    F: FnOnce(Params) -> Fut,
+    Fut: std::future::Future<Output = Result<Response, OAuthError>>,
+{
+    match request.method.as_str() {
+        "POST" => {}
+        "OPTIONS" => return cors_preflight("POST, OPTIONS"),
+        _ => return wrong_method(request, "POST, OPTIONS").allow_any_origin(),
+    }
+    if !ctx.config.service_settings.enable_oauth_service_provider {
+        return no_store(super::disabled().render(request)).allow_any_origin();
+    }
+    let result = match form_params(request) {
+        Ok(params) => handler(params).await,
+        Err(error) => Err(error),
+    };
+    result.unwrap_or_else(|error| error.render(request)).allow_any_origin()
+}
+
+fn form_params(request: &Request) -> Result<Params, OAuthError> {
+    let content_type = request.header("content-type").unwrap_or("");
+    let media_type = content_type.split(';').next().unwrap_or("").trim();
+    if !media_type.eq_ignore_ascii_case("application/x-www-form-urlencoded") {
+        return Err(OAuthError::invalid_request("The body must be application/x-www-form-urlencoded."));
+    }
+    if request.body.len() > MAX_FORM_BODY {
+        return Err(OAuthError::invalid_request("The request body is too large."));
+    }
+    Params::parse(&request.body).map_err(|e| OAuthError::invalid_request(e.to_string()))
+}
+
+/// `POST /oauth/access_token`.
+pub async fn serve_token<H: Host>(ctx: &Context<'_, H>, request: &Request) -> Response {
+    form_endpoint(ctx, request, |params| async move {
+        let grant_type =
+            params.get("grant_type").ok_or_else(|| OAuthError::invalid_request("grant_type is required."))?;
+        let client = authenticate(ctx, &credentials(request, &params)?).await?;
+        let tokens = match grant_type {
+            "authorization_code" => {
+                let code =
+                    params.get("code").ok_or_else(|| OAuthError::invalid_request("code is required."))?;
+                let exchange = CodeExchange {
+                    code,
+                    redirect_uri: params.get("redirect_uri"),
+                    code_verifier: params.get("code_verifier"),
+                };
+                grants::redeem_code(ctx, &client, &exchange).await?
+            }
+            "refresh_token" => {
+                if client.is_public {
+                    return Err(OAuthError::new(
+                        ErrorCode::UnauthorizedClient,
+                        "Public clients cannot use refresh tokens.",
+                    ));
+                }
+                let token = params
+                    .get("refresh_token")
+                    .ok_or_else(|| OAuthError::invalid_request("refresh_token is required."))?;
+                grants::refresh(ctx, &client, token).await?
+            }
+            other => {
+                return Err(OAuthError::new(
+                    ErrorCode::UnsupportedGrantType,
+                    format!(
+                        "grant_type {other:?} is not supported; use authorization_code or refresh_token."
+                    ),
+                ))
+            }
+        };
+        Ok(token_response(&tokens))
+    })
+    .await
+}
+
+fn token_response(tokens: &IssuedTokens) -> Response {
+    let body = TokenResponse {
+        access_token: &tokens.access_token,
+        token_type: "bearer",
+        expires_in: tokens.expires_in,
+        scope: &tokens.scope,
+        refresh_token: tokens.refresh_token.as_deref(),
+    };
+    no_store(Response::json(200, &body))
+}
+
+/// `POST /oauth/revoke`, RFC 7009 §2: 200 whether or not the token was valid.
+pub async fn serve_revoke<H: Host>(ctx: &Context<'_, H>, request: &Request) -> Response {
+    form_endpoint(ctx, request, |params| async move {
+        let client = authenticate(ctx, &credentials(request, &params)?).await?;
+        let token = params.get("token").ok_or_else(|| OAuthError::invalid_request("token is required."))?;
+        // RFC 7009 §2.1: a refresh token revokes its grant; an access token only itself.
+        if let Some(grant) = grants::resolve_refresh_token(ctx, token).await? {
+            if grant.client_id == client.id {
+                grants::revoke_grant(ctx, &grant.id).await?;
+            }
+        } else if let Some((grant, _)) = grants::resolve_access_token(ctx, token).await? {
+            if grant.client_id == client.id {
+                grants::revoke_access_token(ctx, &grant).await?;
+            }
+        }
+        Ok(no_store(Response { status: 200, headers: Vec::new(), body: Vec::new() }))
+    })
+    .await
+}
+
+/// RFC 7662 §2.2.
+#[derive(Serialize, Default)]
+struct Introspection<'a> {
+    active: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    scope: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    client_id: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    username: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    token_type: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    exp: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    iat: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sub: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    iss: Option<&'a str>,
+}
+
+/// `POST /oauth/introspect`: for confidential clients, about their own tokens; anything else is
+/// `{"active": false}` so that no client learns about another's tokens.
+pub async fn serve_introspect<H: Host>(ctx: &Context<'_, H>, request: &Request) -> Response {
+    form_endpoint(ctx, request, |params| async move {
+        let client = authenticate(ctx, &credentials(request, &params)?).await?;
+        if client.is_public {
+            return Err(OAuthError::new(
+                ErrorCode::InvalidClient,
+                "Introspection needs a confidential client.",
+            ));
+        }
+        let token = params.get("token").ok_or_else(|| OAuthError::invalid_request("token is required."))?;
+        let found =
+            grants::resolve_access_token(ctx, token).await?.filter(|(grant, _)| grant.client_id == client.id);
+        let Some((grant, _)) = found else {
+            return Ok(no_store(Response::json(200, &Introspection::default())));
+        };
+        let user = ctx.host.get_user(&grant.user_id).await.ok().flatten();
+        let body = Introspection {
+            active: true,
+            scope: Some(&grant.scope),
+            client_id: Some(&grant.client_id),
+            username: user.map(|u| u.username),
+            token_type: Some("bearer"),
+            exp: Some(grant.access_expires_at / 1000),
+            iat: Some(grant.created_at / 1000),
+            sub: Some(&grant.user_id),
+            iss: Some(ctx.config.issuer()),
+        };
+        Ok(no_store(Response::json(200, &body)))
+    })
+    .await
+}

@@ -1,0 +1,703 @@
+//! The provider's flows on the in-memory host: authorization (code, implicit, PKCE, consent),
+//! the token endpoint (code exchange, refresh rotation, client authentication), revocation,
+//! introspection, deauthorization, and the rules around them.
+
+mod common;
+
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use base64::Engine;
+use common::*;
+use futures::executor::block_on;
+use oauth_plugin::host::memory::MemoryHost;
+use oauth_plugin::host::User;
+use oauth_plugin::http::Request;
+use oauth_plugin::Plugin;
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+use url::Url;
+
+const CALLBACK: &str = "https://zapier.example.com/cb";
+const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+
+fn challenge(verifier: &str) -> String {
+    URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()))
+}
+
+struct Client {
+    id: String,
+    secret: String,
+}
+
+fn client(plugin: &Plugin<MemoryHost>, fields: Value) -> Client {
+    let app = create_app(plugin, ADMIN, fields);
+    Client { id: app["id"].as_str().unwrap().into(), secret: app["client_secret"].as_str().unwrap().into() }
+}
+
+fn authorize(plugin: &Plugin<MemoryHost>, user: Option<&str>, query: &str) -> Reply {
+    send(plugin, "GET", &format!("/oauth/authorize?{query}"), user, "")
+}
+
+fn location(reply: &Reply) -> Url {
+    assert_eq!(reply.status, 302, "{}", String::from_utf8_lossy(&reply.response.body));
+    Url::parse(reply.response.header("Location").unwrap()).unwrap()
+}
+
+fn query_param(url: &Url, name: &str) -> Option<String> {
+    url.query_pairs().find(|(k, _)| k == name).map(|(_, v)| v.into_owned())
+}
+
+fn fragment_param(url: &Url, name: &str) -> Option<String> {
+    url::form_urlencoded::parse(url.fragment().unwrap_or("").as_bytes())
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
+}
+
+/// Allow (or Deny) on the consent page: `POST /oauth/authorize` as Mattermost's webapp sends it.
+fn decide(plugin: &Plugin<MemoryHost>, user: &str, request: Value) -> Url {
+    let reply = send(plugin, "POST", "/oauth/authorize", Some(user), &request.to_string());
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    Url::parse(reply.body["redirect"].as_str().unwrap()).unwrap()
+}
+
+fn code_for(plugin: &Plugin<MemoryHost>, client: &Client, user: &str, extra: &str) -> String {
+    let query =
+        format!("response_type=code&client_id={}&redirect_uri={CALLBACK}&state=xyz{extra}", client.id);
+    let reply = authorize(plugin, Some(user), &query);
+    let url = if reply.status == 200 {
+        let mut request = json!({"client_id": client.id, "response_type": "code", "redirect_uri": CALLBACK, "state": "xyz"});
+        for (k, v) in url::form_urlencoded::parse(extra.trim_start_matches('&').as_bytes()) {
+            request[k.as_ref()] = v.as_ref().into();
+        }
+        decide(plugin, user, request)
+    } else {
+        location(&reply)
+    };
+    assert_eq!(query_param(&url, "state").as_deref(), Some("xyz"));
+    query_param(&url, "code").unwrap_or_else(|| panic!("no code in {url}"))
+}
+
+fn token_request(plugin: &Plugin<MemoryHost>, form: &str, basic: Option<(&str, &str)>) -> Reply {
+    let mut request = Request::new("POST", "/oauth/access_token");
+    request.headers.insert("content-type".into(), "application/x-www-form-urlencoded".into());
+    if let Some((id, secret)) = basic {
+        request
+            .headers
+            .insert("authorization".into(), format!("Basic {}", STANDARD.encode(format!("{id}:{secret}"))));
+    }
+    request.body = form.as_bytes().to_vec();
+    let response = block_on(plugin.serve_http(request));
+    let body = serde_json::from_slice(&response.body).unwrap_or(Value::Null);
+    Reply { status: response.status, body, response }
+}
+
+fn exchange(plugin: &Plugin<MemoryHost>, client: &Client, code: &str) -> Reply {
+    let form = format!(
+        "grant_type=authorization_code&code={code}&redirect_uri={CALLBACK}&client_id={}&client_secret={}",
+        client.id, client.secret
+    );
+    token_request(plugin, &form, None)
+}
+
+fn refresh(plugin: &Plugin<MemoryHost>, client: &Client, token: &str) -> Reply {
+    let form = format!("grant_type=refresh_token&refresh_token={token}");
+    token_request(plugin, &form, Some((&client.id, &client.secret)))
+}
+
+fn user_of(plugin: &Plugin<MemoryHost>, token: &str) -> Option<String> {
+    block_on(plugin.resolve_access_token(token)).unwrap().map(|info| info.user_id)
+}
+
+#[test]
+fn code_flow_with_consent_state_and_iss() {
+    let plugin = plugin();
+    let client = client(&plugin, json!({}));
+    let query = format!("response_type=code&client_id={}&redirect_uri={CALLBACK}&state=s%201", client.id);
+    let page = authorize(&plugin, Some(ALICE), &query);
+    assert_eq!(page.status, 200);
+    assert_eq!(page.response.header("X-Frame-Options"), Some("DENY"));
+    assert!(page.response.header("Content-Security-Policy").unwrap().contains("frame-ancestors 'none'"));
+    let html = String::from_utf8(page.response.body.clone()).unwrap();
+    assert!(html.contains("Zapier") && html.contains("Allow") && html.contains("Deny"));
+
+    let url = decide(
+        &plugin,
+        ALICE,
+        json!({"client_id": client.id, "response_type": "code", "redirect_uri": CALLBACK, "state": "s 1"}),
+    );
+    assert_eq!(url.as_str().split('?').next(), Some(CALLBACK));
+    assert_eq!(query_param(&url, "state").as_deref(), Some("s 1"));
+    assert_eq!(query_param(&url, "iss").as_deref(), Some(SITE));
+    let code = query_param(&url, "code").unwrap();
+
+    let reply = exchange(&plugin, &client, &code);
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    assert_eq!(reply.body["token_type"], "bearer");
+    assert_eq!(reply.body["scope"], "user");
+    assert_eq!(reply.body["expires_in"], 720 * 3600);
+    assert_eq!(reply.response.header("Cache-Control"), Some("no-store"));
+    assert_eq!(reply.response.header("Pragma"), Some("no-cache"));
+    let access = reply.body["access_token"].as_str().unwrap();
+    assert!(reply.body["refresh_token"].is_string());
+    assert_eq!(user_of(&plugin, access).as_deref(), Some(ALICE));
+
+    // Approved once: the next authorization answers at once.
+    assert!(query_param(&location(&authorize(&plugin, Some(ALICE), &query)), "code").is_some());
+}
+
+#[test]
+fn trusted_apps_skip_consent_and_callback_queries_are_kept() {
+    let plugin = plugin();
+    let callback = "https://app.example.com/cb?tenant=a%26b";
+    let client = client(&plugin, json!({"is_trusted": true, "callback_urls": [callback]}));
+    let query = format!(
+        "response_type=code&client_id={}&redirect_uri={}&state=abc",
+        client.id,
+        url::form_urlencoded::byte_serialize(callback.as_bytes()).collect::<String>()
+    );
+    let url = location(&authorize(&plugin, Some(ALICE), &query));
+    assert_eq!(query_param(&url, "tenant").as_deref(), Some("a&b"));
+    assert!(query_param(&url, "code").is_some());
+    assert_eq!(query_param(&url, "state").as_deref(), Some("abc"));
+}
+
+#[test]
+fn errors_before_the_redirect_uri_is_verified_get_a_page() {
+    let plugin = plugin();
+    let client = client(&plugin, json!({"callback_urls": [CALLBACK, "https://zapier.example.com/other"]}));
+    let unknown = authorize(&plugin, Some(ALICE), "response_type=code&client_id=nosuchappnosuchappnosuchap");
+    assert_eq!(unknown.status, 404);
+    assert!(unknown.response.header("Location").is_none());
+    let unregistered =
+        format!("response_type=code&client_id={}&redirect_uri=https://evil.example.com/cb", client.id);
+    assert_eq!(authorize(&plugin, Some(ALICE), &unregistered).status, 400);
+    // Not an exact match: a registered URI with something appended.
+    let appended = format!("response_type=code&client_id={}&redirect_uri={CALLBACK}/x", client.id);
+    assert_eq!(authorize(&plugin, Some(ALICE), &appended).status, 400);
+    // Several registered: redirect_uri is required.
+    assert_eq!(
+        authorize(&plugin, Some(ALICE), &format!("response_type=code&client_id={}", client.id)).status,
+        400
+    );
+    let repeated = format!("client_id={0}&client_id={0}", client.id);
+    assert_eq!(authorize(&plugin, Some(ALICE), &repeated).status, 400);
+    let page = authorize(&plugin, Some(ALICE), "client_id=%3Cscript%3E");
+    assert!(!String::from_utf8_lossy(&page.response.body).contains("<script>alert"));
+}
+
+#[test]
+fn not_logged_in_goes_to_login_and_back() {
+    let plugin = plugin();
+    let client = client(&plugin, json!({}));
+    let query = format!("response_type=code&client_id={}&redirect_uri={CALLBACK}&state=x", client.id);
+    let url = location(&authorize(&plugin, None, &query));
+    assert_eq!(url.path(), "/login");
+    assert_eq!(query_param(&url, "redirect_to").unwrap(), format!("/oauth/authorize?{query}"));
+}
+
+#[test]
+fn later_errors_redirect_with_error_state_and_iss() {
+    let plugin = plugin();
+    let client = client(&plugin, json!({"is_trusted": true}));
+    let base = format!("client_id={}&redirect_uri={CALLBACK}&state=st", client.id);
+    let cases = [
+        ("response_type=id_token", "unsupported_response_type"),
+        ("", "invalid_request"),
+        (&*format!("response_type=code&state2=&scope={}", "x".repeat(129)), "invalid_scope"),
+        ("response_type=code&code_challenge_method=plain&code_challenge=abc", "invalid_request"),
+        (&*format!("response_type=code&code_challenge={}", challenge(VERIFIER)), "invalid_request"),
+        ("response_type=code&code_challenge_method=S256&code_challenge=short", "invalid_request"),
+        ("response_type=code&resource=relative/path", "invalid_request"),
+    ];
+    for (extra, error) in cases {
+        let url = location(&authorize(&plugin, Some(ALICE), &format!("{base}&{extra}")));
+        assert_eq!(query_param(&url, "error").as_deref(), Some(error), "{extra}");
+        assert_eq!(query_param(&url, "state").as_deref(), Some("st"), "{extra}");
+        assert_eq!(query_param(&url, "iss").as_deref(), Some(SITE), "{extra}");
+        assert!(query_param(&url, "error_description").is_some());
+    }
+    let long_state = format!(
+        "client_id={}&redirect_uri={CALLBACK}&response_type=code&state={}",
+        client.id,
+        "s".repeat(1025)
+    );
+    let url = location(&authorize(&plugin, Some(ALICE), &long_state));
+    assert_eq!(query_param(&url, "error").as_deref(), Some("invalid_request"));
+}
+
+#[test]
+fn deny_sends_access_denied_and_asks_again_next_time() {
+    let plugin = plugin();
+    let client = client(&plugin, json!({}));
+    let request =
+        json!({"client_id": client.id, "response_type": "code", "redirect_uri": CALLBACK, "state": "d"});
+    decide(&plugin, ALICE, request.clone()); // approved once
+    let mut deny = request.clone();
+    deny["approve"] = false.into();
+    let url = decide(&plugin, ALICE, deny);
+    assert_eq!(query_param(&url, "error").as_deref(), Some("access_denied"));
+    assert_eq!(query_param(&url, "state").as_deref(), Some("d"));
+    assert_eq!(query_param(&url, "iss").as_deref(), Some(SITE));
+    assert!(query_param(&url, "code").is_none());
+    let query = format!("response_type=code&client_id={}&redirect_uri={CALLBACK}", client.id);
+    assert_eq!(authorize(&plugin, Some(ALICE), &query).status, 200, "consent is asked again");
+}
+
+#[test]
+fn consent_post_needs_a_session_and_refuses_oauth_sessions() {
+    let plugin = plugin();
+    let client = client(&plugin, json!({}));
+    let body = json!({"client_id": client.id, "response_type": "code", "redirect_uri": CALLBACK}).to_string();
+    assert_eq!(send(&plugin, "POST", "/oauth/authorize", None, &body).status, 401);
+    let mut request = Request::new("POST", "/oauth/authorize");
+    request.user_id = Some(ALICE.into());
+    request.is_oauth_session = true;
+    request.body = body.into_bytes();
+    assert_eq!(block_on(plugin.serve_http(request)).status, 403);
+    let bad =
+        json!({"client_id": client.id, "response_type": "code", "redirect_uri": "https://evil.example.com"});
+    assert_eq!(send(&plugin, "POST", "/oauth/authorize", Some(ALICE), &bad.to_string()).status, 400);
+}
+
+#[test]
+fn implicit_flow_puts_the_token_in_the_fragment() {
+    let plugin = plugin();
+    let client = client(&plugin, json!({"is_trusted": true}));
+    let query = format!("response_type=token&client_id={}&redirect_uri={CALLBACK}&state=imp", client.id);
+    let url = location(&authorize(&plugin, Some(ALICE), &query));
+    assert!(url.query().is_none());
+    let token = fragment_param(&url, "access_token").unwrap();
+    assert_eq!(fragment_param(&url, "token_type").as_deref(), Some("bearer"));
+    assert_eq!(fragment_param(&url, "expires_in").as_deref(), Some("2592000"));
+    assert_eq!(fragment_param(&url, "scope").as_deref(), Some("user"));
+    assert_eq!(fragment_param(&url, "state").as_deref(), Some("imp"));
+    assert_eq!(fragment_param(&url, "iss").as_deref(), Some(SITE));
+    assert_eq!(user_of(&plugin, &token).as_deref(), Some(ALICE));
+}
+
+#[test]
+fn public_clients_need_pkce_and_no_secret() {
+    let plugin = plugin();
+    let public =
+        Client { secret: String::new(), ..client(&plugin, json!({"is_public": true, "is_trusted": true})) };
+    let query = format!("response_type=code&client_id={}&redirect_uri={CALLBACK}&state=p", public.id);
+    let url = location(&authorize(&plugin, Some(ALICE), &query));
+    assert_eq!(query_param(&url, "error").as_deref(), Some("invalid_request"));
+
+    let code = code_for(
+        &plugin,
+        &public,
+        ALICE,
+        &format!("&code_challenge={}&code_challenge_method=S256", challenge(VERIFIER)),
+    );
+    let form = |verifier: &str| {
+        format!("grant_type=authorization_code&code={code}&redirect_uri={CALLBACK}&client_id={}&code_verifier={verifier}", public.id)
+    };
+    let with_secret = token_request(&plugin, &format!("{}&client_secret=x", form(VERIFIER)), None);
+    assert_eq!((with_secret.status, with_secret.body["error"].as_str()), (401, Some("invalid_client")));
+    let wrong = token_request(&plugin, &form(&VERIFIER.replace('d', "e")), None);
+    assert_eq!(wrong.body["error"], "invalid_grant");
+    let reply = token_request(&plugin, &form(VERIFIER), None);
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    assert!(reply.body.get("refresh_token").is_none(), "public clients get no refresh token");
+}
+
+#[test]
+fn pkce_is_enforced_for_confidential_clients_that_use_it() {
+    let plugin = plugin();
+    let client = client(&plugin, json!({"is_trusted": true}));
+    let code = code_for(
+        &plugin,
+        &client,
+        ALICE,
+        &format!("&code_challenge={}&code_challenge_method=S256", challenge(VERIFIER)),
+    );
+    let reply = exchange(&plugin, &client, &code);
+    assert_eq!(reply.body["error"], "invalid_grant", "verifier missing");
+    // A verifier for a code issued without a challenge is refused too.
+    let plain_code = code_for(&plugin, &client, ALICE, "");
+    let form = format!(
+        "grant_type=authorization_code&code={plain_code}&redirect_uri={CALLBACK}&code_verifier={VERIFIER}"
+    );
+    let reply = token_request(&plugin, &form, Some((&client.id, &client.secret)));
+    assert_eq!(reply.body["error"], "invalid_grant");
+}
+
+#[test]
+fn a_reused_code_fails_and_revokes_what_it_issued() {
+    let plugin = plugin();
+    let client = client(&plugin, json!({"is_trusted": true}));
+    let code = code_for(&plugin, &client, ALICE, "");
+    let first = exchange(&plugin, &client, &code);
+    let access = first.body["access_token"].as_str().unwrap().to_owned();
+    assert_eq!(user_of(&plugin, &access).as_deref(), Some(ALICE));
+    let second = exchange(&plugin, &client, &code);
+    assert_eq!((second.status, second.body["error"].as_str()), (400, Some("invalid_grant")));
+    assert_eq!(user_of(&plugin, &access), None);
+    let refresh_reply = refresh(&plugin, &client, first.body["refresh_token"].as_str().unwrap());
+    assert_eq!(refresh_reply.body["error"], "invalid_grant");
+}
+
+#[test]
+fn fifty_concurrent_redemptions_of_one_code_give_one_token_response() {
+    let plugin = plugin();
+    let client = client(&plugin, json!({"is_trusted": true}));
+    let code = code_for(&plugin, &client, ALICE, "");
+    plugin.host().interleave(true);
+    let form = format!(
+        "grant_type=authorization_code&code={code}&redirect_uri={CALLBACK}&client_id={}&client_secret={}",
+        client.id, client.secret
+    );
+    let requests = (0..50).map(|_| {
+        let mut request = Request::new("POST", "/oauth/access_token");
+        request.headers.insert("content-type".into(), "application/x-www-form-urlencoded".into());
+        request.body = form.clone().into_bytes();
+        plugin.serve_http(request)
+    });
+    let responses = block_on(futures::future::join_all(requests));
+    let ok = responses.iter().filter(|r| r.status == 200).count();
+    assert_eq!(ok, 1, "{:?}", responses.iter().map(|r| r.status).collect::<Vec<_>>());
+    assert!(responses.iter().all(|r| r.status == 200 || r.status == 400));
+}
+
+#[test]
+fn codes_expire_after_ten_minutes() {
+    let plugin = plugin();
+    let client = client(&plugin, json!({"is_trusted": true}));
+    let code = code_for(&plugin, &client, ALICE, "");
+    plugin.host().advance_seconds(601);
+    assert_eq!(exchange(&plugin, &client, &code).body["error"], "invalid_grant");
+}
+
+#[test]
+fn the_code_must_go_back_with_its_redirect_uri_and_client() {
+    let plugin = plugin();
+    let client_a = client(&plugin, json!({"is_trusted": true}));
+    let client_b = client(&plugin, json!({"is_trusted": true}));
+    let code = code_for(&plugin, &client_a, ALICE, "");
+    let form =
+        format!("grant_type=authorization_code&code={code}&redirect_uri=https://zapier.example.com/other");
+    assert_eq!(
+        token_request(&plugin, &form, Some((&client_a.id, &client_a.secret))).body["error"],
+        "invalid_grant"
+    );
+    assert_eq!(exchange(&plugin, &client_b, &code).body["error"], "invalid_grant");
+}
+
+#[test]
+fn client_authentication_rules() {
+    let plugin = plugin();
+    let client = client(&plugin, json!({"is_trusted": true}));
+    let code = code_for(&plugin, &client, ALICE, "");
+    let form = format!("grant_type=authorization_code&code={code}&redirect_uri={CALLBACK}");
+    let wrong_basic = token_request(&plugin, &form, Some((&client.id, "wrong")));
+    assert_eq!((wrong_basic.status, wrong_basic.body["error"].as_str()), (401, Some("invalid_client")));
+    assert!(wrong_basic.response.header("WWW-Authenticate").unwrap().starts_with("Basic"));
+    let wrong_post =
+        token_request(&plugin, &format!("{form}&client_id={}&client_secret=wrong", client.id), None);
+    assert_eq!(wrong_post.status, 401);
+    assert!(wrong_post.response.header("WWW-Authenticate").is_none());
+    let both = token_request(
+        &plugin,
+        &format!("{form}&client_secret={}", client.secret),
+        Some((&client.id, &client.secret)),
+    );
+    assert_eq!(both.body["error"], "invalid_request");
+    // The failures did not consume the code: Basic with the right secret works.
+    let reply = token_request(&plugin, &form, Some((&client.id, &client.secret)));
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    assert_eq!(reply.body["id"], Value::Null);
+    // Errors carry Mattermost's fields too.
+    assert_eq!(wrong_post.body["status_code"], 401);
+    assert!(wrong_post.body["id"].as_str().unwrap().starts_with("api.oauth.get_access_token"));
+}
+
+#[test]
+fn malformed_token_requests_are_4xx_and_store_nothing() {
+    let plugin = plugin();
+    let client = client(&plugin, json!({}));
+    let auth = format!("client_id={}&client_secret={}", client.id, client.secret);
+    let cases = [
+        (auth.clone(), "invalid_request"),
+        (format!("{auth}&grant_type=password&username=a&password=b"), "unsupported_grant_type"),
+        (format!("{auth}&grant_type=authorization_code"), "invalid_request"),
+        (format!("{auth}&grant_type=authorization_code&code=a&code=b"), "invalid_request"),
+        (format!("{auth}&grant_type=authorization_code&code=%ff"), "invalid_request"),
+        (format!("{auth}&grant_type=authorization_code&code=nosuchcode"), "invalid_grant"),
+        (format!("{auth}&grant_type=refresh_token"), "invalid_request"),
+    ];
+    for (form, error) in cases {
+        let reply = token_request(&plugin, &form, None);
+        assert_eq!(reply.body["error"], error, "{form}");
+        assert!((400..500).contains(&reply.status));
+    }
+    let mut json_request = Request::new("POST", "/oauth/access_token");
+    json_request.headers.insert("content-type".into(), "application/json".into());
+    json_request.body = br#"{"grant_type":"authorization_code"}"#.to_vec();
+    assert_eq!(block_on(plugin.serve_http(json_request)).status, 400);
+    assert_eq!(send(&plugin, "GET", "/oauth/access_token", None, "").status, 405);
+    let keys = block_on(oauth_plugin::host::Host::kv_list(plugin.host(), 0, 1000)).unwrap();
+    assert!(keys.iter().all(|k| !k.starts_with("grant:") && !k.starts_with("at:")), "{keys:?}");
+}
+
+#[test]
+fn refresh_rotates_and_a_reused_refresh_token_revokes_the_grant() {
+    let plugin = plugin();
+    let client = client(&plugin, json!({"is_trusted": true}));
+    let first = exchange(&plugin, &client, &code_for(&plugin, &client, ALICE, ""));
+    let (access1, refresh1) = (
+        first.body["access_token"].as_str().unwrap().to_owned(),
+        first.body["refresh_token"].as_str().unwrap().to_owned(),
+    );
+    let second = refresh(&plugin, &client, &refresh1);
+    assert_eq!(second.status, 200, "{}", second.body);
+    let (access2, refresh2) = (
+        second.body["access_token"].as_str().unwrap().to_owned(),
+        second.body["refresh_token"].as_str().unwrap().to_owned(),
+    );
+    assert_ne!(refresh1, refresh2);
+    assert_eq!(user_of(&plugin, &access1), None, "the old access token stops at once");
+    assert_eq!(user_of(&plugin, &access2).as_deref(), Some(ALICE));
+    // Presenting the rotated refresh token again: reuse detected, the whole grant is revoked.
+    assert_eq!(refresh(&plugin, &client, &refresh1).body["error"], "invalid_grant");
+    assert_eq!(user_of(&plugin, &access2), None);
+    assert_eq!(refresh(&plugin, &client, &refresh2).body["error"], "invalid_grant");
+}
+
+#[test]
+fn fifty_concurrent_refreshes_rotate_once() {
+    let plugin = plugin();
+    let client = client(&plugin, json!({"is_trusted": true}));
+    let first = exchange(&plugin, &client, &code_for(&plugin, &client, ALICE, ""));
+    let token = first.body["refresh_token"].as_str().unwrap().to_owned();
+    plugin.host().interleave(true);
+    let form = format!(
+        "grant_type=refresh_token&refresh_token={token}&client_id={}&client_secret={}",
+        client.id, client.secret
+    );
+    let requests = (0..50).map(|_| {
+        let mut request = Request::new("POST", "/oauth/access_token");
+        request.headers.insert("content-type".into(), "application/x-www-form-urlencoded".into());
+        request.body = form.clone().into_bytes();
+        plugin.serve_http(request)
+    });
+    let responses = block_on(futures::future::join_all(requests));
+    assert_eq!(responses.iter().filter(|r| r.status == 200).count(), 1);
+}
+
+#[test]
+fn public_clients_cannot_refresh() {
+    let plugin = plugin();
+    let public = client(&plugin, json!({"is_public": true}));
+    let reply = token_request(
+        &plugin,
+        &format!("grant_type=refresh_token&refresh_token=x&client_id={}", public.id),
+        None,
+    );
+    assert_eq!(reply.body["error"], "unauthorized_client");
+}
+
+#[test]
+fn access_tokens_expire_with_the_session_length() {
+    let plugin = plugin();
+    configure(&plugin, r#"{"EnableOAuthServiceProvider":true,"SessionLengthSSOInHours":1}"#);
+    let client = client(&plugin, json!({"is_trusted": true}));
+    let reply = exchange(&plugin, &client, &code_for(&plugin, &client, ALICE, ""));
+    assert_eq!(reply.body["expires_in"], 3600);
+    let access = reply.body["access_token"].as_str().unwrap();
+    plugin.host().advance_seconds(3599);
+    assert!(user_of(&plugin, access).is_some());
+    plugin.host().advance_seconds(1);
+    assert_eq!(user_of(&plugin, access), None);
+}
+
+#[test]
+fn deleting_the_app_or_the_user_stops_its_tokens() {
+    let plugin = plugin();
+    let client = client(&plugin, json!({"is_trusted": true}));
+    let reply = exchange(&plugin, &client, &code_for(&plugin, &client, ALICE, ""));
+    let access = reply.body["access_token"].as_str().unwrap();
+    plugin.host().add_user(User {
+        id: ALICE.into(),
+        username: "alice".into(),
+        delete_at: 1,
+        ..Default::default()
+    });
+    assert_eq!(user_of(&plugin, access), None);
+    assert_eq!(
+        refresh(&plugin, &client, reply.body["refresh_token"].as_str().unwrap()).body["error"],
+        "invalid_grant"
+    );
+
+    let bobs = exchange(&plugin, &client, &code_for(&plugin, &client, BOB, ""));
+    let bob_access = bobs.body["access_token"].as_str().unwrap();
+    assert!(user_of(&plugin, bob_access).is_some());
+    send(&plugin, "DELETE", &format!("/api/v4/oauth/apps/{}", client.id), Some(ADMIN), "");
+    assert_eq!(user_of(&plugin, bob_access), None);
+}
+
+#[test]
+fn regenerating_the_secret_keeps_tokens_and_refuses_the_old_secret() {
+    let plugin = plugin();
+    let client = client(&plugin, json!({"is_trusted": true}));
+    let reply = exchange(&plugin, &client, &code_for(&plugin, &client, ALICE, ""));
+    let access = reply.body["access_token"].as_str().unwrap();
+    let regen =
+        send(&plugin, "POST", &format!("/api/v4/oauth/apps/{}/regen_secret", client.id), Some(ADMIN), "");
+    let new_secret = regen.body["client_secret"].as_str().unwrap().to_owned();
+    assert!(user_of(&plugin, access).is_some());
+    let old = refresh(&plugin, &client, reply.body["refresh_token"].as_str().unwrap());
+    assert_eq!(old.status, 401);
+    let renewed = Client { id: client.id.clone(), secret: new_secret };
+    assert_eq!(refresh(&plugin, &renewed, reply.body["refresh_token"].as_str().unwrap()).status, 200);
+}
+
+fn form_post(plugin: &Plugin<MemoryHost>, path: &str, form: &str) -> Reply {
+    let mut request = Request::new("POST", path);
+    request.headers.insert("content-type".into(), "application/x-www-form-urlencoded".into());
+    request.body = form.as_bytes().to_vec();
+    let response = block_on(plugin.serve_http(request));
+    let body = serde_json::from_slice(&response.body).unwrap_or(Value::Null);
+    Reply { status: response.status, body, response }
+}
+
+#[test]
+fn revocation_rfc_7009() {
+    let plugin = plugin();
+    let client = client(&plugin, json!({"is_trusted": true}));
+    let other = client_fn(&plugin);
+    let auth = format!("client_id={}&client_secret={}", client.id, client.secret);
+    let reply = exchange(&plugin, &client, &code_for(&plugin, &client, ALICE, ""));
+    let access = reply.body["access_token"].as_str().unwrap();
+    let refresh_token = reply.body["refresh_token"].as_str().unwrap();
+    // Another client cannot revoke it; unknown tokens are a 200 too.
+    let foreign = form_post(
+        &plugin,
+        "/oauth/revoke",
+        &format!("token={access}&client_id={}&client_secret={}", other.id, other.secret),
+    );
+    assert_eq!(foreign.status, 200);
+    assert!(user_of(&plugin, access).is_some());
+    assert_eq!(form_post(&plugin, "/oauth/revoke", &format!("token=unknown&{auth}")).status, 200);
+    // Revoking the access token leaves the refresh token working.
+    assert_eq!(form_post(&plugin, "/oauth/revoke", &format!("token={access}&{auth}")).status, 200);
+    assert_eq!(user_of(&plugin, access), None);
+    let renewed = refresh(&plugin, &client, refresh_token);
+    assert_eq!(renewed.status, 200);
+    // Revoking the refresh token ends the grant.
+    let new_refresh = renewed.body["refresh_token"].as_str().unwrap();
+    assert_eq!(
+        form_post(
+            &plugin,
+            "/oauth/revoke",
+            &format!("token={new_refresh}&{auth}&token_type_hint=refresh_token")
+        )
+        .status,
+        200
+    );
+    assert_eq!(user_of(&plugin, renewed.body["access_token"].as_str().unwrap()), None);
+    assert_eq!(form_post(&plugin, "/oauth/revoke", "token=x").status, 401);
+}
+
+fn client_fn(plugin: &Plugin<MemoryHost>) -> Client {
+    client(plugin, json!({"name": "Other"}))
+}
+
+#[test]
+fn introspection_rfc_7662() {
+    let plugin = plugin();
+    let client = client(&plugin, json!({"is_trusted": true}));
+    let other = client_fn(&plugin);
+    let reply = exchange(&plugin, &client, &code_for(&plugin, &client, ALICE, ""));
+    let access = reply.body["access_token"].as_str().unwrap();
+    let ask = |c: &Client, token: &str| {
+        form_post(
+            &plugin,
+            "/oauth/introspect",
+            &format!("token={token}&client_id={}&client_secret={}", c.id, c.secret),
+        )
+    };
+    let active = ask(&client, access);
+    assert_eq!(active.status, 200);
+    assert_eq!(active.body["active"], true);
+    assert_eq!(active.body["client_id"], client.id.as_str());
+    assert_eq!(active.body["sub"], ALICE);
+    assert_eq!(active.body["username"], "alice");
+    assert_eq!(active.body["iss"], SITE);
+    assert!(active.body["exp"].as_i64().unwrap() > active.body["iat"].as_i64().unwrap());
+    assert_eq!(ask(&other, access).body, json!({"active": false}));
+    assert_eq!(ask(&client, "nonsense").body, json!({"active": false}));
+    assert_eq!(
+        form_post(
+            &plugin,
+            "/oauth/introspect",
+            &format!("token={access}&client_id={}&client_secret=bad", client.id)
+        )
+        .status,
+        401
+    );
+}
+
+#[test]
+fn deauthorize_revokes_tokens_and_codes_and_forgets_approval() {
+    let plugin = plugin();
+    let client = client(&plugin, json!({}));
+    let reply = exchange(&plugin, &client, &code_for(&plugin, &client, ALICE, ""));
+    let access = reply.body["access_token"].as_str().unwrap();
+    let pending_code = code_for(&plugin, &client, ALICE, "");
+    let listed =
+        send(&plugin, "GET", &format!("/api/v4/users/{ALICE}/oauth/apps/authorized"), Some(ALICE), "");
+    assert_eq!(listed.status, 200);
+    assert_eq!(listed.body[0]["id"], client.id.as_str());
+    assert_eq!(listed.body[0]["client_secret"], "");
+    // Others need edit_other_users.
+    assert_eq!(
+        send(&plugin, "GET", &format!("/api/v4/users/{ALICE}/oauth/apps/authorized"), Some(BOB), "").status,
+        403
+    );
+    assert_eq!(
+        send(&plugin, "GET", &format!("/api/v4/users/{ALICE}/oauth/apps/authorized"), Some(ADMIN), "").status,
+        200
+    );
+
+    let body = json!({"client_id": client.id}).to_string();
+    let done = send(&plugin, "POST", "/oauth/deauthorize", Some(ALICE), &body);
+    assert_eq!((done.status, done.body.clone()), (200, json!({"status": "OK"})));
+    assert_eq!(user_of(&plugin, access), None);
+    assert_eq!(exchange(&plugin, &client, &pending_code).body["error"], "invalid_grant");
+    let listed =
+        send(&plugin, "GET", &format!("/api/v4/users/{ALICE}/oauth/apps/authorized"), Some(ALICE), "");
+    assert_eq!(listed.body, json!([]));
+    let query = format!("response_type=code&client_id={}&redirect_uri={CALLBACK}", client.id);
+    assert_eq!(authorize(&plugin, Some(ALICE), &query).status, 200, "consent is asked again");
+    assert_eq!(
+        send(&plugin, "POST", "/oauth/deauthorize", Some(ALICE), r#"{"client_id":"bad"}"#).status,
+        400
+    );
+}
+
+#[test]
+fn tokens_keep_working_while_the_provider_is_off() {
+    let plugin = plugin();
+    let client = client(&plugin, json!({"is_trusted": true}));
+    let reply = exchange(&plugin, &client, &code_for(&plugin, &client, ALICE, ""));
+    configure(&plugin, r#"{"EnableOAuthServiceProvider":false}"#);
+    assert!(user_of(&plugin, reply.body["access_token"].as_str().unwrap()).is_some());
+    assert_eq!(refresh(&plugin, &client, reply.body["refresh_token"].as_str().unwrap()).status, 501);
+    let query = format!("response_type=code&client_id={}&redirect_uri={CALLBACK}", client.id);
+    assert_eq!(authorize(&plugin, Some(ALICE), &query).status, 501);
+}
+
+#[test]
+fn no_secret_or_token_is_logged() {
+    let plugin = plugin();
+    let client = client(&plugin, json!({"is_trusted": true}));
+    let reply = exchange(&plugin, &client, &code_for(&plugin, &client, ALICE, ""));
+    let logs = format!("{:?}", plugin.host().logs());
+    for secret in [
+        client.secret.as_str(),
+        reply.body["access_token"].as_str().unwrap(),
+        reply.body["refresh_token"].as_str().unwrap(),
+    ] {
+        assert!(!logs.contains(secret));
+    }
+}
