@@ -8,7 +8,12 @@ use url::Url;
 #[serde(rename_all = "PascalCase", default)]
 pub struct ServerConfig {
     pub service_settings: ServiceSettings,
+    /// This plugin's own settings (`settings_schema` in plugin.json), keys as the admin saved them.
+    pub plugin_settings: serde_json::Map<String, serde_json::Value>,
 }
+
+/// Registrations one address may make per minute, unless the admin set another number (0: no limit).
+pub const DEFAULT_DCR_RATE_LIMIT_PER_MINUTE: u32 = 10;
 
 /// Mattermost's defaults, so that a missing key means what it means in Mattermost.
 #[derive(Debug, Clone, Deserialize)]
@@ -63,6 +68,18 @@ impl ServerConfig {
             ));
         }
         Ok(())
+    }
+
+    /// A plugin setting; Mattermost stores plugin setting keys in lower case, so any case matches.
+    fn plugin_setting(&self, key: &str) -> Option<&serde_json::Value> {
+        self.plugin_settings.iter().find(|(k, _)| k.eq_ignore_ascii_case(key)).map(|(_, v)| v)
+    }
+
+    pub fn dcr_rate_limit_per_minute(&self) -> u32 {
+        let value = self.plugin_setting("DcrRateLimitPerMinute");
+        let number =
+            value.and_then(|v| v.as_u64().or_else(|| v.as_str().and_then(|s| s.trim().parse().ok())));
+        number.map_or(DEFAULT_DCR_RATE_LIMIT_PER_MINUTE, |n| n.min(u64::from(u32::MAX)) as u32)
     }
 
     /// The issuer identifier (RFC 8414 §2): the SiteURL exactly as configured.
@@ -134,6 +151,15 @@ mod tests {
         let config =
             ServerConfig::from_json(br#"{"ServiceSettings":{"SiteURL":"http://localhost:8065/"}}"#).unwrap();
         assert_eq!(config.site_url_for("/oauth/authorize"), "http://localhost:8065/oauth/authorize");
+    }
+
+    #[test]
+    fn plugin_settings_are_read_in_any_case() {
+        let config = ServerConfig::from_json(br#"{"PluginSettings":{"dcrratelimitperminute":"3"}}"#).unwrap();
+        assert_eq!(config.dcr_rate_limit_per_minute(), 3);
+        let config = ServerConfig::from_json(br#"{"PluginSettings":{"DcrRateLimitPerMinute":0}}"#).unwrap();
+        assert_eq!(config.dcr_rate_limit_per_minute(), 0);
+        assert_eq!(ServerConfig::default().dcr_rate_limit_per_minute(), DEFAULT_DCR_RATE_LIMIT_PER_MINUTE);
     }
 
     #[test]

@@ -40,6 +40,14 @@ pub struct App {
     pub mattermost_app_id: String,
     /// SHA-256 of the client secret; `None` for a public client.
     pub secret_hash: Option<String>,
+    /// RFC 7591 metadata of a dynamically registered client; empty lists mean "no restriction"
+    /// (apps registered through the REST API may use every grant).
+    #[serde(default)]
+    pub grant_types: Vec<String>,
+    #[serde(default)]
+    pub response_types: Vec<String>,
+    #[serde(default)]
+    pub token_endpoint_auth_method: Option<String>,
 }
 
 /// The fields a caller may set, as Mattermost's create and update accept them. Other fields of
@@ -95,8 +103,27 @@ impl App {
             is_public: self.is_public,
             is_dynamically_registered: self.is_dynamically_registered,
             mattermost_app_id: &self.mattermost_app_id,
-            token_endpoint_auth_method: if self.is_public { "none" } else { "client_secret_post" },
+            token_endpoint_auth_method: self.auth_method(),
         }
+    }
+
+    /// The registered `token_endpoint_auth_method`; Mattermost's default for its REST-created apps.
+    pub fn auth_method(&self) -> &str {
+        match &self.token_endpoint_auth_method {
+            Some(method) => method,
+            None if self.is_public => "none",
+            None => "client_secret_post",
+        }
+    }
+
+    /// Whether the client registered `grant_type` (or registered no list at all).
+    pub fn allows_grant(&self, grant_type: &str) -> bool {
+        self.grant_types.is_empty() || self.grant_types.iter().any(|g| g == grant_type)
+    }
+
+    /// Refresh tokens go to confidential clients that registered the grant.
+    pub fn gets_refresh_tokens(&self) -> bool {
+        !self.is_public && self.allows_grant("refresh_token")
     }
 
     /// RFC 6749 §3.1.2.3: the redirect URI must be one registered, compared as exact strings.
@@ -219,6 +246,9 @@ pub async fn create<H: Host>(
         is_dynamically_registered: false,
         mattermost_app_id: input.mattermost_app_id,
         secret_hash: secret.as_deref().map(hash_secret),
+        grant_types: Vec::new(),
+        response_types: Vec::new(),
+        token_endpoint_auth_method: None,
     };
     app.check()?;
     save_new(ctx, &app).await?;

@@ -126,6 +126,18 @@ fn check_params(params: &AuthorizeParams, app: &App) -> Result<ResponseType, OAu
             ))
         }
     };
+    let registered = match response_type {
+        ResponseType::Code => app.response_types.is_empty() || app.response_types.iter().any(|t| t == "code"),
+        ResponseType::Token => {
+            app.response_types.is_empty() || app.response_types.iter().any(|t| t == "token")
+        }
+    };
+    if !registered {
+        return Err(OAuthError::new(
+            ErrorCode::UnauthorizedClient,
+            "This client did not register that response_type.",
+        ));
+    }
     if params.state.len() > MAX_STATE_LEN {
         return Err(OAuthError::invalid_request("state is longer than 1024 characters."));
     }
@@ -171,15 +183,17 @@ fn is_valid_resource(resource: &str) -> bool {
 /// `GET /oauth/authorize`.
 pub async fn serve_get<H: Host>(ctx: &Context<'_, H>, request: &Request) -> Response {
     if !ctx.config.service_settings.enable_oauth_service_provider {
-        return error_page(ctx, 501, "The OAuth 2.0 Service Provider is disabled on this server.");
+        return consent_page::error_page(501, "The OAuth 2.0 Service Provider is disabled on this server.");
     }
     let params = match Params::parse(request.query.as_bytes()) {
         Ok(params) => AuthorizeParams::from_query(&params),
-        Err(error) => return error_page(ctx, 400, &format!("Invalid authorization request: {error}.")),
+        Err(error) => {
+            return consent_page::error_page(400, &format!("Invalid authorization request: {error}."))
+        }
     };
     let verified = match verify_client(ctx, &params).await {
         Ok(verified) => verified,
-        Err(error) => return error_page(ctx, error.status, &error.message),
+        Err(error) => return consent_page::error_page(error.status, &error.message),
     };
     let Some(user_id) = request.user_id.as_deref() else {
         return login_redirect(ctx, request);
@@ -196,7 +210,7 @@ pub async fn serve_get<H: Host>(ctx: &Context<'_, H>, request: &Request) -> Resp
         let target = answer(ctx, user_id, &verified, &params, response_type).await;
         return redirect(&target);
     }
-    consent_page::render(ctx, &verified.app, &params_for_page(&params, &verified))
+    consent_page::render(&verified.app, &params_for_page(&params, &verified))
 }
 
 /// `POST /oauth/authorize`: Allow (or Deny) from the consent page, for a logged-in user.
@@ -332,8 +346,4 @@ fn login_redirect(ctx: &Context<'_, impl Host>, request: &Request) -> Response {
     }
     let escaped: String = url::form_urlencoded::byte_serialize(back.as_bytes()).collect();
     redirect(&ctx.config.site_url_for(&format!("/login?redirect_to={escaped}")))
-}
-
-fn error_page(ctx: &Context<'_, impl Host>, status: u16, message: &str) -> Response {
-    consent_page::error_page(ctx, status, message)
 }

@@ -2,10 +2,8 @@
 //! the webapp, cannot be framed, and runs only its own script (a per-response CSP nonce).
 
 use super::apps::App;
-use crate::host::Host;
 use crate::http::Response;
 use crate::ids::new_secret;
-use crate::Context;
 use serde::Serialize;
 
 /// What the page posts back to `POST /oauth/authorize` (Mattermost's `AuthorizeRequest`).
@@ -71,7 +69,7 @@ button:focus-visible{{outline:3px solid #f5a623;outline-offset:2px}} button:disa
 }
 
 /// The consent screen: the app, what it may do, Allow and Deny.
-pub fn render(_ctx: &Context<'_, impl Host>, app: &App, request: &PageRequest) -> Response {
+pub fn render(app: &App, request: &PageRequest) -> Response {
     let nonce = new_secret();
     let name = escape_html(&app.name);
     let icon = if app.icon_url.is_empty() {
@@ -122,7 +120,7 @@ document.getElementById('deny').addEventListener('click', () => decide(false));
 }
 
 /// An error that cannot go back to the client.
-pub fn error_page(_ctx: &Context<'_, impl Host>, status: u16, message: &str) -> Response {
+pub fn error_page(status: u16, message: &str) -> Response {
     let nonce = new_secret();
     let body = format!(
         "<h1>This authorization request cannot be completed</h1><p>{}</p>\

@@ -143,7 +143,7 @@ pub async fn redeem_code<H: Host>(
     }
     check_exchange(ctx, client, &record, exchange).await?;
     let authorization = &record.authorization;
-    let (grant, tokens) = new_grant(ctx, authorization, !client.is_public).await?;
+    let (grant, tokens) = new_grant(ctx, authorization, client.gets_refresh_tokens()).await?;
     // Marking the code used is the commit point: of concurrent exchanges exactly one gets here.
     let redeemed = CodeRecord { redeemed_by: Some(grant.id.clone()), ..record.clone() };
     let remaining =

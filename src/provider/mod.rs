@@ -7,6 +7,7 @@ pub mod authorized_api;
 pub mod client_auth;
 pub mod consent;
 pub mod consent_page;
+pub mod dcr;
 pub mod grants;
 pub mod metadata;
 pub mod oauth_error;
@@ -54,6 +55,11 @@ pub async fn route<H: Host>(ctx: &Context<'_, H>, request: &Request) -> Option<R
             "POST" => enabled(ctx, apps_api::create(ctx, request)).await,
             "GET" => enabled(ctx, apps_api::list(ctx, request)).await,
             _ => return Some(wrong_method(request, "GET, POST")),
+        },
+        ["api", "v4", "oauth", "apps", "register"] => match method {
+            "POST" => return Some(dcr::serve(ctx, request).await.allow_any_origin()),
+            "OPTIONS" => return Some(crate::http::cors_preflight("POST, OPTIONS")),
+            _ => return Some(wrong_method(request, "POST, OPTIONS")),
         },
         ["api", "v4", "oauth", "apps", id] => match method {
             "GET" => enabled(ctx, apps_api::get(ctx, request, id)).await,

@@ -21,6 +21,7 @@ pub enum ErrorCode {
     InvalidRedirectUri,
     InvalidClientMetadata,
     UnsupportedOperation,
+    TemporarilyUnavailable,
 }
 
 impl ErrorCode {
@@ -39,6 +40,7 @@ impl ErrorCode {
             ErrorCode::InvalidRedirectUri => "invalid_redirect_uri",
             ErrorCode::InvalidClientMetadata => "invalid_client_metadata",
             ErrorCode::UnsupportedOperation => "unsupported_operation",
+            ErrorCode::TemporarilyUnavailable => "temporarily_unavailable",
         }
     }
 }
@@ -90,6 +92,8 @@ impl OAuthError {
     pub fn status(&self) -> u16 {
         match self.code {
             ErrorCode::InvalidClient => 401,
+            // Used only for rate limits (RFC 6585 §4).
+            ErrorCode::TemporarilyUnavailable => 429,
             ErrorCode::ServerError => 500,
             _ => 400,
         }

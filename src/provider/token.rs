@@ -65,6 +65,12 @@ pub async fn serve_token<H: Host>(ctx: &Context<'_, H>, request: &Request) -> Re
             params.get("grant_type").ok_or_else(|| OAuthError::invalid_request("grant_type is required."))?;
         let client = authenticate(ctx, &credentials(request, &params)?).await?;
         let tokens = match grant_type {
+            "authorization_code" if !client.allows_grant("authorization_code") => {
+                return Err(OAuthError::new(
+                    ErrorCode::UnauthorizedClient,
+                    "This client did not register the authorization_code grant.",
+                ));
+            }
             "authorization_code" => {
                 let code =
                     params.get("code").ok_or_else(|| OAuthError::invalid_request("code is required."))?;
@@ -76,10 +82,10 @@ pub async fn serve_token<H: Host>(ctx: &Context<'_, H>, request: &Request) -> Re
                 grants::redeem_code(ctx, &client, &exchange).await?
             }
             "refresh_token" => {
-                if client.is_public {
+                if !client.gets_refresh_tokens() {
                     return Err(OAuthError::new(
                         ErrorCode::UnauthorizedClient,
-                        "Public clients cannot use refresh tokens.",
+                        "This client may not use refresh tokens (public clients never can).",
                     ));
                 }
                 let token = params
@@ -179,7 +185,7 @@ pub async fn serve_introspect<H: Host>(ctx: &Context<'_, H>, request: &Request) 
             username: user.map(|u| u.username),
             token_type: Some("bearer"),
             exp: Some(grant.access_expires_at / 1000),
-            iat: Some(grant.created_at / 1000),
+            iat: Some(grant.access_expires_at / 1000 - grants::access_lifetime_seconds(ctx)),
             sub: Some(&grant.user_id),
             iss: Some(ctx.config.issuer()),
         };

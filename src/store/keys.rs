@@ -13,6 +13,7 @@
 //! | `idx:ug:{user}:{client}` | a user's grants with one client |
 //! | `idx:ua:{user}` | the clients a user authorized |
 //! | `rvk:{user}:{client}` | codes issued before this time are void (deauthorization) |
+//! | `rl:{kind}:{address}:{window}` | a rate limit counter (expires with its window) |
 
 pub const SCHEMA: &str = "meta:schema";
 pub const APP_INDEX: &str = "idx:apps";
@@ -51,4 +52,8 @@ pub fn user_apps(user_id: &str) -> String {
 
 pub fn revoked_before(user_id: &str, client_id: &str) -> String {
     format!("rvk:{user_id}:{client_id}")
+}
+
+pub fn rate_limit(kind: &str, address: &str, window: i64) -> String {
+    format!("rl:{kind}:{address}:{window}")
 }

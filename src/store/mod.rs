@@ -127,21 +127,42 @@ impl<'h, H: Host> Store<'h, H> {
     /// Read-modify-write under compare-and-set, retried while other writers get in between.
     /// `change` gets the current record (or `None`) and returns the new one (or `None` to delete);
     /// returns what was written.
-    pub async fn update<T, F>(&self, key: &str, mut change: F) -> StoreResult<Option<T>>
+    pub async fn update<T, F>(&self, key: &str, change: F) -> StoreResult<Option<T>>
+    where
+        T: Serialize + DeserializeOwned,
+        F: FnMut(Option<T>) -> Option<T>,
+    {
+        self.update_with_expiry(key, None, change).await
+    }
+
+    /// [`Store::update`] for a record that expires `seconds` after each write.
+    pub async fn update_expiring<T, F>(&self, key: &str, seconds: u32, change: F) -> StoreResult<Option<T>>
+    where
+        T: Serialize + DeserializeOwned,
+        F: FnMut(Option<T>) -> Option<T>,
+    {
+        self.update_with_expiry(key, Some(seconds), change).await
+    }
+
+    async fn update_with_expiry<T, F>(
+        &self,
+        key: &str,
+        expiry: Option<u32>,
+        mut change: F,
+    ) -> StoreResult<Option<T>>
     where
         T: Serialize + DeserializeOwned,
         F: FnMut(Option<T>) -> Option<T>,
     {
         for _ in 0..MAX_UPDATE_ATTEMPTS {
-            let current = self.get_versioned::<T>(key).await?;
-            let (value, old) = match current {
+            let (value, old) = match self.get_versioned::<T>(key).await? {
                 Some((value, bytes)) => (Some(value), Some(bytes)),
                 None => (None, None),
             };
             let new = change(value);
             let won = match (&old, &new) {
-                (Some(old), new) => self.compare_and_set(key, old, new.as_ref()).await?,
-                (None, Some(new)) => self.insert(key, new).await?,
+                (Some(old), new) => self.compare_and_set_expiring(key, old, new.as_ref(), expiry).await?,
+                (None, Some(new)) => self.insert_expiring(key, new, expiry).await?,
                 (None, None) => true,
             };
             if won {

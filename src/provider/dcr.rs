@@ -1,0 +1,285 @@
+//! Dynamic Client Registration, RFC 7591, at `POST /api/v4/oauth/apps/register` (Mattermost's
+//! route): off unless both `EnableOAuthServiceProvider` and `EnableDynamicClientRegistration` are
+//! on, redirect URIs limited by `DCRRedirectURIAllowlist`, rate limited per remote address.
+
+use super::apps::{self, App};
+use super::oauth_error::{no_store, ErrorCode, OAuthError};
+use crate::config::is_http_url;
+use crate::host::Host;
+use crate::http::{Request, Response, MAX_JSON_BODY};
+use crate::ids::{hash_secret, new_id, new_secret};
+use crate::store::{keys, Store};
+use crate::Context;
+use serde::{Deserialize, Serialize};
+
+const DEFAULT_NAME: &str = "Dynamically Registered Client";
+const GRANT_TYPES: &[&str] = &["authorization_code", "implicit", "refresh_token"];
+const AUTH_METHODS: &[&str] = &["client_secret_basic", "client_secret_post", "none"];
+
+/// RFC 7591 §2: the metadata we act on. Other registered names (contacts, tos_uri, jwks…) are
+/// ignored, as §3.2.1 allows; the response says what was registered.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct RegistrationRequest {
+    redirect_uris: Vec<String>,
+    token_endpoint_auth_method: Option<String>,
+    grant_types: Option<Vec<String>>,
+    response_types: Option<Vec<String>>,
+    client_name: Option<String>,
+    client_uri: Option<String>,
+    logo_uri: Option<String>,
+    scope: Option<String>,
+}
+
+/// RFC 7591 §3.2.1.
+#[derive(Debug, Serialize)]
+struct RegistrationResponse<'a> {
+    client_id: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    client_secret: Option<&'a str>,
+    client_id_issued_at: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    client_secret_expires_at: Option<i64>,
+    redirect_uris: &'a [String],
+    token_endpoint_auth_method: &'a str,
+    grant_types: &'a [String],
+    response_types: &'a [String],
+    client_name: &'a str,
+    #[serde(skip_serializing_if = "str::is_empty")]
+    client_uri: &'a str,
+    #[serde(skip_serializing_if = "str::is_empty")]
+    logo_uri: &'a str,
+    scope: &'static str,
+}
+
+fn metadata_error(description: impl Into<String>) -> OAuthError {
+    OAuthError::new(ErrorCode::InvalidClientMetadata, description)
+}
+
+fn redirect_error(description: impl Into<String>) -> OAuthError {
+    OAuthError::new(ErrorCode::InvalidRedirectUri, description)
+}
+
+/// `POST /api/v4/oauth/apps/register`.
+pub async fn serve<H: Host>(ctx: &Context<'_, H>, request: &Request) -> Response {
+    let result = register(ctx, request).await;
+    no_store(result.unwrap_or_else(|error| error.render(request)))
+}
+
+async fn register<H: Host>(ctx: &Context<'_, H>, request: &Request) -> Result<Response, OAuthError> {
+    let settings = &ctx.config.service_settings;
+    if !settings.enable_oauth_service_provider || !settings.enable_dynamic_client_registration {
+        return Err(OAuthError::new(
+            ErrorCode::UnsupportedOperation,
+            "Dynamic client registration is disabled.",
+        ));
+    }
+    if let Some(retry_after) = rate_limited(ctx, &request.remote_addr).await? {
+        return Ok(OAuthError::new(
+            ErrorCode::TemporarilyUnavailable,
+            "Too many registrations; try again later.",
+        )
+        .render(request)
+        .with_header("Retry-After", &retry_after.to_string()));
+    }
+    if request.body.len() > MAX_JSON_BODY
+        || request.body.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{')
+    {
+        return Err(metadata_error("The body must be a JSON object of client metadata."));
+    }
+    let metadata: RegistrationRequest = serde_json::from_slice(&request.body)
+        .map_err(|e| metadata_error(format!("Invalid client metadata: {e}")))?;
+    let (app, secret) = build_app(ctx, metadata)?;
+    apps::save_new(ctx, &app).await.map_err(|e| OAuthError::server_error(e.message))?;
+    let body = RegistrationResponse {
+        client_id: &app.id,
+        client_secret: secret.as_deref(),
+        client_id_issued_at: app.create_at / 1000,
+        // RFC 7591 §3.2.1: required with a secret; 0 means it does not expire.
+        client_secret_expires_at: secret.as_ref().map(|_| 0),
+        redirect_uris: &app.callback_urls,
+        token_endpoint_auth_method: app.auth_method(),
+        grant_types: &app.grant_types,
+        response_types: &app.response_types,
+        client_name: &app.name,
+        client_uri: &app.homepage,
+        logo_uri: &app.icon_url,
+        scope: super::grants::SCOPE,
+    };
+    Ok(Response::json(201, &body))
+}
+
+/// The app the metadata describes, checked; never trusted, created by nobody (as Mattermost).
+fn build_app<H: Host>(
+    ctx: &Context<'_, H>,
+    metadata: RegistrationRequest,
+) -> Result<(App, Option<String>), OAuthError> {
+    check_redirect_uris(&metadata.redirect_uris, &ctx.config.service_settings.dcr_redirect_uri_allowlist)?;
+    let auth_method = metadata.token_endpoint_auth_method.unwrap_or_else(|| "client_secret_basic".into());
+    if !AUTH_METHODS.contains(&auth_method.as_str()) {
+        return Err(metadata_error(format!("token_endpoint_auth_method {auth_method:?} is not supported.")));
+    }
+    let is_public = auth_method == "none";
+    let (grant_types, response_types) =
+        grants_and_responses(metadata.grant_types, metadata.response_types, is_public)?;
+    if metadata.scope.as_deref().is_some_and(|s| s.len() > super::authorize::MAX_SCOPE_LEN) {
+        return Err(metadata_error("scope is longer than 128 characters."));
+    }
+    let now = ctx.host.now_millis();
+    let secret = (!is_public).then(new_secret);
+    let app = App {
+        v: 1,
+        id: new_id(),
+        creator_id: String::new(),
+        create_at: now,
+        update_at: now,
+        name: metadata.client_name.unwrap_or_else(|| DEFAULT_NAME.into()),
+        description: String::new(),
+        icon_url: metadata.logo_uri.unwrap_or_default(),
+        callback_urls: metadata.redirect_uris,
+        homepage: metadata.client_uri.unwrap_or_default(),
+        is_trusted: false,
+        is_public,
+        is_dynamically_registered: true,
+        mattermost_app_id: String::new(),
+        secret_hash: secret.as_deref().map(hash_secret),
+        grant_types,
+        response_types,
+        token_endpoint_auth_method: Some(auth_method),
+    };
+    app.check().map_err(|e| metadata_error(e.message))?;
+    Ok((app, secret))
+}
+
+fn check_redirect_uris(uris: &[String], allowlist: &[String]) -> Result<(), OAuthError> {
+    if uris.is_empty() {
+        return Err(redirect_error("At least one redirect URI is required."));
+    }
+    for uri in uris {
+        if uri.len() > apps::MAX_CALLBACK_URL_LEN || !is_http_url(uri) || uri.contains('#') {
+            return Err(redirect_error(format!(
+                "{uri:?} is not an http(s) URL without a fragment of at most 256 characters."
+            )));
+        }
+        if !allowlist.is_empty() && !allowlist.iter().any(|pattern| glob_matches(pattern, uri)) {
+            return Err(redirect_error(format!(
+                "{uri:?} is not allowed by this server's redirect URI allowlist."
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// RFC 7591 §2.1: grant types and response types must agree (`code` ↔ `authorization_code`,
+/// `token` ↔ `implicit`). Public clients get no refresh tokens, and the answer says so.
+fn grants_and_responses(
+    grants: Option<Vec<String>>,
+    responses: Option<Vec<String>>,
+    is_public: bool,
+) -> Result<(Vec<String>, Vec<String>), OAuthError> {
+    let mut grants = grants.unwrap_or_else(|| vec!["authorization_code".into()]);
+    if let Some(unknown) = grants.iter().find(|g| !GRANT_TYPES.contains(&g.as_str())) {
+        return Err(metadata_error(format!("grant_type {unknown:?} is not supported.")));
+    }
+    if is_public {
+        grants.retain(|g| g != "refresh_token");
+    } else if grants.iter().any(|g| g == "authorization_code") && !grants.iter().any(|g| g == "refresh_token")
+    {
+        // Mattermost's confidential clients always get refresh tokens; say so.
+        grants.push("refresh_token".into());
+    }
+    let derived: Vec<String> = grants
+        .iter()
+        .filter_map(|g| match g.as_str() {
+            "authorization_code" => Some("code".to_owned()),
+            "implicit" => Some("token".to_owned()),
+            _ => None,
+        })
+        .collect();
+    let responses = responses.unwrap_or_else(|| derived.clone());
+    let mut sorted_responses = responses.clone();
+    let mut sorted_derived = derived;
+    sorted_responses.sort();
+    sorted_derived.sort();
+    if sorted_responses.is_empty() || sorted_responses != sorted_derived {
+        return Err(metadata_error(
+            "grant_types and response_types do not agree (code ↔ authorization_code, token ↔ implicit).",
+        ));
+    }
+    Ok((grants, responses))
+}
+
+/// `DCRRedirectURIAllowlist` patterns, as Mattermost: `*` is any run of characters but `/`, `**`
+/// any run at all; everything else matches itself.
+pub fn glob_matches(pattern: &str, candidate: &str) -> bool {
+    fn matches(p: &[u8], c: &[u8]) -> bool {
+        match p {
+            [] => c.is_empty(),
+            [b'*', b'*', rest @ ..] => (0..=c.len()).any(|i| matches(rest, &c[i..])),
+            [b'*', rest @ ..] => {
+                let segment_end = c.iter().position(|&b| b == b'/').unwrap_or(c.len());
+                (0..=segment_end).any(|i| matches(rest, &c[i..]))
+            }
+            [first, rest @ ..] => c.first() == Some(first) && matches(rest, &c[1..]),
+        }
+    }
+    matches(pattern.as_bytes(), candidate.as_bytes())
+}
+
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct Counter {
+    v: u32,
+    n: u32,
+}
+
+/// A fixed one-minute window per remote address, in the KV store so that it holds across server
+/// nodes. Returns the seconds to wait when the limit is reached.
+async fn rate_limited<H: Host>(ctx: &Context<'_, H>, remote_addr: &str) -> Result<Option<i64>, OAuthError> {
+    let limit = ctx.config.dcr_rate_limit_per_minute();
+    if limit == 0 {
+        return Ok(None);
+    }
+    let now_seconds = ctx.host.now_millis() / 1000;
+    let window = now_seconds / 60;
+    let address: String = remote_addr.chars().take(64).collect();
+    let key = keys::rate_limit("dcr", &address, window);
+    let counted = Store::new(ctx.host)
+        .update_expiring::<Counter, _>(&key, 60, |counter| {
+            let counter = counter.unwrap_or_default();
+            Some(Counter { v: 1, n: counter.n.saturating_add(1) })
+        })
+        .await?;
+    let over = counted.is_some_and(|c| c.n > limit);
+    Ok(over.then(|| (window + 1) * 60 - now_seconds))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn allowlist_globs() {
+        assert!(glob_matches("https://*.example.com/cb", "https://app.example.com/cb"));
+        assert!(!glob_matches("https://*.example.com/cb", "https://evil.com/x.example.com/cb"));
+        assert!(glob_matches("https://example.com/**", "https://example.com/a/b/c"));
+        assert!(!glob_matches("https://example.com/*", "https://example.com/a/b"));
+        assert!(glob_matches("http://localhost:*/callback", "http://localhost:4000/callback"));
+        assert!(!glob_matches("https://example.com/cb", "https://example.com/cb2"));
+    }
+
+    #[test]
+    fn grant_and_response_types_agree() {
+        let ok = grants_and_responses(None, None, false).unwrap();
+        assert_eq!(ok, (vec!["authorization_code".into(), "refresh_token".into()], vec!["code".into()]));
+        let public =
+            grants_and_responses(Some(vec!["authorization_code".into(), "refresh_token".into()]), None, true);
+        assert_eq!(public.unwrap().0, ["authorization_code"]);
+        assert!(grants_and_responses(
+            Some(vec!["authorization_code".into()]),
+            Some(vec!["token".into()]),
+            false
+        )
+        .is_err());
+        assert!(grants_and_responses(Some(vec!["client_credentials".into()]), None, false).is_err());
+    }
+}
