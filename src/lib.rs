@@ -7,6 +7,7 @@
 //! - [`config`]: the server settings the plugin reads;
 //! - [`store`]: typed records over the KV store;
 //! - [`provider`]: the OAuth 2.0 provider;
+//! - [`outgoing`]: outgoing OAuth connections;
 //! - [`ids`]: ids and secrets;
 //! - `wasm`: the wasm-bindgen adapter (only file that knows JS).
 //!
@@ -17,6 +18,7 @@ pub mod config;
 pub mod host;
 pub mod http;
 pub mod ids;
+pub mod outgoing;
 pub mod provider;
 pub mod store;
 #[cfg(target_arch = "wasm32")]
@@ -101,6 +103,9 @@ impl<H: Host> Plugin<H> {
         if let Some(response) = provider::route(&ctx, &request).await {
             return response;
         }
+        if let Some(response) = outgoing::route(&ctx, &request).await {
+            return response;
+        }
         AppError::not_found().render(&request)
     }
 
@@ -127,8 +132,9 @@ impl<H: Host> Plugin<H> {
     }
 
     /// The `Authorization` header value for an outgoing request to `url`, when an outgoing OAuth
-    /// connection covers it. No connection exists yet, so none does.
-    pub async fn authorize_outgoing_request(&self, _url: &str) -> Result<Option<String>, String> {
-        Ok(None)
+    /// connection covers it; an error (and the request must not be sent) when one covers it but no
+    /// token could be had.
+    pub async fn authorize_outgoing_request(&self, url: &str) -> Result<Option<String>, String> {
+        outgoing::authorize_request(&self.context(), url).await
     }
 }

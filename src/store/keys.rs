@@ -14,9 +14,12 @@
 //! | `idx:ua:{user}` | the clients a user authorized |
 //! | `rvk:{user}:{client}` | codes issued before this time are void (deauthorization) |
 //! | `rl:{kind}:{address}:{window}` | a rate limit counter (expires with its window) |
+//! | `oc:{id}` | an outgoing OAuth connection; `idx:oc` its ids and audience claims |
+//! | `octok:{id}` | a connection's cached token (expires with it) |
 
 pub const SCHEMA: &str = "meta:schema";
 pub const APP_INDEX: &str = "idx:apps";
+pub const OUTGOING_INDEX: &str = "idx:oc";
 
 pub fn app(client_id: &str) -> String {
     format!("app:{client_id}")
@@ -56,4 +59,12 @@ pub fn revoked_before(user_id: &str, client_id: &str) -> String {
 
 pub fn rate_limit(kind: &str, address: &str, window: i64) -> String {
     format!("rl:{kind}:{address}:{window}")
+}
+
+pub fn outgoing_connection(id: &str) -> String {
+    format!("oc:{id}")
+}
+
+pub fn outgoing_token(id: &str) -> String {
+    format!("octok:{id}")
 }

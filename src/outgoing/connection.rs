@@ -1,0 +1,263 @@
+//! An outgoing OAuth connection: Mattermost's `OutgoingOAuthConnection`, its rules, and its JSON.
+//!
+//! The client secret and the password are write-only: the plugin needs them in plain text to ask
+//! the integration's token server, so they are stored as given, but no response and no log line
+//! ever carries them.
+
+use super::audience::Audience;
+use crate::config::is_http_url;
+use crate::http::AppError;
+use serde::{Deserialize, Serialize};
+use url::Url;
+
+pub const MAX_NAME_CHARS: usize = 64;
+pub const MAX_CREDENTIAL_CHARS: usize = 255;
+pub const MAX_TOKEN_URL_CHARS: usize = 256;
+pub const MAX_AUDIENCES: usize = 100;
+pub const MAX_AUDIENCE_CHARS: usize = 1024;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GrantType {
+    ClientCredentials,
+    Password,
+}
+
+impl GrantType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GrantType::ClientCredentials => "client_credentials",
+            GrantType::Password => "password",
+        }
+    }
+}
+
+/// A connection as stored under `oc:{id}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Connection {
+    pub v: u32,
+    pub id: String,
+    pub name: String,
+    pub creator_id: String,
+    pub create_at: i64,
+    pub update_at: i64,
+    pub client_id: String,
+    pub client_secret: String,
+    pub credentials_username: String,
+    pub credentials_password: String,
+    pub oauth_token_url: String,
+    pub grant_type: GrantType,
+    pub audiences: Vec<String>,
+    /// Reuse a token until shortly before it expires (Mattermost fetches one per request).
+    pub cache_tokens: bool,
+}
+
+/// What create and update accept. On update an empty field keeps the stored value (Mattermost's
+/// patch semantics), which is how a form leaves the secret untouched.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct ConnectionInput {
+    pub id: String,
+    pub name: String,
+    pub client_id: String,
+    pub client_secret: String,
+    pub credentials_username: Option<String>,
+    pub credentials_password: Option<String>,
+    pub oauth_token_url: String,
+    pub grant_type: String,
+    pub audiences: Vec<String>,
+    pub cache_tokens: Option<bool>,
+}
+
+/// Mattermost's JSON, without the secret and the password.
+#[derive(Debug, Serialize)]
+pub struct ConnectionView<'a> {
+    pub id: &'a str,
+    pub name: &'a str,
+    pub creator_id: &'a str,
+    pub create_at: i64,
+    pub update_at: i64,
+    pub client_id: &'a str,
+    pub client_secret: &'static str,
+    #[serde(skip_serializing_if = "str::is_empty")]
+    pub credentials_username: &'a str,
+    pub oauth_token_url: &'a str,
+    pub grant_type: &'static str,
+    pub audiences: &'a [String],
+    pub cache_tokens: bool,
+}
+
+fn invalid(field: &'static str, message: String) -> AppError {
+    AppError::new(400, field, message)
+}
+
+fn within(value: &str, max: usize) -> bool {
+    !value.is_empty() && value.chars().count() <= max
+}
+
+fn grant_type(text: &str) -> Result<GrantType, AppError> {
+    match text {
+        "client_credentials" => Ok(GrantType::ClientCredentials),
+        "password" => Ok(GrantType::Password),
+        other => Err(invalid(
+            "model.outgoing_oauth_connection.is_valid.grant_type.error",
+            format!("Grant type must be client_credentials or password, not {other:?}."),
+        )),
+    }
+}
+
+impl Connection {
+    /// A new connection from `input`, checked.
+    pub fn create(
+        id: String,
+        creator_id: &str,
+        now: i64,
+        input: ConnectionInput,
+    ) -> Result<Connection, AppError> {
+        let connection = Connection {
+            v: 1,
+            id,
+            name: input.name,
+            creator_id: creator_id.to_owned(),
+            create_at: now,
+            update_at: now,
+            client_id: input.client_id,
+            client_secret: input.client_secret,
+            credentials_username: input.credentials_username.unwrap_or_default(),
+            credentials_password: input.credentials_password.unwrap_or_default(),
+            oauth_token_url: input.oauth_token_url,
+            grant_type: grant_type(if input.grant_type.is_empty() {
+                "client_credentials"
+            } else {
+                &input.grant_type
+            })?,
+            audiences: input.audiences,
+            cache_tokens: input.cache_tokens.unwrap_or(false),
+        };
+        connection.check()?;
+        Ok(connection)
+    }
+
+    /// This connection with `input` applied: empty fields keep what is stored.
+    pub fn patched(&self, now: i64, input: ConnectionInput) -> Result<Connection, AppError> {
+        let keep = |new: String, old: &str| if new.is_empty() { old.to_owned() } else { new };
+        let keep_option = |new: Option<String>, old: &str| keep(new.unwrap_or_default(), old);
+        let grant =
+            if input.grant_type.is_empty() { self.grant_type } else { grant_type(&input.grant_type)? };
+        let patched = Connection {
+            name: keep(input.name, &self.name),
+            client_id: keep(input.client_id, &self.client_id),
+            client_secret: keep(input.client_secret, &self.client_secret),
+            credentials_username: keep_option(input.credentials_username, &self.credentials_username),
+            credentials_password: keep_option(input.credentials_password, &self.credentials_password),
+            oauth_token_url: keep(input.oauth_token_url, &self.oauth_token_url),
+            grant_type: grant,
+            audiences: if input.audiences.is_empty() { self.audiences.clone() } else { input.audiences },
+            cache_tokens: input.cache_tokens.unwrap_or(self.cache_tokens),
+            update_at: now.max(self.update_at + 1),
+            ..self.clone()
+        };
+        patched.check()?;
+        Ok(patched)
+    }
+
+    /// Mattermost's `OutgoingOAuthConnection.IsValid`, plus: a token URL without user info or
+    /// fragment, and audiences that parse. The error names the field.
+    pub fn check(&self) -> Result<(), AppError> {
+        if !within(&self.name, MAX_NAME_CHARS) {
+            return Err(invalid(
+                "model.outgoing_oauth_connection.is_valid.name.error",
+                "Name must be 1 to 64 characters.".into(),
+            ));
+        }
+        if !within(&self.client_id, MAX_CREDENTIAL_CHARS) {
+            return Err(invalid(
+                "model.outgoing_oauth_connection.is_valid.client_id.error",
+                "Client ID must be 1 to 255 characters.".into(),
+            ));
+        }
+        if !within(&self.client_secret, MAX_CREDENTIAL_CHARS) {
+            return Err(invalid(
+                "model.outgoing_oauth_connection.is_valid.client_secret.error",
+                "Client secret must be 1 to 255 characters.".into(),
+            ));
+        }
+        self.check_token_url()?;
+        if self.grant_type == GrantType::Password
+            && !(within(&self.credentials_username, MAX_CREDENTIAL_CHARS)
+                && within(&self.credentials_password, MAX_CREDENTIAL_CHARS))
+        {
+            return Err(invalid(
+                "model.outgoing_oauth_connection.is_valid.password_credentials.error",
+                "The password grant needs a username and a password of 1 to 255 characters.".into(),
+            ));
+        }
+        self.parsed_audiences().map(|_| ())
+    }
+
+    fn check_token_url(&self) -> Result<(), AppError> {
+        let url = &self.oauth_token_url;
+        let parsed = Url::parse(url).ok();
+        let clean = parsed
+            .as_ref()
+            .is_some_and(|u| u.username().is_empty() && u.password().is_none() && u.fragment().is_none());
+        if url.chars().count() > MAX_TOKEN_URL_CHARS || !is_http_url(url) || !clean {
+            return Err(invalid(
+                "model.outgoing_oauth_connection.is_valid.oauth_token_url.error",
+                "OAuth Token URL must be an http(s) URL of at most 256 characters, without user info or fragment.".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The audiences, parsed; an empty list, a malformed one or a repeat is refused.
+    pub fn parsed_audiences(&self) -> Result<Vec<Audience>, AppError> {
+        if self.audiences.is_empty() || self.audiences.len() > MAX_AUDIENCES {
+            return Err(invalid(
+                "model.outgoing_oauth_connection.is_valid.audience.empty",
+                "Audience URLs: list 1 to 100 URLs.".into(),
+            ));
+        }
+        let mut parsed: Vec<Audience> = Vec::with_capacity(self.audiences.len());
+        for raw in &self.audiences {
+            let parsed_one = if raw.chars().count() <= MAX_AUDIENCE_CHARS {
+                Audience::parse(raw)
+            } else {
+                Err(format!("{raw:?} is longer than 1024 characters"))
+            };
+            let audience = parsed_one.map_err(|e| {
+                invalid(
+                    "model.outgoing_oauth_connection.is_valid.audience.error",
+                    format!("Audience URL {e}."),
+                )
+            })?;
+            if parsed.iter().any(|a| a.key() == audience.key()) {
+                return Err(invalid(
+                    "model.outgoing_oauth_connection.is_valid.audience.error",
+                    format!("Audience URL {raw:?} is listed twice."),
+                ));
+            }
+            parsed.push(audience);
+        }
+        Ok(parsed)
+    }
+
+    /// The JSON view; `with_credentials` shows the client id and username (to the connection's
+    /// managers, whose edit form needs them).
+    pub fn view(&self, with_credentials: bool) -> ConnectionView<'_> {
+        ConnectionView {
+            id: &self.id,
+            name: &self.name,
+            creator_id: &self.creator_id,
+            create_at: self.create_at,
+            update_at: self.update_at,
+            client_id: if with_credentials { &self.client_id } else { "" },
+            client_secret: "",
+            credentials_username: if with_credentials { &self.credentials_username } else { "" },
+            oauth_token_url: &self.oauth_token_url,
+            grant_type: self.grant_type.as_str(),
+            audiences: &self.audiences,
+            cache_tokens: self.cache_tokens,
+        }
+    }
+}

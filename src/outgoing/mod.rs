@@ -1,0 +1,70 @@
+//! Outgoing OAuth connections: the server gets tokens from an integration's own OAuth server and
+//! sends them with its requests to the URLs the connection's audiences cover.
+
+pub mod api;
+pub mod audience;
+pub mod connection;
+pub mod registry;
+pub mod token;
+
+use crate::host::{Host, LogLevel};
+use crate::http::{wrong_method, AppError, Request, Response};
+use crate::Context;
+
+fn disabled() -> AppError {
+    AppError::new(
+        501,
+        "api.context.outgoing_oauth_connection.not_available.configuration_disabled",
+        "Outgoing OAuth connections are disabled. A system admin can enable them in the System Console.",
+    )
+}
+
+/// The connection routes; `None` when the path is not one of them.
+pub async fn route<H: Host>(ctx: &Context<'_, H>, request: &Request) -> Option<Response> {
+    let segments: Vec<&str> = request.path.trim_start_matches('/').split('/').collect();
+    let method = request.method.as_str();
+    let handler = match segments.as_slice() {
+        ["api", "v4", "oauth", "outgoing_connections"] => match method {
+            "GET" => api::list(ctx, request).await,
+            "POST" => api::create(ctx, request).await,
+            _ => return Some(wrong_method(request, "GET, POST")),
+        },
+        ["api", "v4", "oauth", "outgoing_connections", "validate"] => match method {
+            "POST" => api::validate(ctx, request).await,
+            _ => return Some(wrong_method(request, "POST")),
+        },
+        ["api", "v4", "oauth", "outgoing_connections", id] => match method {
+            "GET" => api::get(ctx, request, id).await,
+            "PUT" => api::update(ctx, request, id).await,
+            "DELETE" => api::delete(ctx, request, id).await,
+            _ => return Some(wrong_method(request, "GET, PUT, DELETE")),
+        },
+        _ => return None,
+    };
+    let result =
+        if ctx.config.service_settings.enable_outgoing_oauth_connections { handler } else { Err(disabled()) };
+    Some(result.unwrap_or_else(|error| error.render(request)))
+}
+
+/// The `Authorization` header for a request to `url`: `None` when no connection covers it (or the
+/// feature is off); an error naming the connection when one covers it but no token could be had,
+/// in which case the request must not be sent.
+pub async fn authorize_request<H: Host>(ctx: &Context<'_, H>, url: &str) -> Result<Option<String>, String> {
+    if !ctx.config.service_settings.enable_outgoing_oauth_connections {
+        return Ok(None);
+    }
+    let Some(connection) = registry::for_url(ctx, url).await.map_err(|e| e.message)? else {
+        return Ok(None);
+    };
+    match token::authorization_header(ctx, &connection).await {
+        Ok(header) => Ok(Some(header)),
+        Err(reason) => {
+            ctx.host.log(
+                LogLevel::Warn,
+                "outgoing OAuth token not obtained",
+                &[("connection", &connection.id), ("reason", &reason)],
+            );
+            Err(format!("Outgoing OAuth connection {:?} could not get a token: {reason}", connection.name))
+        }
+    }
+}

@@ -1,0 +1,183 @@
+//! Stored connections, and which connection claims which audience.
+//!
+//! `oc:{id}` holds a connection; `idx:oc` holds the ids in creation order and a map from each
+//! audience (its normalized key) to the connection that claims it. Claims change by
+//! compare-and-set on that one record, so two connections can never claim the same audience.
+//! The record is written before its claims and deleted before them; a claim whose record is gone
+//! is treated as free.
+
+use super::audience::{self, Audience};
+use super::connection::Connection;
+use crate::host::Host;
+use crate::http::AppError;
+use crate::store::{keys, Store, StoreError};
+use crate::Context;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+#[derive(Debug, Default, Clone, Serialize, Deserialize)]
+struct Index {
+    v: u32,
+    ids: Vec<String>,
+    /// Audience key → connection id.
+    audiences: BTreeMap<String, String>,
+}
+
+pub fn store_error(error: StoreError) -> AppError {
+    let mut app_error = AppError::new(
+        500,
+        "app.outgoing_oauth_connection.store.app_error",
+        "The connection store is unavailable.",
+    );
+    app_error.detailed_error = error.to_string();
+    app_error
+}
+
+fn claimed(audience: &str, owner: &Connection) -> AppError {
+    AppError::new(
+        409,
+        "app.outgoing_oauth_connection.audience_claimed.app_error",
+        format!("Audience URL {audience:?} already belongs to connection {:?}.", owner.name),
+    )
+}
+
+pub async fn get<H: Host>(ctx: &Context<'_, H>, id: &str) -> Result<Option<Connection>, AppError> {
+    if id.is_empty() || id.len() > crate::ids::ID_LEN {
+        return Ok(None);
+    }
+    Store::new(ctx.host).get(&keys::outgoing_connection(id)).await.map_err(store_error)
+}
+
+async fn index<H: Host>(ctx: &Context<'_, H>) -> Result<Option<(Index, Vec<u8>)>, AppError> {
+    Store::new(ctx.host).get_versioned::<Index>(keys::OUTGOING_INDEX).await.map_err(store_error)
+}
+
+/// Saves `connection` (new, or replacing `previous`) and moves its claims to its audiences; 409
+/// when another live connection claims one of them, with the stored record as it was.
+pub async fn save<H: Host>(
+    ctx: &Context<'_, H>,
+    connection: &Connection,
+    previous: Option<&Connection>,
+) -> Result<(), AppError> {
+    let result = claim_and_write(ctx, connection).await;
+    if let Err(error) = &result {
+        if error.status == 409 {
+            restore(ctx, &connection.id, previous).await?;
+        }
+    }
+    result
+}
+
+/// Puts back what was stored before a refused save.
+async fn restore<H: Host>(
+    ctx: &Context<'_, H>,
+    id: &str,
+    previous: Option<&Connection>,
+) -> Result<(), AppError> {
+    let store = Store::new(ctx.host);
+    let key = keys::outgoing_connection(id);
+    match previous {
+        Some(previous) => store.put(&key, previous, None).await,
+        None => store.delete(&key).await,
+    }
+    .map_err(store_error)
+}
+
+async fn claim_and_write<H: Host>(ctx: &Context<'_, H>, connection: &Connection) -> Result<(), AppError> {
+    let audiences = connection.parsed_audiences()?;
+    let store = Store::new(ctx.host);
+    for _ in 0..64 {
+        let current = index(ctx).await?;
+        let (mut next, old_bytes) = match &current {
+            Some((index, bytes)) => (index.clone(), Some(bytes.clone())),
+            None => (Index { v: 1, ..Index::default() }, None),
+        };
+        for audience in &audiences {
+            if let Some(owner_id) =
+                next.audiences.get(&audience.key()).filter(|owner| **owner != connection.id)
+            {
+                if let Some(owner) = get(ctx, owner_id).await? {
+                    return Err(claimed(&audience.key(), &owner));
+                }
+            }
+        }
+        // The record first: a claim never points at a connection that was never written.
+        store.put(&keys::outgoing_connection(&connection.id), connection, None).await.map_err(store_error)?;
+        next.audiences.retain(|_, owner| *owner != connection.id);
+        for audience in &audiences {
+            next.audiences.insert(audience.key(), connection.id.clone());
+        }
+        if !next.ids.contains(&connection.id) {
+            next.ids.push(connection.id.clone());
+        }
+        let won = match &old_bytes {
+            Some(old) => store.compare_and_set(keys::OUTGOING_INDEX, old, Some(&next)).await,
+            None => store.insert(keys::OUTGOING_INDEX, &next).await,
+        }
+        .map_err(store_error)?;
+        if won {
+            return Ok(());
+        }
+    }
+    Err(AppError::new(
+        409,
+        "app.outgoing_oauth_connection.busy.app_error",
+        "Too many concurrent changes; try again.",
+    ))
+}
+
+/// Deletes the connection, then its claims and its cached token.
+pub async fn delete<H: Host>(ctx: &Context<'_, H>, id: &str) -> Result<(), AppError> {
+    let store = Store::new(ctx.host);
+    store.delete(&keys::outgoing_connection(id)).await.map_err(store_error)?;
+    store.delete(&keys::outgoing_token(id)).await.map_err(store_error)?;
+    store
+        .update::<Index, _>(keys::OUTGOING_INDEX, |index| {
+            index.map(|mut index| {
+                index.ids.retain(|existing| existing != id);
+                index.audiences.retain(|_, owner| owner != id);
+                index
+            })
+        })
+        .await
+        .map_err(store_error)?;
+    Ok(())
+}
+
+/// Connections in creation order: `limit` of them after `from_id` (or from the start).
+pub async fn list<H: Host>(
+    ctx: &Context<'_, H>,
+    from_id: Option<&str>,
+    skip: usize,
+    limit: usize,
+) -> Result<Vec<Connection>, AppError> {
+    let ids = index(ctx).await?.map(|(index, _)| index.ids).unwrap_or_default();
+    let start = from_id.and_then(|from| ids.iter().position(|id| id == from).map(|i| i + 1)).unwrap_or(0);
+    let mut found = Vec::new();
+    for id in ids.iter().skip(start) {
+        if let Some(connection) = get(ctx, id).await? {
+            found.push(connection);
+        }
+    }
+    Ok(found.into_iter().skip(skip).take(limit).collect())
+}
+
+/// The connection that serves `url`: the best-ranked audience whose connection is still there.
+pub async fn for_url<H: Host>(ctx: &Context<'_, H>, url: &str) -> Result<Option<Connection>, AppError> {
+    let Some(normalized) = audience::normalize(url) else { return Ok(None) };
+    let Some((index, _)) = index(ctx).await? else { return Ok(None) };
+    let mut candidates: Vec<(Audience, &String)> = index
+        .audiences
+        .iter()
+        .filter_map(|(key, id)| Audience::parse(key).ok().map(|audience| (audience, id)))
+        .filter(|(audience, _)| audience.rank(&normalized).is_some())
+        .collect();
+    // Best first; a candidate whose record is gone gives way to the next.
+    while let Some(id) = audience::best(&normalized, candidates.iter().map(|(a, id)| (a, (*id).clone()))) {
+        if let Some(connection) = get(ctx, &id).await? {
+            return Ok(Some(connection));
+        }
+        candidates.retain(|(_, candidate)| **candidate != id);
+    }
+    Ok(None)
+}
