@@ -8,17 +8,23 @@
 //! - [`store`]: typed records over the KV store;
 //! - [`provider`]: the OAuth 2.0 provider;
 //! - [`outgoing`]: outgoing OAuth connections;
+//! - [`apps_oauth2`]: the app OAuth2 store;
+//! - [`oauth_client`]: token requests to other OAuth servers;
+//! - [`pages`]: the HTML pages the plugin serves;
 //! - [`ids`]: ids and secrets;
 //! - `wasm`: the wasm-bindgen adapter (only file that knows JS).
 //!
 //! [`Plugin`] is the host-independent plugin: its hooks are the ones `wasm` exports.
 
 pub mod access;
+pub mod apps_oauth2;
 pub mod config;
 pub mod host;
 pub mod http;
 pub mod ids;
+pub mod oauth_client;
 pub mod outgoing;
+pub mod pages;
 pub mod provider;
 pub mod store;
 #[cfg(target_arch = "wasm32")]
@@ -104,6 +110,9 @@ impl<H: Host> Plugin<H> {
             return response;
         }
         if let Some(response) = outgoing::route(&ctx, &request).await {
+            return response;
+        }
+        if let Some(response) = apps_oauth2::route(&ctx, &request).await {
             return response;
         }
         AppError::not_found().render(&request)

@@ -162,10 +162,10 @@ impl App {
                 "Icon URL must be a valid URL of at most 512 characters and start with http:// or https://.",
             );
         }
-        if self.mattermost_app_id.len() > MAX_MATTERMOST_APP_ID_LEN {
+        if !is_valid_app_id(&self.mattermost_app_id) {
             return invalid(
                 "model.oauth.is_valid.mattermost_app_id.app_error",
-                "Mattermost app id must be at most 32 characters.",
+                "Mattermost app id must be at most 32 letters, digits, '.', '-' or '_'.",
             );
         }
         Ok(())
@@ -192,6 +192,12 @@ impl App {
         }
         Ok(())
     }
+}
+
+/// A Mattermost app id (or none): it becomes part of KV keys, so its alphabet is narrow.
+pub fn is_valid_app_id(id: &str) -> bool {
+    id.len() <= MAX_MATTERMOST_APP_ID_LEN
+        && id.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
 }
 
 /// The ids of all apps, in creation order, under `idx:apps`.

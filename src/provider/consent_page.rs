@@ -4,6 +4,7 @@
 use super::apps::App;
 use crate::http::Response;
 use crate::ids::new_secret;
+use crate::pages::{escape_html, page, script_json};
 use serde::Serialize;
 
 /// What the page posts back to `POST /oauth/authorize` (Mattermost's `AuthorizeRequest`).
@@ -17,55 +18,6 @@ pub struct PageRequest {
     pub code_challenge: String,
     pub code_challenge_method: String,
     pub resource: String,
-}
-
-/// Escapes text for HTML content and quoted attribute values.
-pub fn escape_html(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            _ => out.push(c),
-        }
-    }
-    out
-}
-
-/// JSON that is safe inside a `<script>` element: no `<`, so no `</script>`.
-fn script_json<T: Serialize>(value: &T) -> String {
-    serde_json::to_string(value).unwrap_or_else(|_| "{}".into()).replace('<', "\\u003c")
-}
-
-fn page(status: u16, nonce: &str, title: &str, body: &str) -> Response {
-    let html = format!(
-        r#"<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{title}</title>
-<style nonce="{nonce}">
-body{{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;background:#f4f4f6;color:#1f2329;margin:0;display:flex;justify-content:center;padding:48px 16px}}
-main{{background:#fff;border-radius:8px;box-shadow:0 2px 8px rgba(0,0,0,.12);padding:32px;max-width:480px;width:100%}}
-h1{{font-size:22px;margin:0 0 16px}} .app{{display:flex;gap:16px;align-items:center;margin-bottom:16px}}
-.app img{{width:56px;height:56px;border-radius:8px}} .muted{{color:#5d6470}} .actions{{display:flex;gap:12px;margin-top:24px}}
-button{{font-size:15px;padding:10px 20px;border-radius:4px;border:1px solid #1c58d9;cursor:pointer}}
-button.allow{{background:#1c58d9;color:#fff}} button.deny{{background:#fff;color:#1c58d9}}
-button:focus-visible{{outline:3px solid #f5a623;outline-offset:2px}} button:disabled{{opacity:.6;cursor:progress}}
-.error{{color:#b3261e;margin-top:16px}}
-</style></head><body><main>{body}</main></body></html>"#
-    );
-    let csp = format!(
-        "default-src 'none'; img-src http: https: data:; style-src 'nonce-{nonce}'; script-src 'nonce-{nonce}'; \
-         connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
-    );
-    Response { status, headers: Vec::new(), body: html.into_bytes() }
-        .with_header("Content-Type", "text/html; charset=utf-8")
-        .with_header("Content-Security-Policy", &csp)
-        .with_header("X-Frame-Options", "DENY")
-        .with_header("Cache-Control", "no-store")
-        .with_header("Referrer-Policy", "no-referrer")
 }
 
 /// The consent screen: the app, what it may do, Allow and Deny.
@@ -128,20 +80,4 @@ pub fn error_page(status: u16, message: &str) -> Response {
         escape_html(message)
     );
     page(status, &nonce, "Authorization error", &body)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn escapes_markup_and_quotes() {
-        assert_eq!(escape_html(r#"<b onclick="x">&'"#), "&lt;b onclick=&quot;x&quot;&gt;&amp;&#39;");
-    }
-
-    #[test]
-    fn script_json_cannot_close_the_script() {
-        let json = script_json(&serde_json::json!({"state": "</script><script>alert(1)</script>"}));
-        assert!(!json.contains("</script>"));
-    }
 }

@@ -16,6 +16,10 @@
 //! | `rl:{kind}:{address}:{window}` | a rate limit counter (expires with its window) |
 //! | `oc:{id}` | an outgoing OAuth connection; `idx:oc` its ids and audience claims |
 //! | `octok:{id}` | a connection's cached token (expires with it) |
+//! | `a2app:{app_id}` | an app's remote OAuth2 settings (app OAuth2 store) |
+//! | `a2tok:{app_id}:{user}` | a user's remote token for an app |
+//! | `a2st:{hash}` | a connect flow's state (expires after 15 minutes) |
+//! | `idx:a2:{user}` | the apps a user connected |
 
 pub const SCHEMA: &str = "meta:schema";
 pub const APP_INDEX: &str = "idx:apps";
@@ -67,4 +71,20 @@ pub fn outgoing_connection(id: &str) -> String {
 
 pub fn outgoing_token(id: &str) -> String {
     format!("octok:{id}")
+}
+
+pub fn app_remote_settings(app_id: &str) -> String {
+    format!("a2app:{app_id}")
+}
+
+pub fn app_user_token(app_id: &str, user_id: &str) -> String {
+    format!("a2tok:{app_id}:{user_id}")
+}
+
+pub fn app_connect_state(hash: &str) -> String {
+    format!("a2st:{hash}")
+}
+
+pub fn user_connected_apps(user_id: &str) -> String {
+    format!("idx:a2:{user_id}")
 }

@@ -74,3 +74,39 @@ pub fn create_app(plugin: &Plugin<MemoryHost>, user: &str, fields: Value) -> Val
     assert_eq!(reply.status, 201, "{}", reply.body);
     reply.body
 }
+
+/// An access token of the provider for `user`, issued to the trusted app `client_id` (whose
+/// secret is `secret`) through the code flow.
+pub fn access_token_for(
+    plugin: &Plugin<MemoryHost>,
+    client_id: &str,
+    secret: &str,
+    callback: &str,
+    user: &str,
+) -> String {
+    let query = format!("response_type=code&client_id={client_id}&redirect_uri={callback}");
+    let reply = send(plugin, "GET", &format!("/oauth/authorize?{query}"), Some(user), "");
+    let location =
+        url::Url::parse(reply.response.header("Location").expect("a trusted app gets a redirect")).unwrap();
+    let code = location.query_pairs().find(|(k, _)| k == "code").unwrap().1.into_owned();
+    let mut request = Request::new("POST", "/oauth/access_token");
+    request.headers.insert("content-type".into(), "application/x-www-form-urlencoded".into());
+    request.body = format!(
+        "grant_type=authorization_code&code={code}&redirect_uri={callback}&client_id={client_id}&client_secret={secret}"
+    )
+    .into_bytes();
+    let response = block_on(plugin.serve_http(request));
+    let body: Value = serde_json::from_slice(&response.body).unwrap();
+    body["access_token"].as_str().unwrap().to_owned()
+}
+
+/// A request carrying `token` as its bearer token, as an app sends it.
+pub fn send_as_app(plugin: &Plugin<MemoryHost>, method: &str, path: &str, token: &str, body: &str) -> Reply {
+    let mut request = Request::new(method, path);
+    request.headers.insert("authorization".into(), format!("Bearer {token}"));
+    request.body = body.as_bytes().to_vec();
+    request.request_id = "test".into();
+    let response = block_on(plugin.serve_http(request));
+    let body = serde_json::from_slice(&response.body).unwrap_or(Value::Null);
+    Reply { status: response.status, body, response }
+}

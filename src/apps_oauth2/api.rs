@@ -1,0 +1,267 @@
+//! The app OAuth2 store's REST API under `/plugins/oauth-plugin/api/v1/oauth2`, as the Apps
+//! framework's (`/app`, `/user`), plus `/context` and the user's own `/connections`.
+//!
+//! An app calls with an access token this server's provider issued to the app's OAuth app (one
+//! with a `mattermost_app_id`) for some user: the token says which app and which user.
+
+use super::connect::{complete_url, connect_url};
+use super::records::{self, RemoteSettings, UserToken};
+use crate::access::{self, MANAGE_SYSTEM};
+use crate::config::is_http_url;
+use crate::host::Host;
+use crate::http::{AppError, Request, Response};
+use crate::oauth_client::request_token;
+use crate::provider::{apps::is_valid_app_id, grants};
+use crate::Context;
+use serde::Serialize;
+
+/// Mattermost Apps: request bodies up to 8192 bytes.
+pub const MAX_BODY: usize = 8192;
+/// A token within this many seconds of expiry counts as expired, so it is refreshed before use.
+const EXPIRY_MARGIN_SECONDS: i64 = 30;
+
+/// Who is calling: an app, for one of its users.
+pub struct AppSession {
+    pub app_id: String,
+    pub user_id: String,
+}
+
+fn not_an_app_session() -> AppError {
+    AppError::new(401, "app.apps_oauth2.not_app_session.app_error", "not an app session")
+}
+
+fn bearer(request: &Request) -> Option<&str> {
+    let (scheme, token) = request.header("authorization")?.trim().split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+}
+
+/// The app and user behind the request's bearer token.
+pub async fn app_session<H: Host>(ctx: &Context<'_, H>, request: &Request) -> Result<AppSession, AppError> {
+    let token = bearer(request).ok_or_else(not_an_app_session)?;
+    let found = grants::resolve_access_token(ctx, token)
+        .await
+        .map_err(|e| AppError::new(500, "app.apps_oauth2.token.app_error", e.description))?;
+    let (grant, app) = found.ok_or_else(not_an_app_session)?;
+    let active = ctx.host.get_user(&grant.user_id).await.ok().flatten().is_some_and(|u| u.is_active());
+    if !active {
+        return Err(not_an_app_session());
+    }
+    if app.mattermost_app_id.is_empty() {
+        return Err(AppError::new(
+            403,
+            "app.apps_oauth2.no_app_id.app_error",
+            "This OAuth app is not linked to an app: set its mattermost_app_id.",
+        ));
+    }
+    Ok(AppSession { app_id: app.mattermost_app_id, user_id: grant.user_id })
+}
+
+fn body_json<T: serde::de::DeserializeOwned>(request: &Request) -> Result<T, AppError> {
+    if request.body.len() > MAX_BODY {
+        return Err(AppError::new(
+            413,
+            "api.context.request_body_too_large.app_error",
+            "The request body is larger than 8192 bytes.",
+        ));
+    }
+    serde_json::from_slice(&request.body).map_err(|e| {
+        AppError::new(
+            400,
+            "app.apps_oauth2.invalid_json.app_error",
+            format!("The body is not valid JSON: {e}"),
+        )
+    })
+}
+
+fn ok() -> Response {
+    Response::json(200, &serde_json::json!({"status": "OK"}))
+}
+
+/// `POST|PUT /app`: the app's remote provider settings; the acting user needs `manage_system`.
+pub async fn put_app<H: Host>(ctx: &Context<'_, H>, request: &Request) -> Result<Response, AppError> {
+    let session = app_session(ctx, request).await?;
+    let settings: RemoteSettings = body_json(request)?;
+    ctx.require_permission(&session.user_id, MANAGE_SYSTEM).await?;
+    check_settings(&settings)?;
+    records::save_settings(ctx, &session.app_id, &settings).await?;
+    Ok(ok())
+}
+
+fn check_settings(settings: &RemoteSettings) -> Result<(), AppError> {
+    let invalid = |field: &str| {
+        AppError::new(400, "app.apps_oauth2.invalid_settings.app_error", format!("{field} is not valid."))
+    };
+    for (field, value) in [("client_id", &settings.client_id), ("client_secret", &settings.client_secret)] {
+        if value.chars().count() > 255 {
+            return Err(invalid(field));
+        }
+    }
+    for (field, value) in [
+        ("remote_root_url", &settings.remote_root_url),
+        ("authorize_url", &settings.authorize_url),
+        ("token_url", &settings.token_url),
+    ] {
+        if !value.is_empty() && (value.len() > 1024 || !is_http_url(value)) {
+            return Err(invalid(field));
+        }
+    }
+    if settings.scopes.len() > 32
+        || settings.scopes.iter().any(|s| s.is_empty() || s.len() > 128 || s.contains(' '))
+    {
+        return Err(invalid("scopes"));
+    }
+    Ok(())
+}
+
+/// `GET /user`: the acting user's token (an empty body when there is none), refreshed first when
+/// the plugin obtained it and it has expired.
+pub async fn get_user<H: Host>(ctx: &Context<'_, H>, request: &Request) -> Result<Response, AppError> {
+    let session = app_session(ctx, request).await?;
+    match current_token(ctx, &session.app_id, &session.user_id).await? {
+        Some(token) => Ok(Response::json(200, &token.value)),
+        None => Ok(Response { status: 200, headers: Vec::new(), body: Vec::new() }),
+    }
+}
+
+/// `POST|PUT /user`: any JSON, stored as the acting user's token.
+pub async fn put_user<H: Host>(ctx: &Context<'_, H>, request: &Request) -> Result<Response, AppError> {
+    let session = app_session(ctx, request).await?;
+    let value: serde_json::Value = body_json(request)?;
+    let token = UserToken {
+        v: 1,
+        value,
+        obtained_by_plugin: false,
+        expires_at: None,
+        refresh_token: None,
+        stored_at: ctx.host.now_millis(),
+    };
+    records::save_user_token(ctx, &session.app_id, &session.user_id, &token).await?;
+    Ok(ok())
+}
+
+#[derive(Serialize)]
+struct AppContext<'a> {
+    client_id: &'a str,
+    client_secret: &'a str,
+    remote_root_url: &'a str,
+    data: &'a serde_json::Value,
+    connect_url: String,
+    complete_url: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    user: Option<serde_json::Value>,
+}
+
+/// `GET /context`: what the app needs to drive its own calls.
+pub async fn context<H: Host>(ctx: &Context<'_, H>, request: &Request) -> Result<Response, AppError> {
+    let session = app_session(ctx, request).await?;
+    let settings = records::settings(ctx, &session.app_id).await?.unwrap_or_default();
+    let user = current_token(ctx, &session.app_id, &session.user_id).await?.map(|t| t.value);
+    let body = AppContext {
+        client_id: &settings.client_id,
+        client_secret: &settings.client_secret,
+        remote_root_url: &settings.remote_root_url,
+        data: &settings.data,
+        connect_url: connect_url(ctx, &session.app_id),
+        complete_url: complete_url(ctx, &session.app_id),
+        user,
+    };
+    Ok(Response::json(200, &body))
+}
+
+/// The user's token, refreshed if the plugin obtained it and it has expired.
+async fn current_token<H: Host>(
+    ctx: &Context<'_, H>,
+    app_id: &str,
+    user_id: &str,
+) -> Result<Option<UserToken>, AppError> {
+    let Some((token, bytes)) = records::user_token(ctx, app_id, user_id).await? else {
+        return Ok(None);
+    };
+    let now = ctx.host.now_millis();
+    let expired = token.expires_at.is_some_and(|at| at <= now + EXPIRY_MARGIN_SECONDS * 1000);
+    if !token.obtained_by_plugin || !expired {
+        return Ok(Some(token));
+    }
+    let refreshed = refresh(ctx, app_id, &token).await?;
+    if records::replace_user_token(ctx, app_id, user_id, &bytes, &refreshed).await? {
+        return Ok(Some(refreshed));
+    }
+    // Another request refreshed it meanwhile: use what it stored.
+    Ok(records::user_token(ctx, app_id, user_id).await?.map(|(token, _)| token))
+}
+
+async fn refresh<H: Host>(
+    ctx: &Context<'_, H>,
+    app_id: &str,
+    token: &UserToken,
+) -> Result<UserToken, AppError> {
+    let failed = |reason: String| {
+        AppError::new(
+            502,
+            "app.apps_oauth2.refresh.app_error",
+            format!("The remote token has expired and could not be refreshed: {reason}."),
+        )
+    };
+    let refresh_token = token
+        .refresh_token
+        .as_deref()
+        .ok_or_else(|| failed("there is no refresh token; connect the account again".into()))?;
+    let settings = records::settings(ctx, app_id).await?.filter(|s| !s.token_url.is_empty());
+    let settings = settings.ok_or_else(|| failed("the app has no token_url".into()))?;
+    let form = [
+        ("grant_type", "refresh_token"),
+        ("refresh_token", refresh_token),
+        ("client_id", settings.client_id.as_str()),
+        ("client_secret", settings.client_secret.as_str()),
+    ];
+    let obtained = request_token(ctx, &settings.token_url, &form).await.map_err(failed)?;
+    Ok(UserToken {
+        v: 1,
+        expires_at: obtained.expires_in.map(|s| ctx.host.now_millis() + s * 1000),
+        // RFC 6749 §6: without a new refresh token, the old one stays good.
+        refresh_token: obtained.refresh_token.clone().or_else(|| token.refresh_token.clone()),
+        value: obtained.raw,
+        obtained_by_plugin: true,
+        stored_at: ctx.host.now_millis(),
+    })
+}
+
+#[derive(Serialize)]
+struct Connection<'a> {
+    app_id: &'a str,
+    connected_at: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    expires_at: Option<i64>,
+}
+
+/// `GET /connections`: the apps the logged-in user connected.
+pub async fn list_connections<H: Host>(
+    ctx: &Context<'_, H>,
+    request: &Request,
+) -> Result<Response, AppError> {
+    let user_id = access::user_id(request)?;
+    let found = records::connected_apps(ctx, user_id).await?;
+    let views: Vec<Connection> = found
+        .iter()
+        .map(|(app_id, token)| Connection {
+            app_id,
+            connected_at: token.stored_at,
+            expires_at: token.expires_at,
+        })
+        .collect();
+    Ok(Response::json(200, &views))
+}
+
+/// `DELETE /connections/{app_id}`: forgets the user's token for that app.
+pub async fn delete_connection<H: Host>(
+    ctx: &Context<'_, H>,
+    request: &Request,
+    app_id: &str,
+) -> Result<Response, AppError> {
+    let user_id = access::user_id(request)?;
+    if !is_valid_app_id(app_id) || app_id.is_empty() {
+        return Err(AppError::new(404, "app.apps_oauth2.app_not_found.app_error", "No such app."));
+    }
+    records::forget_user_token(ctx, app_id, user_id).await?;
+    Ok(ok())
+}

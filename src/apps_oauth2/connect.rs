@@ -1,0 +1,158 @@
+//! Connecting a user's account at an app's remote provider: `connect` starts an authorization code
+//! flow with PKCE (RFC 6749 §4.1, RFC 7636) and a single-use state bound to the user; `complete`
+//! takes the code, exchanges it at the provider's token URL, and stores the user's token.
+
+use super::records::{self, ConnectState, StateRefusal, UserToken};
+use crate::host::Host;
+use crate::http::{Params, Request, Response};
+use crate::ids::new_secret;
+use crate::oauth_client::request_token;
+use crate::pages::message_page;
+use crate::Context;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use sha2::{Digest, Sha256};
+use url::Url;
+
+const COMPLETED: &str = "Completed connecting your account. Please close this window.";
+
+pub fn connect_url<H: Host>(ctx: &Context<'_, H>, app_id: &str) -> String {
+    ctx.config.site_url_for(&format!("/plugins/oauth-plugin/apps/{app_id}/oauth2/remote/connect"))
+}
+
+pub fn complete_url<H: Host>(ctx: &Context<'_, H>, app_id: &str) -> String {
+    ctx.config.site_url_for(&format!("/plugins/oauth-plugin/apps/{app_id}/oauth2/remote/complete"))
+}
+
+fn failure(status: u16, message: &str) -> Response {
+    message_page(status, "Your account was not connected", message)
+}
+
+fn login_redirect<H: Host>(ctx: &Context<'_, H>, request: &Request) -> Response {
+    let back = if request.query.is_empty() {
+        request.path.clone()
+    } else {
+        format!("{}?{}", request.path, request.query)
+    };
+    let escaped: String = url::form_urlencoded::byte_serialize(back.as_bytes()).collect();
+    Response { status: 302, headers: Vec::new(), body: Vec::new() }
+        .with_header("Location", &ctx.config.site_url_for(&format!("/login?redirect_to={escaped}")))
+}
+
+/// `GET /plugins/oauth-plugin/apps/{app_id}/oauth2/remote/connect`.
+pub async fn connect<H: Host>(ctx: &Context<'_, H>, request: &Request, app_id: &str) -> Response {
+    let Some(user_id) = request.user_id.as_deref() else {
+        return login_redirect(ctx, request);
+    };
+    let settings = match records::settings(ctx, app_id).await {
+        Ok(Some(s)) if !s.authorize_url.is_empty() && !s.token_url.is_empty() && !s.client_id.is_empty() => s,
+        Ok(_) => {
+            return failure(
+                404,
+                "This app has not set up its OAuth2 provider (authorize_url, token_url, client_id).",
+            )
+        }
+        Err(e) => return failure(500, &e.message),
+    };
+    let Ok(mut target) = Url::parse(&settings.authorize_url) else {
+        return failure(500, "The app's authorize_url is not a valid URL.");
+    };
+    let state = new_secret();
+    let code_verifier = new_secret();
+    let record = ConnectState {
+        v: 1,
+        app_id: app_id.to_owned(),
+        user_id: user_id.to_owned(),
+        code_verifier: code_verifier.clone(),
+    };
+    if let Err(e) = records::begin_connect(ctx, &state, &record).await {
+        return failure(500, &e.message);
+    }
+    let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(code_verifier.as_bytes()));
+    target
+        .query_pairs_mut()
+        .append_pair("response_type", "code")
+        .append_pair("client_id", &settings.client_id)
+        .append_pair("redirect_uri", &complete_url(ctx, app_id))
+        .append_pair("scope", &settings.scopes.join(" "))
+        .append_pair("state", &state)
+        .append_pair("code_challenge", &challenge)
+        .append_pair("code_challenge_method", "S256");
+    Response { status: 302, headers: Vec::new(), body: Vec::new() }
+        .with_header("Location", target.as_str())
+        .with_header("Cache-Control", "no-store")
+}
+
+/// `GET /plugins/oauth-plugin/apps/{app_id}/oauth2/remote/complete`.
+pub async fn complete<H: Host>(ctx: &Context<'_, H>, request: &Request, app_id: &str) -> Response {
+    let Some(user_id) = request.user_id.as_deref() else {
+        return failure(401, "You are not logged in. Log in and connect your account again.");
+    };
+    let Ok(params) = Params::parse(request.query.as_bytes()) else {
+        return failure(400, "The provider's answer is malformed.");
+    };
+    let Some(state) = params.get("state") else {
+        return failure(400, "The provider's answer has no state.");
+    };
+    let record = match records::consume_state(ctx, state, app_id, user_id).await {
+        Ok(Ok(record)) => record,
+        Ok(Err(StateRefusal::Unknown)) => {
+            return failure(
+                403,
+                "This connection attempt is unknown, expired or already used. Start again from the app.",
+            )
+        }
+        Ok(Err(StateRefusal::NotYours)) => {
+            return failure(403, "This connection attempt was started by another user.")
+        }
+        Err(e) => return failure(500, &e.message),
+    };
+    if let Some(error) = params.get("error") {
+        let detail = params.get("error_description").map(|d| format!(" ({d})")).unwrap_or_default();
+        return failure(400, &format!("The provider answered: {error}{detail}."));
+    }
+    let Some(code) = params.get("code") else {
+        return failure(400, "The provider's answer has neither a code nor an error.");
+    };
+    match exchange(ctx, app_id, &record, code).await {
+        Ok(token) => match records::save_user_token(ctx, app_id, user_id, &token).await {
+            Ok(()) => message_page(200, "Account connected", COMPLETED),
+            Err(e) => failure(500, &e.message),
+        },
+        Err(reason) => {
+            failure(502, &format!("The provider's token endpoint did not give a token: {reason}."))
+        }
+    }
+}
+
+/// RFC 6749 §4.1.3 with the PKCE verifier (RFC 7636 §4.5).
+async fn exchange<H: Host>(
+    ctx: &Context<'_, H>,
+    app_id: &str,
+    record: &ConnectState,
+    code: &str,
+) -> Result<UserToken, String> {
+    let settings = records::settings(ctx, app_id)
+        .await
+        .map_err(|e| e.message)?
+        .ok_or("the app has no OAuth2 settings")?;
+    let redirect_uri = complete_url(ctx, app_id);
+    let form = [
+        ("grant_type", "authorization_code"),
+        ("code", code),
+        ("redirect_uri", redirect_uri.as_str()),
+        ("client_id", settings.client_id.as_str()),
+        ("client_secret", settings.client_secret.as_str()),
+        ("code_verifier", record.code_verifier.as_str()),
+    ];
+    let obtained = request_token(ctx, &settings.token_url, &form).await?;
+    let now = ctx.host.now_millis();
+    Ok(UserToken {
+        v: 1,
+        expires_at: obtained.expires_in.map(|s| now + s * 1000),
+        refresh_token: obtained.refresh_token.clone(),
+        value: obtained.raw,
+        obtained_by_plugin: true,
+        stored_at: now,
+    })
+}
