@@ -68,11 +68,11 @@ fn field(form: &[(String, String)], name: &str) -> Option<String> {
     form.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
 }
 
+/// The forms the remote token endpoint received, in order.
+type SeenForms = Rc<RefCell<Vec<Vec<(String, String)>>>>;
+
 /// The remote token endpoint: numbered tokens that live `expires_in` seconds.
-fn remote_token_server(
-    plugin: &Plugin<MemoryHost>,
-    expires_in: i64,
-) -> Rc<RefCell<Vec<Vec<(String, String)>>>> {
+fn remote_token_server(plugin: &Plugin<MemoryHost>, expires_in: i64) -> SeenForms {
     let seen = Rc::new(RefCell::new(Vec::new()));
     let log = seen.clone();
     plugin.host().on_fetch(move |request| {
