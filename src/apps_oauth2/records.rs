@@ -4,7 +4,7 @@
 use crate::host::Host;
 use crate::http::AppError;
 use crate::ids::hash_secret;
-use crate::store::{keys, Store, StoreError};
+use crate::store::{keys, Store};
 use crate::Context;
 use serde::{Deserialize, Serialize};
 
@@ -45,24 +45,11 @@ pub struct ConnectState {
     pub code_verifier: String,
 }
 
-#[derive(Debug, Default, Serialize, Deserialize)]
-struct ConnectedApps {
-    v: u32,
-    ids: Vec<String>,
-}
-
-pub fn store_error(error: StoreError) -> AppError {
-    let mut app_error =
-        AppError::new(500, "app.apps_oauth2.store.app_error", "The app OAuth2 store is unavailable.");
-    app_error.detailed_error = error.to_string();
-    app_error
-}
-
 pub async fn settings<H: Host>(
     ctx: &Context<'_, H>,
     app_id: &str,
 ) -> Result<Option<RemoteSettings>, AppError> {
-    Store::new(ctx.host).get(&keys::app_remote_settings(app_id)).await.map_err(store_error)
+    Store::new(ctx.host).get(&keys::app_remote_settings(app_id)).await.map_err(AppError::from)
 }
 
 /// Stores the settings unless they are the same as stored; returns whether it wrote.
@@ -74,10 +61,7 @@ pub async fn save_settings<H: Host>(
     if self::settings(ctx, app_id).await?.as_ref() == Some(settings) {
         return Ok(false);
     }
-    Store::new(ctx.host)
-        .put(&keys::app_remote_settings(app_id), settings, None)
-        .await
-        .map_err(store_error)?;
+    Store::new(ctx.host).put(&keys::app_remote_settings(app_id), settings, None).await?;
     Ok(true)
 }
 
@@ -86,7 +70,7 @@ pub async fn user_token<H: Host>(
     app_id: &str,
     user_id: &str,
 ) -> Result<Option<(UserToken, Vec<u8>)>, AppError> {
-    Store::new(ctx.host).get_versioned(&keys::app_user_token(app_id, user_id)).await.map_err(store_error)
+    Store::new(ctx.host).get_versioned(&keys::app_user_token(app_id, user_id)).await.map_err(AppError::from)
 }
 
 /// Stores the token (the record first, then the user's list of connected apps).
@@ -97,18 +81,8 @@ pub async fn save_user_token<H: Host>(
     token: &UserToken,
 ) -> Result<(), AppError> {
     let store = Store::new(ctx.host);
-    store.put(&keys::app_user_token(app_id, user_id), token, None).await.map_err(store_error)?;
-    store
-        .update::<ConnectedApps, _>(&keys::user_connected_apps(user_id), |list| {
-            let mut list = list.unwrap_or_default();
-            list.v = 1;
-            if !list.ids.iter().any(|id| id == app_id) {
-                list.ids.push(app_id.to_owned());
-            }
-            Some(list)
-        })
-        .await
-        .map_err(store_error)?;
+    store.put(&keys::app_user_token(app_id, user_id), token, None).await?;
+    store.add_id(&keys::user_connected_apps(user_id), app_id).await?;
     Ok(())
 }
 
@@ -123,7 +97,7 @@ pub async fn replace_user_token<H: Host>(
     Store::new(ctx.host)
         .compare_and_set(&keys::app_user_token(app_id, user_id), old, Some(token))
         .await
-        .map_err(store_error)
+        .map_err(AppError::from)
 }
 
 /// Forgets a user's token for an app (the token first, then the list entry).
@@ -133,16 +107,8 @@ pub async fn forget_user_token<H: Host>(
     user_id: &str,
 ) -> Result<(), AppError> {
     let store = Store::new(ctx.host);
-    store.delete(&keys::app_user_token(app_id, user_id)).await.map_err(store_error)?;
-    store
-        .update::<ConnectedApps, _>(&keys::user_connected_apps(user_id), |list| {
-            list.map(|mut list| {
-                list.ids.retain(|id| id != app_id);
-                list
-            })
-        })
-        .await
-        .map_err(store_error)?;
+    store.delete(&keys::app_user_token(app_id, user_id)).await?;
+    store.remove_id(&keys::user_connected_apps(user_id), app_id).await?;
     Ok(())
 }
 
@@ -152,13 +118,9 @@ pub async fn connected_apps<H: Host>(
     user_id: &str,
 ) -> Result<Vec<(String, UserToken)>, AppError> {
     let store = Store::new(ctx.host);
-    let list = store
-        .get::<ConnectedApps>(&keys::user_connected_apps(user_id))
-        .await
-        .map_err(store_error)?
-        .unwrap_or_default();
+    let ids = store.ids(&keys::user_connected_apps(user_id)).await?;
     let mut found = Vec::new();
-    for app_id in list.ids {
+    for app_id in ids {
         if let Some((token, _)) = user_token(ctx, &app_id, user_id).await? {
             found.push((app_id, token));
         }
@@ -173,10 +135,7 @@ pub async fn begin_connect<H: Host>(
     record: &ConnectState,
 ) -> Result<(), AppError> {
     let key = keys::app_connect_state(&hash_secret(state));
-    let stored = Store::new(ctx.host)
-        .insert_expiring(&key, record, Some(STATE_LIFETIME_SECONDS))
-        .await
-        .map_err(store_error)?;
+    let stored = Store::new(ctx.host).insert_expiring(&key, record, Some(STATE_LIFETIME_SECONDS)).await?;
     if !stored {
         return Err(AppError::new(
             500,
@@ -205,14 +164,14 @@ pub async fn consume_state<H: Host>(
 ) -> Result<Result<ConnectState, StateRefusal>, AppError> {
     let store = Store::new(ctx.host);
     let key = keys::app_connect_state(&hash_secret(state));
-    let Some((record, bytes)) = store.get_versioned::<ConnectState>(&key).await.map_err(store_error)? else {
+    let Some((record, bytes)) = store.get_versioned::<ConnectState>(&key).await? else {
         return Ok(Err(StateRefusal::Unknown));
     };
     if record.user_id != user_id || record.app_id != app_id {
         return Ok(Err(StateRefusal::NotYours));
     }
     // Compare-and-delete: of two uses, one wins.
-    if !store.compare_and_set::<ConnectState>(&key, &bytes, None).await.map_err(store_error)? {
+    if !store.compare_and_set::<ConnectState>(&key, &bytes, None).await? {
         return Ok(Err(StateRefusal::Unknown));
     }
     Ok(Ok(record))

@@ -10,7 +10,7 @@ use super::audience::{self, Audience};
 use super::connection::Connection;
 use crate::host::Host;
 use crate::http::AppError;
-use crate::store::{keys, Store, StoreError};
+use crate::store::{keys, Store};
 use crate::Context;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -21,16 +21,6 @@ struct Index {
     ids: Vec<String>,
     /// Audience key → connection id.
     audiences: BTreeMap<String, String>,
-}
-
-pub fn store_error(error: StoreError) -> AppError {
-    let mut app_error = AppError::new(
-        500,
-        "app.outgoing_oauth_connection.store.app_error",
-        "The connection store is unavailable.",
-    );
-    app_error.detailed_error = error.to_string();
-    app_error
 }
 
 fn claimed(audience: &str, owner: &Connection) -> AppError {
@@ -45,11 +35,11 @@ pub async fn get<H: Host>(ctx: &Context<'_, H>, id: &str) -> Result<Option<Conne
     if id.is_empty() || id.len() > crate::ids::ID_LEN {
         return Ok(None);
     }
-    Store::new(ctx.host).get(&keys::outgoing_connection(id)).await.map_err(store_error)
+    Store::new(ctx.host).get(&keys::outgoing_connection(id)).await.map_err(AppError::from)
 }
 
 async fn index<H: Host>(ctx: &Context<'_, H>) -> Result<Option<(Index, Vec<u8>)>, AppError> {
-    Store::new(ctx.host).get_versioned::<Index>(keys::OUTGOING_INDEX).await.map_err(store_error)
+    Store::new(ctx.host).get_versioned::<Index>(keys::OUTGOING_INDEX).await.map_err(AppError::from)
 }
 
 /// Saves `connection` (new, or replacing `previous`) and moves its claims to its audiences; 409
@@ -80,7 +70,7 @@ async fn restore<H: Host>(
         Some(previous) => store.put(&key, previous, None).await,
         None => store.delete(&key).await,
     }
-    .map_err(store_error)
+    .map_err(AppError::from)
 }
 
 async fn claim_and_write<H: Host>(ctx: &Context<'_, H>, connection: &Connection) -> Result<(), AppError> {
@@ -102,7 +92,7 @@ async fn claim_and_write<H: Host>(ctx: &Context<'_, H>, connection: &Connection)
             }
         }
         // The record first: a claim never points at a connection that was never written.
-        store.put(&keys::outgoing_connection(&connection.id), connection, None).await.map_err(store_error)?;
+        store.put(&keys::outgoing_connection(&connection.id), connection, None).await?;
         next.audiences.retain(|_, owner| *owner != connection.id);
         for audience in &audiences {
             next.audiences.insert(audience.key(), connection.id.clone());
@@ -113,8 +103,7 @@ async fn claim_and_write<H: Host>(ctx: &Context<'_, H>, connection: &Connection)
         let won = match &old_bytes {
             Some(old) => store.compare_and_set(keys::OUTGOING_INDEX, old, Some(&next)).await,
             None => store.insert(keys::OUTGOING_INDEX, &next).await,
-        }
-        .map_err(store_error)?;
+        }?;
         if won {
             return Ok(());
         }
@@ -129,8 +118,8 @@ async fn claim_and_write<H: Host>(ctx: &Context<'_, H>, connection: &Connection)
 /// Deletes the connection, then its claims and its cached token.
 pub async fn delete<H: Host>(ctx: &Context<'_, H>, id: &str) -> Result<(), AppError> {
     let store = Store::new(ctx.host);
-    store.delete(&keys::outgoing_connection(id)).await.map_err(store_error)?;
-    store.delete(&keys::outgoing_token(id)).await.map_err(store_error)?;
+    store.delete(&keys::outgoing_connection(id)).await?;
+    store.delete(&keys::outgoing_token(id)).await?;
     store
         .update::<Index, _>(keys::OUTGOING_INDEX, |index| {
             index.map(|mut index| {
@@ -139,8 +128,7 @@ pub async fn delete<H: Host>(ctx: &Context<'_, H>, id: &str) -> Result<(), AppEr
                 index
             })
         })
-        .await
-        .map_err(store_error)?;
+        .await?;
     Ok(())
 }
 

@@ -7,7 +7,7 @@ use crate::config::is_http_url;
 use crate::host::Host;
 use crate::http::AppError;
 use crate::ids::{hash_secret, new_id, new_secret};
-use crate::store::{keys, Store, StoreError};
+use crate::store::{keys, Store};
 use crate::Context;
 use serde::{Deserialize, Serialize};
 
@@ -200,20 +200,6 @@ pub fn is_valid_app_id(id: &str) -> bool {
         && id.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
 }
 
-/// The ids of all apps, in creation order, under `idx:apps`.
-#[derive(Debug, Default, Serialize, Deserialize)]
-struct AppIndex {
-    v: u32,
-    ids: Vec<String>,
-}
-
-fn store_error(error: StoreError) -> AppError {
-    let mut app_error =
-        AppError::new(500, "app.oauth.store.app_error", "The OAuth app store is unavailable.");
-    app_error.detailed_error = error.to_string();
-    app_error
-}
-
 /// Who asks for a change, as far as the app rules care.
 pub struct Actor<'a> {
     pub user_id: &'a str,
@@ -225,7 +211,7 @@ pub async fn get<H: Host>(ctx: &Context<'_, H>, id: &str) -> Result<Option<App>,
     if id.is_empty() || id.len() > crate::ids::ID_LEN {
         return Ok(None);
     }
-    Store::new(ctx.host).get(&keys::app(id)).await.map_err(store_error)
+    Store::new(ctx.host).get(&keys::app(id)).await.map_err(AppError::from)
 }
 
 /// Creates an app and returns it with its client secret (none for a public client).
@@ -264,21 +250,14 @@ pub async fn create<H: Host>(
 /// Writes a new app: the record first, then its index entry (readers skip entries without record).
 pub async fn save_new<H: Host>(ctx: &Context<'_, H>, app: &App) -> Result<(), AppError> {
     let store = Store::new(ctx.host);
-    if !store.insert(&keys::app(&app.id), app).await.map_err(store_error)? {
+    if !store.insert(&keys::app(&app.id), app).await? {
         return Err(AppError::new(
             500,
             "app.oauth.save_app.existing.app_error",
             "An app with this id exists.",
         ));
     }
-    store
-        .update::<AppIndex, _>(keys::APP_INDEX, |index| {
-            let mut index = index.unwrap_or(AppIndex { v: 1, ids: Vec::new() });
-            index.ids.push(app.id.clone());
-            Some(index)
-        })
-        .await
-        .map_err(store_error)?;
+    store.add_id(keys::APP_INDEX, &app.id).await?;
     Ok(())
 }
 
@@ -342,10 +321,10 @@ pub async fn regenerate_secret<H: Host>(
 async fn replace<H: Host>(ctx: &Context<'_, H>, current: &App, next: &App) -> Result<(), AppError> {
     let store = Store::new(ctx.host);
     let key = keys::app(&current.id);
-    let Some((stored, bytes)) = store.get_versioned::<App>(&key).await.map_err(store_error)? else {
+    let Some((stored, bytes)) = store.get_versioned::<App>(&key).await? else {
         return Err(not_found());
     };
-    if &stored != current || !store.compare_and_set(&key, &bytes, Some(next)).await.map_err(store_error)? {
+    if &stored != current || !store.compare_and_set(&key, &bytes, Some(next)).await? {
         return Err(AppError::new(
             409,
             "app.oauth.update_app.conflict.app_error",
@@ -359,16 +338,8 @@ async fn replace<H: Host>(ctx: &Context<'_, H>, current: &App, next: &App) -> Re
 /// code reads the app; the index entry goes after the record.
 pub async fn delete<H: Host>(ctx: &Context<'_, H>, id: &str) -> Result<(), AppError> {
     let store = Store::new(ctx.host);
-    store.delete(&keys::app(id)).await.map_err(store_error)?;
-    store
-        .update::<AppIndex, _>(keys::APP_INDEX, |index| {
-            index.map(|mut index| {
-                index.ids.retain(|existing| existing != id);
-                index
-            })
-        })
-        .await
-        .map_err(store_error)?;
+    store.delete(&keys::app(id)).await?;
+    store.remove_id(keys::APP_INDEX, id).await?;
     Ok(())
 }
 
@@ -380,10 +351,10 @@ pub async fn list<H: Host>(
     per_page: usize,
 ) -> Result<Vec<App>, AppError> {
     let store = Store::new(ctx.host);
-    let index = store.get::<AppIndex>(keys::APP_INDEX).await.map_err(store_error)?.unwrap_or_default();
+    let ids = store.ids(keys::APP_INDEX).await?;
     let mut apps = Vec::new();
     let mut skipped = 0;
-    for id in &index.ids {
+    for id in &ids {
         // An index entry whose record is gone (a delete half done) is skipped.
         let Some(app) = get(ctx, id).await? else { continue };
         if creator.is_some_and(|c| c != app.creator_id) {

@@ -16,12 +16,6 @@ struct Approval {
     at: i64,
 }
 
-#[derive(Debug, Default, Serialize, Deserialize)]
-struct AppList {
-    v: u32,
-    ids: Vec<String>,
-}
-
 pub async fn is_approved<H: Host>(
     ctx: &Context<'_, H>,
     user_id: &str,
@@ -56,24 +50,15 @@ pub async fn add_authorized_app<H: Host>(
     user_id: &str,
     client_id: &str,
 ) -> Result<(), OAuthError> {
-    Store::new(ctx.host)
-        .update::<AppList, _>(&keys::user_apps(user_id), |list| {
-            let mut list = list.unwrap_or_default();
-            list.v = 1;
-            if !list.ids.iter().any(|id| id == client_id) {
-                list.ids.push(client_id.to_owned());
-            }
-            Some(list)
-        })
-        .await?;
+    Store::new(ctx.host).add_id(&keys::user_apps(user_id), client_id).await?;
     Ok(())
 }
 
 /// The apps `user_id` authorized that still exist, in the order they were authorized.
 pub async fn authorized_apps<H: Host>(ctx: &Context<'_, H>, user_id: &str) -> Result<Vec<App>, OAuthError> {
-    let list = Store::new(ctx.host).get::<AppList>(&keys::user_apps(user_id)).await?.unwrap_or_default();
+    let ids = Store::new(ctx.host).ids(&keys::user_apps(user_id)).await?;
     let mut found = Vec::new();
-    for id in &list.ids {
+    for id in &ids {
         if let Some(app) = apps::get(ctx, id).await.map_err(|e| OAuthError::server_error(e.message))? {
             found.push(app);
         }
@@ -90,13 +75,6 @@ pub async fn deauthorize<H: Host>(
 ) -> Result<(), OAuthError> {
     grants::revoke_user_client(ctx, user_id, client_id).await?;
     forget_approval(ctx, user_id, client_id).await?;
-    Store::new(ctx.host)
-        .update::<AppList, _>(&keys::user_apps(user_id), |list| {
-            list.map(|mut list| {
-                list.ids.retain(|id| id != client_id);
-                list
-            })
-        })
-        .await?;
+    Store::new(ctx.host).remove_id(&keys::user_apps(user_id), client_id).await?;
     Ok(())
 }

@@ -75,13 +75,6 @@ pub struct IssuedTokens {
     pub scope: String,
 }
 
-/// One user's list of their grants with one client, for deauthorization.
-#[derive(Debug, Default, Serialize, Deserialize)]
-struct GrantList {
-    v: u32,
-    ids: Vec<String>,
-}
-
 /// Authorizations a user revoked: codes issued before `before` are void.
 #[derive(Debug, Serialize, Deserialize)]
 struct RevokedBefore {
@@ -393,14 +386,8 @@ pub async fn revoke_access_token<H: Host>(ctx: &Context<'_, H>, grant: &Grant) -
 /// Adds the grant to its user's list for the client, and the client to the user's apps.
 async fn remember_grant<H: Host>(ctx: &Context<'_, H>, grant: &Grant) -> Result<(), OAuthError> {
     let store = Store::new(ctx.host);
-    store
-        .update::<GrantList, _>(&keys::user_client_grants(&grant.user_id, &grant.client_id), |list| {
-            let mut list = list.unwrap_or_default();
-            list.v = 1;
-            list.ids.push(grant.id.clone());
-            Some(list)
-        })
-        .await?;
+    // One user's grants with one client, for deauthorization.
+    store.add_id(&keys::user_client_grants(&grant.user_id, &grant.client_id), &grant.id).await?;
     super::consent::add_authorized_app(ctx, &grant.user_id, &grant.client_id).await
 }
 
@@ -414,10 +401,8 @@ pub async fn revoke_user_client<H: Host>(
     let before = RevokedBefore { v: 1, before: ctx.host.now_millis() };
     store.put(&keys::revoked_before(user_id, client_id), &before, Some(CODE_LIFETIME_SECONDS * 2)).await?;
     let list_key = keys::user_client_grants(user_id, client_id);
-    if let Some(list) = store.get::<GrantList>(&list_key).await? {
-        for grant_id in &list.ids {
-            revoke_grant(ctx, grant_id).await?;
-        }
+    for grant_id in store.ids(&list_key).await? {
+        revoke_grant(ctx, &grant_id).await?;
     }
     store.delete(&list_key).await?;
     Ok(())

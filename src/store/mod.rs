@@ -6,7 +6,7 @@ pub mod schema;
 
 use crate::host::{Host, HostError, KvWrite};
 use serde::de::DeserializeOwned;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::fmt;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -175,6 +175,59 @@ impl<'h, H: Host> Store<'h, H> {
 
 /// Enough for any realistic contention; a bound so that a broken host cannot spin us forever.
 const MAX_UPDATE_ATTEMPTS: usize = 64;
+
+/// A list of ids under one key (an index): `{"v":1,"ids":[…]}`, in the order they were added.
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct IdList {
+    v: u32,
+    ids: Vec<String>,
+}
+
+impl<H: Host> Store<'_, H> {
+    /// The ids listed under `key`.
+    pub async fn ids(&self, key: &str) -> StoreResult<Vec<String>> {
+        Ok(self.get::<IdList>(key).await?.map(|list| list.ids).unwrap_or_default())
+    }
+
+    /// Adds `id` to the list under `key`, once.
+    pub async fn add_id(&self, key: &str, id: &str) -> StoreResult<()> {
+        self.update::<IdList, _>(key, |list| {
+            let mut list = list.unwrap_or_default();
+            list.v = 1;
+            if !list.ids.iter().any(|existing| existing == id) {
+                list.ids.push(id.to_owned());
+            }
+            Some(list)
+        })
+        .await?;
+        Ok(())
+    }
+
+    /// Removes `id` from the list under `key`.
+    pub async fn remove_id(&self, key: &str, id: &str) -> StoreResult<()> {
+        self.update::<IdList, _>(key, |list| {
+            list.map(|mut list| {
+                list.ids.retain(|existing| existing != id);
+                list
+            })
+        })
+        .await?;
+        Ok(())
+    }
+}
+
+/// A store failure at the REST API: the host's storage failed, not the client.
+impl From<StoreError> for crate::http::AppError {
+    fn from(error: StoreError) -> Self {
+        let mut app_error = crate::http::AppError::new(
+            500,
+            "app.plugin.store.app_error",
+            "The plugin's data store is unavailable.",
+        );
+        app_error.detailed_error = error.to_string();
+        app_error
+    }
+}
 
 fn encode<T: Serialize>(value: &T) -> Vec<u8> {
     // Our records are plain structs of strings and numbers: encoding them cannot fail.
