@@ -16,7 +16,7 @@ use crate::access;
 use crate::host::Host;
 use crate::http::{json_body, AppError, Params, Request, Response};
 use crate::Context;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use url::Url;
 
 pub const MAX_REDIRECT_URI_LEN: usize = 256;
@@ -30,8 +30,9 @@ enum ResponseType {
     Token,
 }
 
-/// The request's parameters, as the query string or the consent page's JSON carry them.
-#[derive(Debug, Default, Deserialize)]
+/// The request's parameters, as the query string or the consent page's JSON carry them
+/// (Mattermost's `AuthorizeRequest`).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(default)]
 pub struct AuthorizeParams {
     pub response_type: String,
@@ -43,7 +44,7 @@ pub struct AuthorizeParams {
     pub code_challenge_method: String,
     pub resource: String,
     /// Only from the consent page: `false` is Deny. Mattermost's own consent page never sends it.
-    #[serde(default = "yes")]
+    #[serde(default = "yes", skip_serializing)]
     pub approve: bool,
 }
 
@@ -318,16 +319,13 @@ fn response_url(
     url.into()
 }
 
-fn params_for_page(params: &AuthorizeParams, verified: &Verified) -> consent_page::PageRequest {
-    consent_page::PageRequest {
+/// What the consent page posts back: the request as verified (an omitted redirect URI stays
+/// omitted, so that the token request need not repeat it).
+fn params_for_page(params: &AuthorizeParams, verified: &Verified) -> AuthorizeParams {
+    AuthorizeParams {
         client_id: verified.app.id.clone(),
-        response_type: params.response_type.clone(),
         redirect_uri: if verified.redirect_uri_given { verified.redirect_uri.clone() } else { String::new() },
-        state: params.state.clone(),
-        scope: params.scope.clone(),
-        code_challenge: params.code_challenge.clone(),
-        code_challenge_method: params.code_challenge_method.clone(),
-        resource: params.resource.clone(),
+        ..params.clone()
     }
 }
 

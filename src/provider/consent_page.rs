@@ -2,26 +2,13 @@
 //! the webapp, cannot be framed, and runs only its own script (a per-response CSP nonce).
 
 use super::apps::App;
+use super::authorize::AuthorizeParams;
 use crate::http::Response;
 use crate::ids::new_secret;
 use crate::pages::{escape_html, page, script_json};
-use serde::Serialize;
-
-/// What the page posts back to `POST /oauth/authorize` (Mattermost's `AuthorizeRequest`).
-#[derive(Debug, Serialize)]
-pub struct PageRequest {
-    pub client_id: String,
-    pub response_type: String,
-    pub redirect_uri: String,
-    pub state: String,
-    pub scope: String,
-    pub code_challenge: String,
-    pub code_challenge_method: String,
-    pub resource: String,
-}
 
 /// The consent screen: the app, what it may do, Allow and Deny.
-pub fn render(app: &App, request: &PageRequest) -> Response {
+pub fn render(app: &App, request: &AuthorizeParams) -> Response {
     let nonce = new_secret();
     let name = escape_html(&app.name);
     let icon = if app.icon_url.is_empty() {
