@@ -156,4 +156,6 @@ pub trait Host {
     fn log(&self, level: LogLevel, message: &str, fields: &[(&str, &str)]);
     /// Milliseconds since the Unix epoch.
     fn now_millis(&self) -> i64;
+    /// Waits `millis` milliseconds, letting other work run meanwhile.
+    async fn sleep(&self, millis: u32);
 }

@@ -149,6 +149,25 @@ impl Host for JsHost {
     fn now_millis(&self) -> i64 {
         js_sys::Date::now() as i64
     }
+
+    /// `setTimeout` is global in Node and in browsers alike, so the host need not provide it.
+    async fn sleep(&self, millis: u32) {
+        let wait = js_sys::Promise::new(&mut |resolve, _reject| {
+            let set_timeout = Reflect::get(&js_sys::global(), &"setTimeout".into())
+                .ok()
+                .and_then(|f| f.dyn_into::<js_sys::Function>().ok());
+            match set_timeout {
+                Some(set_timeout) => {
+                    let _ = set_timeout.call2(&JsValue::UNDEFINED, &resolve, &millis.into());
+                }
+                // Without timers, resolve at once: callers only wait to be polite.
+                None => {
+                    let _ = resolve.call0(&JsValue::UNDEFINED);
+                }
+            }
+        });
+        let _ = wasm_bindgen_futures::JsFuture::from(wait).await;
+    }
 }
 
 thread_local! {

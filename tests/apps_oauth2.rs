@@ -339,3 +339,43 @@ fn two_concurrent_completes_with_one_state_connect_once() {
     assert_eq!(responses.iter().filter(|r| r.status == 200).count(), 1);
     assert_eq!(seen.borrow().len(), 1, "one code exchange");
 }
+
+#[test]
+fn concurrent_reads_of_an_expired_token_refresh_it_once() {
+    let setup = with_settings();
+    let seen = remote_token_server(&setup.plugin, 600);
+    let state = param(&connect(&setup.plugin, ALICE), "state");
+    complete(&setup.plugin, ALICE, &format!("code=c&state={state}"));
+    setup.plugin.host().advance_seconds(600);
+    setup.plugin.host().interleave(true);
+    let reads = (0..3).map(|_| {
+        let mut request = oauth_plugin::http::Request::new("GET", &format!("{API}/user"));
+        request.headers.insert("authorization".into(), format!("Bearer {}", setup.alice_token));
+        setup.plugin.serve_http(request)
+    });
+    let responses = futures::executor::block_on(futures::future::join_all(reads));
+    let tokens: Vec<Value> = responses
+        .iter()
+        .map(|r| serde_json::from_slice::<Value>(&r.body).unwrap()["access_token"].clone())
+        .collect();
+    assert_eq!(tokens, vec![json!("remote-at-2"); 3], "every reader gets the one refreshed token");
+    let refreshes =
+        seen.borrow().iter().filter(|f| field(f, "grant_type").as_deref() == Some("refresh_token")).count();
+    assert_eq!(refreshes, 1, "a rotating provider sees its refresh token once");
+}
+
+#[test]
+fn short_lived_tokens_are_not_refreshed_on_every_read() {
+    let setup = with_settings();
+    let seen = remote_token_server(&setup.plugin, 20);
+    let state = param(&connect(&setup.plugin, ALICE), "state");
+    complete(&setup.plugin, ALICE, &format!("code=c&state={state}"));
+    for _ in 0..3 {
+        assert_eq!(
+            send_as_app(&setup.plugin, "GET", &format!("{API}/user"), &setup.alice_token, "").body
+                ["access_token"],
+            "remote-at-1"
+        );
+    }
+    assert_eq!(seen.borrow().len(), 1);
+}

@@ -701,3 +701,41 @@ fn no_secret_or_token_is_logged() {
         assert!(!logs.contains(secret));
     }
 }
+
+#[test]
+fn a_client_signing_in_again_and_again_keeps_at_most_sixteen_grants() {
+    let plugin = plugin();
+    let client = client(&plugin, json!({"is_trusted": true}));
+    let tokens: Vec<String> = (0..20)
+        .map(|_| {
+            exchange(&plugin, &client, &code_for(&plugin, &client, ALICE, "")).body["access_token"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    let live = tokens.iter().filter(|t| user_of(&plugin, t).is_some()).count();
+    assert_eq!(live, oauth_plugin::provider::grants::MAX_GRANTS_PER_USER_CLIENT);
+    assert!(user_of(&plugin, &tokens[0]).is_none(), "the oldest went first");
+    assert!(user_of(&plugin, &tokens[19]).is_some());
+    let keys = block_on(oauth_plugin::host::Host::kv_list(plugin.host(), 0, 10_000)).unwrap();
+    assert_eq!(keys.iter().filter(|k| k.starts_with("grant:")).count(), 16);
+}
+
+#[test]
+fn grants_without_a_refresh_token_expire_with_their_access_token() {
+    let plugin = plugin();
+    let client = client(&plugin, json!({"is_trusted": true}));
+    let query = format!("response_type=token&client_id={}&redirect_uri={CALLBACK}", client.id);
+    location(&authorize(&plugin, Some(ALICE), &query));
+    let grants = || {
+        block_on(oauth_plugin::host::Host::kv_list(plugin.host(), 0, 10_000))
+            .unwrap()
+            .into_iter()
+            .filter(|k| k.starts_with("grant:"))
+            .count()
+    };
+    assert_eq!(grants(), 1);
+    plugin.host().advance_seconds(720 * 3600);
+    assert_eq!(grants(), 0);
+}

@@ -17,8 +17,11 @@ use serde::Serialize;
 
 /// Mattermost Apps: request bodies up to 8192 bytes.
 pub const MAX_BODY: usize = 8192;
-/// A token within this many seconds of expiry counts as expired, so it is refreshed before use.
-const EXPIRY_MARGIN_SECONDS: i64 = 30;
+/// A token this close to expiry counts as expired, so it is refreshed before use: 30 s, or a
+/// quarter of a shorter lifetime (else a 20-second token would be refreshed on every read).
+const EXPIRY_MARGIN_MILLIS: i64 = 30_000;
+/// How often a request waiting for another's refresh looks again.
+const REFRESH_POLL_MILLIS: u32 = 100;
 
 /// Who is calling: an app, for one of its users.
 pub struct AppSession {
@@ -168,26 +171,61 @@ pub async fn context<H: Host>(ctx: &Context<'_, H>, request: &Request) -> Result
     Ok(Response::json(200, &body))
 }
 
+fn needs_refresh(token: &UserToken, now: i64) -> bool {
+    let Some(expires_at) = token.expires_at.filter(|_| token.obtained_by_plugin) else { return false };
+    let margin = EXPIRY_MARGIN_MILLIS.min((expires_at - token.stored_at).max(0) / 4);
+    expires_at - margin <= now
+}
+
 /// The user's token, refreshed if the plugin obtained it and it has expired.
+///
+/// One refresh at a time per user and app, across requests and server nodes: a provider that
+/// rotates refresh tokens treats a second use of the old one as a replay and revokes the grant
+/// (RFC 9700 §4.14.2). The refresher holds a short-lived lock; the others wait and re-read.
 async fn current_token<H: Host>(
     ctx: &Context<'_, H>,
     app_id: &str,
     user_id: &str,
 ) -> Result<Option<UserToken>, AppError> {
-    let Some((token, bytes)) = records::user_token(ctx, app_id, user_id).await? else {
-        return Ok(None);
-    };
-    let now = ctx.host.now_millis();
-    let expired = token.expires_at.is_some_and(|at| at <= now + EXPIRY_MARGIN_SECONDS * 1000);
-    if !token.obtained_by_plugin || !expired {
-        return Ok(Some(token));
+    let timeout_ms =
+        i64::from(ctx.config.service_settings.outgoing_integration_requests_timeout.max(1)) * 1000;
+    let give_up_at = ctx.host.now_millis() + timeout_ms;
+    loop {
+        let Some((token, bytes)) = records::user_token(ctx, app_id, user_id).await? else {
+            return Ok(None);
+        };
+        if !needs_refresh(&token, ctx.host.now_millis()) {
+            return Ok(Some(token));
+        }
+        if records::lock_refresh(ctx, app_id, user_id, timeout_ms).await? {
+            let result = refresh_and_store(ctx, app_id, user_id, &token, &bytes).await;
+            records::unlock_refresh(ctx, app_id, user_id).await?;
+            return result.map(Some);
+        }
+        if ctx.host.now_millis() >= give_up_at {
+            return Err(AppError::new(
+                503,
+                "app.apps_oauth2.refresh_busy.app_error",
+                "The remote token is being refreshed by another request; try again shortly.",
+            ));
+        }
+        ctx.host.sleep(REFRESH_POLL_MILLIS).await;
     }
-    let refreshed = refresh(ctx, app_id, &token).await?;
-    if records::replace_user_token(ctx, app_id, user_id, &bytes, &refreshed).await? {
-        return Ok(Some(refreshed));
+}
+
+async fn refresh_and_store<H: Host>(
+    ctx: &Context<'_, H>,
+    app_id: &str,
+    user_id: &str,
+    token: &UserToken,
+    bytes: &[u8],
+) -> Result<UserToken, AppError> {
+    let refreshed = refresh(ctx, app_id, token).await?;
+    if records::replace_user_token(ctx, app_id, user_id, bytes, &refreshed).await? {
+        return Ok(refreshed);
     }
-    // Another request refreshed it meanwhile: use what it stored.
-    Ok(records::user_token(ctx, app_id, user_id).await?.map(|(token, _)| token))
+    // The user connected again meanwhile: theirs is the newer token.
+    Ok(records::user_token(ctx, app_id, user_id).await?.map(|(token, _)| token).unwrap_or(refreshed))
 }
 
 async fn refresh<H: Host>(

@@ -128,6 +128,35 @@ pub async fn connected_apps<H: Host>(
     Ok(found)
 }
 
+#[derive(Debug, Serialize, Deserialize)]
+struct RefreshLock {
+    v: u32,
+    at: i64,
+}
+
+/// Takes the right to refresh a user's token for an app, for at most `for_millis` (so that a
+/// crashed refresher cannot block it for longer); false while someone else holds it.
+pub async fn lock_refresh<H: Host>(
+    ctx: &Context<'_, H>,
+    app_id: &str,
+    user_id: &str,
+    for_millis: i64,
+) -> Result<bool, AppError> {
+    let seconds = u32::try_from((for_millis / 1000).max(1)).unwrap_or(u32::MAX);
+    let lock = RefreshLock { v: 1, at: ctx.host.now_millis() };
+    Ok(Store::new(ctx.host)
+        .insert_expiring(&keys::app_refresh_lock(app_id, user_id), &lock, Some(seconds))
+        .await?)
+}
+
+pub async fn unlock_refresh<H: Host>(
+    ctx: &Context<'_, H>,
+    app_id: &str,
+    user_id: &str,
+) -> Result<(), AppError> {
+    Ok(Store::new(ctx.host).delete(&keys::app_refresh_lock(app_id, user_id)).await?)
+}
+
 /// Remembers a new connect flow under its state value (hashed), for 15 minutes.
 pub async fn begin_connect<H: Host>(
     ctx: &Context<'_, H>,

@@ -207,4 +207,10 @@ impl Host for MemoryHost {
     fn now_millis(&self) -> i64 {
         self.now.get()
     }
+
+    /// Moves the test clock instead of waiting, after giving way to other futures.
+    async fn sleep(&self, millis: u32) {
+        YieldOnce(false).await;
+        self.now.set(self.now.get() + i64::from(millis));
+    }
 }

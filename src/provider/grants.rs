@@ -18,6 +18,9 @@ use serde::{Deserialize, Serialize};
 pub const CODE_LIFETIME_SECONDS: u32 = 600;
 /// How long a rotated refresh token is remembered, to detect its reuse.
 pub const ROTATED_REFRESH_MEMORY_SECONDS: u32 = 30 * 24 * 3600;
+/// Live grants one user may hold with one client (one per device, say); a new one beyond this
+/// revokes the oldest, so that a client that signs in again and again cannot pile them up.
+pub const MAX_GRANTS_PER_USER_CLIENT: usize = 16;
 /// The only scope there is: the user's whole account, as in Mattermost.
 pub const SCOPE: &str = "user";
 
@@ -237,7 +240,9 @@ async fn new_grant<H: Host>(
         access_expires_at: now + tokens.expires_in * 1000,
         refresh_hash: tokens.refresh_token.as_deref().map(hash_secret),
     };
-    if !Store::new(ctx.host).insert(&keys::grant(&grant.id), &grant).await? {
+    // Without a refresh token the grant is worth nothing once its access token expires.
+    let expiry = if with_refresh { None } else { u32::try_from(tokens.expires_in).ok() };
+    if !Store::new(ctx.host).insert_expiring(&keys::grant(&grant.id), &grant, expiry).await? {
         return Err(OAuthError::server_error("could not store the grant"));
     }
     Ok((grant, tokens))
@@ -383,11 +388,29 @@ pub async fn revoke_access_token<H: Host>(ctx: &Context<'_, H>, grant: &Grant) -
     Ok(())
 }
 
-/// Adds the grant to its user's list for the client, and the client to the user's apps.
+/// Adds the grant to its user's list for the client (pruned of grants that are gone, and of the
+/// oldest beyond [`MAX_GRANTS_PER_USER_CLIENT`]), and the client to the user's apps.
 async fn remember_grant<H: Host>(ctx: &Context<'_, H>, grant: &Grant) -> Result<(), OAuthError> {
     let store = Store::new(ctx.host);
-    // One user's grants with one client, for deauthorization.
-    store.add_id(&keys::user_client_grants(&grant.user_id, &grant.client_id), &grant.id).await?;
+    let list_key = keys::user_client_grants(&grant.user_id, &grant.client_id);
+    store.add_id(&list_key, &grant.id).await?;
+    let ids = store.ids(&list_key).await?;
+    if ids.len() > MAX_GRANTS_PER_USER_CLIENT {
+        let mut alive = Vec::new();
+        let mut gone = Vec::new();
+        for id in ids {
+            match store.get::<Grant>(&keys::grant(&id)).await? {
+                Some(_) => alive.push(id),
+                None => gone.push(id),
+            }
+        }
+        let surplus = alive.len().saturating_sub(MAX_GRANTS_PER_USER_CLIENT);
+        for id in alive.drain(..surplus) {
+            revoke_grant(ctx, &id).await?;
+            gone.push(id);
+        }
+        store.remove_ids(&list_key, &gone).await?;
+    }
     super::consent::add_authorized_app(ctx, &grant.user_id, &grant.client_id).await
 }
 

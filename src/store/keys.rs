@@ -19,6 +19,7 @@
 //! | `a2app:{app_id}` | an app's remote OAuth2 settings (app OAuth2 store) |
 //! | `a2tok:{app_id}:{user}` | a user's remote token for an app |
 //! | `a2st:{hash}` | a connect flow's state (expires after 15 minutes) |
+//! | `a2lock:{app_id}:{user}` | held while a user's token for an app is being refreshed |
 //! | `idx:a2:{user}` | the apps a user connected |
 
 pub const SCHEMA: &str = "meta:schema";
@@ -87,4 +88,8 @@ pub fn app_connect_state(hash: &str) -> String {
 
 pub fn user_connected_apps(user_id: &str) -> String {
     format!("idx:a2:{user_id}")
+}
+
+pub fn app_refresh_lock(app_id: &str, user_id: &str) -> String {
+    format!("a2lock:{app_id}:{user_id}")
 }

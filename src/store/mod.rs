@@ -205,9 +205,14 @@ impl<H: Host> Store<'_, H> {
 
     /// Removes `id` from the list under `key`.
     pub async fn remove_id(&self, key: &str, id: &str) -> StoreResult<()> {
+        self.remove_ids(key, &[id.to_owned()]).await
+    }
+
+    /// Removes each of `ids` from the list under `key`.
+    pub async fn remove_ids(&self, key: &str, ids: &[String]) -> StoreResult<()> {
         self.update::<IdList, _>(key, |list| {
             list.map(|mut list| {
-                list.ids.retain(|existing| existing != id);
+                list.ids.retain(|existing| !ids.contains(existing));
                 list
             })
         })
