@@ -348,10 +348,28 @@ fn listing_pages_filters_by_audience_and_sanitizes_for_command_managers() {
 fn everything_is_off_while_the_setting_is_off() {
     let plugin = enabled_plugin();
     token_server(&plugin, 3600);
-    create(&plugin, connection_json("Off", &["https://off.example.com/*"]));
+    let id = create(&plugin, connection_json("Off", &["https://off.example.com/*"])).body["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     configure(&plugin, r#"{"EnableOutgoingOAuthConnections":false}"#);
-    let reply = send(&plugin, "GET", BASE, Some(ADMIN), "");
-    assert_eq!(reply.status, 501);
+    let path = format!("{BASE}/{id}");
+    let attempts = [
+        ("GET", BASE.to_owned(), String::new()),
+        ("POST", BASE.to_owned(), connection_json("New", &["https://new.example.com/"]).to_string()),
+        ("GET", path.clone(), String::new()),
+        ("PUT", path.clone(), r#"{"name":"Renamed"}"#.to_owned()),
+        ("DELETE", path.clone(), String::new()),
+        ("POST", format!("{BASE}/validate"), connection_json("V", &["https://v.example.com/"]).to_string()),
+    ];
+    for (method, path, body) in &attempts {
+        assert_eq!(send(&plugin, method, path, Some(ADMIN), body).status, 501, "{method} {path}");
+    }
     assert_eq!(authorize(&plugin, "https://off.example.com/x").unwrap(), None);
-    assert!(plugin.host().fetched().is_empty(), "no token is fetched");
+    assert!(plugin.host().fetched().is_empty(), "no token is fetched, not even by validate");
+    // Nothing those calls asked for happened.
+    configure(&plugin, r#"{"EnableOutgoingOAuthConnections":true}"#);
+    let listed = send(&plugin, "GET", BASE, Some(ADMIN), "").body;
+    assert_eq!(listed.as_array().unwrap().len(), 1);
+    assert_eq!(listed[0]["name"], "Off");
 }

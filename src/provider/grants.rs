@@ -3,8 +3,9 @@
 //! so that of two concurrent redemptions exactly one wins.
 //!
 //! A grant record is the source of truth: an access or refresh token is valid only while its grant
-//! exists and names that token's hash as current, and while the grant's app exists. Revoking is
-//! therefore one delete, effective at once; the token records left behind point at nothing.
+//! exists and names that token's hash as current, while the grant's app exists, and while its user
+//! has not deauthorized the app since the grant was made. Revoking is therefore one write,
+//! effective at once; the token records left behind point at nothing.
 
 use super::apps::{self, App};
 use super::oauth_error::OAuthError;
@@ -18,9 +19,6 @@ use serde::{Deserialize, Serialize};
 pub const CODE_LIFETIME_SECONDS: u32 = 600;
 /// How long a rotated refresh token is remembered, to detect its reuse.
 pub const ROTATED_REFRESH_MEMORY_SECONDS: u32 = 30 * 24 * 3600;
-/// Live grants one user may hold with one client (one per device, say); a new one beyond this
-/// revokes the oldest, so that a client that signs in again and again cannot pile them up.
-pub const MAX_GRANTS_PER_USER_CLIENT: usize = 16;
 /// The only scope there is: the user's whole account, as in Mattermost.
 pub const SCOPE: &str = "user";
 
@@ -40,6 +38,9 @@ pub struct Authorization {
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct CodeRecord {
+    /// The user's deauthorization count for the client when the code was made.
+    #[serde(default)]
+    epoch: u64,
     v: u32,
     authorization: Authorization,
     issued_at: i64,
@@ -60,6 +61,9 @@ pub struct Grant {
     pub access_hash: String,
     pub access_expires_at: i64,
     pub refresh_hash: Option<String>,
+    /// The user's deauthorization count for the client when the grant was made.
+    #[serde(default)]
+    pub epoch: u64,
 }
 
 /// `at:{hash}` and `rt:{hash}`: which grant a token belongs to.
@@ -78,11 +82,12 @@ pub struct IssuedTokens {
     pub scope: String,
 }
 
-/// Authorizations a user revoked: codes issued before `before` are void.
-#[derive(Debug, Serialize, Deserialize)]
-struct RevokedBefore {
+/// How often a user deauthorized a client: codes and grants made under an earlier count are void.
+/// A counter rather than a time, so that clocks (of several server nodes) cannot blur the line.
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct Deauthorizations {
     v: u32,
-    before: i64,
+    epoch: u64,
 }
 
 pub fn access_lifetime_seconds<H: Host>(ctx: &Context<'_, H>) -> i64 {
@@ -98,6 +103,7 @@ pub async fn issue_code<H: Host>(
     let now = ctx.host.now_millis();
     let record = CodeRecord {
         v: 1,
+        epoch: current_epoch(ctx, &authorization.user_id, &authorization.client_id).await?,
         authorization,
         issued_at: now,
         expires_at: now + i64::from(CODE_LIFETIME_SECONDS) * 1000,
@@ -139,7 +145,7 @@ pub async fn redeem_code<H: Host>(
     }
     check_exchange(ctx, client, &record, exchange).await?;
     let authorization = &record.authorization;
-    let (grant, tokens) = new_grant(ctx, authorization, client.gets_refresh_tokens()).await?;
+    let (grant, tokens) = new_grant(ctx, authorization, record.epoch, client.gets_refresh_tokens()).await?;
     // Marking the code used is the commit point: of concurrent exchanges exactly one gets here.
     let redeemed = CodeRecord { redeemed_by: Some(grant.id.clone()), ..record.clone() };
     let remaining =
@@ -190,10 +196,7 @@ async fn check_exchange<H: Host>(
         (None, None) => {}
     }
     check_user(ctx, &authorization.user_id).await?;
-    let revoked = Store::new(ctx.host)
-        .get::<RevokedBefore>(&keys::revoked_before(&authorization.user_id, &client.id))
-        .await?;
-    if revoked.is_some_and(|r| r.before >= record.issued_at) {
+    if current_epoch(ctx, &authorization.user_id, &client.id).await? != record.epoch {
         return Err(OAuthError::invalid_grant("The user revoked this app's access."));
     }
     Ok(())
@@ -213,7 +216,8 @@ pub async fn issue_implicit<H: Host>(
     ctx: &Context<'_, H>,
     authorization: &Authorization,
 ) -> Result<IssuedTokens, OAuthError> {
-    let (grant, tokens) = new_grant(ctx, authorization, false).await?;
+    let epoch = current_epoch(ctx, &authorization.user_id, &authorization.client_id).await?;
+    let (grant, tokens) = new_grant(ctx, authorization, epoch, false).await?;
     remember_grant(ctx, &grant).await?;
     Ok(tokens)
 }
@@ -223,6 +227,7 @@ pub async fn issue_implicit<H: Host>(
 async fn new_grant<H: Host>(
     ctx: &Context<'_, H>,
     authorization: &Authorization,
+    epoch: u64,
     with_refresh: bool,
 ) -> Result<(Grant, IssuedTokens), OAuthError> {
     let now = ctx.host.now_millis();
@@ -239,6 +244,7 @@ async fn new_grant<H: Host>(
         access_hash,
         access_expires_at: now + tokens.expires_in * 1000,
         refresh_hash: tokens.refresh_token.as_deref().map(hash_secret),
+        epoch,
     };
     // Without a refresh token the grant is worth nothing once its access token expires.
     let expiry = if with_refresh { None } else { u32::try_from(tokens.expires_in).ok() };
@@ -294,6 +300,10 @@ pub async fn refresh<H: Host>(
         revoke_grant(ctx, &grant.id).await?;
         return Err(OAuthError::invalid_grant("The refresh token was already used; the grant is revoked."));
     }
+    if current_epoch(ctx, &grant.user_id, &grant.client_id).await? != grant.epoch {
+        revoke_grant(ctx, &grant.id).await?;
+        return Err(OAuthError::invalid_grant("The user revoked this app's access."));
+    }
     check_user(ctx, &grant.user_id).await?;
     let (access_hash, tokens) = write_tokens(ctx, &grant.id, &grant.scope, true).await?;
     let rotated = Grant {
@@ -321,7 +331,7 @@ pub async fn resolve_access_token<H: Host>(
     let Some(record) = store.get::<TokenRecord>(&keys::access_token(&hash)).await? else {
         return Ok(None);
     };
-    let Some(grant) = store.get::<Grant>(&keys::grant(&record.grant_id)).await? else {
+    let Some(grant) = live_grant(ctx, &record.grant_id).await? else {
         return Ok(None);
     };
     if grant.access_hash != hash || grant.access_expires_at <= ctx.host.now_millis() {
@@ -345,8 +355,20 @@ pub async fn resolve_refresh_token<H: Host>(
     let Some(record) = store.get::<TokenRecord>(&keys::refresh_token(&hash)).await? else {
         return Ok(None);
     };
-    let grant = store.get::<Grant>(&keys::grant(&record.grant_id)).await?;
+    let grant = live_grant(ctx, &record.grant_id).await?;
     Ok(grant.filter(|g| g.refresh_hash.as_deref() == Some(hash.as_str())))
+}
+
+/// The grant, unless it is gone or its user deauthorized the client since (then it goes now).
+async fn live_grant<H: Host>(ctx: &Context<'_, H>, grant_id: &str) -> Result<Option<Grant>, OAuthError> {
+    let Some(grant) = Store::new(ctx.host).get::<Grant>(&keys::grant(grant_id)).await? else {
+        return Ok(None);
+    };
+    if current_epoch(ctx, &grant.user_id, &grant.client_id).await? != grant.epoch {
+        revoke_grant(ctx, grant_id).await?;
+        return Ok(None);
+    }
+    Ok(Some(grant))
 }
 
 /// Removes a grant that lost a race, with its token records.
@@ -388,45 +410,34 @@ pub async fn revoke_access_token<H: Host>(ctx: &Context<'_, H>, grant: &Grant) -
     Ok(())
 }
 
-/// Adds the grant to its user's list for the client (pruned of grants that are gone, and of the
-/// oldest beyond [`MAX_GRANTS_PER_USER_CLIENT`]), and the client to the user's apps.
+/// Adds the client to the user's authorized apps.
 async fn remember_grant<H: Host>(ctx: &Context<'_, H>, grant: &Grant) -> Result<(), OAuthError> {
-    let store = Store::new(ctx.host);
-    let list_key = keys::user_client_grants(&grant.user_id, &grant.client_id);
-    store.add_id(&list_key, &grant.id).await?;
-    let ids = store.ids(&list_key).await?;
-    if ids.len() > MAX_GRANTS_PER_USER_CLIENT {
-        let mut alive = Vec::new();
-        let mut gone = Vec::new();
-        for id in ids {
-            match store.get::<Grant>(&keys::grant(&id)).await? {
-                Some(_) => alive.push(id),
-                None => gone.push(id),
-            }
-        }
-        let surplus = alive.len().saturating_sub(MAX_GRANTS_PER_USER_CLIENT);
-        for id in alive.drain(..surplus) {
-            revoke_grant(ctx, &id).await?;
-            gone.push(id);
-        }
-        store.remove_ids(&list_key, &gone).await?;
-    }
     super::consent::add_authorized_app(ctx, &grant.user_id, &grant.client_id).await
 }
 
-/// Revokes every grant and void every outstanding code of `user_id` for `client_id`.
+/// How often `user_id` deauthorized `client_id` so far.
+async fn current_epoch<H: Host>(
+    ctx: &Context<'_, H>,
+    user_id: &str,
+    client_id: &str,
+) -> Result<u64, OAuthError> {
+    let record =
+        Store::new(ctx.host).get::<Deauthorizations>(&keys::deauthorizations(user_id, client_id)).await?;
+    Ok(record.map_or(0, |r| r.epoch))
+}
+
+/// Voids every grant and every outstanding code of `user_id` for `client_id`, at once: one counter,
+/// checked wherever a code or token is used, so that no list of grants needs keeping.
 pub async fn revoke_user_client<H: Host>(
     ctx: &Context<'_, H>,
     user_id: &str,
     client_id: &str,
 ) -> Result<(), OAuthError> {
-    let store = Store::new(ctx.host);
-    let before = RevokedBefore { v: 1, before: ctx.host.now_millis() };
-    store.put(&keys::revoked_before(user_id, client_id), &before, Some(CODE_LIFETIME_SECONDS * 2)).await?;
-    let list_key = keys::user_client_grants(user_id, client_id);
-    for grant_id in store.ids(&list_key).await? {
-        revoke_grant(ctx, &grant_id).await?;
-    }
-    store.delete(&list_key).await?;
+    Store::new(ctx.host)
+        .update::<Deauthorizations, _>(&keys::deauthorizations(user_id, client_id), |record| {
+            let record = record.unwrap_or_default();
+            Some(Deauthorizations { v: 1, epoch: record.epoch + 1 })
+        })
+        .await?;
     Ok(())
 }

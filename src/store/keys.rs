@@ -10,9 +10,8 @@
 //! | `grant:{id}` | an authorization with its current token hashes |
 //! | `at:{hash}`, `rt:{hash}` | which grant an access / refresh token belongs to |
 //! | `consent:{user}:{client}` | a remembered approval |
-//! | `idx:ug:{user}:{client}` | a user's grants with one client |
 //! | `idx:ua:{user}` | the clients a user authorized |
-//! | `rvk:{user}:{client}` | codes issued before this time are void (deauthorization) |
+//! | `rvk:{user}:{client}` | how often the user deauthorized the client (older codes and grants are void) |
 //! | `rl:{kind}:{address}:{window}` | a rate limit counter (expires with its window) |
 //! | `oc:{id}` | an outgoing OAuth connection; `idx:oc` its ids and audience claims |
 //! | `octok:{id}` | a connection's cached token (expires with it) |
@@ -50,15 +49,11 @@ pub fn consent(user_id: &str, client_id: &str) -> String {
     format!("consent:{user_id}:{client_id}")
 }
 
-pub fn user_client_grants(user_id: &str, client_id: &str) -> String {
-    format!("idx:ug:{user_id}:{client_id}")
-}
-
 pub fn user_apps(user_id: &str) -> String {
     format!("idx:ua:{user_id}")
 }
 
-pub fn revoked_before(user_id: &str, client_id: &str) -> String {
+pub fn deauthorizations(user_id: &str, client_id: &str) -> String {
     format!("rvk:{user_id}:{client_id}")
 }
 
