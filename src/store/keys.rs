@@ -88,3 +88,74 @@ pub fn user_connected_apps(user_id: &str) -> String {
 pub fn app_refresh_lock(app_id: &str, user_id: &str) -> String {
     format!("a2lock:{app_id}:{user_id}")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::host::MAX_KEY_CHARS;
+
+    /// Every kind of key, built from the longest inputs it can get.
+    fn longest_keys() -> Vec<String> {
+        let id = "y".repeat(26);
+        let hash = "f".repeat(64);
+        let app_id = "a".repeat(32);
+        let address = "0".repeat(64);
+        vec![
+            SCHEMA.to_owned(),
+            APP_INDEX.to_owned(),
+            OUTGOING_INDEX.to_owned(),
+            app(&id),
+            code(&hash),
+            grant(&id),
+            access_token(&hash),
+            refresh_token(&hash),
+            consent(&id, &id),
+            user_apps(&id),
+            deauthorizations(&id, &id),
+            rate_limit("dcr", &address, i64::MAX),
+            outgoing_connection(&id),
+            outgoing_token(&id),
+            app_remote_settings(&app_id),
+            app_user_token(&app_id, &id),
+            app_connect_state(&hash),
+            app_refresh_lock(&app_id, &id),
+            user_connected_apps(&id),
+        ]
+    }
+
+    #[test]
+    fn every_key_fits_the_kv_store() {
+        for key in longest_keys() {
+            assert!(key.chars().count() <= MAX_KEY_CHARS, "{key} is {} characters", key.len());
+            assert!(crate::host::check_key(&key).is_ok());
+        }
+    }
+
+    #[test]
+    fn kinds_cannot_collide() {
+        // The kind is everything up to the first ':' (two parts for the `idx:` indexes); kinds are
+        // distinct, so two keys of different kinds can never be equal.
+        let kind = |key: &str| -> String {
+            let mut parts = key.split(':');
+            let first = parts.next().unwrap_or_default();
+            if first == "idx" || first == "meta" {
+                format!("{first}:{}", parts.next().unwrap_or_default())
+            } else {
+                first.to_owned()
+            }
+        };
+        let kinds: Vec<String> = longest_keys().iter().map(|k| kind(k)).collect();
+        let mut unique = kinds.clone();
+        unique.sort();
+        unique.dedup();
+        assert_eq!(unique.len(), kinds.len(), "{kinds:?}");
+    }
+
+    #[test]
+    fn keys_that_join_ids_keep_them_apart() {
+        // Ids have a fixed alphabet without ':', so a joined key splits back into its parts.
+        assert_eq!(consent("user", "client"), "consent:user:client");
+        assert_eq!(app_user_token("com.example.jira", "user"), "a2tok:com.example.jira:user");
+        assert!(!crate::provider::apps::is_valid_app_id("a:b"), "an app id cannot carry the separator");
+    }
+}
