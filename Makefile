@@ -8,7 +8,7 @@ VERSION := $(shell sed -n 's/^  "version": "\(.*\)",$$/\1/p' plugin.json)
 BUNDLE := dist/oauth-plugin-$(VERSION).tar.gz
 WASM_TEST := scripts/cargo-wasm test --features test-panic
 
-.PHONY: setup build wasm webapp host dist run test test-rust test-wasm test-host lint clean
+.PHONY: setup build wasm webapp host dist run test test-rust test-wasm test-host lint bench clean
 
 ## setup: install every tool the build and the tests need (skips what is present)
 setup:
@@ -59,6 +59,16 @@ test-wasm:
 
 test-host:
 	npm run --silent -w host test
+
+## bench: the token endpoint through the host against a bare Node server and oidc-provider, on
+## loopback (requests/s, p50/p99 and the ratios); then the refresh grant on one node with SQLite,
+## one with PostgreSQL and two on one PostgreSQL (bench/cluster.mjs); then a slash command with no
+## outgoing OAuth connection, through one (a fresh token each time), and with cache_tokens
+## (bench/commands.mjs); a measurement, not a test
+bench: setup build
+	@node bench/bench.mjs
+	@node bench/cluster.mjs
+	@node bench/commands.mjs
 
 clean:
 	rm -rf target server/dist webapp/dist host/dist dist

@@ -6,7 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(rustc-web cargo-web rust-web-src rust-web-llvm rust-web-clippy lld-22
-              chromium chromium-driver firefox-esr)
+              chromium chromium-driver firefox-esr
+              postgresql-15)  # the server binaries: host tests start throwaway PostgreSQL servers
 GECKODRIVER_VERSION=0.36.0
 # The CLI must be exactly the wasm-bindgen version the lock file holds.
 WASM_BINDGEN_VERSION=$(sed -n '/^name = "wasm-bindgen"$/{n;s/^version = "\(.*\)"$/\1/p;}' Cargo.lock)

@@ -10,6 +10,7 @@ export type ConfigListener = (config: Config) => Promise<void>;
 
 export class ConfigService {
   private listeners: ConfigListener[] = [];
+  private queue: Promise<void> = Promise.resolve();
 
   private constructor(
     private readonly defaults: StoredConfig,
@@ -42,11 +43,40 @@ export class ConfigService {
 
   /** Validates and saves a patch (400 and nothing saved when invalid), then tells the listeners. */
   async patch(patch: unknown): Promise<Config> {
-    const next = applyPatch(this.stored, patch);
-    await this.store.save(differencesFrom(this.defaults, next));
-    this.stored = next;
+    return this.serially(async () => {
+      // Patch what is saved now, not this node's copy: another node may have saved since.
+      const next = applyPatch(await this.saved(), patch);
+      await this.store.save(differencesFrom(this.defaults, next));
+      this.stored = next;
+      return this.tell();
+    });
+  }
+
+  /** Re-reads the saved settings (another node saved them); tells the listeners only when they changed. */
+  async reload(): Promise<void> {
+    await this.serially(async () => {
+      const next = await this.saved();
+      if (JSON.stringify(next) === JSON.stringify(this.stored)) return;
+      this.stored = next;
+      await this.tell();
+    });
+  }
+
+  private async saved(): Promise<StoredConfig> {
+    const saved = await this.store.loadActive();
+    return saved === null ? this.defaults : applyPatch(this.defaults, saved);
+  }
+
+  private async tell(): Promise<Config> {
     const config = this.get();
     for (const listener of this.listeners) await listener(config);
     return config;
+  }
+
+  /** Patches and reloads run one at a time, so a slow reload never puts back settings older than a patch. */
+  private serially<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(work);
+    this.queue = run.then(() => undefined, () => undefined);
+    return run;
   }
 }

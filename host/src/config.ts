@@ -25,8 +25,11 @@ export interface StoredConfig {
 
 /** Database settings come from the environment only: they are needed to find the stored config. */
 export interface SqlSettings {
-  DriverName: 'sqlite3';
+  DriverName: 'sqlite3' | 'postgres';
+  /** A file for sqlite3; a postgres://user:password@host:port/database URL for postgres. */
   DataSource: string;
+  /** The most database connections one node opens (postgres; SQLite uses one). */
+  MaxOpenConns: number;
 }
 
 export interface Config extends StoredConfig {
@@ -167,10 +170,19 @@ function parseEnvValue(kind: Kind, raw: string): unknown {
   return raw;
 }
 
+export const DEFAULT_MAX_OPEN_CONNS = 10;
+
 export function sqlSettingsFromEnv(env: NodeJS.ProcessEnv): SqlSettings {
   const driver = env.MM_SQLSETTINGS_DRIVERNAME ?? 'sqlite3';
-  if (driver !== 'sqlite3') throw new Error(`MM_SQLSETTINGS_DRIVERNAME: only "sqlite3" is supported, got "${driver}"`);
-  return { DriverName: driver, DataSource: env.MM_SQLSETTINGS_DATASOURCE || DEFAULT_DATA_SOURCE };
+  const rawMax = env.MM_SQLSETTINGS_MAXOPENCONNS ?? String(DEFAULT_MAX_OPEN_CONNS);
+  if (!/^[1-9]\d{0,3}$/.test(rawMax)) throw new Error('MM_SQLSETTINGS_MAXOPENCONNS: must be a whole number from 1 to 9999');
+  const MaxOpenConns = Number(rawMax);
+  if (driver === 'sqlite3') return { DriverName: driver, DataSource: env.MM_SQLSETTINGS_DATASOURCE || DEFAULT_DATA_SOURCE, MaxOpenConns };
+  if (driver !== 'postgres') throw new Error(`MM_SQLSETTINGS_DRIVERNAME: "sqlite3" or "postgres", got "${driver}"`);
+  // No default: guessing a server would hide a missing setting. The URL is not echoed (it may hold a password).
+  const source = env.MM_SQLSETTINGS_DATASOURCE ?? '';
+  if (!/^postgres(ql)?:\/\//.test(source)) throw new Error('MM_SQLSETTINGS_DATASOURCE: the postgres driver needs a postgres://… URL');
+  return { DriverName: driver, DataSource: source, MaxOpenConns };
 }
 
 /** Effective config = stored (defaults ⊕ database) ⊕ environment, as in Mattermost: the environment wins. */

@@ -30,3 +30,7 @@ export const sessionExpired = () =>
 
 export const forbidden = () =>
   new ApiError(403, 'api.context.permissions.app_error', 'You do not have the appropriate permissions.');
+
+/** The database does not answer (connection lost, reconnecting): the request changed nothing; retry soon. */
+export const storeUnavailable = () =>
+  new ApiError(503, 'app.store.unavailable.app_error', 'The database is unavailable; try again in a few seconds.');

@@ -25,6 +25,11 @@ export function newId(): string {
   return base32(randomBytes(16));
 }
 
+/** Mattermost's IsValidId: 26 characters, letters and digits. */
+export function isValidId(value: unknown): value is string {
+  return typeof value === 'string' && /^[a-z0-9]{26}$/.test(value);
+}
+
 /** A bearer secret: 32 random bytes (52 characters), longer than an id as the design asks. */
 export function newSecret(): string {
   return base32(randomBytes(32));

@@ -7,6 +7,8 @@ export const Permission = {
   ManageSystemWideOAuth: 'manage_system_wide_oauth',
   ManageOutgoingOAuthConnections: 'manage_outgoing_oauth_connections',
   ManageSlashCommands: 'manage_slash_commands',
+  // Mattermost's split: anyone who manages commands manages their own; only admins manage everyone's.
+  ManageOthersSlashCommands: 'manage_others_slash_commands',
   ManageOutgoingWebhooks: 'manage_outgoing_webhooks',
   EditOtherUsers: 'edit_other_users',
   CreateUser: 'create_user',

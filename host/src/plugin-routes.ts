@@ -4,7 +4,7 @@ import { readFile } from 'node:fs/promises';
 import type { RequestContext } from './api/context.js';
 import { CSRF_COOKIE, SESSION_COOKIE, USER_COOKIE } from './auth.js';
 import type { PluginRequest, PluginResponse } from './contract.js';
-import { ApiError } from './errors.js';
+import { ApiError, storeUnavailable } from './errors.js';
 import { readBody } from './http.js';
 
 export function isPluginPath(path: string, pluginId: string): boolean {
@@ -72,6 +72,8 @@ function checkResponse(value: unknown): PluginResponse {
 export async function servePlugin(ctx: RequestContext): Promise<void> {
   const request = await pluginRequest(ctx);
   const response = checkResponse(await ctx.services.plugin.call('serveHttp', (p) => p.serveHttp(request)));
+  // The plugin failed because the database went away under it: say so (its writes are single statements, so none is half-done).
+  if (response.status >= 500 && ctx.services.store.health?.down) throw storeUnavailable();
   try {
     for (const [name, value] of response.headers) {
       if (!HOP_BY_HOP.has(String(name).toLowerCase())) ctx.res.appendHeader(String(name), String(value));

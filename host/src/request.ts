@@ -3,20 +3,24 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { API_PREFIX, serveApi } from './api/index.js';
 import type { ApiRoute, RequestContext, Services } from './api/context.js';
-import { ApiError } from './errors.js';
+import { ApiError, storeUnavailable } from './errors.js';
 import { sendError, splitUrl } from './http.js';
 import { newId } from './ids.js';
 import { bundleRoute, isPluginPath, serveBundle, servePlugin } from './plugin-routes.js';
 import type { Router } from './router.js';
+import { isWebPage, serveWebPage } from './web.js';
 
 const pageNotFound = () => new ApiError(404, 'api.context.404.app_error', 'Sorry, we could not find the page.');
 
 async function route(ctx: RequestContext, api: Router<ApiRoute>): Promise<void> {
   const pluginId = ctx.services.plugin.id;
   if (!ctx.path.startsWith('/')) throw new ApiError(400, 'api.context.invalid_url.app_error', 'Invalid request URL.');
+  // While the database is lost (the store is reconnecting), every request fails fast and clearly.
+  if (ctx.services.store.health?.down) throw storeUnavailable();
   if (isPluginPath(ctx.path, pluginId)) return servePlugin(ctx);
   if (ctx.path === bundleRoute(pluginId)) return serveBundle(ctx);
   if (ctx.path === API_PREFIX || ctx.path.startsWith(API_PREFIX + '/')) return serveApi(ctx, api);
+  if (isWebPage(ctx.path)) return serveWebPage(ctx);
   throw pageNotFound();
 }
 

@@ -2,7 +2,6 @@
 // Usable in-process by tests (127.0.0.1:0, a temp database) and by main.ts.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { resolve } from 'node:path';
 import { createApiRouter } from './api/index.js';
 import type { Services } from './api/context.js';
 import { Authenticator } from './auth.js';
@@ -15,7 +14,7 @@ import { defaultPluginDir, readPluginFiles } from './manifest.js';
 import { PluginManager } from './plugin.js';
 import { createPluginHost } from './plugin-host.js';
 import { createRequestHandler } from './request.js';
-import { openSqliteStore } from './store/sqlite/index.js';
+import { openStore } from './store/open.js';
 import type { Clock, Store } from './store/store.js';
 
 export interface ServerOptions {
@@ -64,7 +63,7 @@ export async function createServer(options: ServerOptions = {}): Promise<Running
   const env = options.env ?? process.env;
   const clock = options.clock ?? Date.now;
   const sql = sqlSettingsFromEnv(options.dataSource ? { ...env, MM_SQLSETTINGS_DATASOURCE: options.dataSource } : env);
-  const store = openSqliteStore(resolve(sql.DataSource), clock);
+  const store = await openStore(sql, clock, createLogger(options.logSink));
   const httpServer = http.createServer();
   try {
     return await start({ ...options, env, clock }, sql, store, httpServer);
@@ -101,8 +100,10 @@ async function start(options: ServerOptions & { env: NodeJS.ProcessEnv; clock: C
   const host = createPluginHost({ pluginId: files.manifest.id, store, settings: () => config.service, fetch, log });
   plugin = new PluginManager({ files, host, log, config: () => pluginConfig(config.get(), files.manifest.id), callTimeoutMs: options.pluginCallTimeoutMs });
   config.onChange((c) => plugin.configure(pluginConfig(c, files.manifest.id)));
+  // Several nodes on one database: a save on any node reaches this one (and its plugin) within moments.
+  const stopWatch = store.configs.watch?.(() => config.reload());
 
-  const services: Services = { store, config, auth, plugin, pluginFiles: files, log, clock };
+  const services: Services = { store, config, auth, plugin, pluginFiles: files, log, clock, fetch };
   let inFlight = 0;
   const handler = createRequestHandler(services, createApiRouter());
   httpServer.on('request', (req, res) => {
@@ -113,8 +114,10 @@ async function start(options: ServerOptions & { env: NodeJS.ProcessEnv; clock: C
   await plugin.start();
 
   const sweep = setInterval(() => {
-    void store.kv.sweepExpired().then((n) => n && log.log('debug', 'swept expired KV rows', { count: n }));
-    void store.sessions.sweepExpired(clock());
+    // A database that is away now is swept next time; a failed sweep must not end the process.
+    const failed = (err: unknown) => log.log('warn', 'sweep failed', { error: err instanceof Error ? err.message : String(err) });
+    void store.kv.sweepExpired().then((n) => n && log.log('debug', 'swept expired KV rows', { count: n })).catch(failed);
+    void store.sessions.sweepExpired(clock()).catch(failed);
   }, SWEEP_INTERVAL_MS);
   sweep.unref();
 
@@ -124,6 +127,7 @@ async function start(options: ServerOptions & { env: NodeJS.ProcessEnv; clock: C
     services,
     close: async () => {
       clearInterval(sweep);
+      stopWatch?.();
       const closed = new Promise<void>((done) => httpServer.close(() => done()));
       httpServer.closeIdleConnections();
       const deadline = Date.now() + DRAIN_TIMEOUT_MS;

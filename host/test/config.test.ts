@@ -59,7 +59,12 @@ describe('config patches', () => {
       MM_SERVICESETTINGS_DCRREDIRECTURIALLOWLIST: ' https://a/*  https://b ', MM_SERVICESETTINGS_SITEURL: 'http://h:1/',
     }), { EnableOAuthServiceProvider: true, OutgoingIntegrationRequestsTimeout: 5, DCRRedirectURIAllowlist: ['https://a/*', 'https://b'], SiteURL: 'http://h:1' });
     assert.throws(() => serviceSettingsFromEnv({ MM_SERVICESETTINGS_OUTGOINGINTEGRATIONREQUESTSTIMEOUT: '0' }), /OUTGOINGINTEGRATIONREQUESTSTIMEOUT/);
-    assert.deepEqual(sqlSettingsFromEnv({}), { DriverName: 'sqlite3', DataSource: './data/oauth-plugin.db' });
+    assert.deepEqual(sqlSettingsFromEnv({}), { DriverName: 'sqlite3', DataSource: './data/oauth-plugin.db', MaxOpenConns: 10 });
+    assert.deepEqual(sqlSettingsFromEnv({ MM_SQLSETTINGS_DRIVERNAME: 'postgres', MM_SQLSETTINGS_DATASOURCE: 'postgres://u:p@127.0.0.1/db', MM_SQLSETTINGS_MAXOPENCONNS: '4' }),
+      { DriverName: 'postgres', DataSource: 'postgres://u:p@127.0.0.1/db', MaxOpenConns: 4 });
+    assert.throws(() => sqlSettingsFromEnv({ MM_SQLSETTINGS_DRIVERNAME: 'postgres' }), /postgres:\/\//);
+    assert.throws(() => sqlSettingsFromEnv({ MM_SQLSETTINGS_DRIVERNAME: 'mysql' }), /DRIVERNAME/);
+    assert.throws(() => sqlSettingsFromEnv({ MM_SQLSETTINGS_MAXOPENCONNS: '0' }), /MAXOPENCONNS/);
   });
 
   it('parses listen addresses', () => {

@@ -1,5 +1,7 @@
-// Shared test helpers: temp databases, an in-process server, and logged-in Client4 instances.
+// Shared test helpers: temp databases, an in-process server, logged-in Client4 instances, and for
+// the OAuth provider a logged-in user agent and raw token endpoint requests.
 import mattermostClient from '@mattermost/client';
+import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -102,4 +104,136 @@ export async function expectClientError(promise: Promise<unknown>, status: numbe
     return;
   }
   throw new Error(`expected a ${status} error, but the call succeeded`);
+}
+
+// ---- The OAuth 2.0 provider: a server with the provider on, a logged-in user agent, raw requests.
+
+/** Where test apps send users back. Nothing listens there: the tests read the redirect, never follow it. */
+export const CALLBACK = 'http://127.0.0.1:9/callback';
+
+export interface ProviderServer {
+  server: TestServer;
+  admin: Client;
+  adminId: string;
+  /** An ordinary user (no integration permissions), through Client4 and as a browser. */
+  user: Client;
+  userId: string;
+  browser: Browser;
+}
+
+/** The real plugin with the provider on (and any other ServiceSettings given), an admin and a user. */
+export async function startProvider(serviceSettings: Record<string, unknown> = {}, pluginSettings: Record<string, unknown> = {}): Promise<ProviderServer> {
+  const server = await startServer({ pluginDir: realPluginDir() });
+  const { client: admin, id: adminId } = await createAdmin(server.url);
+  const patch: Record<string, unknown> = { ServiceSettings: { EnableOAuthServiceProvider: true, ...serviceSettings } };
+  if (Object.keys(pluginSettings).length > 0) patch.PluginSettings = { Plugins: { 'oauth-plugin': pluginSettings } };
+  await admin.patchConfig(patch as never);
+  const { client: user, id: userId } = await createUser(server.url, admin);
+  const browser = await loginBrowser(server.url, USER.username, USER.password);
+  return { server, admin, adminId, user, userId, browser };
+}
+
+/** A logged-in user agent: the session cookies, and the CSRF token its pages echo in X-CSRF-Token. */
+export interface Browser {
+  url: string;
+  cookieHeader: string;
+  csrf: string;
+}
+
+export async function loginBrowser(url: string, loginId: string, password: string): Promise<Browser> {
+  const { cookies, cookieHeader } = await loginForCookies(url, loginId, password);
+  return { url, cookieHeader, csrf: cookies.get('MMCSRF') ?? '' };
+}
+
+/** `GET /oauth/authorize` as the browser sends it, without following the redirect. */
+export async function getAuthorize(browser: { url: string; cookieHeader?: string }, params: Record<string, string>): Promise<Response> {
+  const headers: Record<string, string> = browser.cookieHeader ? { cookie: browser.cookieHeader } : {};
+  return fetch(`${browser.url}/oauth/authorize?${new URLSearchParams(params)}`, { headers, redirect: 'manual' });
+}
+
+/**
+ * Plays the user agent through the authorization endpoint: follows `authorizationUrl` (any origin
+ * is replaced by the host's), and when the consent page comes, answers it the way the page's own
+ * script does (JSON, session cookie, X-CSRF-Token). Returns where the user is sent back to.
+ */
+export async function authorizeInBrowser(browser: Browser, authorizationUrl: URL | Record<string, string>, approve = true): Promise<URL> {
+  const params = authorizationUrl instanceof URL ? Object.fromEntries(authorizationUrl.searchParams) : authorizationUrl;
+  const res = await getAuthorize(browser, params);
+  if (res.status === 302) return new URL(res.headers.get('location')!);
+  if (res.status !== 200) throw new Error(`GET /oauth/authorize answered ${res.status}: ${await res.text()}`);
+  await res.body?.cancel();
+  const answer = await fetch(`${browser.url}/oauth/authorize`, {
+    method: 'POST',
+    headers: { cookie: browser.cookieHeader, 'content-type': 'application/json', 'x-csrf-token': browser.csrf },
+    body: JSON.stringify({ ...params, approve }),
+  });
+  const body = (await answer.json()) as { redirect?: string };
+  if (answer.status !== 200 || !body.redirect) throw new Error(`POST /oauth/authorize answered ${answer.status}: ${JSON.stringify(body)}`);
+  return new URL(body.redirect);
+}
+
+/** RFC 7636: a verifier and its S256 challenge. */
+export function pkcePair(): { verifier: string; challenge: string } {
+  const verifier = randomBytes(32).toString('base64url');
+  return { verifier, challenge: createHash('sha256').update(verifier).digest('base64url') };
+}
+
+/** The code flow up to the code: authorization request for `clientId`, consent if asked, the code. */
+export async function authorizationCode(browser: Browser, clientId: string, extra: Record<string, string> = {}): Promise<string> {
+  const back = await authorizeInBrowser(browser, { response_type: 'code', client_id: clientId, redirect_uri: CALLBACK, state: 'st', ...extra });
+  const code = back.searchParams.get('code');
+  if (!code) throw new Error(`no code in the redirect: ${back}`);
+  return code;
+}
+
+export interface JsonResponse {
+  status: number;
+  headers: Headers;
+  body: Record<string, unknown>;
+}
+
+/** POSTs an application/x-www-form-urlencoded body to a provider endpoint, as OAuth clients do. */
+export async function postForm(url: string, path: string, form: Record<string, string>, headers: Record<string, string> = {}): Promise<JsonResponse> {
+  const res = await fetch(url + path, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
+    body: new URLSearchParams(form),
+  });
+  const text = await res.text();
+  return { status: res.status, headers: res.headers, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
+}
+
+/** RFC 6749 §2.3.1: id and secret are form-encoded before they are joined and base64-encoded. */
+export function basicAuth(clientId: string, secret: string): string {
+  const enc = (s: string) => new URLSearchParams({ s }).toString().slice(2);
+  return `Basic ${Buffer.from(`${enc(clientId)}:${enc(secret)}`).toString('base64')}`;
+}
+
+/** The status of `GET /api/v4/users/me` with an access token, in the header or in the query. */
+export async function meStatus(url: string, accessToken: string, via: 'header' | 'query' = 'header'): Promise<number> {
+  const res = via === 'header'
+    ? await fetch(`${url}/api/v4/users/me`, { headers: { authorization: `Bearer ${accessToken}` } })
+    : await fetch(`${url}/api/v4/users/me?access_token=${encodeURIComponent(accessToken)}`);
+  await res.body?.cancel();
+  return res.status;
+}
+
+/** The credentials of a confidential app, as create (or regen_secret) returned them once. */
+export interface AppCredentials {
+  id: string;
+  client_secret: string;
+}
+
+/** `authorization_code` grant with client_secret_post, for a code sent to CALLBACK. */
+export function exchangeCode(url: string, app: AppCredentials, code: string, extra: Record<string, string> = {}): Promise<JsonResponse> {
+  return postForm(url, '/oauth/access_token', {
+    grant_type: 'authorization_code', code, redirect_uri: CALLBACK, client_id: app.id, client_secret: app.client_secret, ...extra,
+  });
+}
+
+/** `refresh_token` grant with client_secret_post. */
+export function refreshGrant(url: string, app: AppCredentials, refreshToken: string): Promise<JsonResponse> {
+  return postForm(url, '/oauth/access_token', {
+    grant_type: 'refresh_token', refresh_token: refreshToken, client_id: app.id, client_secret: app.client_secret,
+  });
 }

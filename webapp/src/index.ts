@@ -2,6 +2,7 @@
 // shell provides `window.registerPlugin` and calls `initialize` with its registry.
 
 import { id, version } from '../../plugin.json';
+import { installStyle, provideReact, ROUTES } from './app';
 
 /** The part of Mattermost's plugin registry this bundle uses. */
 export interface PluginRegistry {
@@ -19,8 +20,12 @@ export class OAuthPluginUI {
   readonly id = id;
   readonly version = version;
 
-  /** Called once by the host with its registry and store. The pages arrive with the webapp work. */
-  initialize(_registry: PluginRegistry, _store: unknown): void {}
+  /** Called once by the host with its registry and store: registers every page under its path. */
+  initialize(registry: PluginRegistry, _store: unknown): void {
+    installStyle();
+    for (const [route, component] of ROUTES) registry.registerCustomRoute(route, component);
+  }
 }
 
+provideReact();
 window.registerPlugin(id, new OAuthPluginUI());

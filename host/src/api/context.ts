@@ -3,6 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Authenticator, Session } from '../auth.js';
 import type { ConfigService } from '../config-service.js';
 import { forbidden, sessionExpired } from '../errors.js';
+import type { Fetcher } from '../fetch.js';
 import type { Logger } from '../log.js';
 import { hasPermission } from '../permissions.js';
 import type { PluginManager } from '../plugin.js';
@@ -18,6 +19,8 @@ export interface Services {
   pluginFiles: PluginFiles;
   log: Logger;
   clock: Clock;
+  /** Guarded outbound HTTP (slash commands, and the plugin through its host). */
+  fetch: Fetcher;
 }
 
 export interface RequestContext {

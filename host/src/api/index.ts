@@ -2,6 +2,7 @@
 import { ApiError, sessionExpired } from '../errors.js';
 import { parseJsonBody, readBody } from '../http.js';
 import { Router } from '../router.js';
+import { addCommandRoutes } from './commands.js';
 import type { ApiRoute, RequestContext } from './context.js';
 import { addSystemRoutes } from './system.js';
 import { addTeamRoutes } from './teams.js';
@@ -13,6 +14,7 @@ export function createApiRouter(): Router<ApiRoute> {
   const router = new Router<ApiRoute>();
   addUserRoutes(router);
   addTeamRoutes(router);
+  addCommandRoutes(router);
   addSystemRoutes(router);
   return router;
 }

@@ -89,15 +89,72 @@ export interface ChannelRecord {
 
 export interface TeamStore {
   teamsOfUser(userId: string): Promise<TeamRecord[]>;
+  team(id: string): Promise<TeamRecord | null>;
   teamByName(name: string): Promise<TeamRecord | null>;
   isTeamMember(teamId: string, userId: string): Promise<boolean>;
+  /** By id, deleted or not (the caller tells "deleted" apart from "missing"). */
+  channel(id: string): Promise<ChannelRecord | null>;
   channelByName(teamId: string, name: string): Promise<ChannelRecord | null>;
+  isChannelMember(channelId: string, userId: string): Promise<boolean>;
+}
+
+/** A custom slash command (Mattermost's Commands table). */
+export interface CommandRecord {
+  id: string;
+  /** Sent to the integration as "Token <token>", so kept as it is (not hashed). */
+  token: string;
+  createAt: number;
+  updateAt: number;
+  deleteAt: number;
+  creatorId: string;
+  teamId: string;
+  trigger: string;
+  method: 'P' | 'G';
+  username: string;
+  iconUrl: string;
+  autoComplete: boolean;
+  autoCompleteDesc: string;
+  autoCompleteHint: string;
+  displayName: string;
+  description: string;
+  url: string;
+}
+
+/** What a creator chooses; the store sets ids, token and times. */
+export type CommandFields = Omit<CommandRecord, 'id' | 'token' | 'createAt' | 'updateAt' | 'deleteAt' | 'creatorId' | 'teamId'>;
+
+/**
+ * Commands; reads see only commands that are not deleted. A trigger is unique per team among those:
+ * create and update check it in the same transaction as the write (400 duplicate_trigger).
+ */
+export interface CommandStore {
+  create(creatorId: string, teamId: string, fields: CommandFields): Promise<CommandRecord>;
+  get(id: string): Promise<CommandRecord | null>;
+  listByTeam(teamId: string): Promise<CommandRecord[]>;
+  byTrigger(teamId: string, trigger: string): Promise<CommandRecord | null>;
+  /** Replaces the chosen fields; null when there is no such command. */
+  update(id: string, fields: CommandFields): Promise<CommandRecord | null>;
+  /** A new random token; null when there is no such command. */
+  regenerateToken(id: string): Promise<CommandRecord | null>;
+  /** Soft delete (sets DeleteAt), as Mattermost; false when there is no such command. */
+  delete(id: string): Promise<boolean>;
 }
 
 /** Mattermost-like Configurations table: each save adds a new active row (the settings that differ from the defaults). */
 export interface ConfigStore {
   loadActive(): Promise<unknown | null>;
   save(value: unknown): Promise<void>;
+  /**
+   * Calls `changed` soon after any node saves (and after a lost watch reconnects, since a save may
+   * have been missed meanwhile), again later while it fails; returns how to stop. Absent where one
+   * process owns the database.
+   */
+  watch?(changed: () => Promise<void>): () => void;
+}
+
+/** Whether the database answers. While it does not, the host answers every request with a 503. */
+export interface StoreHealth {
+  readonly down: boolean;
 }
 
 export interface Store {
@@ -105,6 +162,9 @@ export interface Store {
   users: UserStore;
   sessions: SessionStore;
   teams: TeamStore;
+  commands: CommandStore;
   configs: ConfigStore;
+  /** Absent for drivers whose database cannot go away underneath the process (SQLite). */
+  health?: StoreHealth;
   close(): Promise<void>;
 }

@@ -3,6 +3,7 @@ import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Clock, Store } from '../store.js';
+import { SqliteCommandStore } from './commands.js';
 import { SqliteConfigStore } from './configs.js';
 import { SqliteKvStore } from './kv.js';
 import { migrate } from './migrations.js';
@@ -23,6 +24,7 @@ export function openSqliteStore(file: string, clock: Clock = Date.now): Store {
     users: new SqliteUserStore(db, clock),
     sessions: new SqliteSessionStore(db),
     teams: new SqliteTeamStore(db),
+    commands: new SqliteCommandStore(db, clock),
     configs: new SqliteConfigStore(db, clock),
     close: async () => void db.close(),
   };

@@ -1,0 +1,92 @@
+// Schema migrations for PostgreSQL, numbered in HostSchemaVersion. Append only: never edit a
+// shipped step. The tables are those of the SQLite driver; unquoted names fold to lower case, as in
+// Mattermost's own PostgreSQL schema (e.g. pluginkeyvaluestore).
+import { newId } from '../../ids.js';
+import type { Querier } from './db.js';
+
+type Migration = (q: Querier, now: number) => Promise<void>;
+
+const createTables: Migration = async (q) => {
+  await q.query(`
+    CREATE TABLE Users (
+      Id varchar(26) PRIMARY KEY, CreateAt bigint NOT NULL, UpdateAt bigint NOT NULL, DeleteAt bigint NOT NULL DEFAULT 0,
+      Username text NOT NULL UNIQUE, Email text NOT NULL UNIQUE, EmailVerified boolean NOT NULL DEFAULT false,
+      Password text NOT NULL, Nickname text NOT NULL DEFAULT '', FirstName text NOT NULL DEFAULT '',
+      LastName text NOT NULL DEFAULT '', Position text NOT NULL DEFAULT '', Roles text NOT NULL,
+      Locale text NOT NULL DEFAULT 'en', AuthService text NOT NULL DEFAULT ''
+    );
+    CREATE TABLE Sessions (
+      Id varchar(26) PRIMARY KEY, TokenHash text NOT NULL UNIQUE, CsrfHash text NOT NULL,
+      UserId varchar(26) NOT NULL REFERENCES Users(Id), CreateAt bigint NOT NULL, ExpiresAt bigint NOT NULL
+    );
+    CREATE INDEX idx_sessions_expires ON Sessions(ExpiresAt);
+    CREATE TABLE Teams (
+      Id varchar(26) PRIMARY KEY, CreateAt bigint NOT NULL, UpdateAt bigint NOT NULL, DeleteAt bigint NOT NULL DEFAULT 0,
+      Name text NOT NULL UNIQUE, DisplayName text NOT NULL, Type text NOT NULL DEFAULT 'O'
+    );
+    CREATE TABLE Channels (
+      Id varchar(26) PRIMARY KEY, CreateAt bigint NOT NULL, UpdateAt bigint NOT NULL, DeleteAt bigint NOT NULL DEFAULT 0,
+      TeamId varchar(26) NOT NULL REFERENCES Teams(Id), Name text NOT NULL, DisplayName text NOT NULL,
+      Type text NOT NULL DEFAULT 'O', UNIQUE (TeamId, Name)
+    );
+    CREATE TABLE TeamMembers (
+      TeamId varchar(26) NOT NULL REFERENCES Teams(Id), UserId varchar(26) NOT NULL REFERENCES Users(Id),
+      Roles text NOT NULL DEFAULT 'team_user', DeleteAt bigint NOT NULL DEFAULT 0, PRIMARY KEY (TeamId, UserId)
+    );
+    CREATE TABLE ChannelMembers (
+      ChannelId varchar(26) NOT NULL REFERENCES Channels(Id), UserId varchar(26) NOT NULL REFERENCES Users(Id),
+      Roles text NOT NULL DEFAULT 'channel_user', PRIMARY KEY (ChannelId, UserId)
+    );
+    CREATE TABLE Commands (
+      Id varchar(26) PRIMARY KEY, Token text NOT NULL, CreateAt bigint NOT NULL, UpdateAt bigint NOT NULL,
+      DeleteAt bigint NOT NULL DEFAULT 0, CreatorId varchar(26) NOT NULL, TeamId varchar(26) NOT NULL, "trigger" text NOT NULL,
+      Method text NOT NULL, Username text NOT NULL DEFAULT '', IconURL text NOT NULL DEFAULT '',
+      AutoComplete boolean NOT NULL DEFAULT false, AutoCompleteDesc text NOT NULL DEFAULT '',
+      AutoCompleteHint text NOT NULL DEFAULT '', DisplayName text NOT NULL DEFAULT '',
+      Description text NOT NULL DEFAULT '', URL text NOT NULL
+    );
+    CREATE INDEX idx_commands_team ON Commands(TeamId);
+    -- A trigger is unique per team among live commands: the database itself refuses a racing duplicate,
+    -- whichever node it comes from.
+    CREATE UNIQUE INDEX idx_commands_live_trigger ON Commands(TeamId, "trigger") WHERE DeleteAt = 0;
+    CREATE TABLE Configurations (
+      Id varchar(26) PRIMARY KEY, Value text NOT NULL, CreateAt bigint NOT NULL, Active boolean
+    );
+    -- At most one active row, whatever two nodes do at once.
+    CREATE UNIQUE INDEX idx_configurations_active ON Configurations(Active) WHERE Active;
+    CREATE TABLE PluginKeyValueStore (
+      PluginId varchar(190) NOT NULL, PKey varchar(150) NOT NULL, PValue bytea, ExpireAt bigint NOT NULL DEFAULT 0,
+      PRIMARY KEY (PluginId, PKey)
+    );
+    CREATE INDEX idx_kv_expire ON PluginKeyValueStore(ExpireAt) WHERE ExpireAt != 0;
+  `);
+};
+
+/** Mattermost starts with a team and its town-square channel; every user joins both. */
+const createDefaultTeam: Migration = async (q, now) => {
+  const teamId = newId();
+  await q.query('INSERT INTO Teams (Id, CreateAt, UpdateAt, Name, DisplayName) VALUES ($1, $2, $2, $3, $4)', [teamId, now, 'main', 'Main']);
+  await q.query('INSERT INTO Channels (Id, CreateAt, UpdateAt, TeamId, Name, DisplayName) VALUES ($1, $2, $2, $3, $4, $5)',
+    [newId(), now, teamId, 'town-square', 'Town Square']);
+};
+
+const MIGRATIONS: Migration[] = [createTables, createDefaultTeam];
+
+/** Any fixed number: nodes starting together take this lock, so exactly one of them migrates. */
+const MIGRATION_LOCK = 7_240_001;
+
+export async function migrate(transaction: <T>(work: (q: Querier) => Promise<T>) => Promise<T>, now: number): Promise<void> {
+  // One transaction for the lot (PostgreSQL's DDL is transactional): a crash leaves the old schema.
+  await transaction(async (q) => {
+    await q.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
+    await q.query('CREATE TABLE IF NOT EXISTS HostSchemaVersion (Version integer NOT NULL)');
+    const row = (await q.query<{ version: number }>('SELECT Version FROM HostSchemaVersion')).rows[0];
+    const current = row?.version ?? 0;
+    if (current > MIGRATIONS.length) {
+      throw new Error(`database schema version ${current} is newer than this host knows (${MIGRATIONS.length})`);
+    }
+    for (let version = current; version < MIGRATIONS.length; version++) await MIGRATIONS[version](q, now);
+    if (!row) await q.query('INSERT INTO HostSchemaVersion (Version) VALUES ($1)', [MIGRATIONS.length]);
+    else await q.query('UPDATE HostSchemaVersion SET Version = $1', [MIGRATIONS.length]);
+  });
+}

@@ -1,0 +1,178 @@
+// Two host processes on one PostgreSQL database, on two loopback ports with the same SiteURL, as
+// nodes behind a load balancer: shared data, single use of codes and refresh tokens across nodes,
+// configuration reaching the other node, and a node killed with SIGKILL in the middle of a load.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { CALLBACK, createAdmin, exchangeCode, meStatus, realPluginDir, refreshGrant, type AppCredentials, type Client } from './helpers.js';
+import { freePort, startNode, startPostgres, waitUntil, type Node, type TestPostgres } from './pg-helpers.js';
+
+const RACERS = 50;
+
+/** Creates a trusted confidential app (no consent page) through `node`. */
+async function createApp(node: Node, session: string, name: string): Promise<AppCredentials> {
+  const res = await fetch(`${node.url}/api/v4/oauth/apps`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${session}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ name, homepage: 'https://example.com', callback_urls: [CALLBACK], is_trusted: true }),
+  });
+  const body = (await res.json()) as AppCredentials;
+  assert.equal(res.status, 201, JSON.stringify(body));
+  return body;
+}
+
+/** An authorization code issued through `node` for the session's user. */
+async function codeFrom(node: Node, session: string, app: AppCredentials): Promise<string> {
+  const query = new URLSearchParams({ response_type: 'code', client_id: app.id, redirect_uri: CALLBACK, state: 's' });
+  const res = await fetch(`${node.url}/oauth/authorize?${query}`, { headers: { authorization: `Bearer ${session}` }, redirect: 'manual' });
+  await res.body?.cancel();
+  const code = new URL(res.headers.get('location') ?? 'http://x/').searchParams.get('code');
+  if (res.status !== 302 || !code) throw new Error(`authorize through ${node.name}: ${res.status}`);
+  return code;
+}
+
+interface Tokens { access_token: string; refresh_token: string }
+
+async function tokensFrom(node: Node, session: string, app: AppCredentials): Promise<Tokens> {
+  const res = await exchangeCode(node.url, app, await codeFrom(node, session, app));
+  if (res.status !== 200) throw new Error(`token through ${node.name}: ${res.status} ${JSON.stringify(res.body)}`);
+  return res.body as unknown as Tokens;
+}
+
+const providerOn = async (node: Node) => (await fetch(`${node.url}/.well-known/oauth-authorization-server`)).status === 200;
+
+describe('two host nodes on one PostgreSQL database', () => {
+  let pg: TestPostgres;
+  let a: Node;
+  let b: Node;
+  let admin: Client;
+  let session: string;
+  let app: AppCredentials;
+
+  before(async () => {
+    pg = startPostgres();
+    const databaseUrl = await pg.createDatabase();
+    const [portA, portB] = [await freePort(), await freePort()];
+    const common = { databaseUrl, siteUrl: `http://127.0.0.1:${portA}`, pluginDir: realPluginDir() };
+    // Both start at once on an empty database: the migration lock lets exactly one create the schema.
+    [a, b] = await Promise.all([startNode('A', { ...common, port: portA }), startNode('B', { ...common, port: portB })]);
+    ({ client: admin } = await createAdmin(a.url));
+    session = admin.getToken();
+    await admin.patchConfig({ ServiceSettings: { EnableOAuthServiceProvider: true } } as never);
+    await waitUntil('the provider enabled on A is on at B', () => providerOn(b));
+    app = await createApp(a, session, 'cluster app');
+  });
+
+  after(async () => {
+    for (const node of [a, b]) if (node && node.child.exitCode === null && node.child.signalCode === null) node.child.kill('SIGKILL');
+    await Promise.all([a?.exited, b?.exited]);
+    pg?.destroy();
+  });
+
+  it('shares users and sessions: a session made on A works on B', async () => {
+    const res = await fetch(`${b.url}/api/v4/users/me`, { headers: { authorization: `Bearer ${session}` } });
+    assert.equal(res.status, 200);
+    assert.equal(((await res.json()) as { username: string }).username, 'admin');
+  });
+
+  it('lists on B an app created on A', async () => {
+    const res = await fetch(`${b.url}/api/v4/oauth/apps`, { headers: { authorization: `Bearer ${session}` } });
+    assert.equal(res.status, 200);
+    const apps = (await res.json()) as { id: string; name: string }[];
+    assert.ok(apps.some((x) => x.id === app.id && x.name === 'cluster app'), JSON.stringify(apps));
+  });
+
+  it('redeems on B a code issued through A; the tokens work on both nodes', async () => {
+    const code = await codeFrom(a, session, app);
+    const res = await exchangeCode(b.url, app, code);
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    const access = String(res.body.access_token);
+    assert.equal(await meStatus(a.url, access), 200);
+    assert.equal(await meStatus(b.url, access), 200);
+    assert.equal((await exchangeCode(a.url, app, code)).status, 400, 'the code was used up on B');
+  });
+
+  it(`of ${RACERS} concurrent redemptions of one code split across both nodes exactly one succeeds`, async () => {
+    const code = await codeFrom(a, session, app);
+    const results = await Promise.all(Array.from({ length: RACERS }, (_, i) => exchangeCode((i % 2 ? b : a).url, app, code)));
+    const statuses = results.map((r) => r.status);
+    assert.equal(statuses.filter((s) => s === 200).length, 1, `statuses: ${statuses.join(' ')}`);
+    assert.ok(results.every((r) => r.status === 200 || (r.status === 400 && r.body.error === 'invalid_grant')), `statuses: ${statuses.join(' ')}`);
+  });
+
+  it(`of ${RACERS} concurrent refreshes of one refresh token across both nodes exactly one rotates it`, async () => {
+    const tokens = await tokensFrom(a, session, app);
+    const results = await Promise.all(Array.from({ length: RACERS }, (_, i) => refreshGrant((i % 2 ? b : a).url, app, tokens.refresh_token)));
+    assert.equal(results.filter((r) => r.status === 200).length, 1, `statuses: ${results.map((r) => r.status).join(' ')}`);
+    assert.ok(results.every((r) => r.status === 200 || (r.status === 400 && r.body.error === 'invalid_grant')));
+    // The old one is spent on every node. (The losers replayed it, so the plugin's reuse detection
+    // has revoked the grant, winner's new tokens included: not asserted here, it is the plugin's rule.)
+    assert.equal((await refreshGrant(a.url, app, tokens.refresh_token)).status, 400);
+    assert.equal((await refreshGrant(b.url, app, tokens.refresh_token)).status, 400);
+  });
+
+  it('puts a setting changed through A in force on B within seconds (and B\'s plugin hears it)', async (t) => {
+    await admin.patchConfig({ ServiceSettings: { EnableOAuthServiceProvider: false } } as never);
+    // 501 comes from B's plugin: it was told of the change (onConfigurationChange), not only B's host.
+    const off = await waitUntil('provider off on B', async () => (await fetch(`${b.url}/.well-known/oauth-authorization-server`)).status === 501, 5_000);
+    const config = (await (await fetch(`${b.url}/api/v4/config`, { headers: { authorization: `Bearer ${session}` } })).json()) as
+      { ServiceSettings: { EnableOAuthServiceProvider: boolean } };
+    assert.equal(config.ServiceSettings.EnableOAuthServiceProvider, false);
+    // And back, changed through B this time, heard by A.
+    const bAdmin = await fetch(`${b.url}/api/v4/config/patch`, {
+      method: 'PUT', headers: { authorization: `Bearer ${session}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ ServiceSettings: { EnableOAuthServiceProvider: true } }),
+    });
+    assert.equal(bAdmin.status, 200);
+    const on = await waitUntil('provider on again at A', () => providerOn(a), 5_000);
+    t.diagnostic(`config propagation: A→B ${off} ms, B→A ${on} ms (polled every 50 ms)`);
+  });
+
+  it('keeps working through B every token a client received from A before A was killed (SIGKILL) under load', async (t) => {
+    const WORKERS = 8;
+    /** Token pairs whose response arrived; `spent` once their refresh token was sent again. */
+    const received: (Tokens & { spent: boolean })[] = [];
+    let inFlight = 0;
+    let inFlightAtKill = -1;
+    let killed = false;
+    const tracked = async <T>(work: () => Promise<T>): Promise<T> => {
+      inFlight++;
+      try {
+        return await work();
+      } finally {
+        inFlight--;
+      }
+    };
+    const worker = async (n: number) => {
+      // Bounded: A dies within seconds; the deadline only guards against a hang.
+      for (let round = 0; !killed && round < 10_000; round++) {
+        try {
+          const pair = { ...(await tracked(() => tokensFrom(a, session, app))), spent: false };
+          received.push(pair);
+          if ((round + n) % 2 === 0) {
+            pair.spent = true; // from here on the server may rotate it even if no answer comes back
+            const res = await tracked(() => refreshGrant(a.url, app, pair.refresh_token));
+            if (res.status !== 200) throw new Error(`refresh: ${res.status}`);
+            received.push({ ...(res.body as unknown as Tokens), spent: false });
+          }
+        } catch (err) {
+          if (killed) return;
+          throw err;
+        }
+      }
+    };
+    const load = Promise.all(Array.from({ length: WORKERS }, (_, n) => worker(n)));
+    await waitUntil('the load has produced tokens', async () => received.length >= 100, 30_000);
+    inFlightAtKill = inFlight;
+    killed = true;
+    a.child.kill('SIGKILL');
+    assert.equal(await a.exited, 'SIGKILL');
+    await load;
+    assert.ok(inFlightAtKill > 0, 'requests were in flight when A died');
+
+    const live = received.filter((t) => !t.spent);
+    const statuses = await Promise.all(live.map(async (t) => [await meStatus(b.url, t.access_token), (await refreshGrant(b.url, app, t.refresh_token)).status]));
+    const broken = statuses.filter(([me, refresh]) => me !== 200 || refresh !== 200);
+    t.diagnostic(`SIGKILL: ${received.length} token responses received, ${inFlightAtKill} requests in flight at the kill, ${live.length} pairs checked through B`);
+    assert.deepEqual(broken, [], `${broken.length} of ${live.length} received token pairs do not work through B`);
+  });
+});

@@ -1,0 +1,84 @@
+// The plugin's pages and the paths they answer (the backstage's paths in Mattermost).
+import type { ComponentType } from 'react';
+import * as React from 'react';
+import * as ReactDOM from 'react-dom';
+import { createRoot } from 'react-dom/client';
+import { Backstage, PageTitle } from './components';
+import { AddCommandPage, CommandConfirmation, CommandsPage, EditCommandPage } from './pages/commands';
+import { IntegrationManagementPage } from './pages/console';
+import { AddOAuthAppPage, EditOAuthAppPage, OAuthAppConfirmation, OAuthAppsPage } from './pages/oauth_apps';
+import { AddOutgoingConnectionPage, EditOutgoingConnectionPage, OutgoingConnectionsPage } from './pages/outgoing';
+import { SecurityPage } from './pages/security';
+import { Link, query } from './router';
+import { STYLE } from './styles';
+
+type Params = { params: { team: string } };
+
+function IntegrationsHome({ params }: Params) {
+  const base = `/${params.team}/integrations`;
+  const cards = [
+    { to: `${base}/commands/installed`, title: 'Slash Commands', text: 'Slash commands send events to external integrations.' },
+    { to: `${base}/oauth2-apps`, title: 'OAuth 2.0 Applications', text: 'Let third-party apps act on behalf of the users who allow them.' },
+    { to: `${base}/outgoing-oauth2-connections`, title: 'Outgoing OAuth 2.0 Connections', text: 'Send OAuth 2.0 tokens with requests to integrations.' },
+  ];
+  return (
+    <Backstage team={params.team} section="home">
+      <PageTitle text="Integrations">Integrations</PageTitle>
+      <ul className="cards">
+        {cards.map((c) => (
+          <li key={c.to}>
+            <Link to={c.to} className="card">
+              <strong>{c.title}</strong>
+              <span>{c.text}</span>
+            </Link>
+          </li>
+        ))}
+      </ul>
+    </Backstage>
+  );
+}
+
+/** Mattermost's /{team}/integrations/confirm?type=…&id=…, shown right after an add. */
+function ConfirmPage({ params }: Params) {
+  const type = query('type');
+  return (
+    <Backstage team={params.team} section={type === 'commands' ? 'commands' : 'oauth2-apps'}>
+      {type === 'commands' ? <CommandConfirmation team={params.team} /> : <OAuthAppConfirmation team={params.team} />}
+    </Backstage>
+  );
+}
+
+export const ROUTES: [string, ComponentType<Params>][] = [
+  ['/:team/integrations', IntegrationsHome],
+  ['/:team/integrations/oauth2-apps', OAuthAppsPage],
+  ['/:team/integrations/oauth2-apps/add', AddOAuthAppPage],
+  ['/:team/integrations/oauth2-apps/edit', EditOAuthAppPage],
+  ['/:team/integrations/confirm', ConfirmPage],
+  ['/:team/integrations/outgoing-oauth2-connections', OutgoingConnectionsPage],
+  ['/:team/integrations/outgoing-oauth2-connections/add', AddOutgoingConnectionPage],
+  ['/:team/integrations/outgoing-oauth2-connections/edit', EditOutgoingConnectionPage],
+  ['/:team/integrations/commands/installed', CommandsPage],
+  ['/:team/integrations/commands/add', AddCommandPage],
+  ['/:team/integrations/commands/edit', EditCommandPage],
+  ['/admin_console/integrations/integration_management', IntegrationManagementPage as ComponentType<Params>],
+  ['/settings/security', SecurityPage as ComponentType<Params>],
+];
+
+/** Adds the stylesheet once. */
+export function installStyle(): void {
+  if (document.getElementById('oauth-plugin-style')) return;
+  const style = document.createElement('style');
+  style.id = 'oauth-plugin-style';
+  style.textContent = STYLE;
+  document.head.appendChild(style);
+}
+
+/**
+ * Mattermost's webapp gives plugins its React as window.React and window.ReactDOM; a page without
+ * them (this project's host) gets the bundle's own.
+ */
+export function provideReact(): void {
+  const w = window as unknown as { React?: unknown; ReactDOM?: unknown };
+  w.React ??= React;
+  w.ReactDOM ??= { ...ReactDOM, createRoot };
+}

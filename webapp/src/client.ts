@@ -1,0 +1,141 @@
+// Requests to the server with the session cookie. Cookie-authenticated changes carry the CSRF token
+// from the MMCSRF cookie in X-CSRF-Token, as Mattermost's webapp sends it.
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly id = '',
+  ) {
+    super(message);
+  }
+}
+
+function csrfToken(): string {
+  const found = /(?:^|;\s*)MMCSRF=([^;]*)/.exec(document.cookie);
+  return found ? decodeURIComponent(found[1]) : '';
+}
+
+export function loginUrl(): string {
+  return `/login?redirect_to=${encodeURIComponent(window.location.pathname + window.location.search)}`;
+}
+
+export async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
+  const headers: Record<string, string> = { Accept: 'application/json' };
+  if (method !== 'GET') headers['X-CSRF-Token'] = csrfToken();
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  let response: Response;
+  try {
+    response = await fetch(path, {
+      method, credentials: 'same-origin', headers, body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  } catch {
+    throw new ApiError(0, 'The server could not be reached. Check your connection and try again.');
+  }
+  const text = await response.text();
+  let data: unknown = null;
+  try {
+    data = text ? JSON.parse(text) : null;
+  } catch {
+    data = null;
+  }
+  if (response.status === 401) {
+    // The session ended (logged out elsewhere, expired): log in again and come back here.
+    window.location.assign(loginUrl());
+  }
+  if (!response.ok) {
+    const e = (data ?? {}) as { message?: string; error_description?: string; id?: string };
+    throw new ApiError(response.status, e.message || e.error_description || `The request failed (${response.status}).`, e.id ?? '');
+  }
+  return data as T;
+}
+
+export const get = <T>(path: string) => request<T>('GET', path);
+export const post = <T>(path: string, body?: unknown) => request<T>('POST', path, body ?? {});
+export const put = <T>(path: string, body: unknown) => request<T>('PUT', path, body);
+export const del = <T>(path: string) => request<T>('DELETE', path);
+
+// ---- The JSON shapes (Mattermost's).
+
+export interface User {
+  id: string;
+  username: string;
+  email: string;
+  roles: string;
+}
+
+export interface Team {
+  id: string;
+  name: string;
+  display_name: string;
+}
+
+export interface OAuthApp {
+  id: string;
+  creator_id: string;
+  create_at: number;
+  update_at: number;
+  client_secret: string;
+  name: string;
+  description: string;
+  icon_url: string;
+  callback_urls: string[];
+  homepage: string;
+  is_trusted: boolean;
+  is_public?: boolean;
+  is_dynamically_registered?: boolean;
+}
+
+export interface OutgoingConnection {
+  id: string;
+  name: string;
+  creator_id: string;
+  create_at: number;
+  update_at: number;
+  client_id: string;
+  client_secret: string;
+  credentials_username?: string;
+  oauth_token_url: string;
+  grant_type: 'client_credentials' | 'password';
+  audiences: string[];
+  cache_tokens: boolean;
+}
+
+export interface Command {
+  id: string;
+  token: string;
+  create_at: number;
+  update_at: number;
+  delete_at: number;
+  creator_id: string;
+  team_id: string;
+  trigger: string;
+  method: 'P' | 'G';
+  username: string;
+  icon_url: string;
+  auto_complete: boolean;
+  auto_complete_desc: string;
+  auto_complete_hint: string;
+  display_name: string;
+  description: string;
+  url: string;
+}
+
+export interface AppConnection {
+  app_id: string;
+  connected_at: number;
+  expires_at?: number;
+}
+
+export const isAdmin = (user: User) => user.roles.split(/\s+/).includes('system_admin');
+
+let me: Promise<User> | null = null;
+
+/** The logged-in user, asked once per page load. */
+export function currentUser(): Promise<User> {
+  me ??= get<User>('/api/v4/users/me').catch((e) => {
+    me = null;
+    throw e;
+  });
+  return me;
+}

@@ -1,0 +1,386 @@
+// Building blocks shared by the pages: loading state, layouts (backstage, System Console, Settings),
+// form fields tied to their labels, buttons that show progress, dialogs, copy buttons.
+import { useCallback, useEffect, useId, useRef, useState, type ButtonHTMLAttributes, type KeyboardEvent, type ReactNode } from 'react';
+import { currentUser, get, isAdmin, post, type Team, type User } from './client';
+import { Link } from './router';
+
+// ---- Data loading
+
+export type Load<T> = { state: 'loading' } | { state: 'error'; error: string } | { state: 'ready'; data: T };
+
+export function useLoad<T>(load: () => Promise<T>, deps: unknown[]): [Load<T>, () => void, (data: T) => void] {
+  const [value, setValue] = useState<Load<T>>({ state: 'loading' });
+  const [round, setRound] = useState(0);
+  useEffect(() => {
+    let live = true;
+    load().then(
+      (data) => live && setValue({ state: 'ready', data }),
+      (e: Error) => live && setValue({ state: 'error', error: e.message }),
+    );
+    return () => {
+      live = false;
+    };
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [...deps, round]);
+  const reload = useCallback(() => setRound((r) => r + 1), []);
+  const set = useCallback((data: T) => setValue({ state: 'ready', data }), []);
+  return [value, reload, set];
+}
+
+export function useUser(): User | null {
+  const [user] = useLoad(currentUser, []);
+  return user.state === 'ready' ? user.data : null;
+}
+
+const teams = new Map<string, Promise<Team>>();
+export function teamByName(name: string): Promise<Team> {
+  let found = teams.get(name);
+  if (!found) {
+    found = get<Team>(`/api/v4/teams/name/${encodeURIComponent(name)}`);
+    found.catch(() => teams.delete(name));
+    teams.set(name, found);
+  }
+  return found;
+}
+
+export function Spinner({ label }: { label?: string }) {
+  return <span className="spinner" role={label ? 'img' : undefined} aria-label={label} aria-hidden={label ? undefined : true} />;
+}
+
+/** A placeholder as tall as a short list, so the page does not jump when the data arrives. */
+export function Loading({ what }: { what: string }) {
+  return (
+    <div className="loading" role="status">
+      <Spinner /> Loading {what}…
+    </div>
+  );
+}
+
+export function ErrorBanner({ children, id }: { children: ReactNode; id?: string }) {
+  return (
+    <div className="banner banner-error" role="alert" id={id}>
+      {children}
+    </div>
+  );
+}
+
+// ---- Page chrome
+
+/** The page's heading: sets the title and takes focus on arrival, so screen readers announce the new page. */
+export function PageTitle({ children, text }: { children: ReactNode; text: string }) {
+  const ref = useRef<HTMLHeadingElement>(null);
+  useEffect(() => {
+    document.title = `${text} - OAuth 2.0`;
+    ref.current?.focus({ preventScroll: true });
+  }, [text]);
+  return (
+    <h1 className="page-title" tabIndex={-1} ref={ref}>
+      {children}
+    </h1>
+  );
+}
+
+function TopBar({ team }: { team?: string }) {
+  const user = useUser();
+  const [busy, setBusy] = useState(false);
+  const logout = async () => {
+    setBusy(true);
+    try {
+      await post('/api/v4/users/logout');
+    } finally {
+      window.location.assign('/login');
+    }
+  };
+  return (
+    <header className="topbar">
+      <a className="skip" href="#content">
+        Skip to content
+      </a>
+      <span className="brand">OAuth 2.0</span>
+      <nav className="topnav" aria-label="Main">
+        {team && <Link to={`/${team}/integrations`}>Integrations</Link>}
+        {user && isAdmin(user) && <Link to="/admin_console/integrations/integration_management">System Console</Link>}
+        <Link to="/settings/security">Settings</Link>
+      </nav>
+      <span className="who">
+        {user && <span className="username">@{user.username}</span>}
+        <button type="button" className="btn btn-tertiary btn-sm" onClick={logout} disabled={busy} aria-busy={busy}>
+          {busy ? 'Logging out…' : 'Log out'}
+        </button>
+      </span>
+    </header>
+  );
+}
+
+interface NavItem {
+  to: string;
+  label: string;
+  key: string;
+}
+
+function Sidebar({ label, title, items, active }: { label: string; title: string; items: NavItem[]; active: string }) {
+  return (
+    <nav className="sidebar" aria-label={label}>
+      <div className="sidebar-title">{title}</div>
+      <ul>
+        {items.map((item) => (
+          <li key={item.key}>
+            <Link to={item.to} aria-current={item.key === active ? 'page' : undefined} className={item.key === active ? 'active' : undefined}>
+              {item.label}
+            </Link>
+          </li>
+        ))}
+      </ul>
+    </nav>
+  );
+}
+
+export type BackstageSection = 'commands' | 'oauth2-apps' | 'outgoing-oauth2-connections' | 'home';
+
+export function Backstage({ team, section, children }: { team: string; section: BackstageSection; children: ReactNode }) {
+  const base = `/${team}/integrations`;
+  const items = [
+    { key: 'commands', label: 'Slash Commands', to: `${base}/commands/installed` },
+    { key: 'oauth2-apps', label: 'OAuth 2.0 Applications', to: `${base}/oauth2-apps` },
+    { key: 'outgoing-oauth2-connections', label: 'Outgoing OAuth 2.0 Connections', to: `${base}/outgoing-oauth2-connections` },
+  ];
+  return (
+    <div className="app">
+      <TopBar team={team} />
+      <div className="layout">
+        <Sidebar label="Integrations" title="Integrations" items={items} active={section} />
+        <main id="content" className="content">
+          {children}
+        </main>
+      </div>
+    </div>
+  );
+}
+
+/** The first team of the logged-in user, for the "Integrations" link on pages outside a team. */
+let myTeams: Promise<Team[]> | null = null;
+function useFirstTeam(): string | undefined {
+  const [teams] = useLoad(() => (myTeams ??= get<Team[]>('/api/v4/users/me/teams')), []);
+  return teams.state === 'ready' ? teams.data[0]?.name : undefined;
+}
+
+export function ConsoleLayout({ children }: { children: ReactNode }) {
+  const team = useFirstTeam();
+  const items = [{ key: 'integration_management', label: 'Integration Management', to: '/admin_console/integrations/integration_management' }];
+  return (
+    <div className="app">
+      <TopBar team={team} />
+      <div className="layout">
+        <Sidebar label="System Console" title="System Console · Integrations" items={items} active="integration_management" />
+        <main id="content" className="content">
+          {children}
+        </main>
+      </div>
+    </div>
+  );
+}
+
+export function SettingsLayout({ children }: { children: ReactNode }) {
+  const team = useFirstTeam();
+  const items = [{ key: 'security', label: 'Security', to: '/settings/security' }];
+  return (
+    <div className="app">
+      <TopBar team={team} />
+      <div className="layout">
+        <Sidebar label="Settings" title="Settings" items={items} active="security" />
+        <main id="content" className="content">
+          {children}
+        </main>
+      </div>
+    </div>
+  );
+}
+
+/** A breadcrumb heading as the backstage shows it: "OAuth 2.0 Applications > Add". */
+export function Crumbs({ parent, to, current }: { parent: string; to: string; current: string }) {
+  return (
+    <PageTitle text={`${parent} > ${current}`}>
+      <Link to={to} className="crumb">
+        {parent}
+      </Link>
+      <span className="crumb-sep" aria-hidden="true">
+        {' › '}
+      </span>
+      <span>{current}</span>
+    </PageTitle>
+  );
+}
+
+// ---- Buttons and form fields
+
+export function Button({
+  busy, busyText, children, kind = 'primary', ...rest
+}: ButtonHTMLAttributes<HTMLButtonElement> & { busy?: boolean; busyText?: string; kind?: 'primary' | 'secondary' | 'tertiary' | 'danger' | 'link' }) {
+  return (
+    <button type="button" {...rest} className={`btn btn-${kind} ${rest.className ?? ''}`} disabled={busy || rest.disabled} aria-busy={busy || undefined}>
+      {busy && <Spinner />}
+      {busy && busyText ? busyText : children}
+    </button>
+  );
+}
+
+export interface FieldProps {
+  id: string;
+  label: string;
+  help?: ReactNode;
+  error?: string;
+  required?: boolean;
+  children: (aria: { id: string; 'aria-describedby'?: string; 'aria-invalid'?: boolean; 'aria-required'?: boolean }) => ReactNode;
+}
+
+/** A labelled field: the label names the control, help text and error describe it. */
+export function Field({ id, label, help, error, required, children }: FieldProps) {
+  const describedBy = [error ? `${id}-error` : '', help ? `${id}-help` : ''].filter(Boolean).join(' ') || undefined;
+  return (
+    <div className={`field ${error ? 'has-error' : ''}`}>
+      <label className={`field-label ${required ? 'required' : ''}`} htmlFor={id}>
+        {label}
+      </label>
+      <div className="field-control">
+        {children({ id, 'aria-describedby': describedBy, 'aria-invalid': error ? true : undefined, 'aria-required': required || undefined })}
+        {help && (
+          <div className="field-help" id={`${id}-help`}>
+            {help}
+          </div>
+        )}
+        <div className="field-error" id={`${id}-error`} aria-live="polite">
+          {error}
+        </div>
+      </div>
+    </div>
+  );
+}
+
+/** Yes/No radio pair as the backstage shows booleans ("Is Trusted"). */
+export function YesNo({ name, label, value, onChange, help }: { name: string; label: string; value: boolean; onChange: (v: boolean) => void; help: ReactNode }) {
+  const helpId = `${name}-help`;
+  return (
+    <fieldset className="field" aria-describedby={helpId}>
+      <legend className="field-label">{label}</legend>
+      <div className="field-control">
+        <div className="radios">
+          <label>
+            <input type="radio" name={name} id={`${name}_true`} checked={value} onChange={() => onChange(true)} /> Yes
+          </label>
+          <label>
+            <input type="radio" name={name} id={`${name}_false`} checked={!value} onChange={() => onChange(false)} /> No
+          </label>
+        </div>
+        <div className="field-help" id={helpId}>
+          {help}
+        </div>
+      </div>
+    </fieldset>
+  );
+}
+
+export function CopyButton({ value, label }: { value: string; label: string }) {
+  const [copied, setCopied] = useState<'idle' | 'copied' | 'failed'>('idle');
+  useEffect(() => {
+    if (copied === 'idle') return;
+    const t = setTimeout(() => setCopied('idle'), 2500);
+    return () => clearTimeout(t);
+  }, [copied]);
+  const copy = async () => {
+    try {
+      await navigator.clipboard.writeText(value);
+      setCopied('copied');
+    } catch {
+      setCopied('failed');
+    }
+  };
+  return (
+    <span className="copy">
+      <button type="button" className="btn btn-tertiary btn-sm" onClick={copy} aria-label={label}>
+        {copied === 'copied' ? 'Copied' : 'Copy'}
+      </button>
+      <span className="sr-only" aria-live="polite">
+        {copied === 'copied' ? 'Copied to the clipboard' : copied === 'failed' ? 'Could not copy: select the text and copy it' : ''}
+      </span>
+    </span>
+  );
+}
+
+/** A value to copy: read-only code text and its copy button. */
+export function CopyValue({ value, label, id }: { value: string; label: string; id?: string }) {
+  return (
+    <span className="copy-value">
+      <code id={id}>{value}</code>
+      <CopyButton value={value} label={label} />
+    </span>
+  );
+}
+
+// ---- Dialog
+
+export function Dialog({
+  title, children, confirm, confirmKind = 'primary', busy, busyText, error, onConfirm, onCancel, confirmId,
+}: {
+  title: string;
+  children: ReactNode;
+  confirm: string;
+  confirmKind?: 'primary' | 'danger';
+  busy?: boolean;
+  busyText?: string;
+  error?: string;
+  onConfirm: () => void;
+  onCancel: () => void;
+  confirmId?: string;
+}) {
+  const titleId = useId();
+  const bodyId = useId();
+  const box = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    const opener = document.activeElement as HTMLElement | null;
+    box.current?.querySelector<HTMLElement>('[data-autofocus]')?.focus();
+    return () => opener?.focus();
+  }, []);
+  const onKeyDown = (e: KeyboardEvent) => {
+    if (e.key === 'Escape' && !busy) {
+      e.stopPropagation();
+      onCancel();
+    }
+    if (e.key === 'Tab' && box.current) {
+      const focusable = [...box.current.querySelectorAll<HTMLElement>('button:not([disabled]), a[href], input:not([disabled])')];
+      if (focusable.length === 0) return;
+      const first = focusable[0];
+      const last = focusable[focusable.length - 1];
+      if (e.shiftKey && document.activeElement === first) {
+        e.preventDefault();
+        last.focus();
+      } else if (!e.shiftKey && document.activeElement === last) {
+        e.preventDefault();
+        first.focus();
+      }
+    }
+  };
+  return (
+    <div className="backdrop" onKeyDown={onKeyDown}>
+      <div className="dialog" role="dialog" aria-modal="true" aria-labelledby={titleId} aria-describedby={bodyId} ref={box}>
+        <h2 id={titleId}>{title}</h2>
+        <div id={bodyId} className="dialog-body">
+          {children}
+        </div>
+        {error && <ErrorBanner>{error}</ErrorBanner>}
+        <div className="dialog-actions">
+          <Button kind="tertiary" onClick={onCancel} disabled={busy} data-autofocus>
+            Cancel
+          </Button>
+          <Button kind={confirmKind} onClick={onConfirm} busy={busy} busyText={busyText} id={confirmId}>
+            {confirm}
+          </Button>
+        </div>
+      </div>
+    </div>
+  );
+}
+
+/** "No permission" page body for someone who reached a page they cannot use. */
+export function NoPermission() {
+  return <ErrorBanner>You do not have permission to view this page. Ask a System Admin.</ErrorBanner>;
+}

@@ -1,0 +1,388 @@
+// Integrations → Slash Commands: the list, Add/Edit (with the "Connected to" hint under the Request
+// URL), and the confirmation page with the command's token.
+import { useEffect, useRef, useState, type FormEvent } from 'react';
+import { del, get, post, put, type Command, type OutgoingConnection, type Team } from '../client';
+import {
+  Backstage, Button, CopyValue, Crumbs, Dialog, ErrorBanner, Field, Loading, PageTitle, teamByName, useLoad,
+} from '../components';
+import { Link, navigate, query } from '../router';
+import { chars, firstError, focusField, isHttpUrl, type Errors } from '../validation';
+
+type Params = { params: { team: string } };
+const listPath = (team: string) => `/${team}/integrations/commands/installed`;
+const justSaved = new Map<string, Command>();
+
+export function CommandsPage({ params }: Params) {
+  const [list, reload] = useLoad(async () => {
+    const team = await teamByName(params.team);
+    return get<Command[]>(`/api/v4/commands?team_id=${team.id}&custom_only=true`);
+  }, [params.team]);
+  const [confirm, setConfirm] = useState<{ kind: 'delete' | 'regen'; command: Command } | null>(null);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState('');
+  const act = async () => {
+    if (!confirm) return;
+    setBusy(true);
+    setError('');
+    try {
+      if (confirm.kind === 'delete') await del(`/api/v4/commands/${confirm.command.id}`);
+      else await put(`/api/v4/commands/${confirm.command.id}/regen_token`, {});
+      setConfirm(null);
+      reload();
+    } catch (e) {
+      setError((e as Error).message);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <Backstage team={params.team} section="commands">
+      <div className="page-header">
+        <PageTitle text="Slash Commands">Slash Commands</PageTitle>
+        {list.state === 'ready' && (
+          <Link className="btn btn-primary" id="addSlashCommand" to={`/${params.team}/integrations/commands/add`}>
+            Add Slash Command
+          </Link>
+        )}
+      </div>
+      <p className="intro">Slash commands send events to external integrations: a message beginning with the trigger word calls the Request URL.</p>
+      {list.state === 'loading' && <Loading what="slash commands" />}
+      {list.state === 'error' && <ErrorBanner>{list.error}</ErrorBanner>}
+      {list.state === 'ready' && list.data.length === 0 && (
+        <div className="empty">
+          <h2>No custom slash commands found</h2>
+          <p>Add a slash command so that team members can call an integration from a message.</p>
+          <Link className="btn btn-primary" to={`/${params.team}/integrations/commands/add`}>
+            Add Slash Command
+          </Link>
+        </div>
+      )}
+      {list.state === 'ready' && list.data.length > 0 && (
+        <ul className="items" aria-label="Slash Commands">
+          {list.data.map((c) => (
+            <li className="item" key={c.id} data-testid="slash-command">
+              <div className="item-main">
+                <div className="item-title">
+                  <span className="item-name">{c.display_name || c.trigger}</span>
+                  <span className="muted"> - /{c.trigger}</span>
+                </div>
+                {c.description && <div className="item-desc">{c.description}</div>}
+                <dl className="details">
+                  <dt>Request URL:</dt>
+                  <dd className="wrap">
+                    {c.method === 'G' ? 'GET' : 'POST'} {c.url}
+                  </dd>
+                  <dt>Token:</dt>
+                  <dd>
+                    <CopyValue value={c.token} label={`Copy the token of /${c.trigger}`} />
+                  </dd>
+                </dl>
+              </div>
+              <div className="item-actions">
+                <Button kind="link" onClick={() => setConfirm({ kind: 'regen', command: c })}>
+                  Regenerate Token
+                </Button>
+                <Link to={`/${params.team}/integrations/commands/edit?id=${c.id}`} aria-label={`Edit /${c.trigger}`}>
+                  Edit
+                </Link>
+                <Button kind="link" className="danger-link" onClick={() => setConfirm({ kind: 'delete', command: c })} aria-label={`Delete /${c.trigger}`}>
+                  Delete
+                </Button>
+              </div>
+            </li>
+          ))}
+        </ul>
+      )}
+      {confirm && (
+        <Dialog
+          title={confirm.kind === 'delete' ? 'Delete Slash Command' : 'Regenerate Token'}
+          confirm={confirm.kind === 'delete' ? 'Delete' : 'Regenerate Token'}
+          confirmKind={confirm.kind === 'delete' ? 'danger' : 'primary'}
+          busy={busy}
+          busyText={confirm.kind === 'delete' ? 'Deleting…' : 'Regenerating…'}
+          error={error}
+          onConfirm={act}
+          onCancel={() => (setConfirm(null), setError(''))}
+        >
+          <p>
+            {confirm.kind === 'delete'
+              ? <>Delete <strong>/{confirm.command.trigger}</strong>? Typing it will no longer call the integration.</>
+              : <>Create a new token for <strong>/{confirm.command.trigger}</strong>? The integration must be updated to accept the new one.</>}
+          </p>
+        </Dialog>
+      )}
+    </Backstage>
+  );
+}
+
+// ---- Add / Edit
+
+type CmdField = 'displayName' | 'description' | 'trigger' | 'url' | 'username' | 'iconUrl' | 'autocompleteHint' | 'autocompleteDescription';
+const ORDER: CmdField[] = ['displayName', 'description', 'trigger', 'url', 'username', 'iconUrl', 'autocompleteHint', 'autocompleteDescription'];
+
+interface CmdForm {
+  displayName: string;
+  description: string;
+  trigger: string;
+  url: string;
+  method: 'P' | 'G';
+  username: string;
+  iconUrl: string;
+  autocomplete: boolean;
+  autocompleteHint: string;
+  autocompleteDescription: string;
+}
+
+function checkCommand(f: CmdForm): Errors<CmdField> {
+  const e: Errors<CmdField> = {};
+  if (chars(f.displayName) > 64) e.displayName = 'Title must be 64 characters or fewer.';
+  if (chars(f.description) > 128) e.description = 'Description must be 128 characters or fewer.';
+  const t = f.trigger.trim();
+  if (!t) e.trigger = 'A trigger word is required.';
+  else if (t.startsWith('/')) e.trigger = 'A trigger word cannot begin with a /.';
+  else if (/\s/.test(t)) e.trigger = 'A trigger word must not contain spaces.';
+  else if (chars(t) > 128) e.trigger = 'A trigger word must be 128 characters or fewer.';
+  const url = f.url.trim();
+  if (!url) e.url = 'A request URL is required.';
+  else if (!isHttpUrl(url)) e.url = 'Request URL must be a valid URL and start with http:// or https://.';
+  if (chars(f.username) > 64) e.username = 'Response Username must be 64 characters or fewer.';
+  if (f.iconUrl.trim() && !isHttpUrl(f.iconUrl.trim())) e.iconUrl = 'Response Icon must be a valid URL and start with http:// or https://.';
+  if (chars(f.autocompleteHint) > 1024) e.autocompleteHint = 'Autocomplete Hint must be 1024 characters or fewer.';
+  if (chars(f.autocompleteDescription) > 1024) e.autocompleteDescription = 'Autocomplete Description must be 1024 characters or fewer.';
+  return e;
+}
+
+const EMPTY: CmdForm = {
+  displayName: '', description: '', trigger: '', url: '', method: 'P', username: '', iconUrl: '', autocomplete: false, autocompleteHint: '', autocompleteDescription: '',
+};
+
+export function AddCommandPage({ params }: Params) {
+  const [team] = useLoad(() => teamByName(params.team), [params.team]);
+  return (
+    <Backstage team={params.team} section="commands">
+      <Crumbs parent="Slash Commands" to={listPath(params.team)} current="Add" />
+      {team.state === 'loading' && <Loading what="the team" />}
+      {team.state === 'error' && <ErrorBanner>{team.error}</ErrorBanner>}
+      {team.state === 'ready' && <CommandForm team={team.data} initial={EMPTY} />}
+    </Backstage>
+  );
+}
+
+export function EditCommandPage({ params }: Params) {
+  const id = query('id');
+  const [loaded] = useLoad(async () => {
+    const team = await teamByName(params.team);
+    return { team, command: await get<Command>(`/api/v4/commands/${encodeURIComponent(id)}`) };
+  }, [params.team, id]);
+  return (
+    <Backstage team={params.team} section="commands">
+      <Crumbs parent="Slash Commands" to={listPath(params.team)} current="Edit" />
+      {loaded.state === 'loading' && <Loading what="the command" />}
+      {loaded.state === 'error' && <ErrorBanner>{loaded.error}</ErrorBanner>}
+      {loaded.state === 'ready' && (
+        <CommandForm
+          team={loaded.data.team}
+          existing={loaded.data.command}
+          initial={{
+            displayName: loaded.data.command.display_name, description: loaded.data.command.description, trigger: loaded.data.command.trigger,
+            url: loaded.data.command.url, method: loaded.data.command.method, username: loaded.data.command.username,
+            iconUrl: loaded.data.command.icon_url, autocomplete: loaded.data.command.auto_complete,
+            autocompleteHint: loaded.data.command.auto_complete_hint, autocompleteDescription: loaded.data.command.auto_complete_desc,
+          }}
+        />
+      )}
+    </Backstage>
+  );
+}
+
+type Hint = { state: 'off' } | { state: 'idle' } | { state: 'connected'; name: string } | { state: 'none' };
+
+/**
+ * Once at least one outgoing connection exists: 1 s after typing stops, which connection (if any)
+ * covers the Request URL.
+ */
+function useConnectionHint(teamId: string, url: string): Hint {
+  const [enabled, setEnabled] = useState(false);
+  const [hint, setHint] = useState<Hint>({ state: 'idle' });
+  const round = useRef(0);
+  useEffect(() => {
+    get<OutgoingConnection[]>(`/api/v4/oauth/outgoing_connections?team_id=${teamId}&limit=1`).then(
+      (found) => setEnabled(found.length > 0),
+      () => setEnabled(false),
+    );
+  }, [teamId]);
+  useEffect(() => {
+    const mine = ++round.current;
+    const target = url.trim();
+    if (!enabled || !isHttpUrl(target)) {
+      setHint({ state: 'idle' });
+      return;
+    }
+    // While the user types, the earlier answer no longer holds.
+    setHint({ state: 'idle' });
+    const timer = setTimeout(() => {
+      get<OutgoingConnection[]>(`/api/v4/oauth/outgoing_connections?team_id=${teamId}&audience=${encodeURIComponent(target)}`).then(
+        (found) => mine === round.current && setHint(found.length > 0 ? { state: 'connected', name: found[0].name } : { state: 'none' }),
+        () => mine === round.current && setHint({ state: 'idle' }),
+      );
+    }, 1000);
+    return () => clearTimeout(timer);
+  }, [teamId, url, enabled]);
+  return enabled ? hint : { state: 'off' };
+}
+
+function CommandForm({ team, initial, existing }: { team: Team; initial: CmdForm; existing?: Command }) {
+  const [form, setForm] = useState<CmdForm>(initial);
+  const [submitted, setSubmitted] = useState(false);
+  const [touched, setTouched] = useState<Partial<Record<CmdField, boolean>>>({});
+  const [saving, setSaving] = useState(false);
+  const [serverError, setServerError] = useState('');
+  const hint = useConnectionHint(team.id, form.url);
+  const errors = checkCommand(form);
+  const shown = (k: CmdField) => (submitted || touched[k] ? errors[k] : undefined);
+  const set = <K extends keyof CmdForm>(k: K, v: CmdForm[K]) => setForm((f) => ({ ...f, [k]: v }));
+  const blur = (k: CmdField) => () => setTouched((t) => ({ ...t, [k]: true }));
+
+  const save = async (e: FormEvent) => {
+    e.preventDefault();
+    setSubmitted(true);
+    setServerError('');
+    const first = firstError(errors, ORDER);
+    if (first) return focusField(first);
+    setSaving(true);
+    const body = {
+      team_id: team.id, display_name: form.displayName.trim(), description: form.description.trim(), trigger: form.trigger.trim(),
+      url: form.url.trim(), method: form.method, username: form.username.trim(), icon_url: form.iconUrl.trim(),
+      auto_complete: form.autocomplete, auto_complete_hint: form.autocomplete ? form.autocompleteHint.trim() : '',
+      auto_complete_desc: form.autocomplete ? form.autocompleteDescription.trim() : '',
+    };
+    try {
+      if (existing) {
+        await put<Command>(`/api/v4/commands/${existing.id}`, { ...existing, ...body });
+        navigate(listPath(team.name));
+      } else {
+        const created = await post<Command>('/api/v4/commands', body);
+        justSaved.set(created.id, created);
+        navigate(`/${team.name}/integrations/confirm?type=commands&id=${created.id}`);
+      }
+    } catch (err) {
+      setServerError((err as Error).message);
+      setSaving(false);
+    }
+  };
+
+  const hintText = hint.state === 'connected' ? `Connected to "${hint.name}"` : hint.state === 'none' ? 'Not linked to an OAuth connection' : '';
+  return (
+    <form className="backstage-form" onSubmit={save} noValidate>
+      <Field id="displayName" label="Title" error={shown('displayName')} help="Specify a title, of up to 64 characters, for the slash command settings page.">
+        {(a) => <input {...a} type="text" value={form.displayName} onChange={(e) => set('displayName', e.target.value)} onBlur={blur('displayName')} autoComplete="off" />}
+      </Field>
+      <Field id="description" label="Description" error={shown('description')} help="Describe your slash command.">
+        {(a) => <input {...a} type="text" value={form.description} onChange={(e) => set('description', e.target.value)} onBlur={blur('description')} autoComplete="off" />}
+      </Field>
+      <Field id="trigger" label="Command Trigger Word" required error={shown('trigger')} help="Specify a trigger word that is not a built-in command, does not contain spaces, and does not begin with the slash character. Example: weather">
+        {(a) => <input {...a} type="text" value={form.trigger} onChange={(e) => set('trigger', e.target.value)} onBlur={blur('trigger')} autoComplete="off" />}
+      </Field>
+      <Field
+        id="url"
+        label="Request URL"
+        required
+        error={shown('url')}
+        help="Specify the callback URL to receive the HTTP POST or GET event request when the slash command is run."
+      >
+        {(a) => (
+          <>
+            <input
+              {...a}
+              aria-describedby={[a['aria-describedby'], 'url-connection'].filter(Boolean).join(' ')}
+              type="url"
+              value={form.url}
+              onChange={(e) => set('url', e.target.value)}
+              onBlur={blur('url')}
+              placeholder="https://"
+            />
+            {hint.state !== 'off' && (
+              <div id="url-connection" className={`connection-hint hint-${hint.state}`} aria-live="polite">
+                {hintText}
+              </div>
+            )}
+          </>
+        )}
+      </Field>
+      <Field id="method" label="Request Method" help="Specify the type of request, either POST or GET, sent to the endpoint to reach your application.">
+        {(a) => (
+          <select {...a} value={form.method} onChange={(e) => set('method', e.target.value as CmdForm['method'])}>
+            <option value="P">POST</option>
+            <option value="G">GET</option>
+          </select>
+        )}
+      </Field>
+      <Field id="username" label="Response Username" error={shown('username')} help="(Optional) Specify the name to use when posting responses for this slash command.">
+        {(a) => <input {...a} type="text" value={form.username} onChange={(e) => set('username', e.target.value)} onBlur={blur('username')} autoComplete="off" />}
+      </Field>
+      <Field id="iconUrl" label="Response Icon" error={shown('iconUrl')} help="(Optional) Enter the URL of a .png or .jpg file to use as the icon when posting responses to this slash command.">
+        {(a) => <input {...a} type="url" value={form.iconUrl} onChange={(e) => set('iconUrl', e.target.value)} onBlur={blur('iconUrl')} placeholder="https://" />}
+      </Field>
+      <Field id="autocomplete" label="Autocomplete" help="(Optional) Show the slash command in the autocomplete list when someone types / in the input box.">
+        {(a) => (
+          <label className="checkbox">
+            <input {...a} type="checkbox" checked={form.autocomplete} onChange={(e) => set('autocomplete', e.target.checked)} /> Show in autocomplete
+          </label>
+        )}
+      </Field>
+      {form.autocomplete && (
+        <>
+          <Field id="autocompleteHint" label="Autocomplete Hint" error={shown('autocompleteHint')} help="(Optional) Specify the arguments associated with your slash command. Example: [zip code]">
+            {(a) => <input {...a} type="text" value={form.autocompleteHint} onChange={(e) => set('autocompleteHint', e.target.value)} onBlur={blur('autocompleteHint')} />}
+          </Field>
+          <Field id="autocompleteDescription" label="Autocomplete Description" error={shown('autocompleteDescription')} help="(Optional) Describe your slash command for the autocomplete list.">
+            {(a) => <input {...a} type="text" value={form.autocompleteDescription} onChange={(e) => set('autocompleteDescription', e.target.value)} onBlur={blur('autocompleteDescription')} />}
+          </Field>
+        </>
+      )}
+      <div className="form-footer">
+        {serverError && <ErrorBanner id="serverError">{serverError}</ErrorBanner>}
+        <div className="form-buttons">
+          <Link className="btn btn-tertiary" to={listPath(team.name)}>
+            Cancel
+          </Link>
+          <Button type="submit" id="saveCommand" busy={saving} busyText={existing ? 'Updating…' : 'Saving…'}>
+            {existing ? 'Update' : 'Save'}
+          </Button>
+        </div>
+      </div>
+    </form>
+  );
+}
+
+export function CommandConfirmation({ team }: { team: string }) {
+  const id = query('id');
+  const command = justSaved.get(id);
+  return (
+    <>
+      <Crumbs parent="Slash Commands" to={listPath(team)} current="Add" />
+      <div className="confirm-card">
+        <h2 className="success">
+          <span aria-hidden="true">✓ </span>Setup Successful
+        </h2>
+        <p>
+          Your slash command is set up. The following token will be sent in the outgoing payload: use it to check that the request came
+          from your team.
+        </p>
+        {command && (
+          <dl className="details details-wide">
+            <dt>Token:</dt>
+            <dd>
+              <CopyValue value={command.token} label="Copy the Token" id="token" />
+            </dd>
+          </dl>
+        )}
+        <div className="form-buttons">
+          <Button id="doneButton" onClick={() => navigate(listPath(team))}>
+            Done
+          </Button>
+        </div>
+      </div>
+    </>
+  );
+}

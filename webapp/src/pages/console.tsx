@@ -1,0 +1,171 @@
+// System Console → Integrations → Integration Management: the OAuth switches (admins only).
+import { useEffect, useState, type FormEvent, type ReactNode } from 'react';
+import { get, isAdmin, put } from '../client';
+import { Button, ConsoleLayout, ErrorBanner, Loading, NoPermission, PageTitle, useLoad, useUser } from '../components';
+import { lines } from '../validation';
+
+interface Settings {
+  EnableOAuthServiceProvider: boolean;
+  EnableDynamicClientRegistration: boolean;
+  DCRRedirectURIAllowlist: string[];
+  EnableOutgoingOAuthConnections: boolean;
+  EnableOnlyAdminIntegrations: boolean;
+}
+
+type Flag = Exclude<keyof Settings, 'DCRRedirectURIAllowlist'>;
+
+function Switch({ id, label, help, checked, disabled, onChange }: { id: Flag; label: string; help: ReactNode; checked: boolean; disabled?: boolean; onChange: (v: boolean) => void }) {
+  const htmlId = `ServiceSettings.${id}`;
+  return (
+    <div className="field setting">
+      <label className="field-label" htmlFor={htmlId}>
+        {label}
+      </label>
+      <div className="field-control">
+        <span className="switch">
+          <input type="checkbox" role="switch" id={htmlId} checked={checked} disabled={disabled} onChange={(e) => onChange(e.target.checked)} aria-describedby={`${htmlId}-help`} />
+          <span className="switch-track" aria-hidden="true" />
+          <span className="switch-text" aria-hidden="true">{checked ? 'On' : 'Off'}</span>
+        </span>
+        <div className="field-help" id={`${htmlId}-help`}>
+          {help}
+        </div>
+      </div>
+    </div>
+  );
+}
+
+export function IntegrationManagementPage() {
+  const user = useUser();
+  const admin = user ? isAdmin(user) : null;
+  return (
+    <ConsoleLayout>
+      <PageTitle text="Integration Management">Integration Management</PageTitle>
+      {admin === null && <Loading what="settings" />}
+      {admin === false && <NoPermission />}
+      {admin && <SettingsForm />}
+    </ConsoleLayout>
+  );
+}
+
+function SettingsForm() {
+  const [config] = useLoad(() => get<{ ServiceSettings: Settings }>('/api/v4/config'), []);
+  const [form, setForm] = useState<(Omit<Settings, 'DCRRedirectURIAllowlist'> & { allowlist: string }) | null>(null);
+  const [saved, setSaved] = useState<string>('');
+  const [saving, setSaving] = useState(false);
+  const [error, setError] = useState('');
+  const [status, setStatus] = useState('');
+  useEffect(() => {
+    if (config.state !== 'ready') return;
+    const s = config.data.ServiceSettings;
+    const initial = {
+      EnableOAuthServiceProvider: s.EnableOAuthServiceProvider, EnableDynamicClientRegistration: s.EnableDynamicClientRegistration,
+      EnableOutgoingOAuthConnections: s.EnableOutgoingOAuthConnections, EnableOnlyAdminIntegrations: s.EnableOnlyAdminIntegrations,
+      allowlist: (s.DCRRedirectURIAllowlist ?? []).join('\n'),
+    };
+    setForm(initial);
+    setSaved(JSON.stringify(initial));
+  }, [config]);
+  if (config.state === 'loading' || (config.state === 'ready' && !form)) return <Loading what="settings" />;
+  if (config.state === 'error') return <ErrorBanner>{config.error}</ErrorBanner>;
+  if (!form) return null;
+  const dirty = JSON.stringify(form) !== saved;
+  const set = (k: Flag, v: boolean) => {
+    setForm({ ...form, [k]: v });
+    setStatus('');
+  };
+  const badPattern = lines(form.allowlist).find((p) => !/^https?:\/\//.test(p));
+
+  const save = async (e: FormEvent) => {
+    e.preventDefault();
+    if (badPattern) return document.getElementById('ServiceSettings.DCRRedirectURIAllowlist')?.focus();
+    setSaving(true);
+    setError('');
+    setStatus('');
+    try {
+      const { allowlist, ...flags } = form;
+      await put('/api/v4/config/patch', { ServiceSettings: { ...flags, DCRRedirectURIAllowlist: lines(allowlist) } });
+      setSaved(JSON.stringify(form));
+      setStatus('Settings saved.');
+    } catch (err) {
+      setError((err as Error).message);
+    } finally {
+      setSaving(false);
+    }
+  };
+
+  return (
+    <form className="backstage-form console-form" onSubmit={save} noValidate>
+      <section className="console-section" aria-labelledby="oauth-provider-title">
+        <h2 id="oauth-provider-title">OAuth 2.0 Service Provider</h2>
+        <Switch
+          id="EnableOAuthServiceProvider"
+          label="Enable OAuth 2.0 Service Provider:"
+          checked={form.EnableOAuthServiceProvider}
+          onChange={(v) => set('EnableOAuthServiceProvider', v)}
+          help="When on, this server acts as an OAuth 2.0 service provider: external applications can ask users for access and call the API on their behalf. When off, authorization requests are refused."
+        />
+        <Switch
+          id="EnableDynamicClientRegistration"
+          label="Enable Dynamic Client Registration:"
+          checked={form.EnableDynamicClientRegistration}
+          disabled={!form.EnableOAuthServiceProvider}
+          onChange={(v) => set('EnableDynamicClientRegistration', v)}
+          help="When on, applications can register themselves as OAuth 2.0 clients (RFC 7591) without an admin. Needs the service provider on."
+        />
+        <div className="field setting">
+          <label className="field-label" htmlFor="ServiceSettings.DCRRedirectURIAllowlist">
+            DCR Redirect URI Allowlist:
+          </label>
+          <div className="field-control">
+            <textarea
+              id="ServiceSettings.DCRRedirectURIAllowlist"
+              rows={4}
+              value={form.allowlist}
+              disabled={!form.EnableOAuthServiceProvider || !form.EnableDynamicClientRegistration}
+              onChange={(e) => (setForm({ ...form, allowlist: e.target.value }), setStatus(''))}
+              aria-invalid={badPattern ? true : undefined}
+              aria-describedby="ServiceSettings.DCRRedirectURIAllowlist-error ServiceSettings.DCRRedirectURIAllowlist-help"
+              placeholder="https://app.example.com/**"
+            />
+            <div className="field-help" id="ServiceSettings.DCRRedirectURIAllowlist-help">
+              One pattern per line. Dynamically registered clients may only use redirect URIs that match one: * matches any characters
+              except /, ** matches anything. Empty: any redirect URI.
+            </div>
+            <div className="field-error" id="ServiceSettings.DCRRedirectURIAllowlist-error" aria-live="polite">
+              {badPattern ? `Each pattern must start with http:// or https:// (“${badPattern}”).` : ''}
+            </div>
+          </div>
+        </div>
+      </section>
+      <section className="console-section" aria-labelledby="outgoing-title">
+        <h2 id="outgoing-title">Integrations</h2>
+        <Switch
+          id="EnableOutgoingOAuthConnections"
+          label="Enable Outgoing OAuth Connections:"
+          checked={form.EnableOutgoingOAuthConnections}
+          onChange={(v) => set('EnableOutgoingOAuthConnections', v)}
+          help="When on, slash commands use the configured outgoing OAuth connections to authenticate with third-party services."
+        />
+        <Switch
+          id="EnableOnlyAdminIntegrations"
+          label="Restrict managing integrations to Admins:"
+          checked={form.EnableOnlyAdminIntegrations}
+          onChange={(v) => set('EnableOnlyAdminIntegrations', v)}
+          help="When on, slash commands and OAuth 2.0 applications can only be created, edited and viewed by System Admins. When off, every user can manage them."
+        />
+      </section>
+      <div className="form-footer console-footer">
+        {error && <ErrorBanner id="serverError">{error}</ErrorBanner>}
+        <div className="form-buttons">
+          <span className="save-status" role="status">
+            {status}
+          </span>
+          <Button type="submit" id="saveSetting" busy={saving} busyText="Saving…" disabled={!dirty}>
+            Save
+          </Button>
+        </div>
+      </div>
+    </form>
+  );
+}
