@@ -77,17 +77,24 @@ fn code_for(plugin: &Plugin<MemoryHost>, client: &Client, user: &str, extra: &st
 }
 
 fn token_request(plugin: &Plugin<MemoryHost>, form: &str, basic: Option<(&str, &str)>) -> Reply {
-    let mut request = Request::new("POST", "/oauth/access_token");
-    request.headers.insert("content-type".into(), "application/x-www-form-urlencoded".into());
+    let mut request = form_request("/oauth/access_token", form);
     if let Some((id, secret)) = basic {
         request
             .headers
             .insert("authorization".into(), format!("Basic {}", STANDARD.encode(format!("{id}:{secret}"))));
     }
-    request.body = form.as_bytes().to_vec();
-    let response = block_on(plugin.serve_http(request));
-    let body = serde_json::from_slice(&response.body).unwrap_or(Value::Null);
-    Reply { status: response.status, body, response }
+    reply_to(plugin, request)
+}
+
+/// The same token request sent `count` times at once, interleaving on the host.
+fn concurrent_token_requests(
+    plugin: &Plugin<MemoryHost>,
+    form: &str,
+    count: usize,
+) -> Vec<oauth_plugin::http::Response> {
+    plugin.host().interleave(true);
+    let requests = (0..count).map(|_| plugin.serve_http(form_request("/oauth/access_token", form)));
+    block_on(futures::future::join_all(requests))
 }
 
 fn exchange(plugin: &Plugin<MemoryHost>, client: &Client, code: &str) -> Reply {
@@ -342,18 +349,11 @@ fn fifty_concurrent_redemptions_of_one_code_give_one_token_response() {
     let plugin = plugin();
     let client = client(&plugin, json!({"is_trusted": true}));
     let code = code_for(&plugin, &client, ALICE, "");
-    plugin.host().interleave(true);
     let form = format!(
         "grant_type=authorization_code&code={code}&redirect_uri={CALLBACK}&client_id={}&client_secret={}",
         client.id, client.secret
     );
-    let requests = (0..50).map(|_| {
-        let mut request = Request::new("POST", "/oauth/access_token");
-        request.headers.insert("content-type".into(), "application/x-www-form-urlencoded".into());
-        request.body = form.clone().into_bytes();
-        plugin.serve_http(request)
-    });
-    let responses = block_on(futures::future::join_all(requests));
+    let responses = concurrent_token_requests(&plugin, &form, 50);
     let ok = responses.iter().filter(|r| r.status == 200).count();
     assert_eq!(ok, 1, "{:?}", responses.iter().map(|r| r.status).collect::<Vec<_>>());
     assert!(responses.iter().all(|r| r.status == 200 || r.status == 400));
@@ -469,18 +469,11 @@ fn fifty_concurrent_refreshes_rotate_once() {
     let client = client(&plugin, json!({"is_trusted": true}));
     let first = exchange(&plugin, &client, &code_for(&plugin, &client, ALICE, ""));
     let token = first.body["refresh_token"].as_str().unwrap().to_owned();
-    plugin.host().interleave(true);
     let form = format!(
         "grant_type=refresh_token&refresh_token={token}&client_id={}&client_secret={}",
         client.id, client.secret
     );
-    let requests = (0..50).map(|_| {
-        let mut request = Request::new("POST", "/oauth/access_token");
-        request.headers.insert("content-type".into(), "application/x-www-form-urlencoded".into());
-        request.body = form.clone().into_bytes();
-        plugin.serve_http(request)
-    });
-    let responses = block_on(futures::future::join_all(requests));
+    let responses = concurrent_token_requests(&plugin, &form, 50);
     assert_eq!(responses.iter().filter(|r| r.status == 200).count(), 1);
 }
 
@@ -552,12 +545,7 @@ fn regenerating_the_secret_keeps_tokens_and_refuses_the_old_secret() {
 }
 
 fn form_post(plugin: &Plugin<MemoryHost>, path: &str, form: &str) -> Reply {
-    let mut request = Request::new("POST", path);
-    request.headers.insert("content-type".into(), "application/x-www-form-urlencoded".into());
-    request.body = form.as_bytes().to_vec();
-    let response = block_on(plugin.serve_http(request));
-    let body = serde_json::from_slice(&response.body).unwrap_or(Value::Null);
-    Reply { status: response.status, body, response }
+    reply_to(plugin, form_request(path, form))
 }
 
 #[test]

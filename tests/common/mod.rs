@@ -75,6 +75,21 @@ pub fn create_app(plugin: &Plugin<MemoryHost>, user: &str, fields: Value) -> Val
     reply.body
 }
 
+/// A form-encoded POST, as OAuth clients send to the token, revocation and introspection endpoints.
+pub fn form_request(path: &str, form: &str) -> Request {
+    let mut request = Request::new("POST", path);
+    request.headers.insert("content-type".into(), "application/x-www-form-urlencoded".into());
+    request.body = form.as_bytes().to_vec();
+    request
+}
+
+/// Sends `request` and reads its JSON body (or `null`).
+pub fn reply_to(plugin: &Plugin<MemoryHost>, request: Request) -> Reply {
+    let response = block_on(plugin.serve_http(request));
+    let body = serde_json::from_slice(&response.body).unwrap_or(Value::Null);
+    Reply { status: response.status, body, response }
+}
+
 /// An access token of the provider for `user`, issued to the trusted app `client_id` (whose
 /// secret is `secret`) through the code flow.
 pub fn access_token_for(
@@ -89,15 +104,13 @@ pub fn access_token_for(
     let location =
         url::Url::parse(reply.response.header("Location").expect("a trusted app gets a redirect")).unwrap();
     let code = location.query_pairs().find(|(k, _)| k == "code").unwrap().1.into_owned();
-    let mut request = Request::new("POST", "/oauth/access_token");
-    request.headers.insert("content-type".into(), "application/x-www-form-urlencoded".into());
-    request.body = format!(
+    let form = format!(
         "grant_type=authorization_code&code={code}&redirect_uri={callback}&client_id={client_id}&client_secret={secret}"
-    )
-    .into_bytes();
-    let response = block_on(plugin.serve_http(request));
-    let body: Value = serde_json::from_slice(&response.body).unwrap();
-    body["access_token"].as_str().unwrap().to_owned()
+    );
+    reply_to(plugin, form_request("/oauth/access_token", &form)).body["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned()
 }
 
 /// A request carrying `token` as its bearer token, as an app sends it.
