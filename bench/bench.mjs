@@ -5,20 +5,16 @@
 //
 //   node bench/bench.mjs                 BENCH_SECONDS=5 BENCH_CONCURRENCY=16 BENCH_CODES=3000
 //   node bench/bench.mjs serve-bare|serve-oidc    (the child processes, started by the above)
-import { fork, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import {
+  CALLBACK, CONCURRENCY, SECONDS, WARMUP_SECONDS, FORM, agent, request, load, measure, expectOk, printTable, rpsRatio, child, startHost,
+  adminSession, trustedApp, refreshChains,
+} from './lib.mjs';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
-const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
 const CODES = Number(process.env.BENCH_CODES ?? 3000);
-const WARMUP_SECONDS = 1;
-const CALLBACK = 'http://127.0.0.1:9/callback';
-const FORM = 'application/x-www-form-urlencoded';
 
 // ---- child processes: the two servers that are not the host
 
@@ -63,153 +59,44 @@ async function serveOidc() {
   process.send({ port, client, tokens });
 }
 
-// ---- the load generator
-
-const agent = new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY });
-
-/** One request on a kept-alive loopback connection; resolves with the status and the parsed JSON. */
-function request(url, { method = 'GET', headers = {}, body } = {}) {
-  return new Promise((resolve, reject) => {
-    const req = http.request(url, { method, agent, headers: body === undefined ? headers : { ...headers, 'content-length': Buffer.byteLength(body) } }, (res) => {
-      const chunks = [];
-      res.on('data', (c) => chunks.push(c));
-      res.on('end', () => {
-        const text = Buffer.concat(chunks).toString();
-        resolve({ status: res.statusCode, headers: res.headers, json: text.startsWith('{') ? JSON.parse(text) : undefined });
-      });
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
-}
-
-/**
- * CONCURRENCY workers each call `step(worker)` (one request, which must succeed) until `seconds`
- * have passed or `step` returns false. Returns requests/s and latency percentiles.
- */
-async function load(step, seconds = Infinity) {
-  const latencies = [];
-  const started = performance.now();
-  const deadline = started + seconds * 1000;
-  await Promise.all(Array.from({ length: CONCURRENCY }, async (_, worker) => {
-    while (performance.now() < deadline) {
-      const t0 = performance.now();
-      if ((await step(worker)) === false) return;
-      latencies.push(performance.now() - t0);
-    }
-  }));
-  const elapsed = (performance.now() - started) / 1000;
-  latencies.sort((a, b) => a - b);
-  const at = (q) => latencies[Math.floor(q * (latencies.length - 1))];
-  return { requests: latencies.length, rps: latencies.length / elapsed, p50: at(0.5), p99: at(0.99) };
-}
-
-/** Warms the server up, then measures. */
-async function measure(step) {
-  await load(step, WARMUP_SECONDS);
-  return load(step, SECONDS);
-}
-
-/** A bench that counted failures as requests would flatter the server: any other status stops it. */
-function expectOk(res, what, status = 200) {
-  if (res.status !== status) throw new Error(`${what}: HTTP ${res.status} ${JSON.stringify(res.json)}`);
-  return res;
-}
-
-/** A worker's refresh chain: each request presents the refresh token the previous one returned. */
-function refreshChains(tokenUrl, firstTokens, credentials) {
-  const current = [...firstTokens];
-  return async (worker) => {
-    const body = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: current[worker], ...credentials }).toString();
-    const res = expectOk(await request(tokenUrl, { method: 'POST', headers: { 'content-type': FORM }, body }), 'refresh');
-    current[worker] = res.json.refresh_token;
-  };
-}
-
-function freePort() {
-  return new Promise((resolve) => {
-    const s = http.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-async function child(role) {
-  const proc = fork(fileURLToPath(import.meta.url), [role], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
-  const info = await new Promise((resolve, reject) => {
-    proc.once('message', resolve);
-    proc.once('exit', (code) => reject(new Error(`${role} exited with ${code}`)));
-  });
-  return { info, stop: () => proc.kill() };
-}
-
 // ---- the scenarios
 
 async function benchHost() {
   const dir = mkdtempSync(join(tmpdir(), 'oauth-bench-'));
-  const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
-  const proc = spawn(process.execPath, [join(ROOT, 'host/dist/src/main.js')], {
-    // The host logs one line per request to stdout, as `make run` does; here it goes nowhere.
-    stdio: ['ignore', 'ignore', 'inherit'],
-    env: { ...process.env, MM_SERVICESETTINGS_LISTENADDRESS: `127.0.0.1:${port}`, MM_SQLSETTINGS_DRIVERNAME: 'sqlite3', MM_SQLSETTINGS_DATASOURCE: join(dir, 'bench.db'),
-      MM_SERVICESETTINGS_ENABLEOAUTHSERVICEPROVIDER: 'true' },
-  });
+  let host;
   try {
-    for (let i = 0; ; i++) {
-      const up = await request(`${url}/api/v4/system/ping`).catch(() => null);
-      if (up?.status === 200) break;
-      if (i > 100) throw new Error('the host did not start');
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    const json = { 'content-type': 'application/json' };
-    const admin = { username: 'bench', email: 'bench@example.com', password: 'bench-password-1' };
-    expectOk(await request(`${url}/api/v4/users`, { method: 'POST', headers: json, body: JSON.stringify(admin) }), 'create user', 201);
-    const login = expectOk(await request(`${url}/api/v4/users/login`, { method: 'POST', headers: json, body: JSON.stringify({ login_id: admin.username, password: admin.password }) }), 'login');
-    const session = { authorization: `Bearer ${login.headers.token}` };
-    // Trusted, so that the authorization request answers with a code at once (no consent page).
-    const app = expectOk(await request(`${url}/api/v4/oauth/apps`, { method: 'POST', headers: { ...json, ...session },
-      body: JSON.stringify({ name: 'bench', description: '', homepage: 'http://127.0.0.1:9/', callback_urls: [CALLBACK], is_trusted: true }) }), 'create app', 201).json;
-    const credentials = { client_id: app.id, client_secret: app.client_secret };
-    const tokenUrl = `${url}/oauth/access_token`;
-    const authorizeUrl = `${url}/oauth/authorize?${new URLSearchParams({ response_type: 'code', client_id: app.id, redirect_uri: CALLBACK, state: 's' })}`;
-
+    host = await startHost({ ...process.env, MM_SQLSETTINGS_DRIVERNAME: 'sqlite3', MM_SQLSETTINGS_DATASOURCE: join(dir, 'bench.db'),
+      MM_SERVICESETTINGS_ENABLEOAUTHSERVICEPROVIDER: 'true' });
+    const app = await trustedApp(host.url, await adminSession(host.url));
     const newCodes = async (n) => {
       const codes = [];
       await load(async () => {
         if (codes.length >= n) return false;
-        const res = expectOk(await request(authorizeUrl, { headers: session }), 'authorize', 302);
-        codes.push(new URL(res.headers.location).searchParams.get('code'));
+        codes.push(await app.code());
       });
       return codes.slice(0, n);
     };
-    const exchange = async (code) => {
-      const body = new URLSearchParams({ grant_type: 'authorization_code', code, redirect_uri: CALLBACK, ...credentials }).toString();
-      return expectOk(await request(tokenUrl, { method: 'POST', headers: { 'content-type': FORM }, body }), 'code exchange').json;
-    };
 
     const firstRefresh = [];
-    for (const code of await newCodes(CONCURRENCY)) firstRefresh.push((await exchange(code)).refresh_token);
-    const refresh = await measure(refreshChains(tokenUrl, firstRefresh, credentials));
+    for (const code of await newCodes(CONCURRENCY)) firstRefresh.push((await app.exchange(code)).refresh_token);
+    const refresh = await measure(refreshChains(app.tokenUrl, firstRefresh, app.credentials));
 
     // Each request redeems a fresh code (a code is single use).
     const codes = await newCodes(CODES);
     const code = await load(async () => {
       const next = codes.pop();
       if (next === undefined) return false;
-      await exchange(next);
+      await app.exchange(next);
     });
     return { code, refresh };
   } finally {
-    proc.kill();
-    await new Promise((r) => proc.once('exit', r));
+    await host?.stop();
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
 async function benchBare() {
-  const { info, stop } = await child('serve-bare');
+  const { info, stop } = await child(import.meta.url, 'serve-bare');
   try {
     const body = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: 'z'.repeat(43), client_id: 'c', client_secret: 's' }).toString();
     return await measure(async () => {
@@ -221,7 +108,7 @@ async function benchBare() {
 }
 
 async function benchOidc() {
-  const { info, stop } = await child('serve-oidc');
+  const { info, stop } = await child(import.meta.url, 'serve-oidc');
   try {
     const { client_id, client_secret } = info.client;
     return await measure(refreshChains(`http://127.0.0.1:${info.port}/token`, info.tokens, { client_id, client_secret }));
@@ -239,14 +126,10 @@ async function main() {
     ['bare node http (fixed JSON)', await benchBare()],
     ['oidc-provider: refresh grant', await benchOidc()],
   ];
-  const pad = (s, n) => String(s).padStart(n);
-  console.log(`${'what'.padEnd(36)}${pad('requests', 10)}${pad('req/s', 10)}${pad('p50 ms', 9)}${pad('p99 ms', 9)}`);
-  for (const [name, r] of rows) {
-    console.log(`${name.padEnd(36)}${pad(r.requests, 10)}${pad(r.rps.toFixed(0), 10)}${pad(r.p50.toFixed(2), 9)}${pad(r.p99.toFixed(2), 9)}`);
-  }
+  printTable('what', rows);
   const [, , bare, oidc] = rows.map(([, r]) => r);
-  console.log(`\nhost refresh / bare node:     ${(host.refresh.rps / bare.rps).toFixed(3)} of the requests/s`);
-  console.log(`host refresh / oidc-provider: ${(host.refresh.rps / oidc.rps).toFixed(3)} of the requests/s`);
+  console.log(`\nhost refresh / bare node:     ${rpsRatio(host.refresh, bare)}`);
+  console.log(`host refresh / oidc-provider: ${rpsRatio(host.refresh, oidc)}`);
   agent.destroy();
 }
 

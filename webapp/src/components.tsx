@@ -27,6 +27,27 @@ export function useLoad<T>(load: () => Promise<T>, deps: unknown[]): [Load<T>, (
   return [value, reload, set];
 }
 
+/**
+ * An action confirmed in a dialog (delete, regenerate): `busy` while `run(action)` runs, and the
+ * message it failed with; `run` clears the error first.
+ */
+export function useAction(): { busy: boolean; error: string; setError: (error: string) => void; run: (action: () => Promise<void>) => Promise<void> } {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState('');
+  const run = async (action: () => Promise<void>) => {
+    setBusy(true);
+    setError('');
+    try {
+      await action();
+    } catch (e) {
+      setError((e as Error).message);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return { busy, error, setError, run };
+}
+
 export function useUser(): User | null {
   const [user] = useLoad(currentUser, []);
   return user.state === 'ready' ? user.data : null;
@@ -137,6 +158,21 @@ function Sidebar({ label, title, items, active }: { label: string; title: string
 
 export type BackstageSection = 'commands' | 'oauth2-apps' | 'outgoing-oauth2-connections' | 'home';
 
+/** The top bar, a sidebar and the page's content: the frame of every page after login. */
+function Layout({ team, label, title, items, active, children }: { team?: string; label: string; title: string; items: NavItem[]; active: string; children: ReactNode }) {
+  return (
+    <div className="app">
+      <TopBar team={team} />
+      <div className="layout">
+        <Sidebar label={label} title={title} items={items} active={active} />
+        <main id="content" className="content">
+          {children}
+        </main>
+      </div>
+    </div>
+  );
+}
+
 export function Backstage({ team, section, children }: { team: string; section: BackstageSection; children: ReactNode }) {
   const base = `/${team}/integrations`;
   const items = [
@@ -145,15 +181,9 @@ export function Backstage({ team, section, children }: { team: string; section: 
     { key: 'outgoing-oauth2-connections', label: 'Outgoing OAuth 2.0 Connections', to: `${base}/outgoing-oauth2-connections` },
   ];
   return (
-    <div className="app">
-      <TopBar team={team} />
-      <div className="layout">
-        <Sidebar label="Integrations" title="Integrations" items={items} active={section} />
-        <main id="content" className="content">
-          {children}
-        </main>
-      </div>
-    </div>
+    <Layout team={team} label="Integrations" title="Integrations" items={items} active={section}>
+      {children}
+    </Layout>
   );
 }
 
@@ -168,15 +198,9 @@ export function ConsoleLayout({ children }: { children: ReactNode }) {
   const team = useFirstTeam();
   const items = [{ key: 'integration_management', label: 'Integration Management', to: '/admin_console/integrations/integration_management' }];
   return (
-    <div className="app">
-      <TopBar team={team} />
-      <div className="layout">
-        <Sidebar label="System Console" title="System Console · Integrations" items={items} active="integration_management" />
-        <main id="content" className="content">
-          {children}
-        </main>
-      </div>
-    </div>
+    <Layout team={team} label="System Console" title="System Console · Integrations" items={items} active="integration_management">
+      {children}
+    </Layout>
   );
 }
 
@@ -184,15 +208,9 @@ export function SettingsLayout({ children }: { children: ReactNode }) {
   const team = useFirstTeam();
   const items = [{ key: 'security', label: 'Security', to: '/settings/security' }];
   return (
-    <div className="app">
-      <TopBar team={team} />
-      <div className="layout">
-        <Sidebar label="Settings" title="Settings" items={items} active="security" />
-        <main id="content" className="content">
-          {children}
-        </main>
-      </div>
-    </div>
+    <Layout team={team} label="Settings" title="Settings" items={items} active="security">
+      {children}
+    </Layout>
   );
 }
 
@@ -316,6 +334,17 @@ export function CopyValue({ value, label, id }: { value: string; label: string; 
   );
 }
 
+/** A details entry's list of URLs (callback URLs, audience URLs), one a line. */
+export function UrlList({ urls }: { urls: string[] }) {
+  return (
+    <dd className="wrap">
+      {urls.map((u) => (
+        <div key={u}>{u}</div>
+      ))}
+    </dd>
+  );
+}
+
 // ---- Dialog
 
 export function Dialog({
@@ -377,6 +406,21 @@ export function Dialog({
         </div>
       </div>
     </div>
+  );
+}
+
+/** A list that could not load (the feature may be off): the error, and for an admin a link to the switch. */
+export function ListError({ error, admin }: { error: string; admin: boolean }) {
+  return (
+    <ErrorBanner>
+      {error}
+      {admin && (
+        <>
+          {' '}
+          <Link to="/admin_console/integrations/integration_management">Open the System Console</Link>
+        </>
+      )}
+    </ErrorBanner>
   );
 }
 

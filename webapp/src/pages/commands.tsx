@@ -3,7 +3,7 @@
 import { useEffect, useRef, useState, type FormEvent } from 'react';
 import { del, get, post, put, type Command, type OutgoingConnection, type Team } from '../client';
 import {
-  Backstage, Button, CopyValue, Crumbs, Dialog, ErrorBanner, Field, Loading, PageTitle, teamByName, useLoad,
+  Backstage, Button, CopyValue, Crumbs, Dialog, ErrorBanner, Field, Loading, PageTitle, teamByName, useAction, useLoad,
 } from '../components';
 import { Link, navigate, query } from '../router';
 import { chars, firstError, focusField, isHttpUrl, type Errors } from '../validation';
@@ -18,22 +18,15 @@ export function CommandsPage({ params }: Params) {
     return get<Command[]>(`/api/v4/commands?team_id=${team.id}&custom_only=true`);
   }, [params.team]);
   const [confirm, setConfirm] = useState<{ kind: 'delete' | 'regen'; command: Command } | null>(null);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState('');
+  const { busy, error, setError, run } = useAction();
   const act = async () => {
     if (!confirm) return;
-    setBusy(true);
-    setError('');
-    try {
+    await run(async () => {
       if (confirm.kind === 'delete') await del(`/api/v4/commands/${confirm.command.id}`);
       else await put(`/api/v4/commands/${confirm.command.id}/regen_token`, {});
       setConfirm(null);
       reload();
-    } catch (e) {
-      setError((e as Error).message);
-    } finally {
-      setBusy(false);
-    }
+    });
   };
   return (
     <Backstage team={params.team} section="commands">

@@ -74,6 +74,8 @@ function SettingsForm() {
     setForm({ ...form, [k]: v });
     setStatus('');
   };
+  /** A switch's id, state and change handler, all from its setting. */
+  const flag = (k: Flag) => ({ id: k, checked: form[k], onChange: (v: boolean) => set(k, v) });
   const badPattern = lines(form.allowlist).find((p) => !/^https?:\/\//.test(p));
 
   const save = async (e: FormEvent) => {
@@ -99,18 +101,14 @@ function SettingsForm() {
       <section className="console-section" aria-labelledby="oauth-provider-title">
         <h2 id="oauth-provider-title">OAuth 2.0 Service Provider</h2>
         <Switch
-          id="EnableOAuthServiceProvider"
+          {...flag('EnableOAuthServiceProvider')}
           label="Enable OAuth 2.0 Service Provider:"
-          checked={form.EnableOAuthServiceProvider}
-          onChange={(v) => set('EnableOAuthServiceProvider', v)}
           help="When on, this server acts as an OAuth 2.0 service provider: external applications can ask users for access and call the API on their behalf. When off, authorization requests are refused."
         />
         <Switch
-          id="EnableDynamicClientRegistration"
+          {...flag('EnableDynamicClientRegistration')}
           label="Enable Dynamic Client Registration:"
-          checked={form.EnableDynamicClientRegistration}
           disabled={!form.EnableOAuthServiceProvider}
-          onChange={(v) => set('EnableDynamicClientRegistration', v)}
           help="When on, applications can register themselves as OAuth 2.0 clients (RFC 7591) without an admin. Needs the service provider on."
         />
         <div className="field setting">
@@ -141,17 +139,13 @@ function SettingsForm() {
       <section className="console-section" aria-labelledby="outgoing-title">
         <h2 id="outgoing-title">Integrations</h2>
         <Switch
-          id="EnableOutgoingOAuthConnections"
+          {...flag('EnableOutgoingOAuthConnections')}
           label="Enable Outgoing OAuth Connections:"
-          checked={form.EnableOutgoingOAuthConnections}
-          onChange={(v) => set('EnableOutgoingOAuthConnections', v)}
           help="When on, slash commands use the configured outgoing OAuth connections to authenticate with third-party services."
         />
         <Switch
-          id="EnableOnlyAdminIntegrations"
+          {...flag('EnableOnlyAdminIntegrations')}
           label="Restrict managing integrations to Admins:"
-          checked={form.EnableOnlyAdminIntegrations}
-          onChange={(v) => set('EnableOnlyAdminIntegrations', v)}
           help="When on, slash commands and OAuth 2.0 applications can only be created, edited and viewed by System Admins. When off, every user can manage them."
         />
       </section>

@@ -3,7 +3,7 @@
 import { useState, type FormEvent } from 'react';
 import { ApiError, del, get, isAdmin, post, put, type OAuthApp } from '../client';
 import {
-  Backstage, Button, CopyValue, Crumbs, Dialog, ErrorBanner, Field, Loading, PageTitle, YesNo, useLoad, useUser,
+  Backstage, Button, CopyValue, Crumbs, Dialog, ErrorBanner, Field, ListError, Loading, PageTitle, UrlList, YesNo, useAction, useLoad, useUser,
 } from '../components';
 import { Link, navigate, query } from '../router';
 import { chars, firstError, focusField, isHttpUrl, lines, type Errors } from '../validation';
@@ -25,34 +25,17 @@ function AppIcon({ app }: { app: OAuthApp }) {
   );
 }
 
-function disabledHint(e: string, admin: boolean) {
-  return (
-    <>
-      {e}
-      {admin && (
-        <>
-          {' '}
-          <Link to="/admin_console/integrations/integration_management">Open the System Console</Link>
-        </>
-      )}
-    </>
-  );
-}
-
 export function OAuthAppsPage({ params }: Params) {
   const user = useUser();
   const [apps, reload] = useLoad(() => get<OAuthApp[]>('/api/v4/oauth/apps?page=0&per_page=200'), []);
   const [filter, setFilter] = useState('');
   const [confirm, setConfirm] = useState<{ kind: 'delete' | 'regen'; app: OAuthApp } | null>(null);
-  const [busy, setBusy] = useState(false);
-  const [dialogError, setDialogError] = useState('');
+  const { busy, error: dialogError, setError: setDialogError, run } = useAction();
   const [secrets, setSecrets] = useState<Record<string, string>>({});
 
   const act = async () => {
     if (!confirm) return;
-    setBusy(true);
-    setDialogError('');
-    try {
+    await run(async () => {
       if (confirm.kind === 'delete') {
         await del(`/api/v4/oauth/apps/${confirm.app.id}`);
         reload();
@@ -61,11 +44,7 @@ export function OAuthAppsPage({ params }: Params) {
         setSecrets((s) => ({ ...s, [updated.id]: updated.client_secret }));
       }
       setConfirm(null);
-    } catch (e) {
-      setDialogError((e as Error).message);
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
   const shown = apps.state === 'ready'
@@ -87,7 +66,7 @@ export function OAuthAppsPage({ params }: Params) {
         users who authorize them.
       </p>
       {apps.state === 'loading' && <Loading what="OAuth 2.0 applications" />}
-      {apps.state === 'error' && <ErrorBanner>{disabledHint(apps.error, !!user && isAdmin(user))}</ErrorBanner>}
+      {apps.state === 'error' && <ListError error={apps.error} admin={!!user && isAdmin(user)} />}
       {apps.state === 'ready' && apps.data.length === 0 && (
         <div className="empty">
           <h2>No OAuth 2.0 Applications found</h2>
@@ -130,11 +109,7 @@ export function OAuthAppsPage({ params }: Params) {
                       </>
                     )}
                     <dt>Callback URLs:</dt>
-                    <dd className="wrap">
-                      {app.callback_urls.map((u) => (
-                        <div key={u}>{u}</div>
-                      ))}
-                    </dd>
+                    <UrlList urls={app.callback_urls} />
                   </dl>
                   {secrets[app.id] && (
                     <div className="secret-box" role="status">
@@ -393,11 +368,7 @@ export function OAuthAppConfirmation({ team }: { team: string }) {
                 </>
               )}
               <dt>Callback URLs:</dt>
-              <dd className="wrap">
-                {app.callback_urls.map((u) => (
-                  <div key={u}>{u}</div>
-                ))}
-              </dd>
+              <UrlList urls={app.callback_urls} />
             </dl>
             {app.client_secret ? (
               <p className="warning" role="note">

@@ -1,7 +1,9 @@
 // Integrations → Outgoing OAuth 2.0 Connections: the list, and Add/Edit with Validate Connection.
 import { useState, type FormEvent } from 'react';
 import { del, get, isAdmin, post, put, type OutgoingConnection } from '../client';
-import { Backstage, Button, Crumbs, Dialog, ErrorBanner, Field, Loading, PageTitle, useLoad, useUser } from '../components';
+import {
+  Backstage, Button, Crumbs, Dialog, ErrorBanner, Field, ListError, Loading, PageTitle, UrlList, useAction, useLoad, useUser,
+} from '../components';
 import { Link, navigate, query } from '../router';
 import { chars, firstError, focusField, isHttpUrl, lines, type Errors } from '../validation';
 
@@ -16,21 +18,14 @@ export function OutgoingConnectionsPage({ params }: Params) {
   const user = useUser();
   const [list, reload] = useLoad(() => get<OutgoingConnection[]>(`${API}?limit=100`), []);
   const [deleting, setDeleting] = useState<OutgoingConnection | null>(null);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState('');
+  const { busy, error, setError, run } = useAction();
   const remove = async () => {
     if (!deleting) return;
-    setBusy(true);
-    setError('');
-    try {
+    await run(async () => {
       await del(`${API}/${deleting.id}`);
       setDeleting(null);
       reload();
-    } catch (e) {
-      setError((e as Error).message);
-    } finally {
-      setBusy(false);
-    }
+    });
   };
   return (
     <Backstage team={params.team} section="outgoing-oauth2-connections">
@@ -47,17 +42,7 @@ export function OutgoingConnectionsPage({ params }: Params) {
         integration's Audience URLs.
       </p>
       {list.state === 'loading' && <Loading what="connections" />}
-      {list.state === 'error' && (
-        <ErrorBanner>
-          {list.error}
-          {user && isAdmin(user) && (
-            <>
-              {' '}
-              <Link to="/admin_console/integrations/integration_management">Open the System Console</Link>
-            </>
-          )}
-        </ErrorBanner>
-      )}
+      {list.state === 'error' && <ListError error={list.error} admin={!!user && isAdmin(user)} />}
       {list.state === 'ready' && list.data.length === 0 && (
         <div className="empty">
           <h2>No Outgoing OAuth 2.0 Connections found</h2>
@@ -83,11 +68,7 @@ export function OutgoingConnectionsPage({ params }: Params) {
                   <dt>OAuth Token URL:</dt>
                   <dd className="wrap">{c.oauth_token_url}</dd>
                   <dt>Audience URLs:</dt>
-                  <dd className="wrap">
-                    {c.audiences.map((a) => (
-                      <div key={a}>{a}</div>
-                    ))}
-                  </dd>
+                  <UrlList urls={c.audiences} />
                 </dl>
               </div>
               <div className="item-actions">

@@ -2,10 +2,32 @@
 // accounts connected through the app OAuth2 store (Disconnect).
 import { useState } from 'react';
 import { currentUser, del, get, post, type AppConnection, type OAuthApp } from '../client';
-import { Button, ErrorBanner, Loading, PageTitle, SettingsLayout, useLoad } from '../components';
+import { Button, ErrorBanner, Loading, PageTitle, SettingsLayout, useLoad, type Load } from '../components';
 
 function when(millis: number): string {
   return new Date(millis).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+}
+
+/**
+ * Removing one entry of a loaded list by a request: the key of the entry being removed (empty when
+ * none), and the error, which begins with `failed`. The entry leaves the list once the request succeeds.
+ */
+function useRemoval<T>(list: Load<T[]>, setList: (data: T[]) => void, key: (item: T) => string) {
+  const [busy, setBusy] = useState('');
+  const [error, setError] = useState('');
+  const remove = async (item: T, request: () => Promise<unknown>, failed: string) => {
+    setBusy(key(item));
+    setError('');
+    try {
+      await request();
+      if (list.state === 'ready') setList(list.data.filter((x) => key(x) !== key(item)));
+    } catch (e) {
+      setError(`${failed}: ${(e as Error).message}`);
+    } finally {
+      setBusy('');
+    }
+  };
+  return { busy, error, remove };
 }
 
 export function SecurityPage() {
@@ -23,20 +45,8 @@ function AuthorizedApps() {
     const me = await currentUser();
     return get<OAuthApp[]>(`/api/v4/users/${me.id}/oauth/apps/authorized`);
   }, []);
-  const [busy, setBusy] = useState('');
-  const [error, setError] = useState('');
-  const deauthorize = async (app: OAuthApp) => {
-    setBusy(app.id);
-    setError('');
-    try {
-      await post('/oauth/deauthorize', { client_id: app.id });
-      if (apps.state === 'ready') setApps(apps.data.filter((a) => a.id !== app.id));
-    } catch (e) {
-      setError(`${app.name} could not be deauthorized: ${(e as Error).message}`);
-    } finally {
-      setBusy('');
-    }
-  };
+  const { busy, error, remove } = useRemoval(apps, setApps, (a) => a.id);
+  const deauthorize = (app: OAuthApp) => remove(app, () => post('/oauth/deauthorize', { client_id: app.id }), `${app.name} could not be deauthorized`);
   return (
     <section className="settings-section" aria-labelledby="authorized-title">
       <h2 id="authorized-title">OAuth 2.0 Applications</h2>
@@ -76,20 +86,9 @@ function AuthorizedApps() {
 
 function ConnectedAccounts() {
   const [list, , setList] = useLoad(() => get<AppConnection[]>('/plugins/oauth-plugin/api/v1/oauth2/connections'), []);
-  const [busy, setBusy] = useState('');
-  const [error, setError] = useState('');
-  const disconnect = async (c: AppConnection) => {
-    setBusy(c.app_id);
-    setError('');
-    try {
-      await del(`/plugins/oauth-plugin/api/v1/oauth2/connections/${encodeURIComponent(c.app_id)}`);
-      if (list.state === 'ready') setList(list.data.filter((x) => x.app_id !== c.app_id));
-    } catch (e) {
-      setError(`${c.app_id} could not be disconnected: ${(e as Error).message}`);
-    } finally {
-      setBusy('');
-    }
-  };
+  const { busy, error, remove } = useRemoval(list, setList, (x) => x.app_id);
+  const disconnect = (c: AppConnection) =>
+    remove(c, () => del(`/plugins/oauth-plugin/api/v1/oauth2/connections/${encodeURIComponent(c.app_id)}`), `${c.app_id} could not be disconnected`);
   return (
     <section className="settings-section" aria-labelledby="connected-title">
       <h2 id="connected-title">Connected accounts</h2>
