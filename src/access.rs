@@ -2,7 +2,7 @@
 //! for Mattermost's 401 and 403 answers.
 
 use crate::host::Host;
-use crate::http::{AppError, Request};
+use crate::http::{redirect, AppError, Request, Response};
 use crate::Context;
 
 pub const MANAGE_SYSTEM: &str = "manage_system";
@@ -26,6 +26,17 @@ pub fn permission_denied(permission: &str) -> AppError {
     );
     error.detailed_error = format!("missing permission: {permission}");
     error
+}
+
+/// Mattermost: to `/login?redirect_to=<the request URI, escaped>`, and back here after login.
+pub fn login_redirect<H: Host>(ctx: &Context<'_, H>, request: &Request) -> Response {
+    let back = if request.query.is_empty() {
+        request.path.clone()
+    } else {
+        format!("{}?{}", request.path, request.query)
+    };
+    let escaped: String = url::form_urlencoded::byte_serialize(back.as_bytes()).collect();
+    redirect(&ctx.config.site_url_for(&format!("/login?redirect_to={escaped}")))
 }
 
 /// The calling user's id; the host sets it only for a valid session.

@@ -192,6 +192,15 @@ impl std::fmt::Display for ParamsError {
     }
 }
 
+/// A 302 to `location`. Never cached, and no Referer leaks the URL (it may carry a code or a
+/// state) to the next site.
+pub fn redirect(location: &str) -> Response {
+    Response { status: 302, headers: Vec::new(), body: Vec::new() }
+        .with_header("Location", location)
+        .with_header("Cache-Control", "no-store")
+        .with_header("Referrer-Policy", "no-referrer")
+}
+
 /// The response to a request whose path matches but whose method does not.
 pub fn wrong_method(request: &Request, allowed: &str) -> Response {
     AppError::method_not_allowed().render(request).with_header("Allow", allowed)

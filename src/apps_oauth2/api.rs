@@ -41,9 +41,7 @@ fn bearer(request: &Request) -> Option<&str> {
 /// The app and user behind the request's bearer token.
 pub async fn app_session<H: Host>(ctx: &Context<'_, H>, request: &Request) -> Result<AppSession, AppError> {
     let token = bearer(request).ok_or_else(not_an_app_session)?;
-    let found = grants::resolve_access_token(ctx, token)
-        .await
-        .map_err(|e| AppError::new(500, "app.apps_oauth2.token.app_error", e.description))?;
+    let found = grants::resolve_access_token(ctx, token).await.map_err(AppError::from)?;
     let (grant, app) = found.ok_or_else(not_an_app_session)?;
     let active = ctx.host.get_user(&grant.user_id).await.ok().flatten().is_some_and(|u| u.is_active());
     if !active {

@@ -3,8 +3,9 @@
 //! takes the code, exchanges it at the provider's token URL, and stores the user's token.
 
 use super::records::{self, ConnectState, StateRefusal, UserToken};
+use crate::access::login_redirect;
 use crate::host::Host;
-use crate::http::{Params, Request, Response};
+use crate::http::{redirect, Params, Request, Response};
 use crate::ids::new_secret;
 use crate::oauth_client::request_token;
 use crate::pages::message_page;
@@ -26,17 +27,6 @@ pub fn complete_url<H: Host>(ctx: &Context<'_, H>, app_id: &str) -> String {
 
 fn failure(status: u16, message: &str) -> Response {
     message_page(status, "Your account was not connected", message)
-}
-
-fn login_redirect<H: Host>(ctx: &Context<'_, H>, request: &Request) -> Response {
-    let back = if request.query.is_empty() {
-        request.path.clone()
-    } else {
-        format!("{}?{}", request.path, request.query)
-    };
-    let escaped: String = url::form_urlencoded::byte_serialize(back.as_bytes()).collect();
-    Response { status: 302, headers: Vec::new(), body: Vec::new() }
-        .with_header("Location", &ctx.config.site_url_for(&format!("/login?redirect_to={escaped}")))
 }
 
 /// `GET /plugins/oauth-plugin/apps/{app_id}/oauth2/remote/connect`.
@@ -78,9 +68,7 @@ pub async fn connect<H: Host>(ctx: &Context<'_, H>, request: &Request, app_id: &
         .append_pair("state", &state)
         .append_pair("code_challenge", &challenge)
         .append_pair("code_challenge_method", "S256");
-    Response { status: 302, headers: Vec::new(), body: Vec::new() }
-        .with_header("Location", target.as_str())
-        .with_header("Cache-Control", "no-store")
+    redirect(target.as_str())
 }
 
 /// `GET /plugins/oauth-plugin/apps/{app_id}/oauth2/remote/complete`.

@@ -32,7 +32,7 @@ fn claimed(audience: &str, owner: &Connection) -> AppError {
 }
 
 pub async fn get<H: Host>(ctx: &Context<'_, H>, id: &str) -> Result<Option<Connection>, AppError> {
-    if id.is_empty() || id.len() > crate::ids::ID_LEN {
+    if !crate::ids::is_valid_id(id) {
         return Ok(None);
     }
     Store::new(ctx.host).get(&keys::outgoing_connection(id)).await.map_err(AppError::from)

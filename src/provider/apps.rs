@@ -208,7 +208,7 @@ pub struct Actor<'a> {
 }
 
 pub async fn get<H: Host>(ctx: &Context<'_, H>, id: &str) -> Result<Option<App>, AppError> {
-    if id.is_empty() || id.len() > crate::ids::ID_LEN {
+    if !crate::ids::is_valid_id(id) {
         return Ok(None);
     }
     Store::new(ctx.host).get(&keys::app(id)).await.map_err(AppError::from)

@@ -14,7 +14,7 @@ use super::oauth_error::{ErrorCode, OAuthError};
 use super::pkce;
 use crate::access;
 use crate::host::Host;
-use crate::http::{json_body, AppError, Params, Request, Response};
+use crate::http::{json_body, redirect, AppError, Params, Request, Response};
 use crate::Context;
 use serde::{Deserialize, Serialize};
 use url::Url;
@@ -197,7 +197,7 @@ pub async fn serve_get<H: Host>(ctx: &Context<'_, H>, request: &Request) -> Resp
         Err(error) => return consent_page::error_page(error.status, &error.message),
     };
     let Some(user_id) = request.user_id.as_deref() else {
-        return login_redirect(ctx, request);
+        return access::login_redirect(ctx, request);
     };
     let response_type = match check_params(&params, &verified.app) {
         Ok(response_type) => response_type,
@@ -327,21 +327,4 @@ fn params_for_page(params: &AuthorizeParams, verified: &Verified) -> AuthorizePa
         redirect_uri: if verified.redirect_uri_given { verified.redirect_uri.clone() } else { String::new() },
         ..params.clone()
     }
-}
-
-fn redirect(location: &str) -> Response {
-    Response { status: 302, headers: Vec::new(), body: Vec::new() }
-        .with_header("Location", location)
-        .with_header("Cache-Control", "no-store")
-        .with_header("Referrer-Policy", "no-referrer")
-}
-
-/// Mattermost: to `/login?redirect_to=<the request URI, escaped>`.
-fn login_redirect(ctx: &Context<'_, impl Host>, request: &Request) -> Response {
-    let mut back = request.path.clone();
-    if !request.query.is_empty() {
-        back = format!("{back}?{}", request.query);
-    }
-    let escaped: String = url::form_urlencoded::byte_serialize(back.as_bytes()).collect();
-    redirect(&ctx.config.site_url_for(&format!("/login?redirect_to={escaped}")))
 }

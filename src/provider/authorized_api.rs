@@ -9,12 +9,6 @@ use crate::ids::is_valid_id;
 use crate::Context;
 use serde::Deserialize;
 
-fn store_failure(error: super::oauth_error::OAuthError) -> AppError {
-    let mut app_error = AppError::new(500, "app.oauth.store.app_error", "The OAuth store is unavailable.");
-    app_error.detailed_error = error.description;
-    app_error
-}
-
 /// The apps a user authorized, without secrets: for the user themself or `edit_other_users`.
 pub async fn list<H: Host>(
     ctx: &Context<'_, H>,
@@ -25,7 +19,7 @@ pub async fn list<H: Host>(
     if caller != user_id {
         ctx.require_permission(caller, EDIT_OTHER_USERS).await?;
     }
-    let found = consent::authorized_apps(ctx, user_id).await.map_err(store_failure)?;
+    let found = consent::authorized_apps(ctx, user_id).await?;
     let views: Vec<_> = found.iter().map(|app| app.view(None)).collect();
     Ok(Response::json(200, &views))
 }
@@ -43,6 +37,6 @@ pub async fn deauthorize<H: Host>(ctx: &Context<'_, H>, request: &Request) -> Re
     if !is_valid_id(&body.client_id) {
         return Err(invalid_param("client_id"));
     }
-    consent::deauthorize(ctx, user_id, &body.client_id).await.map_err(store_failure)?;
+    consent::deauthorize(ctx, user_id, &body.client_id).await?;
     Ok(Response::json(200, &serde_json::json!({"status": "OK"})))
 }

@@ -85,10 +85,7 @@ pub async fn authenticate<H: Host>(
     credentials: &ClientCredentials,
 ) -> Result<App, OAuthError> {
     let refuse = |description: &str| invalid_client(description, credentials.via_basic);
-    let app = apps::get(ctx, &credentials.client_id)
-        .await
-        .map_err(|e| OAuthError::server_error(e.message))?
-        .ok_or_else(|| refuse("Unknown client."))?;
+    let app = apps::get(ctx, &credentials.client_id).await?.ok_or_else(|| refuse("Unknown client."))?;
     match (&app.secret_hash, &credentials.secret) {
         (None, None) => Ok(app),
         (None, Some(_)) => Err(refuse("A public client has no secret; send none.")),

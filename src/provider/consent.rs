@@ -59,7 +59,7 @@ pub async fn authorized_apps<H: Host>(ctx: &Context<'_, H>, user_id: &str) -> Re
     let ids = Store::new(ctx.host).ids(&keys::user_apps(user_id)).await?;
     let mut found = Vec::new();
     for id in &ids {
-        if let Some(app) = apps::get(ctx, id).await.map_err(|e| OAuthError::server_error(e.message))? {
+        if let Some(app) = apps::get(ctx, id).await? {
             found.push(app);
         }
     }

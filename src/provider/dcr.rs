@@ -90,7 +90,7 @@ async fn register<H: Host>(ctx: &Context<'_, H>, request: &Request) -> Result<Re
     let metadata: RegistrationRequest = serde_json::from_slice(&request.body)
         .map_err(|e| metadata_error(format!("Invalid client metadata: {e}")))?;
     let (app, secret) = build_app(ctx, metadata)?;
-    apps::save_new(ctx, &app).await.map_err(|e| OAuthError::server_error(e.message))?;
+    apps::save_new(ctx, &app).await?;
     let body = RegistrationResponse {
         client_id: &app.id,
         client_secret: secret.as_deref(),

@@ -337,9 +337,7 @@ pub async fn resolve_access_token<H: Host>(
     if grant.access_hash != hash || grant.access_expires_at <= ctx.host.now_millis() {
         return Ok(None);
     }
-    let Some(app) =
-        apps::get(ctx, &grant.client_id).await.map_err(|e| OAuthError::server_error(e.message))?
-    else {
+    let Some(app) = apps::get(ctx, &grant.client_id).await? else {
         return Ok(None);
     };
     Ok(Some((grant, app)))

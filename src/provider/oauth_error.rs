@@ -2,7 +2,7 @@
 //! RFC 7009, RFC 7662 and RFC 7591 §3.2.2, with Mattermost's `id`, `message` and `status_code`
 //! alongside so that Mattermost's clients read them too.
 
-use crate::http::{Request, Response};
+use crate::http::{AppError, Request, Response};
 use serde::Serialize;
 
 /// The error codes, one to one with the RFCs' registry.
@@ -122,6 +122,20 @@ impl OAuthError {
 /// RFC 6749 §5.1: responses carrying tokens or credentials must not be cached.
 pub fn no_store(response: Response) -> Response {
     response.with_header("Cache-Control", "no-store").with_header("Pragma", "no-cache")
+}
+
+/// An OAuth failure at a Mattermost-style REST endpoint: same status, Mattermost's error JSON.
+impl From<OAuthError> for AppError {
+    fn from(error: OAuthError) -> Self {
+        AppError::new(error.status(), error.mattermost_id, error.description)
+    }
+}
+
+/// A REST-side failure (the app store) inside an OAuth flow: the server's fault.
+impl From<AppError> for OAuthError {
+    fn from(error: AppError) -> Self {
+        OAuthError::server_error(error.message)
+    }
 }
 
 impl From<crate::store::StoreError> for OAuthError {
