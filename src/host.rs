@@ -154,6 +154,9 @@ pub trait Host {
     async fn has_permission(&self, user_id: &str, permission: &str) -> HostResult<bool>;
     /// Never pass a secret, token or code here: hosts write these lines as they are.
     fn log(&self, level: LogLevel, message: &str, fields: &[(&str, &str)]);
+    /// The at-rest encryption key (Mattermost's `SqlSettings.AtRestEncryptKey`, or the host's own),
+    /// which the database never holds; the plugin derives its sealing key from it.
+    async fn at_rest_key(&self) -> HostResult<Vec<u8>>;
     /// Milliseconds since the Unix epoch.
     fn now_millis(&self) -> i64;
     /// Waits `millis` milliseconds, letting other work run meanwhile.

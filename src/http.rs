@@ -43,19 +43,26 @@ impl Request {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
 pub struct Response {
     pub status: u16,
     pub headers: Vec<(String, String)>,
     #[serde(with = "serde_bytes")]
     pub body: Vec<u8>,
+    /// What went wrong inside, for the server log only: never sent (see [`crate::Plugin::serve_http`]).
+    #[serde(skip)]
+    pub internal_error: Option<String>,
 }
 
 impl Response {
+    pub fn new(status: u16) -> Self {
+        Response { status, ..Default::default() }
+    }
+
     pub fn json<T: Serialize>(status: u16, value: &T) -> Self {
         // Serializing our own plain structs cannot fail; an empty object is a safe fallback.
         let body = serde_json::to_vec(value).unwrap_or_else(|_| b"{}".to_vec());
-        Response { status, headers: vec![("Content-Type".into(), "application/json".into())], body }
+        Response { body, ..Response::new(status) }.with_header("Content-Type", "application/json")
     }
 
     pub fn with_header(mut self, name: &str, value: &str) -> Self {
@@ -81,6 +88,8 @@ pub struct AppError {
     pub id: &'static str,
     pub message: String,
     pub detailed_error: String,
+    /// The internal cause of a server error: logged, never rendered.
+    pub cause: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -94,7 +103,16 @@ struct AppErrorBody<'a> {
 
 impl AppError {
     pub fn new(status: u16, id: &'static str, message: impl Into<String>) -> Self {
-        AppError { status, id, message: message.into(), detailed_error: String::new() }
+        AppError { status, id, message: message.into(), detailed_error: String::new(), cause: None }
+    }
+
+    /// A failure inside the server (storage, the host): a 500 in general words, with `cause` kept
+    /// for the server log.
+    pub fn internal(cause: impl std::fmt::Display) -> Self {
+        AppError {
+            cause: Some(cause.to_string()),
+            ..AppError::new(500, INTERNAL_ERROR_ID, INTERNAL_ERROR_MESSAGE)
+        }
     }
 
     pub fn not_found() -> Self {
@@ -106,17 +124,30 @@ impl AppError {
     }
 
     pub fn render(&self, request: &Request) -> Response {
-        Response::json(
-            self.status,
-            &AppErrorBody {
-                id: self.id,
-                message: &self.message,
-                detailed_error: &self.detailed_error,
-                request_id: &request.request_id,
-                status_code: self.status,
-            },
-        )
+        let body = AppErrorBody {
+            id: self.id,
+            message: &self.message,
+            detailed_error: &self.detailed_error,
+            request_id: &request.request_id,
+            status_code: self.status,
+        };
+        Response { internal_error: self.cause.clone(), ..Response::json(self.status, &body) }
     }
+}
+
+pub const INTERNAL_ERROR_ID: &str = "app.plugin.internal_error.app_error";
+/// What a client learns of a server-side failure: that it happened, and the request id (in the
+/// body) under which the server log has the details.
+pub const INTERNAL_ERROR_MESSAGE: &str =
+    "An internal error occurred. The server log has the details under this request's id.";
+
+/// Mattermost's 400 for a malformed id (or other parameter) in the request's path.
+pub fn invalid_url_param(name: &str) -> AppError {
+    AppError::new(
+        400,
+        "api.context.invalid_url_param.app_error",
+        format!("Invalid or missing {name} parameter in request URL."),
+    )
 }
 
 /// Largest JSON body the REST endpoints accept.
@@ -131,23 +162,71 @@ pub fn invalid_param(name: &str) -> AppError {
     )
 }
 
-/// Decodes a JSON object request body of at most [`MAX_JSON_BODY`] bytes; `what` names it in errors.
+/// Why a JSON body was refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BodyError {
+    /// Larger than the endpoint's limit (in bytes).
+    TooLarge(usize),
+    /// Valid or not, not a JSON object: every body the plugin takes is one.
+    NotAnObject,
+    /// An object of the wrong shape: serde's words (about the client's input, not the server).
+    Invalid(String),
+}
+
+impl std::fmt::Display for BodyError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            BodyError::TooLarge(max) => write!(f, "the request body is larger than {max} bytes"),
+            BodyError::NotAnObject => f.write_str("the request body must be a JSON object"),
+            BodyError::Invalid(reason) => write!(f, "the request body is not valid: {reason}"),
+        }
+    }
+}
+
+/// What a body must be besides valid JSON of at most its endpoint's size.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JsonShape {
+    /// An object, of the shape the endpoint's type wants: every body the plugin takes but one.
+    Object,
+    /// Any JSON value: what an app stores as its user's token (the Apps framework's `/user`).
+    Any,
+}
+
+/// The one JSON body reader: at most `max` bytes, of `shape`, of the shape `T` wants.
+pub fn read_json<T: DeserializeOwned>(body: &[u8], max: usize, shape: JsonShape) -> Result<T, BodyError> {
+    if body.len() > max {
+        return Err(BodyError::TooLarge(max));
+    }
+    let value: serde_json::Value =
+        serde_json::from_slice(body).map_err(|e| BodyError::Invalid(e.to_string()))?;
+    // serde would also build a struct from a JSON array (or a missing body's defaults).
+    if shape == JsonShape::Object && !value.is_object() {
+        return Err(BodyError::NotAnObject);
+    }
+    // Parsed again rather than converted, so that serde reports repeated fields.
+    serde_json::from_slice(body).map_err(|e| BodyError::Invalid(e.to_string()))
+}
+
+/// A JSON object request body of at most [`MAX_JSON_BODY`] bytes; `what` names it in errors.
 pub fn json_body<T: DeserializeOwned>(request: &Request, what: &str) -> Result<T, AppError> {
-    if request.body.len() > MAX_JSON_BODY {
-        return Err(AppError::new(
+    json_body_within(request, what, MAX_JSON_BODY, JsonShape::Object)
+}
+
+/// [`json_body`] with the endpoint's own size limit and shape, as Mattermost's errors word it.
+pub fn json_body_within<T: DeserializeOwned>(
+    request: &Request,
+    what: &str,
+    max: usize,
+    shape: JsonShape,
+) -> Result<T, AppError> {
+    read_json(&request.body, max, shape).map_err(|error| match error {
+        BodyError::TooLarge(max) => AppError::new(
             413,
             "api.context.request_body_too_large.app_error",
-            format!("The request body is larger than {MAX_JSON_BODY} bytes."),
-        ));
-    }
-    // serde would also build a struct from a JSON array; every body here is an object.
-    if request.body.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
-        return Err(invalid_param(what));
-    }
-    serde_json::from_slice(&request.body).map_err(|e| {
-        let mut error = invalid_param(what);
-        error.detailed_error = e.to_string();
-        error
+            format!("The request body is larger than {max} bytes."),
+        ),
+        BodyError::NotAnObject => invalid_param(what),
+        BodyError::Invalid(reason) => AppError { detailed_error: reason, ..invalid_param(what) },
     })
 }
 
@@ -195,7 +274,7 @@ impl std::fmt::Display for ParamsError {
 /// A 302 to `location`. Never cached, and no Referer leaks the URL (it may carry a code or a
 /// state) to the next site.
 pub fn redirect(location: &str) -> Response {
-    Response { status: 302, headers: Vec::new(), body: Vec::new() }
+    Response::new(302)
         .with_header("Location", location)
         .with_header("Cache-Control", "no-store")
         .with_header("Referrer-Policy", "no-referrer")
@@ -208,7 +287,7 @@ pub fn wrong_method(request: &Request, allowed: &str) -> Response {
 
 /// The answer to a CORS preflight for an endpoint open to any origin.
 pub fn cors_preflight(allowed: &str) -> Response {
-    Response { status: 204, headers: Vec::new(), body: Vec::new() }
+    Response::new(204)
         .allow_any_origin()
         .with_header("Access-Control-Allow-Methods", allowed)
         .with_header("Access-Control-Allow-Headers", "Authorization, Content-Type")

@@ -23,7 +23,7 @@ fn id_encoding() -> &'static Encoding {
     })
 }
 
-fn random_bytes<const N: usize>() -> [u8; N] {
+pub fn random_bytes<const N: usize>() -> [u8; N] {
     let mut bytes = [0u8; N];
     // The platform's CSPRNG (crypto.getRandomValues in wasm). Without it no id or secret can be
     // made safely, so there is nothing sensible to fall back to.
@@ -39,6 +39,13 @@ pub fn new_id() -> String {
 /// Whether `candidate` has the shape of a Mattermost id.
 pub fn is_valid_id(candidate: &str) -> bool {
     candidate.len() == ID_LEN && candidate.bytes().all(|b| ID_ALPHABET.as_bytes().contains(&b))
+}
+
+/// Whether `candidate` has the shape of an id the chat server made (a user id): Mattermost's
+/// `IsValidId`, 26 letters or digits. Looser than [`is_valid_id`], which is for ids this plugin
+/// makes, because other servers' ids need not use the same alphabet.
+pub fn is_server_id(candidate: &str) -> bool {
+    candidate.len() == ID_LEN && candidate.bytes().all(|b| b.is_ascii_alphanumeric())
 }
 
 /// A new secret or token: 256 random bits, base64url without padding (43 characters).
@@ -94,6 +101,16 @@ mod tests {
         assert!(secret_matches(&secret, &stored));
         assert!(!secret_matches(&new_secret(), &stored));
         assert!(!secret_matches("", &stored));
+    }
+
+    #[test]
+    fn server_ids_are_26_letters_or_digits() {
+        assert!(is_server_id("alicealicealicealicealice1"));
+        assert!(is_server_id(&new_id()));
+        assert!(!is_server_id("alicealicealicealicealice"));
+        assert!(!is_server_id("alice:alicealicealicealice"));
+        assert!(!is_server_id(&"a".repeat(200)));
+        assert!(!is_server_id("ålicealicealicealicealic"));
     }
 
     #[test]

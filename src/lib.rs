@@ -2,10 +2,14 @@
 //!
 //! Module map:
 //! - [`host`]: the `Host` trait, the only way out to the server (KV, HTTP, users, permissions, log,
-//!   clock), and an in-memory host for tests;
+//!   clock, the at-rest key), and an in-memory host for tests;
+//! - [`context`]: what a request handler sees;
 //! - [`http`]: requests, responses and Mattermost's error format;
 //! - [`config`]: the server settings the plugin reads;
-//! - [`store`]: typed records over the KV store;
+//! - [`store`]: typed records over the KV store, sealed where they hold secrets;
+//! - [`crypto`]: encryption at rest;
+//! - [`upgrade`]: bringing data of earlier versions up to date at activation;
+//! - [`redirect_uri`]: the rules for redirect URIs and the registration allowlist;
 //! - [`provider`]: the OAuth 2.0 provider;
 //! - [`outgoing`]: outgoing OAuth connections;
 //! - [`apps_oauth2`]: the app OAuth2 store;
@@ -19,6 +23,8 @@
 pub mod access;
 pub mod apps_oauth2;
 pub mod config;
+pub mod context;
+pub mod crypto;
 pub mod host;
 pub mod http;
 pub mod ids;
@@ -26,11 +32,16 @@ pub mod oauth_client;
 pub mod outgoing;
 pub mod pages;
 pub mod provider;
+pub mod redirect_uri;
 pub mod store;
+pub mod upgrade;
 #[cfg(target_arch = "wasm32")]
 pub mod wasm;
 
+pub use context::Context;
+
 use config::ServerConfig;
+use crypto::Sealer;
 use host::{Host, LogLevel};
 use http::{AppError, Request, Response};
 use std::cell::RefCell;
@@ -40,12 +51,6 @@ use store::Store;
 
 /// The plugin id, as in `plugin.json`.
 pub const PLUGIN_ID: &str = "oauth-plugin";
-
-/// What a request handler sees: the host, and the configuration as it was when the request came in.
-pub struct Context<'a, H: Host> {
-    pub host: &'a H,
-    pub config: Rc<ServerConfig>,
-}
 
 /// An access token the plugin issued, as the host needs it to act as the token's user.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -60,32 +65,52 @@ pub struct TokenInfo {
 pub struct Plugin<H: Host> {
     host: H,
     config: RefCell<Rc<ServerConfig>>,
+    sealer: RefCell<Option<Rc<Sealer>>>,
 }
 
 impl<H: Host> Plugin<H> {
     pub fn new(host: H) -> Self {
-        Plugin { host, config: RefCell::new(Rc::new(ServerConfig::default())) }
+        Plugin { host, config: RefCell::new(Rc::new(ServerConfig::default())), sealer: RefCell::new(None) }
     }
 
     pub fn host(&self) -> &H {
         &self.host
     }
 
-    /// Refuses data written by a newer version of the plugin; marks an empty store as ours.
+    /// Takes the host's at-rest key; refuses data written by a newer version of the plugin or sealed
+    /// under another key (changing nothing), brings data of an older version up to date, and marks
+    /// an empty store as ours.
     pub async fn on_activate(&self) -> Result<(), String> {
-        let store = Store::new(&self.host);
-        match schema::check(&store).await.map_err(|e| e.to_string())? {
-            SchemaCheck::Newer(found) => Err(format!(
-                "the KV store holds data of schema version {found}, written by a newer version of \
-                 {PLUGIN_ID}; this version understands up to {}. Install the newer version.",
-                schema::CURRENT
-            )),
-            outcome => {
-                let detail = if outcome == SchemaCheck::Initialised { "initialised" } else { "current" };
-                self.host.log(LogLevel::Info, "activated", &[("schema", detail)]);
-                Ok(())
+        let key = self.host.at_rest_key().await.map_err(|e| format!("no at-rest encryption key: {e}"))?;
+        let sealer = Rc::new(Sealer::from_host_key(&key)?);
+        let check = schema::check(&Store::new(&self.host, Some(&sealer)), &sealer)
+            .await
+            .map_err(|e| e.to_string())?;
+        let detail = match check {
+            SchemaCheck::Newer(found) => {
+                return Err(format!(
+                    "the KV store holds data of schema version {found}, written by a newer version of \
+                     {PLUGIN_ID}; this version understands up to {}. Install the newer version.",
+                    schema::CURRENT
+                ))
             }
-        }
+            SchemaCheck::WrongKey => {
+                return Err("the KV store's secrets are encrypted with another at-rest key than the one \
+                            the server gave (MM_SQLSETTINGS_ATRESTENCRYPTKEY, or the key file beside the \
+                            SQLite database); start the server with the key the data was written with. \
+                            Nothing was changed."
+                    .into())
+            }
+            SchemaCheck::Initialised => "initialised".to_owned(),
+            SchemaCheck::Current => "current".to_owned(),
+            SchemaCheck::Older(from) => {
+                *self.sealer.borrow_mut() = Some(Rc::clone(&sealer));
+                upgrade::from_schema(&self.context(), from).await?
+            }
+        };
+        *self.sealer.borrow_mut() = Some(sealer);
+        self.host.log(LogLevel::Info, "activated", &[("schema", &detail)]);
+        Ok(())
     }
 
     pub async fn on_deactivate(&self) -> Result<(), String> {
@@ -101,21 +126,39 @@ impl<H: Host> Plugin<H> {
     }
 
     pub fn context(&self) -> Context<'_, H> {
-        Context { host: &self.host, config: Rc::clone(&self.config.borrow()) }
+        Context {
+            host: &self.host,
+            config: Rc::clone(&self.config.borrow()),
+            sealer: self.sealer.borrow().clone(),
+        }
     }
 
+    /// Answers a request. What went wrong inside a server error is logged here, under the
+    /// request's id, and never sent.
     pub async fn serve_http(&self, request: Request) -> Response {
+        let response = self.route(&request).await;
+        if let Some(cause) = &response.internal_error {
+            self.host.log(
+                LogLevel::Error,
+                "request failed",
+                &[("path", &request.path), ("request_id", &request.request_id), ("error", cause)],
+            );
+        }
+        response
+    }
+
+    async fn route(&self, request: &Request) -> Response {
         let ctx = self.context();
-        if let Some(response) = provider::route(&ctx, &request).await {
+        if let Some(response) = provider::route(&ctx, request).await {
             return response;
         }
-        if let Some(response) = outgoing::route(&ctx, &request).await {
+        if let Some(response) = outgoing::route(&ctx, request).await {
             return response;
         }
-        if let Some(response) = apps_oauth2::route(&ctx, &request).await {
+        if let Some(response) = apps_oauth2::route(&ctx, request).await {
             return response;
         }
-        AppError::not_found().render(&request)
+        AppError::not_found().render(request)
     }
 
     /// Whether `token` is an access token this plugin issued that is still valid (unexpired, not
@@ -123,15 +166,14 @@ impl<H: Host> Plugin<H> {
     /// switched off, as in Mattermost.
     pub async fn resolve_access_token(&self, token: &str) -> Result<Option<TokenInfo>, String> {
         let ctx = self.context();
-        let Some((grant, _app)) =
-            provider::grants::resolve_access_token(&ctx, token).await.map_err(|e| e.description)?
-        else {
+        let valid = provider::grants::valid_access_token(&ctx, token).await.map_err(|e| {
+            let cause = e.cause.unwrap_or(e.description);
+            self.host.log(LogLevel::Error, "resolving an access token failed", &[("error", &cause)]);
+            "the access token could not be checked".to_owned()
+        })?;
+        let Some(provider::grants::ValidToken { grant, .. }) = valid else {
             return Ok(None);
         };
-        let user = self.host.get_user(&grant.user_id).await.map_err(|e| e.to_string())?;
-        if !user.is_some_and(|u| u.is_active()) {
-            return Ok(None);
-        }
         Ok(Some(TokenInfo {
             user_id: grant.user_id,
             client_id: grant.client_id,

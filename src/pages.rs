@@ -43,10 +43,10 @@ button:focus-visible{{outline:3px solid #f5a623;outline-offset:2px}} button:disa
 </style></head><body><main>{body}</main></body></html>"#
     );
     let csp = format!(
-        "default-src 'none'; img-src http: https: data:; style-src 'nonce-{nonce}'; script-src 'nonce-{nonce}'; \
+        "default-src 'none'; img-src https: data:; style-src 'nonce-{nonce}'; script-src 'nonce-{nonce}'; \
          connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
     );
-    Response { status, headers: Vec::new(), body: html.into_bytes() }
+    Response { body: html.into_bytes(), ..Response::new(status) }
         .with_header("Content-Type", "text/html; charset=utf-8")
         .with_header("Content-Security-Policy", &csp)
         .with_header("X-Frame-Options", "DENY")

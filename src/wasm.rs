@@ -36,6 +36,8 @@ extern "C" {
     async fn get_user(this: &PluginHost, user_id: &str) -> Result<JsValue, JsValue>;
     #[wasm_bindgen(method, catch, js_name = hasPermission)]
     async fn has_permission(this: &PluginHost, user_id: &str, permission: &str) -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(method, catch, js_name = atRestKey)]
+    async fn at_rest_key(this: &PluginHost) -> Result<JsValue, JsValue>;
     #[wasm_bindgen(method, catch)]
     fn log(this: &PluginHost, level: &str, message: &str, fields: JsValue) -> Result<(), JsValue>;
 }
@@ -144,6 +146,14 @@ impl Host for JsHost {
         let object: std::collections::BTreeMap<&str, &str> = fields.iter().copied().collect();
         // A host whose log throws must not take the plugin down with it.
         let _ = self.0.log(level.as_str(), message, to_js(&object));
+    }
+
+    async fn at_rest_key(&self) -> HostResult<Vec<u8>> {
+        let key = self.0.at_rest_key().await.map_err(host_error("atRestKey"))?;
+        match key.dyn_into::<Uint8Array>() {
+            Ok(bytes) => Ok(bytes.to_vec()),
+            Err(_) => Err(HostError("host atRestKey returned something other than bytes".into())),
+        }
     }
 
     fn now_millis(&self) -> i64 {

@@ -379,3 +379,168 @@ fn short_lived_tokens_are_not_refreshed_on_every_read() {
     }
     assert_eq!(seen.borrow().len(), 1);
 }
+
+/// An app for `user` with the given app id (and no trust), as `POST /api/v4/oauth/apps` answers.
+fn app_linked_to(plugin: &Plugin<MemoryHost>, user: &str, app_id: &str, extra: Value) -> Reply {
+    let mut body = json!({"name": "Linked", "homepage": "https://jira-app.example.com", "callback_urls": [CALLBACK],
+                          "is_trusted": true, "mattermost_app_id": app_id});
+    for (k, v) in extra.as_object().unwrap() {
+        body[k] = v.clone();
+    }
+    send(plugin, "POST", "/api/v4/oauth/apps", Some(user), &body.to_string())
+}
+
+fn app_count(plugin: &Plugin<MemoryHost>) -> usize {
+    send(plugin, "GET", "/api/v4/oauth/apps", Some(ADMIN), "").body.as_array().unwrap().len()
+}
+
+/// A token for `user` from a new trusted app linked to `app_id` by the admin.
+fn token_of_new_holder(plugin: &Plugin<MemoryHost>, user: &str, extra: Value) -> (String, String) {
+    let reply = app_linked_to(plugin, ADMIN, APP_ID, extra);
+    assert_eq!(reply.status, 201, "{}", reply.body);
+    let (id, secret) = (reply.body["id"].as_str().unwrap(), reply.body["client_secret"].as_str().unwrap());
+    (id.to_owned(), access_token_for(plugin, id, secret, CALLBACK, user))
+}
+
+#[test]
+fn only_system_admins_give_an_app_an_app_id() {
+    // EnableOnlyAdminIntegrations off: Bob may create OAuth apps, but not claim another's app id.
+    let setup = with_settings();
+    setup.plugin.host().grant(BOB, "manage_oauth");
+    let before = setup.plugin.host().dump();
+    let claim = app_linked_to(&setup.plugin, BOB, APP_ID, json!({}));
+    assert_eq!((claim.status, claim.body["id"].as_str()), (403, Some("api.context.permissions.app_error")));
+    let own_id = app_linked_to(&setup.plugin, BOB, "com.bob.app", json!({}));
+    assert_eq!(own_id.status, 403, "no app id at all without manage_system");
+    assert_eq!(setup.plugin.host().dump(), before, "nothing stored");
+
+    let own = create_app(&setup.plugin, BOB, json!({}));
+    let id = own["id"].as_str().unwrap();
+    let mut edit = own.clone();
+    edit["mattermost_app_id"] = APP_ID.into();
+    let relink =
+        send(&setup.plugin, "PUT", &format!("/api/v4/oauth/apps/{id}"), Some(BOB), &edit.to_string());
+    assert_eq!(relink.status, 403);
+    edit["mattermost_app_id"] = "".into();
+    edit["name"] = "Renamed".into();
+    let same = send(&setup.plugin, "PUT", &format!("/api/v4/oauth/apps/{id}"), Some(BOB), &edit.to_string());
+    assert_eq!(same.status, 200, "an unchanged app id is no change: {}", same.body);
+}
+
+#[test]
+fn an_app_id_belongs_to_one_oauth_app() {
+    let setup = with_settings();
+    let apps_before = app_count(&setup.plugin);
+    let second = app_linked_to(&setup.plugin, ADMIN, APP_ID, json!({}));
+    assert_eq!(
+        (second.status, second.body["id"].as_str()),
+        (409, Some("app.oauth.mattermost_app_id.claimed.app_error"))
+    );
+    assert_eq!(app_count(&setup.plugin), apps_before, "the refused app is not stored");
+
+    let other = create_app(&setup.plugin, ADMIN, json!({}));
+    let path = format!("/api/v4/oauth/apps/{}", other["id"].as_str().unwrap());
+    let mut edit = other.clone();
+    edit["mattermost_app_id"] = APP_ID.into();
+    assert_eq!(send(&setup.plugin, "PUT", &path, Some(ADMIN), &edit.to_string()).status, 409);
+    assert_eq!(send(&setup.plugin, "GET", &path, Some(ADMIN), "").body["mattermost_app_id"], "");
+
+    // The holder keeps its app id through an edit that does not mention it (Mattermost's forms).
+    let apps = send(&setup.plugin, "GET", "/api/v4/oauth/apps", Some(ADMIN), "").body;
+    let holder = apps.as_array().unwrap().iter().find(|a| a["mattermost_app_id"] == APP_ID).unwrap().clone();
+    let mut edit = holder.clone();
+    edit.as_object_mut().unwrap().remove("mattermost_app_id");
+    edit["name"] = "Jira, renamed".into();
+    let holder_path = format!("/api/v4/oauth/apps/{}", holder["id"].as_str().unwrap());
+    assert_eq!(
+        send(&setup.plugin, "PUT", &holder_path, Some(ADMIN), &edit.to_string()).body["mattermost_app_id"],
+        APP_ID
+    );
+    let context = send_as_app(&setup.plugin, "GET", &format!("{API}/context"), &setup.alice_token, "");
+    assert_eq!(context.body["client_secret"], "remote-secret");
+}
+
+#[test]
+fn a_released_app_id_comes_without_the_old_apps_data_unless_an_admin_says_so() {
+    let setup = with_settings();
+    let stored = send_as_app(
+        &setup.plugin,
+        "POST",
+        &format!("{API}/user"),
+        &setup.alice_token,
+        r#"{"access_token":"alice-remote"}"#,
+    );
+    assert_eq!(stored.status, 200);
+    let holder = send(&setup.plugin, "GET", "/api/v4/oauth/apps", Some(ADMIN), "").body[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        send(&setup.plugin, "DELETE", &format!("/api/v4/oauth/apps/{holder}"), Some(ADMIN), "").status,
+        200
+    );
+
+    // A new holder of the released id sees nothing of the old one's.
+    let (fresh, token) = token_of_new_holder(&setup.plugin, ALICE, json!({}));
+    let context = send_as_app(&setup.plugin, "GET", &format!("{API}/context"), &token, "");
+    assert_eq!(context.status, 200);
+    assert_eq!(
+        (context.body["client_secret"].as_str(), context.body["client_id"].as_str()),
+        (Some(""), Some(""))
+    );
+    assert!(context.body.get("user").is_none());
+    assert_eq!(send_as_app(&setup.plugin, "GET", &format!("{API}/user"), &token, "").response.body.len(), 0);
+    let listed = send(&setup.plugin, "GET", &format!("{API}/connections"), Some(ALICE), "");
+    assert_eq!(listed.body, json!([]), "the old connection is not the new app's");
+    assert_eq!(
+        send(&setup.plugin, "DELETE", &format!("/api/v4/oauth/apps/{fresh}"), Some(ADMIN), "").status,
+        200
+    );
+
+    // An admin may hand the old records on, when giving the id to a new app.
+    let (_, token) = token_of_new_holder(&setup.plugin, ALICE, json!({"inherit_app_data": true}));
+    // The fresh holder wrote nothing, so what is inherited is the binding it was given: nothing.
+    let context = send_as_app(&setup.plugin, "GET", &format!("{API}/context"), &token, "");
+    assert_eq!(context.body["client_secret"], "");
+}
+
+#[test]
+fn inheriting_hands_on_the_released_holders_records() {
+    let setup = with_settings();
+    send_as_app(
+        &setup.plugin,
+        "POST",
+        &format!("{API}/user"),
+        &setup.alice_token,
+        r#"{"access_token":"alice-remote"}"#,
+    );
+    let holder = send(&setup.plugin, "GET", "/api/v4/oauth/apps", Some(ADMIN), "").body[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    send(&setup.plugin, "DELETE", &format!("/api/v4/oauth/apps/{holder}"), Some(ADMIN), "");
+    let (_, token) = token_of_new_holder(&setup.plugin, ALICE, json!({"inherit_app_data": true}));
+    let context = send_as_app(&setup.plugin, "GET", &format!("{API}/context"), &token, "");
+    assert_eq!(context.body["client_secret"], "remote-secret");
+    assert_eq!(context.body["user"], json!({"access_token": "alice-remote"}));
+}
+
+#[test]
+fn remote_settings_bodies_must_be_objects_and_a_refused_one_changes_nothing() {
+    let setup = with_settings();
+    let path = format!("{API}/app");
+    let before = setup.plugin.host().dump();
+    for body in
+        ["[]", "[1]", "null", "\"x\"", "5", "", r#"{"client_id": 5}"#, r#"{"client_id":"a","client_id":"b"}"#]
+    {
+        let reply = send_as_app(&setup.plugin, "POST", &path, &setup.admin_token, body);
+        assert_eq!(
+            (reply.status, reply.body["id"].as_str()),
+            (400, Some("api.context.invalid_param.app_error")),
+            "{body}"
+        );
+    }
+    assert_eq!(setup.plugin.host().dump(), before);
+    let context = send_as_app(&setup.plugin, "GET", &format!("{API}/context"), &setup.alice_token, "");
+    assert_eq!(context.body["client_secret"], "remote-secret", "the settings are as they were");
+}

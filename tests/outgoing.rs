@@ -373,3 +373,59 @@ fn everything_is_off_while_the_setting_is_off() {
     assert_eq!(listed.as_array().unwrap().len(), 1);
     assert_eq!(listed[0]["name"], "Off");
 }
+
+#[test]
+fn the_stored_secret_never_follows_the_token_url_to_another_server() {
+    let plugin = enabled_plugin();
+    let id = create(&plugin, connection_json("Jira", &["https://jira.example.com/*"])).body["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let path = format!("{BASE}/{id}");
+    let before = plugin.host().dump();
+    for evil in [
+        "https://evil.example.net/token",
+        "http://auth.example.com/oauth/token",
+        "https://auth.example.com:8443/token",
+    ] {
+        let moved = json!({"id": id, "oauth_token_url": evil, "client_secret": ""});
+        let reply = send(&plugin, "PUT", &path, Some(ADMIN), &moved.to_string());
+        assert_eq!(
+            (reply.status, reply.body["id"].as_str()),
+            (400, Some("model.outgoing_oauth_connection.is_valid.client_secret.error")),
+            "{evil}"
+        );
+        let validate = send(&plugin, "POST", &format!("{BASE}/validate"), Some(ADMIN), &moved.to_string());
+        assert_eq!(validate.status, 400, "validate with an id does not send the stored secret to {evil}");
+    }
+    assert_eq!(plugin.host().dump(), before, "nothing changed");
+    assert!(plugin.host().fetched().is_empty(), "and nothing was sent anywhere");
+
+    // The same server (another path) keeps the stored secret; another server with it sent again works.
+    let same = json!({"id": id, "oauth_token_url": "https://auth.example.com/v2/token"});
+    assert_eq!(send(&plugin, "PUT", &path, Some(ADMIN), &same.to_string()).status, 200);
+    let resent =
+        json!({"id": id, "oauth_token_url": "https://login.example.org/token", "client_secret": "secret-2"});
+    assert_eq!(send(&plugin, "PUT", &path, Some(ADMIN), &resent.to_string()).status, 200);
+}
+
+#[test]
+fn the_password_follows_the_token_url_only_when_sent_again() {
+    let plugin = enabled_plugin();
+    let mut body = connection_json("Pw", &["https://pw.example.com/*"]);
+    body["grant_type"] = "password".into();
+    body["credentials_username"] = "svc".into();
+    body["credentials_password"] = "pw-1".into();
+    let id = create(&plugin, body).body["id"].as_str().unwrap().to_owned();
+    let path = format!("{BASE}/{id}");
+    let moved =
+        json!({"id": id, "oauth_token_url": "https://other.example.net/token", "client_secret": "secret-1"});
+    let reply = send(&plugin, "PUT", &path, Some(ADMIN), &moved.to_string());
+    assert_eq!(
+        (reply.status, reply.body["id"].as_str()),
+        (400, Some("model.outgoing_oauth_connection.is_valid.password_credentials.error"))
+    );
+    let mut with_password = moved.clone();
+    with_password["credentials_password"] = "pw-2".into();
+    assert_eq!(send(&plugin, "PUT", &path, Some(ADMIN), &with_password.to_string()).status, 200);
+}

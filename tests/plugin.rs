@@ -4,6 +4,7 @@ use futures::executor::block_on;
 use oauth_plugin::host::memory::MemoryHost;
 use oauth_plugin::host::{Host, KvWrite, LogLevel};
 use oauth_plugin::http::{Request, Response};
+use oauth_plugin::store::schema::CURRENT;
 use oauth_plugin::Plugin;
 use serde_json::Value;
 
@@ -27,7 +28,7 @@ fn activation_marks_an_empty_store_and_accepts_its_own_mark() {
     let plugin = plugin_with("{}");
     block_on(plugin.on_activate()).unwrap();
     let mark = block_on(plugin.host().kv_get("meta:schema")).unwrap().unwrap();
-    assert_eq!(mark, br#"{"v":1}"#);
+    assert_eq!(mark, format!(r#"{{"v":{CURRENT}}}"#).as_bytes());
     block_on(plugin.on_activate()).unwrap();
     let logs = plugin.host().logs();
     assert!(logs.iter().any(|l| l.level == LogLevel::Info && l.message == "activated"));
@@ -36,10 +37,12 @@ fn activation_marks_an_empty_store_and_accepts_its_own_mark() {
 #[test]
 fn activation_refuses_a_newer_schema_and_leaves_it_alone() {
     let plugin = plugin_with("{}");
-    block_on(plugin.host().kv_set("meta:schema", KvWrite::set(br#"{"v":2}"#))).unwrap();
+    let newer = format!(r#"{{"v":{}}}"#, CURRENT + 1);
+    block_on(plugin.host().kv_set("meta:schema", KvWrite::set(newer.as_bytes()))).unwrap();
     let err = block_on(plugin.on_activate()).unwrap_err();
-    assert!(err.contains("schema version 2"), "{err}");
-    assert_eq!(block_on(plugin.host().kv_get("meta:schema")).unwrap().unwrap(), br#"{"v":2}"#);
+    assert!(err.contains(&format!("schema version {}", CURRENT + 1)), "{err}");
+    assert_eq!(block_on(plugin.host().kv_get("meta:schema")).unwrap().unwrap(), newer.as_bytes());
+    assert_eq!(block_on(plugin.host().kv_get("meta:keycheck")).unwrap(), None, "nothing written");
 }
 
 #[test]

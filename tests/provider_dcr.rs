@@ -194,3 +194,65 @@ fn a_registered_client_completes_the_code_flow() {
     let response = futures::executor::block_on(plugin.serve_http(token));
     assert_eq!(response.status, 200);
 }
+
+#[test]
+fn the_allowlist_is_matched_component_by_component() {
+    let plugin = dcr_plugin(r#"["https://*.example.com/cb", "http://localhost:*/callback"]"#);
+    for attack in [
+        "https://evil.test?.example.com/cb",
+        "https://evil.test\\.example.com/cb",
+        "http://localhost:1@evil.test/callback",
+        "https://evil.test/?.example.com/cb",
+        "https://a.b.example.com/cb",
+        "http://localhost.evil.test:1/callback",
+    ] {
+        let refused = register(&plugin, json!({"redirect_uris": [attack]}));
+        assert_eq!(
+            (refused.status, refused.body["error"].as_str()),
+            (400, Some("invalid_redirect_uri")),
+            "{attack}"
+        );
+    }
+    assert_eq!(
+        send(&plugin, "GET", "/api/v4/oauth/apps", Some(ADMIN), "").body,
+        json!([]),
+        "nothing registered"
+    );
+    for fine in ["https://app.example.com/cb", "http://localhost:33418/callback"] {
+        assert_eq!(register(&plugin, json!({"redirect_uris": [fine]})).status, 201, "{fine}");
+    }
+}
+
+#[test]
+fn malformed_allowlist_patterns_allow_nothing() {
+    let plugin = dcr_plugin(
+        r#"["https://app-*.example.com/cb", "app.example.com/cb", "https://u@app.example.com/cb"]"#,
+    );
+    for uri in ["https://app-1.example.com/cb", "https://app.example.com/cb"] {
+        assert_eq!(
+            register(&plugin, json!({"redirect_uris": [uri]})).body["error"],
+            "invalid_redirect_uri",
+            "{uri}"
+        );
+    }
+}
+
+#[test]
+fn refused_registrations_store_nothing_not_even_a_rate_count() {
+    let plugin = dcr_plugin("[]");
+    configure(&plugin, r#"{"EnableOAuthServiceProvider":true,"EnableDynamicClientRegistration":true}"#);
+    let before = plugin.host().dump();
+    for bad in ["[]", "{", "\"x\"", r#"{"redirect_uris": ["myapp:/cb"]}"#, r#"{"redirect_uris": []}"#] {
+        assert_eq!(register_from(&plugin, "198.51.100.9", bad).status, 400, "{bad}");
+    }
+    for _ in 0..20 {
+        register_from(&plugin, "198.51.100.9", r#"{"redirect_uris": ["https://a.example.com/cb#f"]}"#);
+    }
+    assert_eq!(plugin.host().dump(), before);
+    let body = json!({"redirect_uris": ["https://a.example.com/cb"]}).to_string();
+    assert_eq!(
+        register_from(&plugin, "198.51.100.9", &body).status,
+        201,
+        "refusals did not use up the limit"
+    );
+}

@@ -729,3 +729,166 @@ fn grants_without_a_refresh_token_expire_with_their_access_token() {
     plugin.host().advance_seconds(720 * 3600);
     assert_eq!(grants(), 0);
 }
+
+#[test]
+fn a_used_code_presented_by_another_client_changes_nothing() {
+    let plugin = plugin();
+    let victim = client(&plugin, json!({"is_trusted": true}));
+    let attacker = create_app(&plugin, ADMIN, json!({"name": "Attacker", "is_public": true}));
+    let attacker_id = attacker["id"].as_str().unwrap();
+    let code = code_for(&plugin, &victim, ALICE, "");
+    let first = exchange(&plugin, &victim, &code);
+    let access = first.body["access_token"].as_str().unwrap().to_owned();
+    let before = plugin.host().dump();
+    // A public client needs only its id: it presents the victim's used code.
+    let form = format!(
+        "grant_type=authorization_code&code={code}&redirect_uri={CALLBACK}&client_id={attacker_id}&code_verifier={VERIFIER}"
+    );
+    let stolen = token_request(&plugin, &form, None);
+    assert_eq!((stolen.status, stolen.body["error"].as_str()), (400, Some("invalid_grant")));
+    assert_eq!(plugin.host().dump(), before, "nothing changed");
+    assert_eq!(user_of(&plugin, &access).as_deref(), Some(ALICE), "the victim's tokens still work");
+    let refreshed = refresh(&plugin, &victim, first.body["refresh_token"].as_str().unwrap());
+    assert_eq!(refreshed.status, 200, "{}", refreshed.body);
+}
+
+#[test]
+fn one_rule_for_valid_tokens_a_deactivated_users_token_is_invalid_everywhere() {
+    let plugin = plugin();
+    let client = client(&plugin, json!({"is_trusted": true}));
+    let reply = exchange(&plugin, &client, &code_for(&plugin, &client, ALICE, ""));
+    let access = reply.body["access_token"].as_str().unwrap();
+    let introspect = || {
+        form_post(
+            &plugin,
+            "/oauth/introspect",
+            &format!("token={access}&client_id={}&client_secret={}", client.id, client.secret),
+        )
+        .body
+    };
+    assert_eq!(introspect()["active"], true);
+    plugin.host().deactivate_user(ALICE);
+    assert_eq!(user_of(&plugin, access), None, "the API refuses it");
+    assert_eq!(introspect(), json!({"active": false}), "and so does introspection");
+    let app_call = send_as_app(&plugin, "GET", "/plugins/oauth-plugin/api/v1/oauth2/user", access, "");
+    assert_eq!(app_call.status, 401, "and the app store");
+}
+
+#[test]
+fn redirect_uris_are_parsed_and_must_be_written_in_their_normalized_form() {
+    let plugin = plugin();
+    for trick in [
+        "https://evil.test?.example.com/cb",
+        "https://evil.test\\.example.com/cb",
+        "http://localhost:1@evil.test/callback",
+        "https://zapier.example.com/cb#frag",
+        "https://ZAPIER.example.com/cb",
+        "https://zapier.example.com/a/../cb",
+        "https://zapier.example.com/c\tb",
+    ] {
+        let app = json!({"name": "A", "homepage": "https://a.example.com", "callback_urls": [trick]});
+        let reply = send(&plugin, "POST", "/api/v4/oauth/apps", Some(ADMIN), &app.to_string());
+        assert_eq!(
+            (reply.status, reply.body["id"].as_str()),
+            (400, Some("model.oauth.is_valid.callback.app_error")),
+            "{trick}"
+        );
+    }
+    let hint = send(
+        &plugin,
+        "POST",
+        "/api/v4/oauth/apps",
+        Some(ADMIN),
+        &json!({"name": "A", "homepage": "https://a.example.com", "callback_urls": ["https://a.example.com"]}).to_string(),
+    );
+    assert!(hint.body["message"].as_str().unwrap().contains("\"https://a.example.com/\""), "{}", hint.body);
+    // At the authorization endpoint: the error page, never a redirect.
+    let client = client(&plugin, json!({"is_trusted": true}));
+    for trick in [
+        "https://zapier.example.com/cb%23x",
+        "https://zapier.example.com/./cb",
+        "https://zapier.example.com:443/cb",
+    ] {
+        let query = format!(
+            "response_type=code&client_id={}&redirect_uri={}",
+            client.id,
+            url::form_urlencoded::byte_serialize(trick.as_bytes()).collect::<String>()
+        );
+        let reply = authorize(&plugin, Some(ALICE), &query);
+        assert_eq!(reply.status, 400, "{trick}");
+        assert!(reply.response.header("Location").is_none());
+    }
+}
+
+#[test]
+fn the_consent_page_never_loads_a_logo_over_plain_http() {
+    let plugin = plugin();
+    for (icon, shown) in
+        [("http://zapier.example.com/logo.png", false), ("https://zapier.example.com/logo.png", true)]
+    {
+        let client = client(&plugin, json!({"icon_url": icon}));
+        let query = format!("response_type=code&client_id={}&redirect_uri={CALLBACK}", client.id);
+        let page = authorize(&plugin, Some(ALICE), &query);
+        assert_eq!(page.status, 200);
+        let html = String::from_utf8_lossy(&page.response.body).into_owned();
+        assert_eq!(html.contains(icon), shown, "{icon}");
+        let csp = page.response.header("Content-Security-Policy").unwrap();
+        assert!(csp.contains("img-src https: data:;") && !csp.contains("http:"), "{csp}");
+        assert_eq!(page.response.header("Referrer-Policy"), Some("no-referrer"));
+    }
+}
+
+#[test]
+fn storage_failures_answer_500_in_general_words_and_log_the_detail() {
+    let plugin = plugin();
+    let client = client(&plugin, json!({"is_trusted": true}));
+    plugin.host().fail_kv(Some("SQLITE_IOERR: disk I/O error at /var/lib/secret.db"));
+    let listed = send(&plugin, "GET", "/api/v4/oauth/apps", Some(ADMIN), "");
+    let token = token_request(
+        &plugin,
+        &format!(
+            "grant_type=refresh_token&refresh_token=x&client_id={}&client_secret={}",
+            client.id, client.secret
+        ),
+        None,
+    );
+    let page = authorize(
+        &plugin,
+        Some(ALICE),
+        &format!("response_type=code&client_id={}&redirect_uri={CALLBACK}", client.id),
+    );
+    plugin.host().fail_kv(None);
+    assert_eq!(
+        (listed.status, listed.body["id"].as_str()),
+        (500, Some("app.plugin.internal_error.app_error"))
+    );
+    assert_eq!(listed.body["request_id"], "test");
+    assert_eq!((token.status, token.body["error"].as_str()), (500, Some("server_error")));
+    assert_eq!(page.status, 500);
+    for body in [listed.response.body, token.response.body, page.response.body] {
+        let text = String::from_utf8_lossy(&body).into_owned();
+        assert!(!text.contains("SQLITE") && !text.contains("secret.db") && !text.contains("KV"), "{text}");
+    }
+    let logged = plugin.host().logs().into_iter().filter(|l| l.message == "request failed").count();
+    assert_eq!(logged, 3, "each failure is in the server log with its detail");
+    assert!(plugin.host().logs().iter().any(|l| l.fields.iter().any(|(_, v)| v.contains("SQLITE_IOERR"))));
+}
+
+#[test]
+fn ids_in_paths_are_checked_before_use() {
+    let plugin = plugin();
+    let long = "a".repeat(200);
+    let reply = send(&plugin, "GET", &format!("/api/v4/users/{long}/oauth/apps/authorized"), Some(ADMIN), "");
+    assert_eq!(
+        (reply.status, reply.body["id"].as_str()),
+        (400, Some("api.context.invalid_url_param.app_error"))
+    );
+    assert!(!reply.body.to_string().contains("KV"), "{}", reply.body);
+    let me = send(&plugin, "GET", "/api/v4/users/me/oauth/apps/authorized", Some(ALICE), "");
+    assert_eq!((me.status, me.body.clone()), (200, json!([])), "`me` is the caller, as in Mattermost");
+    for odd in ["..", "%00", "x:y", "alicealicealicealicealic\u{e9}"] {
+        let reply =
+            send(&plugin, "GET", &format!("/api/v4/users/{odd}/oauth/apps/authorized"), Some(ADMIN), "");
+        assert_eq!(reply.status, 400, "{odd}");
+    }
+}

@@ -3,6 +3,7 @@
 //! configuration and KV values are JS objects, errors are rejected promises.
 #![cfg(target_arch = "wasm32")]
 
+use oauth_plugin::store::schema::CURRENT;
 use oauth_plugin::wasm::{PluginHost, WasmPlugin};
 use serde_json::Value;
 use wasm_bindgen::prelude::*;
@@ -18,6 +19,8 @@ extern "C" {
     async fn get_text(host: &JsValue, key: &str) -> JsValue;
     #[wasm_bindgen(js_name = logText)]
     fn log_text(host: &JsValue) -> String;
+    #[wasm_bindgen(js_name = setAtRestKey)]
+    fn set_at_rest_key(host: &JsValue, key: &str);
     fn request(method: &str, path: &str) -> JsValue;
     fn config(settings_json: &str) -> JsValue;
     #[wasm_bindgen(js_name = responseStatus)]
@@ -105,11 +108,24 @@ async fn an_invalid_configuration_rejects_and_the_previous_one_stays() {
 async fn activation_marks_the_store_through_the_js_host() {
     let (host, plugin) = new_plugin();
     plugin.on_activate().await.map_err(JsValue::from).unwrap();
-    assert_eq!(get_text(&host, "meta:schema").await.as_string().as_deref(), Some(r#"{"v":1}"#));
+    let mark = format!(r#"{{"v":{CURRENT}}}"#);
+    assert_eq!(get_text(&host, "meta:schema").await.as_string(), Some(mark.clone()));
     assert!(log_text(&host).contains("activated"));
     // A second activation (a restart) finds the mark and keeps it.
     plugin.on_activate().await.map_err(JsValue::from).unwrap();
-    assert_eq!(get_text(&host, "meta:schema").await.as_string().as_deref(), Some(r#"{"v":1}"#));
+    assert_eq!(get_text(&host, "meta:schema").await.as_string(), Some(mark));
+}
+
+#[wasm_bindgen_test]
+async fn the_at_rest_key_comes_from_the_js_host_and_a_wrong_one_is_refused() {
+    let (host, plugin) = new_plugin();
+    plugin.on_activate().await.map_err(JsValue::from).unwrap();
+    let check = get_text(&host, "meta:keycheck").await.as_string().unwrap();
+    assert!(check.starts_with("enc1:"), "{check}");
+    set_at_rest_key(&host, "another wasm test key, 32 bytes or more");
+    let message = plugin.on_activate().await.map_err(|e| error_message(e.into())).unwrap_err();
+    assert!(message.contains("another at-rest key"), "{message}");
+    assert_eq!(get_text(&host, "meta:keycheck").await.as_string(), Some(check), "nothing overwritten");
 }
 
 #[wasm_bindgen_test]

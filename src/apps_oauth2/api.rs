@@ -5,13 +5,13 @@
 //! with a `mattermost_app_id`) for some user: the token says which app and which user.
 
 use super::connect::{complete_url, connect_url};
-use super::records::{self, RemoteSettings, UserToken};
+use super::records::{self, BoundApp, RemoteSettings, UserToken};
 use crate::access::{self, MANAGE_SYSTEM};
 use crate::config::is_http_url;
 use crate::host::Host;
-use crate::http::{AppError, Request, Response};
+use crate::http::{json_body_within, AppError, JsonShape, Request, Response};
 use crate::oauth_client::request_token;
-use crate::provider::{apps::is_valid_app_id, grants};
+use crate::provider::{app_ids, apps::is_valid_app_id, grants};
 use crate::Context;
 use serde::Serialize;
 
@@ -23,9 +23,9 @@ const EXPIRY_MARGIN_MILLIS: i64 = 30_000;
 /// How often a request waiting for another's refresh looks again.
 const REFRESH_POLL_MILLIS: u32 = 100;
 
-/// Who is calling: an app, for one of its users.
+/// Who is calling: an app (as the OAuth app holding its app id), for one of its users.
 pub struct AppSession {
-    pub app_id: String,
+    pub app: BoundApp,
     pub user_id: String,
 }
 
@@ -38,40 +38,29 @@ fn bearer(request: &Request) -> Option<&str> {
     scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
 }
 
-/// The app and user behind the request's bearer token.
+/// The app and user behind the request's bearer token: a valid token of an OAuth app that holds
+/// the claim to its app id.
 pub async fn app_session<H: Host>(ctx: &Context<'_, H>, request: &Request) -> Result<AppSession, AppError> {
     let token = bearer(request).ok_or_else(not_an_app_session)?;
-    let found = grants::resolve_access_token(ctx, token).await.map_err(AppError::from)?;
-    let (grant, app) = found.ok_or_else(not_an_app_session)?;
-    let active = ctx.host.get_user(&grant.user_id).await.ok().flatten().is_some_and(|u| u.is_active());
-    if !active {
-        return Err(not_an_app_session());
+    let valid = grants::valid_access_token(ctx, token).await?.ok_or_else(not_an_app_session)?;
+    let not_linked =
+        |message: &str| AppError::new(403, "app.apps_oauth2.no_app_id.app_error", message.to_owned());
+    if valid.app.mattermost_app_id.is_empty() {
+        return Err(not_linked("This OAuth app is not linked to an app: set its mattermost_app_id."));
     }
-    if app.mattermost_app_id.is_empty() {
-        return Err(AppError::new(
-            403,
-            "app.apps_oauth2.no_app_id.app_error",
-            "This OAuth app is not linked to an app: set its mattermost_app_id.",
-        ));
-    }
-    Ok(AppSession { app_id: app.mattermost_app_id, user_id: grant.user_id })
+    let binding = app_ids::binding_of(ctx, &valid.app)
+        .await?
+        .ok_or_else(|| not_linked("Another OAuth app holds this OAuth app's mattermost_app_id."))?;
+    let app = BoundApp { app_id: valid.app.mattermost_app_id, binding };
+    Ok(AppSession { app, user_id: valid.grant.user_id })
 }
 
-fn body_json<T: serde::de::DeserializeOwned>(request: &Request) -> Result<T, AppError> {
-    if request.body.len() > MAX_BODY {
-        return Err(AppError::new(
-            413,
-            "api.context.request_body_too_large.app_error",
-            "The request body is larger than 8192 bytes.",
-        ));
-    }
-    serde_json::from_slice(&request.body).map_err(|e| {
-        AppError::new(
-            400,
-            "app.apps_oauth2.invalid_json.app_error",
-            format!("The body is not valid JSON: {e}"),
-        )
-    })
+fn body_json<T: serde::de::DeserializeOwned>(
+    request: &Request,
+    what: &str,
+    shape: JsonShape,
+) -> Result<T, AppError> {
+    json_body_within(request, what, MAX_BODY, shape)
 }
 
 fn ok() -> Response {
@@ -81,10 +70,10 @@ fn ok() -> Response {
 /// `POST|PUT /app`: the app's remote provider settings; the acting user needs `manage_system`.
 pub async fn put_app<H: Host>(ctx: &Context<'_, H>, request: &Request) -> Result<Response, AppError> {
     let session = app_session(ctx, request).await?;
-    let settings: RemoteSettings = body_json(request)?;
+    let settings: RemoteSettings = body_json(request, "app", JsonShape::Object)?;
     ctx.require_permission(&session.user_id, MANAGE_SYSTEM).await?;
     check_settings(&settings)?;
-    records::save_settings(ctx, &session.app_id, &settings).await?;
+    records::save_settings(ctx, &session.app, &settings).await?;
     Ok(ok())
 }
 
@@ -118,16 +107,16 @@ fn check_settings(settings: &RemoteSettings) -> Result<(), AppError> {
 /// the plugin obtained it and it has expired.
 pub async fn get_user<H: Host>(ctx: &Context<'_, H>, request: &Request) -> Result<Response, AppError> {
     let session = app_session(ctx, request).await?;
-    match current_token(ctx, &session.app_id, &session.user_id).await? {
+    match current_token(ctx, &session.app, &session.user_id).await? {
         Some(token) => Ok(Response::json(200, &token.value)),
-        None => Ok(Response { status: 200, headers: Vec::new(), body: Vec::new() }),
+        None => Ok(Response::new(200)),
     }
 }
 
 /// `POST|PUT /user`: any JSON, stored as the acting user's token.
 pub async fn put_user<H: Host>(ctx: &Context<'_, H>, request: &Request) -> Result<Response, AppError> {
     let session = app_session(ctx, request).await?;
-    let value: serde_json::Value = body_json(request)?;
+    let value: serde_json::Value = body_json(request, "user", JsonShape::Any)?;
     let token = UserToken {
         v: 1,
         value,
@@ -135,8 +124,9 @@ pub async fn put_user<H: Host>(ctx: &Context<'_, H>, request: &Request) -> Resul
         expires_at: None,
         refresh_token: None,
         stored_at: ctx.host.now_millis(),
+        binding: String::new(),
     };
-    records::save_user_token(ctx, &session.app_id, &session.user_id, &token).await?;
+    records::save_user_token(ctx, &session.app, &session.user_id, &token).await?;
     Ok(ok())
 }
 
@@ -155,15 +145,15 @@ struct AppContext<'a> {
 /// `GET /context`: what the app needs to drive its own calls.
 pub async fn context<H: Host>(ctx: &Context<'_, H>, request: &Request) -> Result<Response, AppError> {
     let session = app_session(ctx, request).await?;
-    let settings = records::settings(ctx, &session.app_id).await?.unwrap_or_default();
-    let user = current_token(ctx, &session.app_id, &session.user_id).await?.map(|t| t.value);
+    let settings = records::settings(ctx, &session.app).await?.unwrap_or_default();
+    let user = current_token(ctx, &session.app, &session.user_id).await?.map(|t| t.value);
     let body = AppContext {
         client_id: &settings.client_id,
         client_secret: &settings.client_secret,
         remote_root_url: &settings.remote_root_url,
         data: &settings.data,
-        connect_url: connect_url(ctx, &session.app_id),
-        complete_url: complete_url(ctx, &session.app_id),
+        connect_url: connect_url(ctx, &session.app.app_id),
+        complete_url: complete_url(ctx, &session.app.app_id),
         user,
     };
     Ok(Response::json(200, &body))
@@ -182,21 +172,22 @@ fn needs_refresh(token: &UserToken, now: i64) -> bool {
 /// (RFC 9700 §4.14.2). The refresher holds a short-lived lock; the others wait and re-read.
 async fn current_token<H: Host>(
     ctx: &Context<'_, H>,
-    app_id: &str,
+    app: &BoundApp,
     user_id: &str,
 ) -> Result<Option<UserToken>, AppError> {
+    let app_id = app.app_id.as_str();
     let timeout_ms =
         i64::from(ctx.config.service_settings.outgoing_integration_requests_timeout.max(1)) * 1000;
     let give_up_at = ctx.host.now_millis() + timeout_ms;
     loop {
-        let Some((token, bytes)) = records::user_token(ctx, app_id, user_id).await? else {
+        let Some((token, bytes)) = records::user_token(ctx, app, user_id).await? else {
             return Ok(None);
         };
         if !needs_refresh(&token, ctx.host.now_millis()) {
             return Ok(Some(token));
         }
         if records::lock_refresh(ctx, app_id, user_id, timeout_ms).await? {
-            let result = refresh_and_store(ctx, app_id, user_id, &token, &bytes).await;
+            let result = refresh_and_store(ctx, app, user_id, &token, &bytes).await;
             records::unlock_refresh(ctx, app_id, user_id).await?;
             return result.map(Some);
         }
@@ -213,22 +204,22 @@ async fn current_token<H: Host>(
 
 async fn refresh_and_store<H: Host>(
     ctx: &Context<'_, H>,
-    app_id: &str,
+    app: &BoundApp,
     user_id: &str,
     token: &UserToken,
     bytes: &[u8],
 ) -> Result<UserToken, AppError> {
-    let refreshed = refresh(ctx, app_id, token).await?;
-    if records::replace_user_token(ctx, app_id, user_id, bytes, &refreshed).await? {
+    let refreshed = refresh(ctx, app, token).await?;
+    if records::replace_user_token(ctx, app, user_id, bytes, &refreshed).await? {
         return Ok(refreshed);
     }
     // The user connected again meanwhile: theirs is the newer token.
-    Ok(records::user_token(ctx, app_id, user_id).await?.map(|(token, _)| token).unwrap_or(refreshed))
+    Ok(records::user_token(ctx, app, user_id).await?.map(|(token, _)| token).unwrap_or(refreshed))
 }
 
 async fn refresh<H: Host>(
     ctx: &Context<'_, H>,
-    app_id: &str,
+    app: &BoundApp,
     token: &UserToken,
 ) -> Result<UserToken, AppError> {
     let failed = |reason: String| {
@@ -242,7 +233,7 @@ async fn refresh<H: Host>(
         .refresh_token
         .as_deref()
         .ok_or_else(|| failed("there is no refresh token; connect the account again".into()))?;
-    let settings = records::settings(ctx, app_id).await?.filter(|s| !s.token_url.is_empty());
+    let settings = records::settings(ctx, app).await?.filter(|s| !s.token_url.is_empty());
     let settings = settings.ok_or_else(|| failed("the app has no token_url".into()))?;
     let form = [
         ("grant_type", "refresh_token"),
@@ -259,6 +250,7 @@ async fn refresh<H: Host>(
         value: obtained.raw,
         obtained_by_plugin: true,
         stored_at: ctx.host.now_millis(),
+        binding: app.binding.clone(),
     })
 }
 

@@ -2,17 +2,15 @@
 //! flow with PKCE (RFC 6749 §4.1, RFC 7636) and a single-use state bound to the user; `complete`
 //! takes the code, exchanges it at the provider's token URL, and stores the user's token.
 
-use super::records::{self, ConnectState, StateRefusal, UserToken};
+use super::records::{self, BoundApp, ConnectState, StateRefusal, UserToken};
 use crate::access::login_redirect;
 use crate::host::Host;
-use crate::http::{redirect, Params, Request, Response};
+use crate::http::{redirect, AppError, Params, Request, Response};
 use crate::ids::new_secret;
 use crate::oauth_client::request_token;
 use crate::pages::message_page;
+use crate::provider::{app_ids, pkce};
 use crate::Context;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine;
-use sha2::{Digest, Sha256};
 use url::Url;
 
 const COMPLETED: &str = "Completed connecting your account. Please close this window.";
@@ -29,20 +27,32 @@ fn failure(status: u16, message: &str) -> Response {
     message_page(status, "Your account was not connected", message)
 }
 
+fn internal_failure(error: AppError) -> Response {
+    Response { internal_error: error.cause, ..failure(error.status, &error.message) }
+}
+
+/// The app id as its current holder binds it; `None` when no OAuth app holds it.
+async fn bound_app<H: Host>(ctx: &Context<'_, H>, app_id: &str) -> Result<Option<BoundApp>, AppError> {
+    let binding = app_ids::current_binding(ctx, app_id).await?;
+    Ok(binding.map(|binding| BoundApp { app_id: app_id.to_owned(), binding }))
+}
+
 /// `GET /plugins/oauth-plugin/apps/{app_id}/oauth2/remote/connect`.
 pub async fn connect<H: Host>(ctx: &Context<'_, H>, request: &Request, app_id: &str) -> Response {
     let Some(user_id) = request.user_id.as_deref() else {
         return login_redirect(ctx, request);
     };
-    let settings = match records::settings(ctx, app_id).await {
+    let not_set_up =
+        || failure(404, "This app has not set up its OAuth2 provider (authorize_url, token_url, client_id).");
+    let app = match bound_app(ctx, app_id).await {
+        Ok(Some(app)) => app,
+        Ok(None) => return not_set_up(),
+        Err(e) => return internal_failure(e),
+    };
+    let settings = match records::settings(ctx, &app).await {
         Ok(Some(s)) if !s.authorize_url.is_empty() && !s.token_url.is_empty() && !s.client_id.is_empty() => s,
-        Ok(_) => {
-            return failure(
-                404,
-                "This app has not set up its OAuth2 provider (authorize_url, token_url, client_id).",
-            )
-        }
-        Err(e) => return failure(500, &e.message),
+        Ok(_) => return not_set_up(),
+        Err(e) => return internal_failure(e),
     };
     let Ok(mut target) = Url::parse(&settings.authorize_url) else {
         return failure(500, "The app's authorize_url is not a valid URL.");
@@ -54,11 +64,12 @@ pub async fn connect<H: Host>(ctx: &Context<'_, H>, request: &Request, app_id: &
         app_id: app_id.to_owned(),
         user_id: user_id.to_owned(),
         code_verifier: code_verifier.clone(),
+        binding: app.binding.clone(),
     };
     if let Err(e) = records::begin_connect(ctx, &state, &record).await {
-        return failure(500, &e.message);
+        return internal_failure(e);
     }
-    let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(code_verifier.as_bytes()));
+    let challenge = pkce::challenge_for(&code_verifier);
     target
         .query_pairs_mut()
         .append_pair("response_type", "code")
@@ -82,7 +93,12 @@ pub async fn complete<H: Host>(ctx: &Context<'_, H>, request: &Request, app_id: 
     let Some(state) = params.get("state") else {
         return failure(400, "The provider's answer has no state.");
     };
-    let record = match records::consume_state(ctx, state, app_id, user_id).await {
+    let app = match bound_app(ctx, app_id).await {
+        Ok(Some(app)) => app,
+        Ok(None) => return failure(404, "This app is not set up on this server."),
+        Err(e) => return internal_failure(e),
+    };
+    let record = match records::consume_state(ctx, state, &app, user_id).await {
         Ok(Ok(record)) => record,
         Ok(Err(StateRefusal::Unknown)) => {
             return failure(
@@ -93,7 +109,7 @@ pub async fn complete<H: Host>(ctx: &Context<'_, H>, request: &Request, app_id: 
         Ok(Err(StateRefusal::NotYours)) => {
             return failure(403, "This connection attempt was started by another user.")
         }
-        Err(e) => return failure(500, &e.message),
+        Err(e) => return internal_failure(e),
     };
     if let Some(error) = params.get("error") {
         let detail = params.get("error_description").map(|d| format!(" ({d})")).unwrap_or_default();
@@ -102,10 +118,10 @@ pub async fn complete<H: Host>(ctx: &Context<'_, H>, request: &Request, app_id: 
     let Some(code) = params.get("code") else {
         return failure(400, "The provider's answer has neither a code nor an error.");
     };
-    match exchange(ctx, app_id, &record, code).await {
-        Ok(token) => match records::save_user_token(ctx, app_id, user_id, &token).await {
+    match exchange(ctx, &app, &record, code).await {
+        Ok(token) => match records::save_user_token(ctx, &app, user_id, &token).await {
             Ok(()) => message_page(200, "Account connected", COMPLETED),
-            Err(e) => failure(500, &e.message),
+            Err(e) => internal_failure(e),
         },
         Err(reason) => {
             failure(502, &format!("The provider's token endpoint did not give a token: {reason}."))
@@ -116,15 +132,13 @@ pub async fn complete<H: Host>(ctx: &Context<'_, H>, request: &Request, app_id: 
 /// RFC 6749 §4.1.3 with the PKCE verifier (RFC 7636 §4.5).
 async fn exchange<H: Host>(
     ctx: &Context<'_, H>,
-    app_id: &str,
+    app: &BoundApp,
     record: &ConnectState,
     code: &str,
 ) -> Result<UserToken, String> {
-    let settings = records::settings(ctx, app_id)
-        .await
-        .map_err(|e| e.message)?
-        .ok_or("the app has no OAuth2 settings")?;
-    let redirect_uri = complete_url(ctx, app_id);
+    let settings =
+        records::settings(ctx, app).await.map_err(|e| e.message)?.ok_or("the app has no OAuth2 settings")?;
+    let redirect_uri = complete_url(ctx, &app.app_id);
     let form = [
         ("grant_type", "authorization_code"),
         ("code", code),
@@ -142,5 +156,6 @@ async fn exchange<H: Host>(
         value: obtained.raw,
         obtained_by_plugin: true,
         stored_at: now,
+        binding: app.binding.clone(),
     })
 }

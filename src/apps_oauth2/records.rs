@@ -1,15 +1,27 @@
 //! What the app OAuth2 store keeps: each app's remote provider settings, each user's remote token
 //! per app, the connect flow's single-use states, and each user's list of connected apps.
+//!
+//! Every record carries the binding of the app id's claim (see [`crate::provider::app_ids`]) and
+//! is read only through the app it is bound to: a record of another binding is as good as absent,
+//! so that an OAuth app that later claims a released app id sees nothing of the old holder's.
 
 use crate::host::Host;
 use crate::http::AppError;
 use crate::ids::hash_secret;
-use crate::store::{keys, Store};
+use crate::provider::app_ids;
+use crate::store::keys;
 use crate::Context;
 use serde::{Deserialize, Serialize};
 
 /// How long a connect flow may take (Mattermost Apps: 15 minutes).
 pub const STATE_LIFETIME_SECONDS: u32 = 15 * 60;
+
+/// An app id as held by the OAuth app calling: the records it may see carry `binding`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BoundApp {
+    pub app_id: String,
+    pub binding: String,
+}
 
 /// An app's remote provider, as the app stores it with `POST /app`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -24,6 +36,15 @@ pub struct RemoteSettings {
     pub scopes: Vec<String>,
 }
 
+/// The settings as stored under `a2app:{app_id}`, with their binding.
+#[derive(Debug, Serialize, Deserialize)]
+struct SettingsRecord {
+    #[serde(flatten)]
+    settings: RemoteSettings,
+    #[serde(default)]
+    binding: String,
+}
+
 /// A user's token for an app: what the app stored, or what the plugin obtained in the connect
 /// flow (then the plugin can refresh it).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -34,6 +55,8 @@ pub struct UserToken {
     pub expires_at: Option<i64>,
     pub refresh_token: Option<String>,
     pub stored_at: i64,
+    #[serde(default)]
+    pub binding: String,
 }
 
 /// A connect flow in progress, under the hash of its state value.
@@ -43,61 +66,66 @@ pub struct ConnectState {
     pub app_id: String,
     pub user_id: String,
     pub code_verifier: String,
+    #[serde(default)]
+    pub binding: String,
 }
 
 pub async fn settings<H: Host>(
     ctx: &Context<'_, H>,
-    app_id: &str,
+    app: &BoundApp,
 ) -> Result<Option<RemoteSettings>, AppError> {
-    Store::new(ctx.host).get(&keys::app_remote_settings(app_id)).await.map_err(AppError::from)
+    let record = ctx.store().get::<SettingsRecord>(&keys::app_remote_settings(&app.app_id)).await?;
+    Ok(record.filter(|r| r.binding == app.binding).map(|r| r.settings))
 }
 
 /// Stores the settings unless they are the same as stored; returns whether it wrote.
 pub async fn save_settings<H: Host>(
     ctx: &Context<'_, H>,
-    app_id: &str,
+    app: &BoundApp,
     settings: &RemoteSettings,
 ) -> Result<bool, AppError> {
-    if self::settings(ctx, app_id).await?.as_ref() == Some(settings) {
+    if self::settings(ctx, app).await?.as_ref() == Some(settings) {
         return Ok(false);
     }
-    Store::new(ctx.host).put(&keys::app_remote_settings(app_id), settings, None).await?;
+    let record = SettingsRecord { settings: settings.clone(), binding: app.binding.clone() };
+    ctx.store().put(&keys::app_remote_settings(&app.app_id), &record, None).await?;
     Ok(true)
 }
 
+/// The user's token for the app, with its stored bytes (for a later compare-and-set).
 pub async fn user_token<H: Host>(
     ctx: &Context<'_, H>,
-    app_id: &str,
+    app: &BoundApp,
     user_id: &str,
 ) -> Result<Option<(UserToken, Vec<u8>)>, AppError> {
-    Store::new(ctx.host).get_versioned(&keys::app_user_token(app_id, user_id)).await.map_err(AppError::from)
+    let found = ctx.store().get_versioned::<UserToken>(&keys::app_user_token(&app.app_id, user_id)).await?;
+    Ok(found.filter(|(token, _)| token.binding == app.binding))
 }
 
-/// Stores the token (the record first, then the user's list of connected apps).
+/// Stores the token, bound to the app (the record first, then the user's list of connected apps).
 pub async fn save_user_token<H: Host>(
     ctx: &Context<'_, H>,
-    app_id: &str,
+    app: &BoundApp,
     user_id: &str,
     token: &UserToken,
 ) -> Result<(), AppError> {
-    let store = Store::new(ctx.host);
-    store.put(&keys::app_user_token(app_id, user_id), token, None).await?;
-    store.add_id(&keys::user_connected_apps(user_id), app_id).await?;
+    let store = ctx.store();
+    let token = UserToken { binding: app.binding.clone(), ..token.clone() };
+    store.put(&keys::app_user_token(&app.app_id, user_id), &token, None).await?;
+    store.add_id(&keys::user_connected_apps(user_id), &app.app_id).await?;
     Ok(())
 }
 
 /// Replaces `old` (the bytes read) by `token`; false when someone else changed it meanwhile.
 pub async fn replace_user_token<H: Host>(
     ctx: &Context<'_, H>,
-    app_id: &str,
+    app: &BoundApp,
     user_id: &str,
     old: &[u8],
     token: &UserToken,
 ) -> Result<bool, AppError> {
-    Store::new(ctx.host)
-        .compare_and_set(&keys::app_user_token(app_id, user_id), old, Some(token))
-        .await
-        .map_err(AppError::from)
+    let token = UserToken { binding: app.binding.clone(), ..token.clone() };
+    Ok(ctx.store().compare_and_set(&keys::app_user_token(&app.app_id, user_id), old, Some(&token)).await?)
 }
 
 /// Forgets a user's token for an app (the token first, then the list entry).
@@ -106,23 +134,24 @@ pub async fn forget_user_token<H: Host>(
     app_id: &str,
     user_id: &str,
 ) -> Result<(), AppError> {
-    let store = Store::new(ctx.host);
+    let store = ctx.store();
     store.delete(&keys::app_user_token(app_id, user_id)).await?;
     store.remove_id(&keys::user_connected_apps(user_id), app_id).await?;
     Ok(())
 }
 
-/// The apps the user connected whose token is still stored.
+/// The apps the user connected whose token is still stored and bound to the id's current holder.
 pub async fn connected_apps<H: Host>(
     ctx: &Context<'_, H>,
     user_id: &str,
 ) -> Result<Vec<(String, UserToken)>, AppError> {
-    let store = Store::new(ctx.host);
-    let ids = store.ids(&keys::user_connected_apps(user_id)).await?;
+    let ids = ctx.store().ids(&keys::user_connected_apps(user_id)).await?;
     let mut found = Vec::new();
     for app_id in ids {
-        if let Some((token, _)) = user_token(ctx, &app_id, user_id).await? {
-            found.push((app_id, token));
+        let Some(binding) = app_ids::current_binding(ctx, &app_id).await? else { continue };
+        let app = BoundApp { app_id, binding };
+        if let Some((token, _)) = user_token(ctx, &app, user_id).await? {
+            found.push((app.app_id, token));
         }
     }
     Ok(found)
@@ -144,9 +173,7 @@ pub async fn lock_refresh<H: Host>(
 ) -> Result<bool, AppError> {
     let seconds = u32::try_from((for_millis / 1000).max(1)).unwrap_or(u32::MAX);
     let lock = RefreshLock { v: 1, at: ctx.host.now_millis() };
-    Ok(Store::new(ctx.host)
-        .insert_expiring(&keys::app_refresh_lock(app_id, user_id), &lock, Some(seconds))
-        .await?)
+    Ok(ctx.store().insert_expiring(&keys::app_refresh_lock(app_id, user_id), &lock, Some(seconds)).await?)
 }
 
 pub async fn unlock_refresh<H: Host>(
@@ -154,7 +181,7 @@ pub async fn unlock_refresh<H: Host>(
     app_id: &str,
     user_id: &str,
 ) -> Result<(), AppError> {
-    Ok(Store::new(ctx.host).delete(&keys::app_refresh_lock(app_id, user_id)).await?)
+    Ok(ctx.store().delete(&keys::app_refresh_lock(app_id, user_id)).await?)
 }
 
 /// Remembers a new connect flow under its state value (hashed), for 15 minutes.
@@ -164,13 +191,9 @@ pub async fn begin_connect<H: Host>(
     record: &ConnectState,
 ) -> Result<(), AppError> {
     let key = keys::app_connect_state(&hash_secret(state));
-    let stored = Store::new(ctx.host).insert_expiring(&key, record, Some(STATE_LIFETIME_SECONDS)).await?;
+    let stored = ctx.store().insert_expiring(&key, record, Some(STATE_LIFETIME_SECONDS)).await?;
     if !stored {
-        return Err(AppError::new(
-            500,
-            "app.apps_oauth2.state.app_error",
-            "Could not start the connect flow.",
-        ));
+        return Err(AppError::internal("a new connect state's key was taken"));
     }
     Ok(())
 }
@@ -188,15 +211,15 @@ pub enum StateRefusal {
 pub async fn consume_state<H: Host>(
     ctx: &Context<'_, H>,
     state: &str,
-    app_id: &str,
+    app: &BoundApp,
     user_id: &str,
 ) -> Result<Result<ConnectState, StateRefusal>, AppError> {
-    let store = Store::new(ctx.host);
+    let store = ctx.store();
     let key = keys::app_connect_state(&hash_secret(state));
     let Some((record, bytes)) = store.get_versioned::<ConnectState>(&key).await? else {
         return Ok(Err(StateRefusal::Unknown));
     };
-    if record.user_id != user_id || record.app_id != app_id {
+    if record.user_id != user_id || record.app_id != app.app_id || record.binding != app.binding {
         return Ok(Err(StateRefusal::NotYours));
     }
     // Compare-and-delete: of two uses, one wins.

@@ -57,6 +57,8 @@ pub struct MemoryHost {
     fetched: RefCell<Vec<FetchRequest>>,
     logs: RefCell<Vec<LogLine>>,
     interleave: Cell<bool>,
+    at_rest_key: RefCell<Vec<u8>>,
+    failing_kv: RefCell<Option<String>>,
 }
 
 impl Default for MemoryHost {
@@ -77,6 +79,49 @@ impl MemoryHost {
             fetched: RefCell::default(),
             logs: RefCell::default(),
             interleave: Cell::new(false),
+            at_rest_key: RefCell::new(crate::ids::new_secret().into_bytes()),
+            failing_kv: RefCell::new(None),
+        }
+    }
+
+    /// Makes every KV call fail with `message` (as a database that went away), or work again.
+    pub fn fail_kv(&self, message: Option<&str>) {
+        *self.failing_kv.borrow_mut() = message.map(str::to_owned);
+    }
+
+    fn kv_available(&self) -> HostResult<()> {
+        match self.failing_kv.borrow().as_ref() {
+            Some(message) => Err(HostError(message.clone())),
+            None => Ok(()),
+        }
+    }
+
+    /// Replaces the at-rest key (as a server restarted with another key).
+    pub fn set_at_rest_key(&self, key: &[u8]) {
+        *self.at_rest_key.borrow_mut() = key.to_vec();
+    }
+
+    /// Every live KV entry, in key order: what a dump of the database would show.
+    pub fn dump(&self) -> Vec<(String, Vec<u8>)> {
+        let now = self.now.get();
+        self.kv
+            .borrow()
+            .iter()
+            .filter(|(_, e)| e.is_live(now))
+            .map(|(k, e)| (k.clone(), e.value.clone()))
+            .collect()
+    }
+
+    /// Writes `value` under `key` as the database holds it, bypassing the plugin (for tests that
+    /// play an older version or an attacker with database access).
+    pub fn put_raw(&self, key: &str, value: &[u8]) {
+        self.kv.borrow_mut().insert(key.to_owned(), Entry { value: value.to_vec(), expire_at: None });
+    }
+
+    /// Deactivates a user, as an admin does in the System Console.
+    pub fn deactivate_user(&self, user_id: &str) {
+        if let Some(user) = self.users.borrow_mut().get_mut(user_id) {
+            user.delete_at = self.now.get();
         }
     }
 
@@ -130,12 +175,14 @@ impl MemoryHost {
 impl Host for MemoryHost {
     async fn kv_get(&self, key: &str) -> HostResult<Option<Vec<u8>>> {
         self.give_way().await;
+        self.kv_available()?;
         check_key(key)?;
         Ok(self.live_value(key))
     }
 
     async fn kv_set(&self, key: &str, write: KvWrite<'_>) -> HostResult<bool> {
         self.give_way().await;
+        self.kv_available()?;
         check_key(key)?;
         let current = self.live_value(key);
         let applies = match write.condition {
@@ -161,12 +208,14 @@ impl Host for MemoryHost {
 
     async fn kv_delete(&self, key: &str) -> HostResult<()> {
         self.give_way().await;
+        self.kv_available()?;
         check_key(key)?;
         self.kv.borrow_mut().remove(key);
         Ok(())
     }
 
     async fn kv_list(&self, page: u32, per_page: u32) -> HostResult<Vec<String>> {
+        self.kv_available()?;
         let now = self.now.get();
         let skip = page as usize * per_page as usize;
         Ok(self
@@ -202,6 +251,10 @@ impl Host for MemoryHost {
             message: message.to_owned(),
             fields: fields.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect(),
         });
+    }
+
+    async fn at_rest_key(&self) -> HostResult<Vec<u8>> {
+        Ok(self.at_rest_key.borrow().clone())
     }
 
     fn now_millis(&self) -> i64 {

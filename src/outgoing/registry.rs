@@ -10,7 +10,7 @@ use super::audience::{self, Audience};
 use super::connection::Connection;
 use crate::host::Host;
 use crate::http::AppError;
-use crate::store::{keys, Store};
+use crate::store::keys;
 use crate::Context;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -35,11 +35,11 @@ pub async fn get<H: Host>(ctx: &Context<'_, H>, id: &str) -> Result<Option<Conne
     if !crate::ids::is_valid_id(id) {
         return Ok(None);
     }
-    Store::new(ctx.host).get(&keys::outgoing_connection(id)).await.map_err(AppError::from)
+    ctx.store().get(&keys::outgoing_connection(id)).await.map_err(AppError::from)
 }
 
 async fn index<H: Host>(ctx: &Context<'_, H>) -> Result<Option<(Index, Vec<u8>)>, AppError> {
-    Store::new(ctx.host).get_versioned::<Index>(keys::OUTGOING_INDEX).await.map_err(AppError::from)
+    ctx.store().get_versioned::<Index>(keys::OUTGOING_INDEX).await.map_err(AppError::from)
 }
 
 /// Saves `connection` (new, or replacing `previous`) and moves its claims to its audiences; 409
@@ -64,7 +64,7 @@ async fn restore<H: Host>(
     id: &str,
     previous: Option<&Connection>,
 ) -> Result<(), AppError> {
-    let store = Store::new(ctx.host);
+    let store = ctx.store();
     let key = keys::outgoing_connection(id);
     match previous {
         Some(previous) => store.put(&key, previous, None).await,
@@ -75,7 +75,7 @@ async fn restore<H: Host>(
 
 async fn claim_and_write<H: Host>(ctx: &Context<'_, H>, connection: &Connection) -> Result<(), AppError> {
     let audiences = connection.parsed_audiences()?;
-    let store = Store::new(ctx.host);
+    let store = ctx.store();
     for _ in 0..64 {
         let current = index(ctx).await?;
         let (mut next, old_bytes) = match &current {
@@ -117,7 +117,7 @@ async fn claim_and_write<H: Host>(ctx: &Context<'_, H>, connection: &Connection)
 
 /// Deletes the connection, then its claims and its cached token.
 pub async fn delete<H: Host>(ctx: &Context<'_, H>, id: &str) -> Result<(), AppError> {
-    let store = Store::new(ctx.host);
+    let store = ctx.store();
     store.delete(&keys::outgoing_connection(id)).await?;
     store.delete(&keys::outgoing_token(id)).await?;
     store

@@ -6,7 +6,7 @@
 use super::connection::{Connection, GrantType};
 use crate::host::Host;
 use crate::oauth_client::request_token;
-use crate::store::{keys, Store};
+use crate::store::keys;
 use crate::Context;
 use serde::{Deserialize, Serialize};
 
@@ -27,7 +27,7 @@ pub async fn authorization_header<H: Host>(
     ctx: &Context<'_, H>,
     connection: &Connection,
 ) -> Result<String, String> {
-    let store = Store::new(ctx.host);
+    let store = ctx.store();
     let cache_key = keys::outgoing_token(&connection.id);
     if connection.cache_tokens {
         if let Ok(Some(cached)) = store.get::<CachedToken>(&cache_key).await {
@@ -49,7 +49,7 @@ pub async fn authorization_header<H: Host>(
 
 /// Forgets a cached token (after the connection's settings change).
 pub async fn forget<H: Host>(ctx: &Context<'_, H>, connection_id: &str) {
-    let _ = Store::new(ctx.host).delete(&keys::outgoing_token(connection_id)).await;
+    let _ = ctx.store().delete(&keys::outgoing_token(connection_id)).await;
 }
 
 /// Asks the token server; returns the header value and the token's lifetime in seconds.

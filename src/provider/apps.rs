@@ -3,11 +3,13 @@
 //! The client secret is stored only as a hash; the plaintext leaves the plugin once, in the response
 //! that created it (create or regenerate).
 
+use super::app_ids;
 use crate::config::is_http_url;
 use crate::host::Host;
 use crate::http::AppError;
 use crate::ids::{hash_secret, new_id, new_secret};
-use crate::store::{keys, Store};
+use crate::redirect_uri::{self, RedirectUri};
+use crate::store::keys;
 use crate::Context;
 use serde::{Deserialize, Serialize};
 
@@ -15,8 +17,6 @@ pub const MAX_NAME_CHARS: usize = 64;
 pub const MAX_DESCRIPTION_CHARS: usize = 512;
 pub const MAX_HOMEPAGE_LEN: usize = 256;
 pub const MAX_ICON_URL_LEN: usize = 512;
-/// The authorization endpoint refuses longer redirect URIs, so registering one would be useless.
-pub const MAX_CALLBACK_URL_LEN: usize = 256;
 /// Mattermost's bound on all callback URLs together.
 pub const MAX_CALLBACK_URLS_LEN: usize = 1024;
 pub const MAX_MATTERMOST_APP_ID_LEN: usize = 32;
@@ -63,7 +63,11 @@ pub struct AppInput {
     pub homepage: String,
     pub is_trusted: bool,
     pub is_public: bool,
-    pub mattermost_app_id: String,
+    /// Absent: keep the current one (Mattermost's own forms never send it).
+    pub mattermost_app_id: Option<String>,
+    /// With a new `mattermost_app_id` that another app released: see what that app stored in the
+    /// app OAuth2 store (only for those who may set the id).
+    pub inherit_app_data: bool,
 }
 
 /// Mattermost's `OAuthApp` JSON. `client_secret` is empty except in the one response that made it.
@@ -173,21 +177,17 @@ impl App {
 
     fn check_callbacks(&self) -> Result<(), AppError> {
         let invalid =
-            |message: &str| Err(AppError::new(400, "model.oauth.is_valid.callback.app_error", message));
+            |message: String| Err(AppError::new(400, "model.oauth.is_valid.callback.app_error", message));
         if self.callback_urls.is_empty() {
-            return invalid("At least one callback URL is required.");
+            return invalid("At least one callback URL is required.".into());
         }
         let total: usize = self.callback_urls.iter().map(String::len).sum();
         if total > MAX_CALLBACK_URLS_LEN {
-            return invalid("Callback URLs must be at most 1024 characters in all.");
+            return invalid("Callback URLs must be at most 1024 characters in all.".into());
         }
         for url in &self.callback_urls {
-            // RFC 6749 §3.1.2: the redirection endpoint URI must not include a fragment.
-            if url.len() > MAX_CALLBACK_URL_LEN || !is_http_url(url) || url.contains('#') {
-                return invalid(
-                    "Callback URL must be a valid URL and start with http:// or https://, without a fragment, \
-                     at most 256 characters.",
-                );
+            if let Err(refusal) = RedirectUri::parse(url) {
+                return invalid(redirect_uri::explain(url, refusal));
             }
         }
         Ok(())
@@ -203,15 +203,28 @@ pub fn is_valid_app_id(id: &str) -> bool {
 /// Who asks for a change, as far as the app rules care.
 pub struct Actor<'a> {
     pub user_id: &'a str,
-    /// Holds `manage_system`: may make an app trusted.
-    pub may_trust: bool,
+    /// Holds `manage_system`: may make an app trusted and link it to an app id.
+    pub manages_system: bool,
+}
+
+impl Actor<'_> {
+    /// Only those who manage the system give an app an app id: the id opens the app OAuth2
+    /// store's secrets filed under it.
+    fn may_link(&self, current: &str, wanted: Option<&str>) -> Result<(), AppError> {
+        match wanted {
+            Some(wanted) if wanted != current && !self.manages_system => {
+                Err(crate::access::permission_denied(crate::access::MANAGE_SYSTEM))
+            }
+            _ => Ok(()),
+        }
+    }
 }
 
 pub async fn get<H: Host>(ctx: &Context<'_, H>, id: &str) -> Result<Option<App>, AppError> {
     if !crate::ids::is_valid_id(id) {
         return Ok(None);
     }
-    Store::new(ctx.host).get(&keys::app(id)).await.map_err(AppError::from)
+    ctx.store().get(&keys::app(id)).await.map_err(AppError::from)
 }
 
 /// Creates an app and returns it with its client secret (none for a public client).
@@ -220,6 +233,7 @@ pub async fn create<H: Host>(
     actor: &Actor<'_>,
     input: AppInput,
 ) -> Result<(App, Option<String>), AppError> {
+    actor.may_link("", input.mattermost_app_id.as_deref())?;
     let now = ctx.host.now_millis();
     let secret = (!input.is_public).then(new_secret);
     let app = App {
@@ -233,23 +247,33 @@ pub async fn create<H: Host>(
         icon_url: input.icon_url,
         callback_urls: input.callback_urls,
         homepage: input.homepage,
-        is_trusted: input.is_trusted && actor.may_trust,
+        is_trusted: input.is_trusted && actor.manages_system,
         is_public: input.is_public,
         is_dynamically_registered: false,
-        mattermost_app_id: input.mattermost_app_id,
+        mattermost_app_id: input.mattermost_app_id.unwrap_or_default(),
         secret_hash: secret.as_deref().map(hash_secret),
         grant_types: Vec::new(),
         response_types: Vec::new(),
         token_endpoint_auth_method: None,
     };
     app.check()?;
-    save_new(ctx, &app).await?;
+    // The claim before the record that names it; given back if the record cannot be written.
+    let linked = !app.mattermost_app_id.is_empty();
+    if linked {
+        app_ids::claim(ctx, &app.mattermost_app_id, &app.id, input.inherit_app_data).await?;
+    }
+    if let Err(error) = save_new(ctx, &app).await {
+        if linked {
+            app_ids::release(ctx, &app.mattermost_app_id, &app.id).await?;
+        }
+        return Err(error);
+    }
     Ok((app, secret))
 }
 
 /// Writes a new app: the record first, then its index entry (readers skip entries without record).
 pub async fn save_new<H: Host>(ctx: &Context<'_, H>, app: &App) -> Result<(), AppError> {
-    let store = Store::new(ctx.host);
+    let store = ctx.store();
     if !store.insert(&keys::app(&app.id), app).await? {
         return Err(AppError::new(
             500,
@@ -261,7 +285,8 @@ pub async fn save_new<H: Host>(ctx: &Context<'_, H>, app: &App) -> Result<(), Ap
     Ok(())
 }
 
-/// Applies an edit. Trust changes only for an actor who may trust; public/confidential never.
+/// Applies an edit. Trust and the app id change only for an actor who manages the system;
+/// public/confidential never.
 pub async fn update<H: Host>(
     ctx: &Context<'_, H>,
     actor: &Actor<'_>,
@@ -275,6 +300,7 @@ pub async fn update<H: Host>(
             "An app cannot switch between public and confidential client; register a new app instead.",
         ));
     }
+    actor.may_link(&current.mattermost_app_id, input.mattermost_app_id.as_deref())?;
     let edited = App {
         update_at: ctx.host.now_millis().max(current.update_at + 1),
         name: input.name,
@@ -282,16 +308,25 @@ pub async fn update<H: Host>(
         icon_url: input.icon_url,
         callback_urls: input.callback_urls,
         homepage: input.homepage,
-        is_trusted: if actor.may_trust { input.is_trusted } else { current.is_trusted },
-        mattermost_app_id: if actor.may_trust {
-            input.mattermost_app_id
-        } else {
-            current.mattermost_app_id.clone()
-        },
+        is_trusted: if actor.manages_system { input.is_trusted } else { current.is_trusted },
+        mattermost_app_id: input.mattermost_app_id.unwrap_or_else(|| current.mattermost_app_id.clone()),
         ..current.clone()
     };
     edited.check()?;
-    replace(ctx, current, &edited).await?;
+    let (old_id, new_id) = (&current.mattermost_app_id, &edited.mattermost_app_id);
+    let relinked = new_id != old_id && !new_id.is_empty();
+    if relinked {
+        app_ids::claim(ctx, new_id, &edited.id, input.inherit_app_data).await?;
+    }
+    if let Err(error) = replace(ctx, current, &edited).await {
+        if relinked {
+            app_ids::release(ctx, new_id, &edited.id).await?;
+        }
+        return Err(error);
+    }
+    if new_id != old_id && !old_id.is_empty() {
+        app_ids::release(ctx, old_id, &edited.id).await?;
+    }
     Ok(edited)
 }
 
@@ -319,7 +354,7 @@ pub async fn regenerate_secret<H: Host>(
 
 /// Replaces `current` by `next`, unless someone else changed it meanwhile (then 409: reload, retry).
 async fn replace<H: Host>(ctx: &Context<'_, H>, current: &App, next: &App) -> Result<(), AppError> {
-    let store = Store::new(ctx.host);
+    let store = ctx.store();
     let key = keys::app(&current.id);
     let Some((stored, bytes)) = store.get_versioned::<App>(&key).await? else {
         return Err(not_found());
@@ -335,12 +370,20 @@ async fn replace<H: Host>(ctx: &Context<'_, H>, current: &App, next: &App) -> Re
 }
 
 /// Deletes the app. Its tokens and codes stop working at once, because every check of a token or
-/// code reads the app; the index entry goes after the record.
-pub async fn delete<H: Host>(ctx: &Context<'_, H>, id: &str) -> Result<(), AppError> {
-    let store = Store::new(ctx.host);
-    store.delete(&keys::app(id)).await?;
-    store.remove_id(keys::APP_INDEX, id).await?;
+/// code reads the app; its app id claim and index entry go after the record.
+pub async fn delete<H: Host>(ctx: &Context<'_, H>, app: &App) -> Result<(), AppError> {
+    let store = ctx.store();
+    store.delete(&keys::app(&app.id)).await?;
+    if !app.mattermost_app_id.is_empty() {
+        app_ids::release(ctx, &app.mattermost_app_id, &app.id).await?;
+    }
+    store.remove_id(keys::APP_INDEX, &app.id).await?;
     Ok(())
+}
+
+/// Every app, oldest first.
+pub async fn all<H: Host>(ctx: &Context<'_, H>) -> Result<Vec<App>, AppError> {
+    list(ctx, None, 0, usize::MAX).await
 }
 
 /// One page of apps, oldest first; `creator` limits it to that user's apps.
@@ -350,7 +393,7 @@ pub async fn list<H: Host>(
     page: usize,
     per_page: usize,
 ) -> Result<Vec<App>, AppError> {
-    let store = Store::new(ctx.host);
+    let store = ctx.store();
     let ids = store.ids(keys::APP_INDEX).await?;
     let mut apps = Vec::new();
     let mut skipped = 0;

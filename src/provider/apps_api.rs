@@ -16,7 +16,7 @@ pub async fn create<H: Host>(ctx: &Context<'_, H>, request: &Request) -> Result<
     let user_id = access::user_id(request)?;
     let input: AppInput = json_body(request, "oauth_app")?;
     ctx.require_permission(user_id, MANAGE_OAUTH).await?;
-    let actor = Actor { user_id, may_trust: ctx.has_permission(user_id, MANAGE_SYSTEM).await };
+    let actor = Actor { user_id, manages_system: ctx.has_permission(user_id, MANAGE_SYSTEM).await };
     let (app, secret) = apps::create(ctx, &actor, input).await?;
     Ok(Response::json(201, &app.view(secret.as_deref())))
 }
@@ -63,7 +63,7 @@ pub async fn update<H: Host>(
         return Err(invalid_param("app_id"));
     }
     let (user_id, current) = managed_app(ctx, request, id).await?;
-    let actor = Actor { user_id, may_trust: ctx.has_permission(user_id, MANAGE_SYSTEM).await };
+    let actor = Actor { user_id, manages_system: ctx.has_permission(user_id, MANAGE_SYSTEM).await };
     let updated = apps::update(ctx, &actor, &current, input).await?;
     Ok(Response::json(200, &updated.view(None)))
 }
@@ -75,7 +75,7 @@ pub async fn delete<H: Host>(
     id: &str,
 ) -> Result<Response, AppError> {
     let (_, app) = managed_app(ctx, request, id).await?;
-    apps::delete(ctx, &app.id).await?;
+    apps::delete(ctx, &app).await?;
     Ok(Response::json(200, &serde_json::json!({"status": "OK"})))
 }
 

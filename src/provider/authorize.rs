@@ -15,11 +15,11 @@ use super::pkce;
 use crate::access;
 use crate::host::Host;
 use crate::http::{json_body, redirect, AppError, Params, Request, Response};
+use crate::redirect_uri::{self, RedirectUri};
 use crate::Context;
 use serde::{Deserialize, Serialize};
 use url::Url;
 
-pub const MAX_REDIRECT_URI_LEN: usize = 256;
 pub const MAX_STATE_LEN: usize = 1024;
 pub const MAX_SCOPE_LEN: usize = 128;
 pub const MAX_RESOURCE_LEN: usize = 512;
@@ -80,10 +80,24 @@ struct Verified {
 struct PageError {
     status: u16,
     message: String,
+    /// What went wrong inside, for the log.
+    cause: Option<String>,
 }
 
 fn page_error(status: u16, message: impl Into<String>) -> PageError {
-    PageError { status, message: message.into() }
+    PageError { status, message: message.into(), cause: None }
+}
+
+impl From<AppError> for PageError {
+    fn from(error: AppError) -> Self {
+        PageError { status: error.status, message: error.message, cause: error.cause }
+    }
+}
+
+impl PageError {
+    fn render(self) -> Response {
+        Response { internal_error: self.cause, ..consent_page::error_page(self.status, &self.message) }
+    }
 }
 
 /// RFC 6749 §3.1.2.3 and §4.1.2.1: the client must exist and the redirect URI be registered.
@@ -95,8 +109,7 @@ async fn verify_client<H: Host>(
         return Err(page_error(400, "The request has no client_id."));
     }
     let app = apps::get(ctx, &params.client_id)
-        .await
-        .map_err(|e| page_error(500, e.message))?
+        .await?
         .ok_or_else(|| page_error(404, "The app that sent you here is not registered on this server."))?;
     if params.redirect_uri.is_empty() {
         // RFC 6749 §3.1.2.3: optional only when exactly one redirect URI is registered.
@@ -105,7 +118,10 @@ async fn verify_client<H: Host>(
             _ => Err(page_error(400, "The request has no redirect_uri and the app registered several.")),
         };
     }
-    if params.redirect_uri.len() > MAX_REDIRECT_URI_LEN || !app.has_callback(&params.redirect_uri) {
+    if let Err(refusal) = RedirectUri::parse(&params.redirect_uri) {
+        return Err(page_error(400, redirect_uri::explain(&params.redirect_uri, refusal)));
+    }
+    if !app.has_callback(&params.redirect_uri) {
         return Err(page_error(
             400,
             "The redirect_uri does not match any callback URL registered for this app.",
@@ -194,7 +210,7 @@ pub async fn serve_get<H: Host>(ctx: &Context<'_, H>, request: &Request) -> Resp
     };
     let verified = match verify_client(ctx, &params).await {
         Ok(verified) => verified,
-        Err(error) => return consent_page::error_page(error.status, &error.message),
+        Err(error) => return error.render(),
     };
     let Some(user_id) = request.user_id.as_deref() else {
         return access::login_redirect(ctx, request);
@@ -223,12 +239,12 @@ pub async fn serve_post<H: Host>(ctx: &Context<'_, H>, request: &Request) -> Res
     }
     let params: AuthorizeParams = json_body(request, "authorize_request")?;
     let verified = verify_client(ctx, &params).await.map_err(|e| {
-        let id = if e.status == 404 {
-            "app.oauth.get_app.find.app_error"
-        } else {
-            "api.oauth.allow_oauth.redirect_callback.app_error"
+        let id = match e.status {
+            404 => "app.oauth.get_app.find.app_error",
+            500.. => crate::http::INTERNAL_ERROR_ID,
+            _ => "api.oauth.allow_oauth.redirect_callback.app_error",
         };
-        AppError::new(e.status, id, e.message)
+        AppError { cause: e.cause, ..AppError::new(e.status, id, e.message) }
     })?;
     let target = match check_params(&params, &verified.app) {
         Err(error) => error_redirect(ctx, &verified, &params, None, &error),

@@ -4,8 +4,8 @@
 use super::consent;
 use crate::access::{self, EDIT_OTHER_USERS};
 use crate::host::Host;
-use crate::http::{invalid_param, json_body, AppError, Request, Response};
-use crate::ids::is_valid_id;
+use crate::http::{invalid_param, invalid_url_param, json_body, AppError, Request, Response};
+use crate::ids::{is_server_id, is_valid_id};
 use crate::Context;
 use serde::Deserialize;
 
@@ -16,6 +16,11 @@ pub async fn list<H: Host>(
     user_id: &str,
 ) -> Result<Response, AppError> {
     let caller = access::user_id(request)?;
+    // Mattermost: `me` in a user id parameter is the session's user.
+    let user_id = if user_id == "me" { caller } else { user_id };
+    if !is_server_id(user_id) {
+        return Err(invalid_url_param("user_id"));
+    }
     if caller != user_id {
         ctx.require_permission(caller, EDIT_OTHER_USERS).await?;
     }

@@ -5,7 +5,7 @@ use super::apps::{self, App};
 use super::grants;
 use super::oauth_error::OAuthError;
 use crate::host::Host;
-use crate::store::{keys, Store};
+use crate::store::keys;
 use crate::Context;
 use serde::{Deserialize, Serialize};
 
@@ -21,7 +21,7 @@ pub async fn is_approved<H: Host>(
     user_id: &str,
     client_id: &str,
 ) -> Result<bool, OAuthError> {
-    Ok(Store::new(ctx.host).get::<Approval>(&keys::consent(user_id, client_id)).await?.is_some())
+    Ok(ctx.store().get::<Approval>(&keys::consent(user_id, client_id)).await?.is_some())
 }
 
 pub async fn remember_approval<H: Host>(
@@ -31,7 +31,7 @@ pub async fn remember_approval<H: Host>(
     scope: &str,
 ) -> Result<(), OAuthError> {
     let approval = Approval { v: 1, scope: scope.to_owned(), at: ctx.host.now_millis() };
-    Store::new(ctx.host).put(&keys::consent(user_id, client_id), &approval, None).await?;
+    ctx.store().put(&keys::consent(user_id, client_id), &approval, None).await?;
     add_authorized_app(ctx, user_id, client_id).await
 }
 
@@ -41,7 +41,7 @@ pub async fn forget_approval<H: Host>(
     user_id: &str,
     client_id: &str,
 ) -> Result<(), OAuthError> {
-    Store::new(ctx.host).delete(&keys::consent(user_id, client_id)).await?;
+    ctx.store().delete(&keys::consent(user_id, client_id)).await?;
     Ok(())
 }
 
@@ -50,13 +50,13 @@ pub async fn add_authorized_app<H: Host>(
     user_id: &str,
     client_id: &str,
 ) -> Result<(), OAuthError> {
-    Store::new(ctx.host).add_id(&keys::user_apps(user_id), client_id).await?;
+    ctx.store().add_id(&keys::user_apps(user_id), client_id).await?;
     Ok(())
 }
 
 /// The apps `user_id` authorized that still exist, in the order they were authorized.
 pub async fn authorized_apps<H: Host>(ctx: &Context<'_, H>, user_id: &str) -> Result<Vec<App>, OAuthError> {
-    let ids = Store::new(ctx.host).ids(&keys::user_apps(user_id)).await?;
+    let ids = ctx.store().ids(&keys::user_apps(user_id)).await?;
     let mut found = Vec::new();
     for id in &ids {
         if let Some(app) = apps::get(ctx, id).await? {
@@ -75,6 +75,6 @@ pub async fn deauthorize<H: Host>(
 ) -> Result<(), OAuthError> {
     grants::revoke_user_client(ctx, user_id, client_id).await?;
     forget_approval(ctx, user_id, client_id).await?;
-    Store::new(ctx.host).remove_id(&keys::user_apps(user_id), client_id).await?;
+    ctx.store().remove_id(&keys::user_apps(user_id), client_id).await?;
     Ok(())
 }

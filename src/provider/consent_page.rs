@@ -11,10 +11,12 @@ use crate::pages::{escape_html, page, script_json};
 pub fn render(app: &App, request: &AuthorizeParams) -> Response {
     let nonce = new_secret();
     let name = escape_html(&app.name);
-    let icon = if app.icon_url.is_empty() {
-        String::new()
-    } else {
+    // Only over https: a logo fetched over plain http could be swapped on the way, on the very
+    // page where the user decides whom to trust (the page's CSP allows https images only).
+    let icon = if app.icon_url.starts_with("https://") {
         format!(r#"<img src="{}" alt="">"#, escape_html(&app.icon_url))
+    } else {
+        String::new()
     };
     let body = format!(
         r#"<h1>Authorize {name}?</h1>

@@ -9,9 +9,9 @@
 
 use super::apps::{self, App};
 use super::oauth_error::OAuthError;
-use crate::host::Host;
+use crate::host::{Host, User};
 use crate::ids::{hash_secret, new_id, new_secret};
-use crate::store::{keys, Store};
+use crate::store::keys;
 use crate::Context;
 use serde::{Deserialize, Serialize};
 
@@ -109,11 +109,12 @@ pub async fn issue_code<H: Host>(
         expires_at: now + i64::from(CODE_LIFETIME_SECONDS) * 1000,
         redeemed_by: None,
     };
-    let stored = Store::new(ctx.host)
+    let stored = ctx
+        .store()
         .insert_expiring(&keys::code(&hash_secret(&code)), &record, Some(CODE_LIFETIME_SECONDS))
         .await?;
     if !stored {
-        return Err(OAuthError::server_error("could not store the authorization code"));
+        return Err(OAuthError::internal("a new authorization code's key was taken"));
     }
     Ok(code)
 }
@@ -131,11 +132,17 @@ pub async fn redeem_code<H: Host>(
     client: &App,
     exchange: &CodeExchange<'_>,
 ) -> Result<IssuedTokens, OAuthError> {
-    let store = Store::new(ctx.host);
+    let store = ctx.store();
     let key = keys::code(&hash_secret(exchange.code));
     let Some((record, bytes)) = store.get_versioned::<CodeRecord>(&key).await? else {
         return Err(OAuthError::invalid_grant("The authorization code is invalid or has expired."));
     };
+    // RFC 6749 §4.1.3: the code must have been issued to this client. Checked before anything
+    // else, so that another client presenting a code (stolen, or guessed from a log) learns
+    // nothing and changes nothing.
+    if record.authorization.client_id != client.id {
+        return Err(OAuthError::invalid_grant("The authorization code is invalid or has expired."));
+    }
     if let Some(grant_id) = &record.redeemed_by {
         // RFC 6749 §4.1.2: a code used twice revokes what its first use issued.
         revoke_grant(ctx, grant_id).await?;
@@ -168,9 +175,6 @@ async fn check_exchange<H: Host>(
     if record.expires_at <= ctx.host.now_millis() {
         return Err(OAuthError::invalid_grant("The authorization code has expired."));
     }
-    if authorization.client_id != client.id {
-        return Err(OAuthError::invalid_grant("The authorization code was issued to another client."));
-    }
     match exchange.redirect_uri {
         Some(uri) if uri != authorization.redirect_uri => {
             return Err(OAuthError::invalid_grant("redirect_uri does not match the authorization request."));
@@ -202,13 +206,18 @@ async fn check_exchange<H: Host>(
     Ok(())
 }
 
+/// The user, unless deactivated or deleted.
+async fn active_user<H: Host>(ctx: &Context<'_, H>, user_id: &str) -> Result<Option<User>, OAuthError> {
+    let user = ctx.host.get_user(user_id).await.map_err(OAuthError::internal)?;
+    Ok(user.filter(User::is_active))
+}
+
 /// Deactivated and deleted users get nothing.
 async fn check_user<H: Host>(ctx: &Context<'_, H>, user_id: &str) -> Result<(), OAuthError> {
-    let user = ctx.host.get_user(user_id).await.map_err(|e| OAuthError::server_error(e.to_string()))?;
-    if !user.is_some_and(|u| u.is_active()) {
-        return Err(OAuthError::invalid_grant("The user is deactivated or deleted."));
+    match active_user(ctx, user_id).await? {
+        Some(_) => Ok(()),
+        None => Err(OAuthError::invalid_grant("The user is deactivated or deleted.")),
     }
-    Ok(())
 }
 
 /// RFC 6749 §4.2.2: the implicit grant's access token (never a refresh token).
@@ -248,8 +257,8 @@ async fn new_grant<H: Host>(
     };
     // Without a refresh token the grant is worth nothing once its access token expires.
     let expiry = if with_refresh { None } else { u32::try_from(tokens.expires_in).ok() };
-    if !Store::new(ctx.host).insert_expiring(&keys::grant(&grant.id), &grant, expiry).await? {
-        return Err(OAuthError::server_error("could not store the grant"));
+    if !ctx.store().insert_expiring(&keys::grant(&grant.id), &grant, expiry).await? {
+        return Err(OAuthError::internal("a new grant's key was taken"));
     }
     Ok((grant, tokens))
 }
@@ -261,7 +270,7 @@ async fn write_tokens<H: Host>(
     scope: &str,
     with_refresh: bool,
 ) -> Result<(String, IssuedTokens), OAuthError> {
-    let store = Store::new(ctx.host);
+    let store = ctx.store();
     let lifetime = access_lifetime_seconds(ctx);
     let record = TokenRecord { v: 1, grant_id: grant_id.to_owned() };
     let access_token = new_secret();
@@ -283,7 +292,7 @@ pub async fn refresh<H: Host>(
     client: &App,
     refresh_token: &str,
 ) -> Result<IssuedTokens, OAuthError> {
-    let store = Store::new(ctx.host);
+    let store = ctx.store();
     let refresh_hash = hash_secret(refresh_token);
     let refresh_key = keys::refresh_token(&refresh_hash);
     let Some(record) = store.get::<TokenRecord>(&refresh_key).await? else {
@@ -321,14 +330,23 @@ pub async fn refresh<H: Host>(
     Ok(tokens)
 }
 
-/// The grant behind a valid, unexpired access token whose app still exists.
-pub async fn resolve_access_token<H: Host>(
+/// An access token that is valid: what it grants, to which app, for which user.
+#[derive(Debug, Clone)]
+pub struct ValidToken {
+    pub grant: Grant,
+    pub app: App,
+    pub user: User,
+}
+
+/// The one rule for whether an access token is valid: it is current for a live grant (not
+/// revoked, not deauthorized), unexpired, its app still exists and its user is active. The API
+/// (through the host), introspection, revocation and the app store's app sessions all ask here.
+pub async fn valid_access_token<H: Host>(
     ctx: &Context<'_, H>,
     token: &str,
-) -> Result<Option<(Grant, App)>, OAuthError> {
-    let store = Store::new(ctx.host);
+) -> Result<Option<ValidToken>, OAuthError> {
     let hash = hash_secret(token);
-    let Some(record) = store.get::<TokenRecord>(&keys::access_token(&hash)).await? else {
+    let Some(record) = ctx.store().get::<TokenRecord>(&keys::access_token(&hash)).await? else {
         return Ok(None);
     };
     let Some(grant) = live_grant(ctx, &record.grant_id).await? else {
@@ -340,7 +358,10 @@ pub async fn resolve_access_token<H: Host>(
     let Some(app) = apps::get(ctx, &grant.client_id).await? else {
         return Ok(None);
     };
-    Ok(Some((grant, app)))
+    let Some(user) = active_user(ctx, &grant.user_id).await? else {
+        return Ok(None);
+    };
+    Ok(Some(ValidToken { grant, app, user }))
 }
 
 /// The grant a refresh token currently belongs to (not a rotated one).
@@ -348,7 +369,7 @@ pub async fn resolve_refresh_token<H: Host>(
     ctx: &Context<'_, H>,
     token: &str,
 ) -> Result<Option<Grant>, OAuthError> {
-    let store = Store::new(ctx.host);
+    let store = ctx.store();
     let hash = hash_secret(token);
     let Some(record) = store.get::<TokenRecord>(&keys::refresh_token(&hash)).await? else {
         return Ok(None);
@@ -359,7 +380,7 @@ pub async fn resolve_refresh_token<H: Host>(
 
 /// The grant, unless it is gone or its user deauthorized the client since (then it goes now).
 async fn live_grant<H: Host>(ctx: &Context<'_, H>, grant_id: &str) -> Result<Option<Grant>, OAuthError> {
-    let Some(grant) = Store::new(ctx.host).get::<Grant>(&keys::grant(grant_id)).await? else {
+    let Some(grant) = ctx.store().get::<Grant>(&keys::grant(grant_id)).await? else {
         return Ok(None);
     };
     if current_epoch(ctx, &grant.user_id, &grant.client_id).await? != grant.epoch {
@@ -375,7 +396,7 @@ async fn discard_grant<H: Host>(
     grant: &Grant,
     tokens: &IssuedTokens,
 ) -> Result<(), OAuthError> {
-    let store = Store::new(ctx.host);
+    let store = ctx.store();
     store.delete(&keys::grant(&grant.id)).await?;
     store.delete(&keys::access_token(&grant.access_hash)).await?;
     if let Some(refresh) = &tokens.refresh_token {
@@ -386,13 +407,13 @@ async fn discard_grant<H: Host>(
 
 /// Ends a grant: its access and refresh tokens stop working at once.
 pub async fn revoke_grant<H: Host>(ctx: &Context<'_, H>, grant_id: &str) -> Result<(), OAuthError> {
-    Store::new(ctx.host).delete(&keys::grant(grant_id)).await?;
+    ctx.store().delete(&keys::grant(grant_id)).await?;
     Ok(())
 }
 
 /// Ends only the access token of a grant (RFC 7009 §2.1); its refresh token goes on working.
 pub async fn revoke_access_token<H: Host>(ctx: &Context<'_, H>, grant: &Grant) -> Result<(), OAuthError> {
-    let store = Store::new(ctx.host);
+    let store = ctx.store();
     store
         .update::<Grant, _>(&keys::grant(&grant.id), |current| {
             current.map(|g| {
@@ -419,8 +440,7 @@ async fn current_epoch<H: Host>(
     user_id: &str,
     client_id: &str,
 ) -> Result<u64, OAuthError> {
-    let record =
-        Store::new(ctx.host).get::<Deauthorizations>(&keys::deauthorizations(user_id, client_id)).await?;
+    let record = ctx.store().get::<Deauthorizations>(&keys::deauthorizations(user_id, client_id)).await?;
     Ok(record.map_or(0, |r| r.epoch))
 }
 
@@ -431,7 +451,7 @@ pub async fn revoke_user_client<H: Host>(
     user_id: &str,
     client_id: &str,
 ) -> Result<(), OAuthError> {
-    Store::new(ctx.host)
+    ctx.store()
         .update::<Deauthorizations, _>(&keys::deauthorizations(user_id, client_id), |record| {
             let record = record.unwrap_or_default();
             Some(Deauthorizations { v: 1, epoch: record.epoch + 1 })

@@ -1,5 +1,6 @@
 //! OAuth 2.0 provider: the chat server as an authorization server.
 
+pub mod app_ids;
 pub mod apps;
 pub mod apps_api;
 pub mod authorize;

@@ -53,6 +53,8 @@ pub struct OAuthError {
     pub mattermost_id: &'static str,
     /// RFC 6749 §5.2: a client that tried HTTP Basic gets 401 with `WWW-Authenticate`.
     pub challenge_basic: bool,
+    /// The internal cause of a `server_error`: logged, never rendered.
+    pub cause: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -74,7 +76,13 @@ impl OAuthError {
             ErrorCode::ServerError => "api.oauth.get_access_token.internal.app_error",
             _ => "api.oauth.get_access_token.bad_request.app_error",
         };
-        OAuthError { code, description: description.into(), mattermost_id, challenge_basic: false }
+        OAuthError {
+            code,
+            description: description.into(),
+            mattermost_id,
+            challenge_basic: false,
+            cause: None,
+        }
     }
 
     pub fn invalid_request(description: impl Into<String>) -> Self {
@@ -85,8 +93,12 @@ impl OAuthError {
         OAuthError::new(ErrorCode::InvalidGrant, description)
     }
 
-    pub fn server_error(description: impl Into<String>) -> Self {
-        OAuthError::new(ErrorCode::ServerError, description)
+    /// A failure inside the server: `server_error` in general words, with `cause` kept for the log.
+    pub fn internal(cause: impl std::fmt::Display) -> Self {
+        OAuthError {
+            cause: Some(cause.to_string()),
+            ..OAuthError::new(ErrorCode::ServerError, crate::http::INTERNAL_ERROR_MESSAGE)
+        }
     }
 
     pub fn status(&self) -> u16 {
@@ -110,7 +122,8 @@ impl OAuthError {
             request_id: &request.request_id,
             status_code: status,
         };
-        let response = no_store(Response::json(status, &body));
+        let response =
+            no_store(Response { internal_error: self.cause.clone(), ..Response::json(status, &body) });
         if self.challenge_basic {
             response.with_header("WWW-Authenticate", r#"Basic realm="oauth", charset="UTF-8""#)
         } else {
@@ -127,19 +140,24 @@ pub fn no_store(response: Response) -> Response {
 /// An OAuth failure at a Mattermost-style REST endpoint: same status, Mattermost's error JSON.
 impl From<OAuthError> for AppError {
     fn from(error: OAuthError) -> Self {
-        AppError::new(error.status(), error.mattermost_id, error.description)
+        let status = error.status();
+        AppError { cause: error.cause, ..AppError::new(status, error.mattermost_id, error.description) }
     }
 }
 
-/// A REST-side failure (the app store) inside an OAuth flow: the server's fault.
+/// A REST-side failure inside an OAuth flow: a client error keeps its words; anything else is the
+/// server's fault.
 impl From<AppError> for OAuthError {
     fn from(error: AppError) -> Self {
-        OAuthError::server_error(error.message)
+        match error.status {
+            400..=499 => OAuthError::invalid_request(error.message),
+            _ => OAuthError::internal(error.cause.unwrap_or(error.message)),
+        }
     }
 }
 
 impl From<crate::store::StoreError> for OAuthError {
     fn from(error: crate::store::StoreError) -> Self {
-        OAuthError::server_error(format!("storage unavailable: {error}"))
+        OAuthError::internal(error)
     }
 }

@@ -20,10 +20,14 @@ pub fn is_valid_verifier(verifier: &str) -> bool {
         && verifier.bytes().all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b))
 }
 
-/// RFC 7636 §4.6: `BASE64URL-ENCODE(SHA256(ASCII(code_verifier))) == code_challenge`.
+/// RFC 7636 §4.2: `code_challenge = BASE64URL-ENCODE(SHA256(ASCII(code_verifier)))`.
+pub fn challenge_for(verifier: &str) -> String {
+    URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()))
+}
+
+/// RFC 7636 §4.6: the verifier's S256 challenge is the one the authorization request sent.
 pub fn verifier_matches(verifier: &str, challenge: &str) -> bool {
-    let computed = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
-    is_valid_verifier(verifier) && computed.as_bytes().ct_eq(challenge.as_bytes()).into()
+    is_valid_verifier(verifier) && challenge_for(verifier).as_bytes().ct_eq(challenge.as_bytes()).into()
 }
 
 #[cfg(test)]

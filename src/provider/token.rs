@@ -128,12 +128,12 @@ pub async fn serve_revoke<H: Host>(ctx: &Context<'_, H>, request: &Request) -> R
             if grant.client_id == client.id {
                 grants::revoke_grant(ctx, &grant.id).await?;
             }
-        } else if let Some((grant, _)) = grants::resolve_access_token(ctx, token).await? {
-            if grant.client_id == client.id {
-                grants::revoke_access_token(ctx, &grant).await?;
+        } else if let Some(valid) = grants::valid_access_token(ctx, token).await? {
+            if valid.grant.client_id == client.id {
+                grants::revoke_access_token(ctx, &valid.grant).await?;
             }
         }
-        Ok(no_store(Response { status: 200, headers: Vec::new(), body: Vec::new() }))
+        Ok(no_store(Response::new(200)))
     })
     .await
 }
@@ -172,17 +172,15 @@ pub async fn serve_introspect<H: Host>(ctx: &Context<'_, H>, request: &Request) 
             ));
         }
         let token = params.get("token").ok_or_else(|| OAuthError::invalid_request("token is required."))?;
-        let found =
-            grants::resolve_access_token(ctx, token).await?.filter(|(grant, _)| grant.client_id == client.id);
-        let Some((grant, _)) = found else {
+        let found = grants::valid_access_token(ctx, token).await?.filter(|v| v.grant.client_id == client.id);
+        let Some(grants::ValidToken { grant, user, .. }) = found else {
             return Ok(no_store(Response::json(200, &Introspection::default())));
         };
-        let user = ctx.host.get_user(&grant.user_id).await.ok().flatten();
         let body = Introspection {
             active: true,
             scope: Some(&grant.scope),
             client_id: Some(&grant.client_id),
-            username: user.map(|u| u.username),
+            username: Some(user.username),
             token_type: Some("bearer"),
             exp: Some(grant.access_expires_at / 1000),
             iat: Some(grant.access_expires_at / 1000 - grants::access_lifetime_seconds(ctx)),

@@ -5,6 +5,7 @@
 //! | key | record |
 //! |---|---|
 //! | `meta:schema` | the schema version of the stored data |
+//! | `meta:keycheck` | a value sealed with the at-rest key, to tell a wrong key at activation |
 //! | `app:{client_id}` | an OAuth app; `idx:apps` lists their ids |
 //! | `code:{hash}` | an authorization code (expires with the code) |
 //! | `grant:{id}` | an authorization with its current token hashes |
@@ -20,8 +21,12 @@
 //! | `a2st:{hash}` | a connect flow's state (expires after 15 minutes) |
 //! | `a2lock:{app_id}:{user}` | held while a user's token for an app is being refreshed |
 //! | `idx:a2:{user}` | the apps a user connected |
+//! | `a2claim:{app_id}` | which OAuth app holds an app id, and the binding of the app store's records |
+//!
+//! Sealed kinds (encrypted at rest, see [`is_sealed`]): `oc`, `octok`, `a2app`, `a2tok`, `a2st`.
 
 pub const SCHEMA: &str = "meta:schema";
+pub const KEY_CHECK: &str = "meta:keycheck";
 pub const APP_INDEX: &str = "idx:apps";
 pub const OUTGOING_INDEX: &str = "idx:oc";
 
@@ -89,6 +94,18 @@ pub fn app_refresh_lock(app_id: &str, user_id: &str) -> String {
     format!("a2lock:{app_id}:{user_id}")
 }
 
+pub fn app_id_claim(app_id: &str) -> String {
+    format!("a2claim:{app_id}")
+}
+
+/// The kinds whose records hold secrets the plugin must use again, and so are sealed at rest.
+const SEALED_KINDS: &[&str] = &["oc", "octok", "a2app", "a2tok", "a2st"];
+
+/// Whether the record under `key` is sealed at rest (by the kind before its first `:`).
+pub fn is_sealed(key: &str) -> bool {
+    key.split_once(':').is_some_and(|(kind, _)| SEALED_KINDS.contains(&kind))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -102,6 +119,7 @@ mod tests {
         let address = "0".repeat(64);
         vec![
             SCHEMA.to_owned(),
+            KEY_CHECK.to_owned(),
             APP_INDEX.to_owned(),
             OUTGOING_INDEX.to_owned(),
             app(&id),
@@ -120,6 +138,7 @@ mod tests {
             app_connect_state(&hash),
             app_refresh_lock(&app_id, &id),
             user_connected_apps(&id),
+            app_id_claim(&app_id),
         ]
     }
 
@@ -149,6 +168,20 @@ mod tests {
         unique.sort();
         unique.dedup();
         assert_eq!(unique.len(), kinds.len(), "{kinds:?}");
+    }
+
+    #[test]
+    fn secrets_kinds_are_sealed_and_the_rest_not() {
+        let id = "y".repeat(26);
+        for sealed in [outgoing_connection(&id), outgoing_token(&id), app_remote_settings("jira")] {
+            assert!(is_sealed(&sealed), "{sealed}");
+        }
+        assert!(is_sealed(&app_user_token("jira", &id)) && is_sealed(&app_connect_state(&"f".repeat(64))));
+        for plain in
+            [SCHEMA.to_owned(), OUTGOING_INDEX.to_owned(), app(&id), grant(&id), app_id_claim("jira")]
+        {
+            assert!(!is_sealed(&plain), "{plain}");
+        }
     }
 
     #[test]

@@ -1,9 +1,12 @@
 //! Typed records over the KV store: JSON values with a version field, written with the KV
-//! contract's atomic operations.
+//! contract's atomic operations. Records of the kinds that hold secrets the plugin must use again
+//! ([`keys::is_sealed`]) are encrypted on the way in and decrypted on the way out, so that no caller
+//! can forget to.
 
 pub mod keys;
 pub mod schema;
 
+use crate::crypto::{OpenError, Sealer};
 use crate::host::{Host, HostError, KvWrite};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -17,6 +20,11 @@ pub enum StoreError {
         key: String,
         reason: String,
     },
+    /// A record of a sealed kind that does not open with the at-rest key (or there is no key).
+    Sealed {
+        key: String,
+        reason: String,
+    },
 }
 
 impl fmt::Display for StoreError {
@@ -25,6 +33,9 @@ impl fmt::Display for StoreError {
             StoreError::Host(e) => write!(f, "KV store: {e}"),
             StoreError::Corrupt { key, reason } => {
                 write!(f, "KV record {key:?} is unreadable: {reason}")
+            }
+            StoreError::Sealed { key, reason } => {
+                write!(f, "KV record {key:?} cannot be decrypted: {reason}")
             }
         }
     }
@@ -43,30 +54,56 @@ pub type StoreResult<T> = Result<T, StoreError>;
 /// JSON records on top of a [`Host`]'s KV calls.
 pub struct Store<'h, H: Host> {
     host: &'h H,
+    /// The at-rest cipher; without it, records of sealed kinds can be neither read nor written.
+    sealer: Option<&'h Sealer>,
 }
 
 impl<'h, H: Host> Store<'h, H> {
-    pub fn new(host: &'h H) -> Self {
-        Store { host }
+    pub fn new(host: &'h H, sealer: Option<&'h Sealer>) -> Self {
+        Store { host, sealer }
+    }
+
+    pub fn host(&self) -> &'h H {
+        self.host
     }
 
     pub async fn get<T: DeserializeOwned>(&self, key: &str) -> StoreResult<Option<T>> {
-        let Some(bytes) = self.host.kv_get(key).await? else {
-            return Ok(None);
-        };
-        serde_json::from_slice(&bytes)
-            .map(Some)
-            .map_err(|e| StoreError::Corrupt { key: key.into(), reason: e.to_string() })
+        Ok(self.get_versioned(key).await?.map(|(value, _)| value))
     }
 
     /// The record and its exact stored bytes, for a later compare-and-set.
     pub async fn get_versioned<T: DeserializeOwned>(&self, key: &str) -> StoreResult<Option<(T, Vec<u8>)>> {
-        let Some(bytes) = self.host.kv_get(key).await? else {
+        let Some(stored) = self.host.kv_get(key).await? else {
             return Ok(None);
         };
-        let value = serde_json::from_slice(&bytes)
-            .map_err(|e| StoreError::Corrupt { key: key.into(), reason: e.to_string() })?;
-        Ok(Some((value, bytes)))
+        let value = self.decode(key, &stored)?;
+        Ok(Some((value, stored)))
+    }
+
+    fn decode<T: DeserializeOwned>(&self, key: &str, stored: &[u8]) -> StoreResult<T> {
+        let opened;
+        let json = if keys::is_sealed(key) {
+            opened = self.sealer()?.open(key, stored).map_err(|e| sealed_error(key, e))?;
+            &opened[..]
+        } else {
+            stored
+        };
+        serde_json::from_slice(json)
+            .map_err(|e| StoreError::Corrupt { key: key.into(), reason: e.to_string() })
+    }
+
+    /// The bytes to store for `value` under `key`: its JSON, sealed for the kinds that hold secrets.
+    fn encode<T: Serialize>(&self, key: &str, value: &T) -> StoreResult<Vec<u8>> {
+        // Our records are plain structs of strings and numbers: encoding them cannot fail.
+        let json = serde_json::to_vec(value).unwrap_or_default();
+        if keys::is_sealed(key) {
+            return Ok(self.sealer()?.seal(key, &json));
+        }
+        Ok(json)
+    }
+
+    fn sealer(&self) -> StoreResult<&'h Sealer> {
+        self.sealer.ok_or_else(|| StoreError::Sealed { key: String::new(), reason: "no at-rest key".into() })
     }
 
     /// Writes `value` only if `key` is absent; returns whether it did.
@@ -80,7 +117,7 @@ impl<'h, H: Host> Store<'h, H> {
         value: &T,
         expire_in_seconds: Option<u32>,
     ) -> StoreResult<bool> {
-        let bytes = encode(value);
+        let bytes = self.encode(key, value)?;
         let write = KvWrite { expire_in_seconds, ..KvWrite::insert(&bytes) };
         Ok(self.host.kv_set(key, write).await?)
     }
@@ -92,7 +129,7 @@ impl<'h, H: Host> Store<'h, H> {
         value: &T,
         expire_in_seconds: Option<u32>,
     ) -> StoreResult<()> {
-        let bytes = encode(value);
+        let bytes = self.encode(key, value)?;
         self.host.kv_set(key, KvWrite { expire_in_seconds, ..KvWrite::set(&bytes) }).await?;
         Ok(())
     }
@@ -119,7 +156,7 @@ impl<'h, H: Host> Store<'h, H> {
         new: Option<&T>,
         expire_in_seconds: Option<u32>,
     ) -> StoreResult<bool> {
-        let bytes = new.map(encode);
+        let bytes = new.map(|value| self.encode(key, value)).transpose()?;
         let write = KvWrite { expire_in_seconds, ..KvWrite::compare_and_set(old, bytes.as_deref()) };
         Ok(self.host.kv_set(key, write).await?)
     }
@@ -221,20 +258,14 @@ impl<H: Host> Store<'_, H> {
     }
 }
 
-/// A store failure at the REST API: the host's storage failed, not the client.
-impl From<StoreError> for crate::http::AppError {
-    fn from(error: StoreError) -> Self {
-        let mut app_error = crate::http::AppError::new(
-            500,
-            "app.plugin.store.app_error",
-            "The plugin's data store is unavailable.",
-        );
-        app_error.detailed_error = error.to_string();
-        app_error
-    }
+fn sealed_error(key: &str, error: OpenError) -> StoreError {
+    StoreError::Sealed { key: key.into(), reason: error.to_string() }
 }
 
-fn encode<T: Serialize>(value: &T) -> Vec<u8> {
-    // Our records are plain structs of strings and numbers: encoding them cannot fail.
-    serde_json::to_vec(value).unwrap_or_default()
+/// A store failure at an endpoint: the server's fault, told to the client in general words only;
+/// the detail goes to the server log.
+impl From<StoreError> for crate::http::AppError {
+    fn from(error: StoreError) -> Self {
+        crate::http::AppError::internal(error)
+    }
 }

@@ -17,7 +17,11 @@ pub const SITE: &str = "https://chat.example.com";
 /// Mattermost's defaults: admins hold every permission; users hold `manage_oauth` only where the
 /// test says so (as when `EnableOnlyAdminIntegrations` is off).
 pub fn plugin() -> Plugin<MemoryHost> {
-    let host = MemoryHost::new();
+    plugin_on(MemoryHost::new())
+}
+
+/// [`plugin`] on the given host.
+pub fn plugin_on(host: MemoryHost) -> Plugin<MemoryHost> {
     for (id, name) in [(ADMIN, "admin"), (ALICE, "alice"), (BOB, "bob")] {
         host.add_user(User { id: id.into(), username: name.into(), ..Default::default() });
     }

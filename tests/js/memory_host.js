@@ -64,7 +64,11 @@ export function memoryHost() {
     log(level, message, fields) {
       host.logs.push({ level, message, fields: fields ?? {} });
     },
+    async atRestKey() {
+      return host.atRestKeyBytes;
+    },
   };
+  host.atRestKeyBytes = new TextEncoder().encode('a wasm test at-rest key of 32+ bytes');
   return host;
 }
 
@@ -74,6 +78,10 @@ export function putText(host, key, text) {
 
 export function getText(host, key) {
   return host.kvGet(key).then((v) => (v === null ? null : new TextDecoder().decode(v)));
+}
+
+export function setAtRestKey(host, key) {
+  host.atRestKeyBytes = new TextEncoder().encode(key);
 }
 
 export function logText(host) {

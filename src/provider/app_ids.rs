@@ -1,0 +1,147 @@
+//! Which OAuth app holds which app id (`mattermost_app_id`, the Apps framework's name for an app).
+//!
+//! An app id is what the app OAuth2 store files an app's secrets under, so it belongs to at most
+//! one OAuth app: claimed atomically (insert-if-absent, then compare-and-set, as outgoing
+//! connections claim audiences), released when the app lets go of it or is deleted. A claim
+//! carries a *binding*, a random value the app store's records carry too: an OAuth app that later
+//! claims a released id gets a new binding and sees nothing of its predecessor's records, unless
+//! an admin asks it to inherit them.
+//!
+//! The claim is written before the app record that names the id, and readers check both sides: a
+//! claim whose app is gone or names another id is stale and counts as free.
+
+use super::apps::{self, App};
+use crate::host::Host;
+use crate::http::AppError;
+use crate::ids::new_id;
+use crate::store::keys;
+use crate::Context;
+use serde::{Deserialize, Serialize};
+
+/// The binding of records written before app ids were claimed (schema 1).
+pub const LEGACY_BINDING: &str = "";
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct Claim {
+    v: u32,
+    /// The OAuth app holding the id; empty once released.
+    client_id: String,
+    binding: String,
+}
+
+fn claimed_elsewhere(app_id: &str) -> AppError {
+    AppError::new(
+        409,
+        "app.oauth.mattermost_app_id.claimed.app_error",
+        format!("The app id {app_id:?} already belongs to another OAuth app."),
+    )
+}
+
+fn busy() -> AppError {
+    AppError::new(
+        409,
+        "app.oauth.mattermost_app_id.busy.app_error",
+        "Too many concurrent changes; try again.",
+    )
+}
+
+/// Whether `claim` is held by a live app that still names `app_id`.
+async fn is_live<H: Host>(ctx: &Context<'_, H>, app_id: &str, claim: &Claim) -> Result<bool, AppError> {
+    if claim.client_id.is_empty() {
+        return Ok(false);
+    }
+    Ok(apps::get(ctx, &claim.client_id).await?.is_some_and(|holder| holder.mattermost_app_id == app_id))
+}
+
+/// Claims `app_id` for `client_id` and returns the binding; 409 while another app holds it.
+/// `inherit` keeps the binding of a released claim, so that the new holder sees the old records.
+pub async fn claim<H: Host>(
+    ctx: &Context<'_, H>,
+    app_id: &str,
+    client_id: &str,
+    inherit: bool,
+) -> Result<String, AppError> {
+    let store = ctx.store();
+    let key = keys::app_id_claim(app_id);
+    for _ in 0..16 {
+        let Some((current, bytes)) = store.get_versioned::<Claim>(&key).await? else {
+            let fresh = Claim { v: 1, client_id: client_id.to_owned(), binding: new_id() };
+            if store.insert(&key, &fresh).await? {
+                return Ok(fresh.binding);
+            }
+            continue;
+        };
+        if current.client_id == client_id {
+            return Ok(current.binding);
+        }
+        if is_live(ctx, app_id, &current).await? {
+            return Err(claimed_elsewhere(app_id));
+        }
+        let binding = if inherit { current.binding.clone() } else { new_id() };
+        let next = Claim { v: 1, client_id: client_id.to_owned(), binding };
+        if store.compare_and_set(&key, &bytes, Some(&next)).await? {
+            return Ok(next.binding);
+        }
+    }
+    Err(busy())
+}
+
+/// Lets go of `app_id`, if `client_id` holds it; the binding is kept for a holder that inherits.
+pub async fn release<H: Host>(ctx: &Context<'_, H>, app_id: &str, client_id: &str) -> Result<(), AppError> {
+    ctx.store()
+        .update::<Claim, _>(&keys::app_id_claim(app_id), |claim| {
+            claim.map(|c| if c.client_id == client_id { Claim { client_id: String::new(), ..c } } else { c })
+        })
+        .await?;
+    Ok(())
+}
+
+/// The binding of `app`'s app id, when `app` holds the claim to it.
+pub async fn binding_of<H: Host>(ctx: &Context<'_, H>, app: &App) -> Result<Option<String>, AppError> {
+    if app.mattermost_app_id.is_empty() {
+        return Ok(None);
+    }
+    let claim = ctx.store().get::<Claim>(&keys::app_id_claim(&app.mattermost_app_id)).await?;
+    Ok(claim.filter(|c| c.client_id == app.id).map(|c| c.binding))
+}
+
+/// The binding of `app_id`'s live holder, if any (for pages that name an app by its id).
+pub async fn current_binding<H: Host>(
+    ctx: &Context<'_, H>,
+    app_id: &str,
+) -> Result<Option<String>, AppError> {
+    let Some(claim) = ctx.store().get::<Claim>(&keys::app_id_claim(app_id)).await? else {
+        return Ok(None);
+    };
+    Ok(is_live(ctx, app_id, &claim).await?.then_some(claim.binding))
+}
+
+/// Schema 1 → 2: claims the app ids apps already carry, keeping the records written so far. Where
+/// several apps carry one id, the oldest whose creator may manage the system gets it (the others
+/// keep the field but not the claim, so they see nothing; an admin can sort them out).
+pub async fn claim_existing<H: Host>(ctx: &Context<'_, H>) -> Result<usize, AppError> {
+    let mut by_app_id: std::collections::BTreeMap<String, Vec<App>> = Default::default();
+    for app in apps::all(ctx).await? {
+        if !app.mattermost_app_id.is_empty() {
+            by_app_id.entry(app.mattermost_app_id.clone()).or_default().push(app);
+        }
+    }
+    let mut claimed = 0;
+    for (app_id, mut carriers) in by_app_id {
+        carriers.sort_by_key(|app| app.create_at);
+        let mut holder = None;
+        for app in &carriers {
+            if carriers.len() == 1 || ctx.has_permission(&app.creator_id, crate::access::MANAGE_SYSTEM).await
+            {
+                holder = Some(app);
+                break;
+            }
+        }
+        let Some(holder) = holder else { continue };
+        let legacy = Claim { v: 1, client_id: holder.id.clone(), binding: LEGACY_BINDING.to_owned() };
+        if ctx.store().insert(&keys::app_id_claim(&app_id), &legacy).await? {
+            claimed += 1;
+        }
+    }
+    Ok(claimed)
+}
