@@ -16,6 +16,7 @@
 //! - [`oauth_client`]: token requests to other OAuth servers;
 //! - [`pages`]: the HTML pages the plugin serves;
 //! - [`ids`]: ids and secrets;
+//! - [`text`]: what text people read back may hold;
 //! - `wasm`: the wasm-bindgen adapter (only file that knows JS).
 //!
 //! [`Plugin`] is the host-independent plugin: its hooks are the ones `wasm` exports.
@@ -34,6 +35,7 @@ pub mod pages;
 pub mod provider;
 pub mod redirect_uri;
 pub mod store;
+pub mod text;
 pub mod upgrade;
 #[cfg(target_arch = "wasm32")]
 pub mod wasm;

@@ -254,3 +254,25 @@ fn unknown_ids_and_wrong_methods() {
     );
     assert_eq!(send(&plugin, "PATCH", "/api/v4/oauth/apps", Some(ADMIN), "").status, 405);
 }
+
+#[test]
+fn names_and_descriptions_are_printable_text() {
+    let plugin = plugin();
+    for (field, value) in [
+        ("name", "Zap\u{0}ier"),
+        ("name", "Zap\nier"),
+        ("name", "Zap\u{202e}reip"),
+        ("description", "bell\u{7}"),
+        ("description", "\u{2066}isolated"),
+    ] {
+        let mut app = json!({"name": "A", "homepage": "https://a.example.com", "callback_urls": ["https://a.example.com/cb"]});
+        app[field] = value.into();
+        let reply = send(&plugin, "POST", "/api/v4/oauth/apps", Some(ADMIN), &app.to_string());
+        assert_eq!(reply.status, 400, "{field} {value:?}");
+        assert!(reply.body["id"].as_str().unwrap().contains(field), "{}", reply.body);
+    }
+    let multiline = json!({"name": "A", "description": "one\ntwo", "homepage": "https://a.example.com",
+                           "callback_urls": ["https://a.example.com/cb"]});
+    assert_eq!(send(&plugin, "POST", "/api/v4/oauth/apps", Some(ADMIN), &multiline.to_string()).status, 201);
+    assert_eq!(send(&plugin, "GET", "/api/v4/oauth/apps", Some(ADMIN), "").body.as_array().unwrap().len(), 1);
+}

@@ -194,10 +194,10 @@ impl Connection {
     /// Mattermost's `OutgoingOAuthConnection.IsValid`, plus: a token URL without user info or
     /// fragment, and audiences that parse. The error names the field.
     pub fn check(&self) -> Result<(), AppError> {
-        if !within(&self.name, MAX_NAME_CHARS) {
+        if !within(&self.name, MAX_NAME_CHARS) || !crate::text::is_printable_line(&self.name) {
             return Err(invalid(
                 "model.outgoing_oauth_connection.is_valid.name.error",
-                "Name must be 1 to 64 characters.".into(),
+                "Name must be 1 to 64 characters of printable text on one line.".into(),
             ));
         }
         if !within(&self.client_id, MAX_CREDENTIAL_CHARS) {

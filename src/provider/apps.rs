@@ -10,6 +10,7 @@ use crate::http::AppError;
 use crate::ids::{hash_secret, new_id, new_secret};
 use crate::redirect_uri::{self, RedirectUri};
 use crate::store::keys;
+use crate::text;
 use crate::Context;
 use serde::{Deserialize, Serialize};
 
@@ -139,13 +140,18 @@ impl App {
     pub fn check(&self) -> Result<(), AppError> {
         let invalid = |field: &'static str, message: &str| Err(AppError::new(400, field, message));
         let name_chars = self.name.chars().count();
-        if name_chars == 0 || name_chars > MAX_NAME_CHARS {
-            return invalid("model.oauth.is_valid.name.app_error", "Name must be 1 to 64 characters.");
+        if name_chars == 0 || name_chars > MAX_NAME_CHARS || !text::is_printable_line(&self.name) {
+            return invalid(
+                "model.oauth.is_valid.name.app_error",
+                "Name must be 1 to 64 characters of printable text on one line.",
+            );
         }
-        if self.description.chars().count() > MAX_DESCRIPTION_CHARS {
+        if self.description.chars().count() > MAX_DESCRIPTION_CHARS
+            || !text::is_printable_text(&self.description)
+        {
             return invalid(
                 "model.oauth.is_valid.description.app_error",
-                "Description must be at most 512 characters.",
+                "Description must be at most 512 characters of printable text.",
             );
         }
         self.check_callbacks()?;

@@ -11,6 +11,15 @@ export function isHttpUrl(value: string): boolean {
   }
 }
 
+/** Where credentials sent to `url` go: scheme, host and port; null for what does not parse. */
+export function origin(url: string): string | null {
+  try {
+    return new URL(url.trim()).origin;
+  } catch {
+    return null;
+  }
+}
+
 /** Lines of a "one per line" field, trimmed, blank lines dropped. */
 export function lines(text: string): string[] {
   return text.split('\n').map((l) => l.trim()).filter(Boolean);

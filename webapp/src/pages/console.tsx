@@ -127,8 +127,12 @@ function SettingsForm() {
               placeholder="https://app.example.com/**"
             />
             <div className="field-help" id="ServiceSettings.DCRRedirectURIAllowlist-help">
-              One pattern per line. Dynamically registered clients may only use redirect URIs that match one: * matches any characters
-              except /, ** matches anything. Empty: any redirect URI.
+              One pattern per line, such as https://*.example.com/callback or http://localhost:*/callback. Dynamically registered
+              clients may only use redirect URIs that match one. A pattern is matched part by part: the scheme exactly; in the host, * is
+              one whole label (*.example.com matches app.example.com, not a.b.example.com); in the port, * is any port (no port: the
+              default one only); in the path, * is a run of characters within one segment and a ** segment any number of segments;
+              a query, if given, exactly. No * ever reaches past . / : @ ? or #. A pattern that does not parse allows nothing. Empty:
+              any redirect URI.
             </div>
             <div className="field-error" id="ServiceSettings.DCRRedirectURIAllowlist-error" aria-live="polite">
               {badPattern ? `Each pattern must start with http:// or https:// (“${badPattern}”).` : ''}

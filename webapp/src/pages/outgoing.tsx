@@ -5,7 +5,7 @@ import {
   Backstage, Button, Crumbs, Dialog, ErrorBanner, Field, ListError, Loading, PageTitle, UrlList, useAction, useLoad, useUser,
 } from '../components';
 import { Link, navigate, query } from '../router';
-import { chars, firstError, focusField, isHttpUrl, lines, type Errors } from '../validation';
+import { chars, firstError, focusField, isHttpUrl, lines, origin, type Errors } from '../validation';
 
 type Params = { params: { team: string } };
 const API = '/api/v4/oauth/outgoing_connections';
@@ -192,8 +192,13 @@ function MaskedSecret({ id, label, editing, onEdit, aria }: { id: string; label:
 
 function ConnectionForm({ team, initial, existing }: { team: string; initial: ConnForm; existing?: OutgoingConnection }) {
   const [form, setForm] = useState<ConnForm>(initial);
-  const [editSecret, setEditSecret] = useState(!existing);
-  const [editPassword, setEditPassword] = useState(!existing || existing.grant_type !== 'password');
+  const [secretOpened, setEditSecret] = useState(!existing);
+  const [passwordOpened, setEditPassword] = useState(!existing || existing.grant_type !== 'password');
+  // The stored secret and password never follow the token URL to another server (the server
+  // refuses that too): moving it means entering them again.
+  const movesServer = !!existing && origin(form.token_url) !== origin(existing.oauth_token_url);
+  const editSecret = secretOpened || movesServer;
+  const editPassword = passwordOpened || movesServer;
   const [validation, setValidation] = useState<Validation>({ state: 'initial' });
   const [submitted, setSubmitted] = useState(false);
   const [touched, setTouched] = useState<Partial<Record<ConnField, boolean>>>({});
@@ -279,7 +284,13 @@ function ConnectionForm({ team, initial, existing }: { team: string; initial: Co
         label="Client Secret"
         required
         error={shown('client_secret')}
-        help={editSecret ? 'The client secret for the Client ID above.' : 'The stored secret stays unless you edit it.'}
+        help={
+          movesServer && !secretOpened
+            ? 'The OAuth Token URL now points to another server: enter the Client Secret for it again.'
+            : editSecret
+              ? 'The client secret for the Client ID above.'
+              : 'The stored secret stays unless you edit it.'
+        }
       >
         {(a) =>
           editSecret ? (
@@ -312,7 +323,19 @@ function ConnectionForm({ team, initial, existing }: { team: string; initial: Co
           <Field id="credentials_username" label="Username" required error={shown('credentials_username')}>
             {(a) => <input {...a} type="text" value={form.credentials_username} onChange={(e) => set('credentials_username', e.target.value)} onBlur={blur('credentials_username')} autoComplete="off" />}
           </Field>
-          <Field id="credentials_password" label="Password" required error={shown('credentials_password')} help={editPassword ? undefined : 'The stored password stays unless you edit it.'}>
+          <Field
+            id="credentials_password"
+            label="Password"
+            required
+            error={shown('credentials_password')}
+            help={
+              movesServer && !passwordOpened
+                ? 'The OAuth Token URL now points to another server: enter the password for it again.'
+                : editPassword
+                  ? undefined
+                  : 'The stored password stays unless you edit it.'
+            }
+          >
             {(a) =>
               editPassword ? (
                 <input {...a} type="password" value={form.credentials_password} onChange={(e) => set('credentials_password', e.target.value)} onBlur={blur('credentials_password')} autoComplete="new-password" />
