@@ -140,7 +140,7 @@ function tokenCases(): Case[] {
   const cases: Case[] = [];
   for (const path of ENDPOINTS) {
     for (const type of ['application/json', 'text/plain', 'multipart/form-data; boundary=x', '']) {
-      cases.push(formCase(`${path}: Content-Type ${type || 'missing'}`, path, (w) => `${creds(w)}&token=x&grant_type=refresh_token`, 400, 'invalid_request', () => (type ? { 'content-type': type } : {})));
+      cases.push(formCase(`${path}: Content-Type ${type || 'missing'}`, path, (w) => `${creds(w)}&token=x&grant_type=refresh_token`, 400, 'invalid_request', (): Record<string, string> => (type ? { 'content-type': type } : {})));
     }
     cases.push(
       formCase(`${path}: a body over 16 KiB`, path, (w) => `${creds(w)}&token=${'a'.repeat(17 * KIB)}`, 400, 'invalid_request'),

@@ -11,7 +11,7 @@ import Provider from 'oidc-provider';
 import type { Page } from 'playwright-core';
 import { startCommandReceiver, type CommandReceiver } from './command-helpers.js';
 import { ADMIN, type Client } from './helpers.js';
-import { loginAndOpen, screenshot, scriptErrors, startBrowserSession, WAIT_MS, type BrowserSession } from './webapp-helpers.js';
+import { focusedId, loginAndOpen, screenshot, scriptErrors, startBrowserSession, WAIT_MS, type BrowserSession } from './webapp-helpers.js';
 
 const CONNECTIONS = '/main/integrations/outgoing-oauth2-connections';
 const CLIENT_ID = 'chat-server';
@@ -191,6 +191,30 @@ describe('webapp: outgoing OAuth connections and slash commands (admin, Chromium
     const secret = page.getByLabel('Client Secret');
     assert.equal(await secret.inputValue(), '');
     assert.equal(await secret.isEditable(), true);
+    await page.getByRole('link', { name: 'Cancel' }).click();
+    await page.waitForURL((u) => u.pathname === CONNECTIONS);
+  });
+
+  it('moving the OAuth Token URL to another server asks for the secret again', { timeout: 60_000 }, async () => {
+    await page.getByRole('link', { name: 'Edit Weather API' }).click();
+    await page.locator('#client_secret').waitFor();
+    assert.equal(await page.locator('#client_secret').isDisabled(), true, 'masked while the server stays');
+    const tokenUrl = page.getByLabel('OAuth Token URL');
+    const stored = await tokenUrl.inputValue();
+    const elsewhere = stored.replace('127.0.0.1', 'localhost');
+    assert.notEqual(elsewhere, stored);
+    await tokenUrl.fill(elsewhere);
+    const secret = page.getByLabel('Client Secret');
+    await page.getByText('The OAuth Token URL now points to another server: enter the Client Secret for it again.').waitFor();
+    assert.equal(await secret.isEditable(), true);
+    assert.equal(await secret.inputValue(), '');
+    await page.getByRole('button', { name: 'Update' }).click();
+    await page.getByText('Client Secret is required: up to 255 characters.').waitFor();
+    assert.equal(await focusedId(page), 'client_secret', 'focus on the field to fix');
+    await screenshot(page, 'outgoing-connection-moved-token-url');
+    // Back to the same server: the stored secret may stay again.
+    await tokenUrl.fill(stored);
+    await page.locator('#client_secret[disabled]').waitFor();
     await page.getByRole('link', { name: 'Cancel' }).click();
     await page.waitForURL((u) => u.pathname === CONNECTIONS);
   });
