@@ -42,13 +42,28 @@ export function sendJson(res: ServerResponse, status: number, value: unknown): v
   res.end(body);
 }
 
+// Set by the host on every response, whoever writes it (API, pages, the bundle, the plugin), and
+// kept when an error replaces a response.
+const HOST_HEADERS = new Set(['x-request-id', 'x-content-type-options', 'strict-transport-security']);
+
+/** Whether a header is the host's to set (a plugin's copy is dropped, so each is sent once, as the host says). */
+export const isHostHeader = (name: string) => HOST_HEADERS.has(name.toLowerCase());
+
+export function setHostHeaders(res: ServerResponse, requestId: string, siteUrl: string): void {
+  res.setHeader('X-Request-Id', requestId);
+  // A response is only what its Content-Type says: no JSON error or bundle read as a page or script.
+  res.setHeader('X-Content-Type-Options', 'nosniff');
+  // Only for an https SiteURL: on an http one, HSTS would lock browsers out of the site.
+  if (siteUrl.startsWith('https:')) res.setHeader('Strict-Transport-Security', 'max-age=31536000');
+}
+
 export function sendError(res: ServerResponse, err: ApiError, requestId: string): void {
   if (res.headersSent) {
     res.destroy();
     return;
   }
-  // Drop headers set before the failure (e.g. by a plugin response), keeping the request id.
-  for (const name of res.getHeaderNames()) if (name !== 'x-request-id') res.removeHeader(name);
+  // Drop headers set before the failure (e.g. by a plugin response), keeping the host's own.
+  for (const name of res.getHeaderNames()) if (!isHostHeader(name)) res.removeHeader(name);
   const body = errorBody(err, requestId);
   res.writeHead(err.status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) });
   res.end(body);
