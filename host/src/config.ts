@@ -13,6 +13,8 @@ export interface ServiceSettings {
   AllowedUntrustedInternalConnections: string;
   OutgoingIntegrationRequestsTimeout: number;
   SessionLengthSSOInHours: number;
+  /** Headers a trusted proxy sets to the client's address (e.g. X-Forwarded-For); empty: the socket's address. */
+  TrustedProxyIPHeader: string[];
 }
 
 export type PluginSettingsMap = Record<string, Record<string, unknown>>;
@@ -36,7 +38,7 @@ export interface Config extends StoredConfig {
   SqlSettings: SqlSettings;
 }
 
-type Kind = 'siteUrl' | 'listenAddress' | 'boolean' | 'positiveInt' | 'stringList' | 'string';
+type Kind = 'siteUrl' | 'listenAddress' | 'boolean' | 'positiveInt' | 'stringList' | 'headerNames' | 'string';
 
 const SERVICE_SETTINGS: { [K in keyof ServiceSettings]: { kind: Kind; default: ServiceSettings[K] } } = {
   SiteURL: { kind: 'siteUrl', default: 'http://localhost:8065' },
@@ -49,6 +51,7 @@ const SERVICE_SETTINGS: { [K in keyof ServiceSettings]: { kind: Kind; default: S
   AllowedUntrustedInternalConnections: { kind: 'string', default: '' },
   OutgoingIntegrationRequestsTimeout: { kind: 'positiveInt', default: 30 },
   SessionLengthSSOInHours: { kind: 'positiveInt', default: 720 },
+  TrustedProxyIPHeader: { kind: 'headerNames', default: [] },
 };
 
 const SERVICE_KEYS = Object.keys(SERVICE_SETTINGS) as (keyof ServiceSettings)[];
@@ -69,6 +72,9 @@ function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+/** RFC 9110 §5.1: a header name is a token. */
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
 function checkValue(key: string, kind: Kind, value: unknown): unknown {
   switch (kind) {
     case 'boolean':
@@ -82,6 +88,9 @@ function checkValue(key: string, kind: Kind, value: unknown): unknown {
       return value;
     case 'stringList':
       if (!Array.isArray(value) || !value.every((v) => typeof v === 'string')) throw invalid(key, 'must be a list of strings');
+      return [...value];
+    case 'headerNames':
+      if (!Array.isArray(value) || !value.every((v) => typeof v === 'string' && HEADER_NAME.test(v))) throw invalid(key, 'must be a list of HTTP header names');
       return [...value];
     case 'siteUrl':
       return checkSiteUrl(key, value);
@@ -166,7 +175,7 @@ export function serviceSettingsFromEnv(env: NodeJS.ProcessEnv): Partial<ServiceS
 function parseEnvValue(kind: Kind, raw: string): unknown {
   if (kind === 'boolean') return raw === 'true' ? true : raw === 'false' ? false : raw;
   if (kind === 'positiveInt') return /^\d+$/.test(raw) ? Number(raw) : raw;
-  if (kind === 'stringList') return raw.split(/\s+/).filter(Boolean);
+  if (kind === 'stringList' || kind === 'headerNames') return raw.split(/\s+/).filter(Boolean);
   return raw;
 }
 

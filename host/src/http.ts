@@ -1,5 +1,6 @@
 // Small request/response helpers shared by the API and plugin routes.
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { isIP } from 'node:net';
 import { ApiError, errorBody } from './errors.js';
 
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -98,4 +99,18 @@ export function cookie(name: string, value: string, opts: CookieOptions): string
 export function splitUrl(rawUrl: string): { path: string; query: string } {
   const q = rawUrl.indexOf('?');
   return q < 0 ? { path: rawUrl, query: '' } : { path: rawUrl.slice(0, q), query: rawUrl.slice(q + 1) };
+}
+
+/**
+ * The client's address: the socket's, unless ServiceSettings.TrustedProxyIPHeader names headers (the
+ * host sits behind a proxy that sets one); then the first of them present. In a list ("client, proxy1"
+ * as X-Forwarded-For grows) only the right-most entry was written by the trusted proxy: the rest is
+ * whatever the client sent. A value that is not an IP address is ignored.
+ */
+export function clientAddress(req: IncomingMessage, trustedHeaders: readonly string[]): string {
+  const socketAddress = req.socket.remoteAddress ?? '';
+  const header = trustedHeaders.map((name) => req.headers[name.toLowerCase()]).find((value) => value !== undefined);
+  if (header === undefined) return socketAddress;
+  const last = (Array.isArray(header) ? header.join(',') : header).split(',').pop()!.trim();
+  return isIP(last) ? last : socketAddress;
 }

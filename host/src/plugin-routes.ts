@@ -54,7 +54,7 @@ async function pluginRequest(ctx: RequestContext): Promise<PluginRequest> {
   const auth = await ctx.services.auth.authenticate(ctx.req, ctx.query);
   const request: PluginRequest = {
     method: ctx.req.method ?? 'GET', path: ctx.path, query: ctx.rawQuery, headers: pluginHeaders(ctx),
-    body: new Uint8Array(body), remoteAddr: ctx.req.socket.remoteAddress ?? '', requestId: ctx.requestId,
+    body: new Uint8Array(body), remoteAddr: ctx.remoteAddr, requestId: ctx.requestId,
   };
   if (auth.kind === 'session') {
     ctx.userId = auth.session.user.id;
