@@ -13,6 +13,8 @@ export interface ServiceSettings {
   AllowedUntrustedInternalConnections: string;
   OutgoingIntegrationRequestsTimeout: number;
   SessionLengthSSOInHours: number;
+  /** Failed password attempts in a row after which an account is locked for a cool-down. */
+  MaximumLoginAttempts: number;
   /** Headers a trusted proxy sets to the client's address (e.g. X-Forwarded-For); empty: the socket's address. */
   TrustedProxyIPHeader: string[];
 }
@@ -51,6 +53,7 @@ const SERVICE_SETTINGS: { [K in keyof ServiceSettings]: { kind: Kind; default: S
   AllowedUntrustedInternalConnections: { kind: 'string', default: '' },
   OutgoingIntegrationRequestsTimeout: { kind: 'positiveInt', default: 30 },
   SessionLengthSSOInHours: { kind: 'positiveInt', default: 720 },
+  MaximumLoginAttempts: { kind: 'positiveInt', default: 10 },
   TrustedProxyIPHeader: { kind: 'headerNames', default: [] },
 };
 

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { ApiError } from '../src/errors.js';
+import { LOGIN_LOCKOUT_MS } from '../src/users.js';
 import type { CommandFields, Store } from '../src/store/store.js';
 import { CALLBACK, createAdmin, exchangeCode, meStatus, realPluginDir, refreshGrant, startServer, type TestServer } from './helpers.js';
 import { openPgStore, startPostgres, waitUntil, type TestPostgres } from './pg-helpers.js';
@@ -76,6 +77,21 @@ describe('PostgreSQL store', () => {
     await store.users.create(user(1), false);
     await assert.rejects(store.users.create({ ...user(1), email: 'other@example.com' }, true), (e: ApiError) => e.status === 400);
     assert.equal(await store.users.findByLogin('other@example.com'), null);
+  });
+
+  it('counts login attempts in one statement: of attempts racing on two nodes, exactly the limit go ahead', async () => {
+    const [a, b] = await nodes(2);
+    const u = await a.users.create(user(1), false);
+    let now = 1_700_000_000_000;
+    const counted = await Promise.all(Array.from({ length: 40 }, (_, i) => (i % 2 ? a : b).users.countLoginAttempt(u.id, 10, LOGIN_LOCKOUT_MS, now)));
+    assert.equal(counted.filter(Boolean).length, 10);
+    now += LOGIN_LOCKOUT_MS - 1;
+    assert.equal(await a.users.countLoginAttempt(u.id, 10, LOGIN_LOCKOUT_MS, now), false, 'still locked');
+    now += 1;
+    assert.equal(await b.users.countLoginAttempt(u.id, 10, LOGIN_LOCKOUT_MS, now), true, 'the cool-down is over: a fresh count');
+    await a.users.clearLoginAttempts(u.id);
+    for (let i = 0; i < 10; i++) assert.equal(await b.users.countLoginAttempt(u.id, 10, LOGIN_LOCKOUT_MS, now), true);
+    assert.equal(await a.users.countLoginAttempt(u.id, 10, LOGIN_LOCKOUT_MS, now), false);
   });
 
   it('keeps a trigger unique per team when creations race on several nodes; a deleted command frees it', async () => {

@@ -5,12 +5,16 @@ import { cookie, sendJson } from '../http.js';
 import { hashPassword, verifyAgainstDummy, verifyPassword } from '../password.js';
 import { Permission } from '../permissions.js';
 import type { Router } from '../router.js';
-import { parseNewUser, userJson } from '../users.js';
+import type { UserRecord } from '../store/store.js';
+import { LOGIN_LOCKOUT_MS, parseNewUser, userJson } from '../users.js';
 import { can, requireSession, type ApiRequest, type ApiRoute } from './context.js';
 import { teamJson } from './teams.js';
 
 const invalidCredentials = () =>
   new ApiError(401, 'api.user.login.invalid_credentials_email_username', 'Enter a valid email or username and/or password.');
+
+const tooManyAttempts = () => new ApiError(401, 'api.user.check_user_login_attempts.too_many.app_error',
+  `Your account is locked because of too many failed password attempts. Try again in ${LOGIN_LOCKOUT_MS / 60_000} minutes.`);
 
 const userNotFound = () => new ApiError(404, 'app.user.missing_account.const', 'Unable to find the user.');
 
@@ -36,15 +40,31 @@ function sessionCookies(r: ApiRequest, values: { token: string; userId: string; 
   ];
 }
 
+/**
+ * The active user with this login and password, else a 401. Each attempt is counted before the
+ * (slow) password check, so racing guesses cannot get past MaximumLoginAttempts; a success resets it.
+ */
+async function checkPassword(r: ApiRequest, loginId: string, password: string): Promise<UserRecord> {
+  const { users } = r.services.store;
+  const user = await users.findByLogin(loginId);
+  if (!user || user.deleteAt !== 0) {
+    await verifyAgainstDummy(password);
+    throw invalidCredentials();
+  }
+  const max = r.services.config.service.MaximumLoginAttempts;
+  if (!(await users.countLoginAttempt(user.id, max, LOGIN_LOCKOUT_MS, r.services.clock()))) throw tooManyAttempts();
+  if (!(await verifyPassword(password, user.passwordHash))) throw invalidCredentials();
+  await users.clearLoginAttempts(user.id);
+  return user;
+}
+
 async function login(r: ApiRequest): Promise<void> {
   const body = (await r.json()) as Record<string, unknown> | null;
   const loginId = body?.login_id;
   const password = body?.password;
   if (typeof loginId !== 'string' || loginId === '') throw invalidParam('login_id');
   if (typeof password !== 'string' || password === '') throw invalidParam('password');
-  const user = await r.services.store.users.findByLogin(loginId);
-  const ok = user && user.deleteAt === 0 ? await verifyPassword(password, user.passwordHash) : await verifyAgainstDummy(password);
-  if (!user || !ok) throw invalidCredentials();
+  const user = await checkPassword(r, loginId, password);
   const { token, csrf } = await r.services.auth.login(user);
   r.userId = user.id;
   r.res.setHeader('Token', token);

@@ -49,6 +49,15 @@ export interface UserStore {
   get(id: string): Promise<UserRecord | null>;
   /** By username or email (case-insensitive). */
   findByLogin(loginId: string): Promise<UserRecord | null>;
+  /**
+   * Counts a login attempt before its password is checked, in one statement (so racing attempts on
+   * any node are all counted): false, and nothing counted, while the account is locked — `max`
+   * attempts counted since the last success, the last of them less than `lockoutMs` ago. An attempt
+   * after the lockout starts the count over.
+   */
+  countLoginAttempt(id: string, max: number, lockoutMs: number, now: number): Promise<boolean>;
+  /** The password was right: the count starts over. */
+  clearLoginAttempts(id: string): Promise<void>;
 }
 
 export interface SessionRecord {

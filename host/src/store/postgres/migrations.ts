@@ -70,7 +70,13 @@ const createDefaultTeam: Migration = async (q, now) => {
     [newId(), now, teamId, 'town-square', 'Town Square']);
 };
 
-const MIGRATIONS: Migration[] = [createTables, createDefaultTeam];
+/** Mattermost's Users.FailedAttempts, and when the last attempt was counted (the lockout runs from it). */
+const addLoginAttempts: Migration = async (q) => {
+  await q.query(`ALTER TABLE Users ADD COLUMN FailedAttempts integer NOT NULL DEFAULT 0,
+    ADD COLUMN LastLoginAttemptAt bigint NOT NULL DEFAULT 0`);
+};
+
+const MIGRATIONS: Migration[] = [createTables, createDefaultTeam, addLoginAttempts];
 
 /** Any fixed number: nodes starting together take this lock, so exactly one of them migrates. */
 const MIGRATION_LOCK = 7_240_001;

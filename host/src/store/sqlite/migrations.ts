@@ -63,7 +63,15 @@ const createDefaultTeam: Migration = (db, now) => {
     .run(newId(), now, now, teamId, 'town-square', 'Town Square');
 };
 
-const MIGRATIONS: Migration[] = [createTables, createDefaultTeam];
+/** Mattermost's Users.FailedAttempts, and when the last attempt was counted (the lockout runs from it). */
+const addLoginAttempts: Migration = (db) => {
+  db.exec(`
+    ALTER TABLE Users ADD COLUMN FailedAttempts INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE Users ADD COLUMN LastLoginAttemptAt INTEGER NOT NULL DEFAULT 0;
+  `);
+};
+
+const MIGRATIONS: Migration[] = [createTables, createDefaultTeam, addLoginAttempts];
 
 export function migrate(db: BetterSqlite3.Database, now: number): void {
   const current = db.pragma('user_version', { simple: true }) as number;
