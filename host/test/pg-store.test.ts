@@ -94,6 +94,22 @@ describe('PostgreSQL store', () => {
     assert.equal(await a.users.countLoginAttempt(u.id, 10, LOGIN_LOCKOUT_MS, now), false);
   });
 
+  it('deactivates a user (DeleteAt kept on a second deactivation), revokes their sessions, and reactivates', async () => {
+    const [store] = await nodes(1);
+    const [u, other] = [await store.users.create(user(1), false), await store.users.create(user(2), true)];
+    for (const [id, userId] of [['s1', u.id], ['s2', u.id], ['s3', other.id]]) {
+      await store.sessions.create({ id, tokenHash: `h${id}`, csrfHash: 'c', userId, createAt: 1, expiresAt: Date.now() + 60_000 });
+    }
+    assert.equal(await store.users.setActive(u.id, false, 1_000), true);
+    assert.equal(await store.users.setActive(u.id, false, 2_000), true);
+    assert.equal((await store.users.get(u.id))?.deleteAt, 1_000);
+    assert.equal(await store.sessions.deleteByUser(u.id), 2);
+    assert.ok(await store.sessions.findByTokenHash('hs3', Date.now()), "another user's session stays");
+    assert.equal(await store.users.setActive(u.id, true, 3_000), true);
+    assert.equal((await store.users.get(u.id))?.deleteAt, 0);
+    assert.equal(await store.users.setActive('n'.repeat(26), false, 1), false);
+  });
+
   it('keeps a trigger unique per team when creations race on several nodes; a deleted command frees it', async () => {
     const stores = await nodes(2);
     const team = (await stores[0].teams.teamByName('main'))!;

@@ -58,6 +58,11 @@ export interface UserStore {
   countLoginAttempt(id: string, max: number, lockoutMs: number, now: number): Promise<boolean>;
   /** The password was right: the count starts over. */
   clearLoginAttempts(id: string): Promise<void>;
+  /**
+   * Deactivates (DeleteAt set, kept if already set) or reactivates (DeleteAt 0) a user, as
+   * Mattermost's UpdateActive; false when there is no such user.
+   */
+  setActive(id: string, active: boolean, now: number): Promise<boolean>;
 }
 
 export interface SessionRecord {
@@ -73,6 +78,8 @@ export interface SessionStore {
   create(session: SessionRecord): Promise<void>;
   findByTokenHash(tokenHash: string, now: number): Promise<SessionRecord | null>;
   delete(id: string): Promise<void>;
+  /** Every session of a user (deactivation revokes them); returns how many. */
+  deleteByUser(userId: string): Promise<number>;
   sweepExpired(now: number): Promise<number>;
 }
 

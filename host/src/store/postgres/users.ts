@@ -47,6 +47,12 @@ export class PgUserStore implements UserStore {
     await this.db.query('UPDATE Users SET FailedAttempts = 0 WHERE Id = $1', [id]);
   }
 
+  async setActive(id: string, active: boolean, now: number): Promise<boolean> {
+    const { rowCount } = await this.db.query(`UPDATE Users SET UpdateAt = $3::bigint,
+        DeleteAt = CASE WHEN $2::boolean THEN 0 WHEN DeleteAt = 0 THEN $3::bigint ELSE DeleteAt END WHERE Id = $1`, [id, active, now]);
+    return rowCount === 1;
+  }
+
   private async insert(q: Querier, user: NewUser, callerMayCreate: boolean): Promise<UserRecord> {
     const isFirst = (await q.query('SELECT 1 FROM Users LIMIT 1')).rowCount === 0;
     if (!isFirst && !callerMayCreate) throw forbidden();

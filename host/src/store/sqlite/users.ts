@@ -57,6 +57,12 @@ export class SqliteUserStore implements UserStore {
     this.db.prepare('UPDATE Users SET FailedAttempts = 0 WHERE Id = ?').run(id);
   }
 
+  async setActive(id: string, active: boolean, now: number): Promise<boolean> {
+    return this.db.prepare(`UPDATE Users SET UpdateAt = @now,
+        DeleteAt = CASE WHEN @active = 1 THEN 0 WHEN DeleteAt = 0 THEN @now ELSE DeleteAt END WHERE Id = @id`)
+      .run({ id, active: active ? 1 : 0, now }).changes === 1;
+  }
+
   private insert(user: NewUser, callerMayCreate: boolean): UserRecord {
     const isFirst = (this.db.prepare('SELECT COUNT(*) AS n FROM Users').get() as { n: number }).n === 0;
     if (!isFirst && !callerMayCreate) throw forbidden();
