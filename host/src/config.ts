@@ -1,5 +1,6 @@
 // Server configuration: Mattermost's setting names, defaults that run with no configuration,
 // and one validator shared by API patches and environment variables.
+import { resolve } from 'node:path';
 import { badRequest } from './errors.js';
 
 export interface ServiceSettings {
@@ -195,6 +196,11 @@ export function sqlSettingsFromEnv(env: NodeJS.ProcessEnv): SqlSettings {
   const source = env.MM_SQLSETTINGS_DATASOURCE ?? '';
   if (!/^postgres(ql)?:\/\//.test(source)) throw new Error('MM_SQLSETTINGS_DATASOURCE: the postgres driver needs a postgres://… URL');
   return { DriverName: driver, DataSource: source, MaxOpenConns };
+}
+
+/** The SQLite database file, as an absolute path (the key file lives beside it); ":memory:" as it is. */
+export function sqliteFile(sql: SqlSettings): string {
+  return sql.DataSource === ':memory:' ? sql.DataSource : resolve(sql.DataSource);
 }
 
 /** Effective config = stored (defaults ⊕ database) ⊕ environment, as in Mattermost: the environment wins. */

@@ -8,7 +8,7 @@ import { ApiError } from '../src/errors.js';
 import { LOGIN_LOCKOUT_MS } from '../src/users.js';
 import type { CommandFields, Store } from '../src/store/store.js';
 import { CALLBACK, createAdmin, exchangeCode, meStatus, realPluginDir, refreshGrant, startServer, type TestServer } from './helpers.js';
-import { openPgStore, startPostgres, waitUntil, type TestPostgres } from './pg-helpers.js';
+import { PG_HOST_ENV, openPgStore, startPostgres, waitUntil, type TestPostgres } from './pg-helpers.js';
 
 const user = (n: number) => ({ username: `user${n}`, email: `user${n}@example.com`, nickname: '', firstName: '', lastName: '', passwordHash: 'x' });
 
@@ -110,6 +110,42 @@ describe('PostgreSQL store', () => {
     assert.equal(await store.users.setActive('n'.repeat(26), false, 1), false);
   });
 
+  it('stores command tokens encrypted; the migration encrypts tokens written in plain text before it', async () => {
+    const [store] = await nodes(1);
+    const team = (await store.teams.teamByName('main'))!;
+    const [a, b] = [await store.commands.create('c'.repeat(26), team.id, command('one')), await store.commands.create('c'.repeat(26), team.id, command('two'))];
+    const client = new pg.Client({ connectionString: lastUrl });
+    await client.connect();
+    try {
+      const raw = async () => new Map((await client.query('SELECT id, token FROM commands')).rows.map((r) => [r.id as string, r.token as string]));
+      assert.ok(![...(await raw()).values()].some((t) => t === a.token || t === b.token), 'no plaintext token in the database');
+      // As a database written before this version: plaintext tokens, the schema one step back.
+      const { rows: [{ version }] } = await client.query('SELECT version FROM hostschemaversion');
+      await client.query('UPDATE commands SET token = $2 WHERE id = $1', [a.id, a.token]);
+      await client.query('UPDATE commands SET token = $2 WHERE id = $1', [b.id, b.token]);
+      await client.query('DROP TABLE systems');
+      await client.query('UPDATE hostschemaversion SET version = $1', [version - 1]);
+      const [reopened] = await Promise.all([openPgStore(lastUrl), openPgStore(lastUrl)]).then((stores) => (opened.push(...stores), stores));
+      assert.equal((await reopened.commands.get(a.id))?.token, a.token);
+      assert.equal((await reopened.commands.get(b.id))?.token, b.token);
+      const after = await raw();
+      assert.ok(after.get(a.id) !== a.token && after.get(b.id) !== b.token, 'encrypted by the migration');
+    } finally {
+      await client.end();
+    }
+  });
+
+  it('refuses to open with another at-rest key than the database was encrypted with', async () => {
+    await nodes(1);
+    await assert.rejects(openPgStore(lastUrl, Date.now, 10, 'another key, at least thirty-two characters long'),
+      /the at-rest key is not the one this database was encrypted with.*every node needs the same one/);
+  });
+
+  it('refuses to start a host on PostgreSQL without MM_SQLSETTINGS_ATRESTENCRYPTKEY, saying every node needs it', async () => {
+    await assert.rejects(startServer({ env: { MM_SQLSETTINGS_DRIVERNAME: 'postgres' }, dataSource: await server.createDatabase(), pluginDir: realPluginDir() }),
+      /MM_SQLSETTINGS_ATRESTENCRYPTKEY is required with the postgres driver.*same key.*every node/);
+  });
+
   it('keeps a trigger unique per team when creations race on several nodes; a deleted command frees it', async () => {
     const stores = await nodes(2);
     const team = (await stores[0].teams.teamByName('main'))!;
@@ -199,7 +235,7 @@ describe('a host on PostgreSQL when the database goes away', () => {
 
   before(async () => {
     pg = startPostgres(); // its own server: this suite stops and starts it
-    host = await startServer({ env: { MM_SQLSETTINGS_DRIVERNAME: 'postgres' }, dataSource: await pg.createDatabase(), pluginDir: realPluginDir() });
+    host = await startServer({ env: PG_HOST_ENV, dataSource: await pg.createDatabase(), pluginDir: realPluginDir() });
     const { client: admin } = await createAdmin(host.url);
     session = admin.getToken();
     await admin.patchConfig({ ServiceSettings: { EnableOAuthServiceProvider: true } } as never);

@@ -117,7 +117,10 @@ export interface TeamStore {
 /** A custom slash command (Mattermost's Commands table). */
 export interface CommandRecord {
   id: string;
-  /** Sent to the integration as "Token <token>", so kept as it is (not hashed). */
+  /**
+   * Sent to the integration as "Token <token>", so it cannot be hashed: drivers store it encrypted
+   * (./command-tokens.ts) and hand it out in plain text.
+   */
   token: string;
   createAt: number;
   updateAt: number;
