@@ -11,7 +11,7 @@ import {
   ROOT, CONCURRENCY, SECONDS, WARMUP_SECONDS, agent, measure, printTable, rpsRatio, startHost, adminSession, trustedApp, refreshChains,
 } from './lib.mjs';
 
-const { startPostgres } = await import(join(ROOT, 'host/dist/test/pg-helpers.js'));
+const { startPostgres, PG_HOST_ENV } = await import(join(ROOT, 'host/dist/test/pg-helpers.js'));
 
 /** Starts a host node; resolves once it answers. */
 function startNode(env) {
@@ -44,7 +44,8 @@ async function main() {
   const dir = mkdtempSync(join(tmpdir(), 'oauth-bench-'));
   const pg = startPostgres();
   try {
-    const postgres = async () => ({ MM_SQLSETTINGS_DRIVERNAME: 'postgres', MM_SQLSETTINGS_DATASOURCE: await pg.createDatabase() });
+    // Every node of a database gets the same at-rest key (PG_HOST_ENV), as PostgreSQL nodes must.
+    const postgres = async () => ({ ...PG_HOST_ENV, MM_SQLSETTINGS_DATASOURCE: await pg.createDatabase() });
     const sqlite = await scenario([{ MM_SQLSETTINGS_DATASOURCE: join(dir, 'bench.db') }]);
     const pg1 = await scenario([await postgres()]);
     const shared = await postgres();

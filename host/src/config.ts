@@ -1,5 +1,6 @@
 // Server configuration: Mattermost's setting names, defaults that run with no configuration,
 // and one validator shared by API patches and environment variables.
+import { resolve } from 'node:path';
 import { badRequest } from './errors.js';
 
 export interface ServiceSettings {
@@ -13,6 +14,10 @@ export interface ServiceSettings {
   AllowedUntrustedInternalConnections: string;
   OutgoingIntegrationRequestsTimeout: number;
   SessionLengthSSOInHours: number;
+  /** Failed password attempts in a row after which an account is locked for a cool-down. */
+  MaximumLoginAttempts: number;
+  /** Headers a trusted proxy sets to the client's address (e.g. X-Forwarded-For); empty: the socket's address. */
+  TrustedProxyIPHeader: string[];
 }
 
 export type PluginSettingsMap = Record<string, Record<string, unknown>>;
@@ -36,7 +41,7 @@ export interface Config extends StoredConfig {
   SqlSettings: SqlSettings;
 }
 
-type Kind = 'siteUrl' | 'listenAddress' | 'boolean' | 'positiveInt' | 'stringList' | 'string';
+type Kind = 'siteUrl' | 'listenAddress' | 'boolean' | 'positiveInt' | 'stringList' | 'headerNames' | 'string';
 
 const SERVICE_SETTINGS: { [K in keyof ServiceSettings]: { kind: Kind; default: ServiceSettings[K] } } = {
   SiteURL: { kind: 'siteUrl', default: 'http://localhost:8065' },
@@ -49,6 +54,8 @@ const SERVICE_SETTINGS: { [K in keyof ServiceSettings]: { kind: Kind; default: S
   AllowedUntrustedInternalConnections: { kind: 'string', default: '' },
   OutgoingIntegrationRequestsTimeout: { kind: 'positiveInt', default: 30 },
   SessionLengthSSOInHours: { kind: 'positiveInt', default: 720 },
+  MaximumLoginAttempts: { kind: 'positiveInt', default: 10 },
+  TrustedProxyIPHeader: { kind: 'headerNames', default: [] },
 };
 
 const SERVICE_KEYS = Object.keys(SERVICE_SETTINGS) as (keyof ServiceSettings)[];
@@ -69,6 +76,9 @@ function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+/** RFC 9110 §5.1: a header name is a token. */
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
 function checkValue(key: string, kind: Kind, value: unknown): unknown {
   switch (kind) {
     case 'boolean':
@@ -82,6 +92,9 @@ function checkValue(key: string, kind: Kind, value: unknown): unknown {
       return value;
     case 'stringList':
       if (!Array.isArray(value) || !value.every((v) => typeof v === 'string')) throw invalid(key, 'must be a list of strings');
+      return [...value];
+    case 'headerNames':
+      if (!Array.isArray(value) || !value.every((v) => typeof v === 'string' && HEADER_NAME.test(v))) throw invalid(key, 'must be a list of HTTP header names');
       return [...value];
     case 'siteUrl':
       return checkSiteUrl(key, value);
@@ -166,7 +179,7 @@ export function serviceSettingsFromEnv(env: NodeJS.ProcessEnv): Partial<ServiceS
 function parseEnvValue(kind: Kind, raw: string): unknown {
   if (kind === 'boolean') return raw === 'true' ? true : raw === 'false' ? false : raw;
   if (kind === 'positiveInt') return /^\d+$/.test(raw) ? Number(raw) : raw;
-  if (kind === 'stringList') return raw.split(/\s+/).filter(Boolean);
+  if (kind === 'stringList' || kind === 'headerNames') return raw.split(/\s+/).filter(Boolean);
   return raw;
 }
 
@@ -183,6 +196,11 @@ export function sqlSettingsFromEnv(env: NodeJS.ProcessEnv): SqlSettings {
   const source = env.MM_SQLSETTINGS_DATASOURCE ?? '';
   if (!/^postgres(ql)?:\/\//.test(source)) throw new Error('MM_SQLSETTINGS_DATASOURCE: the postgres driver needs a postgres://… URL');
   return { DriverName: driver, DataSource: source, MaxOpenConns };
+}
+
+/** The SQLite database file, as an absolute path (the key file lives beside it); ":memory:" as it is. */
+export function sqliteFile(sql: SqlSettings): string {
+  return sql.DataSource === ':memory:' ? sql.DataSource : resolve(sql.DataSource);
 }
 
 /** Effective config = stored (defaults ⊕ database) ⊕ environment, as in Mattermost: the environment wins. */

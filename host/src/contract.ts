@@ -76,4 +76,10 @@ export interface PluginHost {
   getUser(userId: string): Promise<Record<string, unknown> | null>;
   hasPermission(userId: string, permission: string): Promise<boolean>;
   log(level: 'debug' | 'info' | 'warn' | 'error', message: string, fields?: Record<string, string>): void;
+  /**
+   * The at-rest key, as the UTF-8 bytes of the key string (MM_SQLSETTINGS_ATRESTENCRYPTKEY, or the
+   * SQLite key file): what the plugin derives its own encryption keys from. The same on every node and
+   * across restarts; never in the database. A fresh copy each call.
+   */
+  atRestKey(): Promise<Uint8Array>;
 }

@@ -25,6 +25,10 @@ export const badRequest = (id: string, message: string, detail = '') => new ApiE
 export const invalidParam = (name: string) =>
   badRequest('api.context.invalid_body_param.app_error', `Invalid or missing ${name} in request body.`);
 
+/** Mattermost's SetInvalidURLParam: a path parameter of the wrong shape. */
+export const invalidUrlParam = (name: string) =>
+  badRequest('api.context.invalid_url_param.app_error', `Invalid or missing ${name} parameter in request URL.`);
+
 export const sessionExpired = () =>
   new ApiError(401, 'api.context.session_expired.app_error', 'Invalid or expired session, please login again.');
 

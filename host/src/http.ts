@@ -1,5 +1,6 @@
 // Small request/response helpers shared by the API and plugin routes.
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { isIP } from 'node:net';
 import { ApiError, errorBody } from './errors.js';
 
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -42,13 +43,28 @@ export function sendJson(res: ServerResponse, status: number, value: unknown): v
   res.end(body);
 }
 
+// Set by the host on every response, whoever writes it (API, pages, the bundle, the plugin), and
+// kept when an error replaces a response.
+const HOST_HEADERS = new Set(['x-request-id', 'x-content-type-options', 'strict-transport-security']);
+
+/** Whether a header is the host's to set (a plugin's copy is dropped, so each is sent once, as the host says). */
+export const isHostHeader = (name: string) => HOST_HEADERS.has(name.toLowerCase());
+
+export function setHostHeaders(res: ServerResponse, requestId: string, siteUrl: string): void {
+  res.setHeader('X-Request-Id', requestId);
+  // A response is only what its Content-Type says: no JSON error or bundle read as a page or script.
+  res.setHeader('X-Content-Type-Options', 'nosniff');
+  // Only for an https SiteURL: on an http one, HSTS would lock browsers out of the site.
+  if (siteUrl.startsWith('https:')) res.setHeader('Strict-Transport-Security', 'max-age=31536000');
+}
+
 export function sendError(res: ServerResponse, err: ApiError, requestId: string): void {
   if (res.headersSent) {
     res.destroy();
     return;
   }
-  // Drop headers set before the failure (e.g. by a plugin response), keeping the request id.
-  for (const name of res.getHeaderNames()) if (name !== 'x-request-id') res.removeHeader(name);
+  // Drop headers set before the failure (e.g. by a plugin response), keeping the host's own.
+  for (const name of res.getHeaderNames()) if (!isHostHeader(name)) res.removeHeader(name);
   const body = errorBody(err, requestId);
   res.writeHead(err.status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) });
   res.end(body);
@@ -83,4 +99,18 @@ export function cookie(name: string, value: string, opts: CookieOptions): string
 export function splitUrl(rawUrl: string): { path: string; query: string } {
   const q = rawUrl.indexOf('?');
   return q < 0 ? { path: rawUrl, query: '' } : { path: rawUrl.slice(0, q), query: rawUrl.slice(q + 1) };
+}
+
+/**
+ * The client's address: the socket's, unless ServiceSettings.TrustedProxyIPHeader names headers (the
+ * host sits behind a proxy that sets one); then the first of them present. In a list ("client, proxy1"
+ * as X-Forwarded-For grows) only the right-most entry was written by the trusted proxy: the rest is
+ * whatever the client sent. A value that is not an IP address is ignored.
+ */
+export function clientAddress(req: IncomingMessage, trustedHeaders: readonly string[]): string {
+  const socketAddress = req.socket.remoteAddress ?? '';
+  const header = trustedHeaders.map((name) => req.headers[name.toLowerCase()]).find((value) => value !== undefined);
+  if (header === undefined) return socketAddress;
+  const last = (Array.isArray(header) ? header.join(',') : header).split(',').pop()!.trim();
+  return isIP(last) ? last : socketAddress;
 }

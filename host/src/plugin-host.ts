@@ -15,6 +15,8 @@ export interface PluginHostDeps {
   settings: () => ServiceSettings;
   fetch: Fetcher;
   log: Logger;
+  /** See PluginHost.atRestKey; never logged. */
+  atRestKey: string;
 }
 
 const LEVELS = new Set(['debug', 'info', 'warn', 'error']);
@@ -62,6 +64,7 @@ export function createPluginHost(deps: PluginHostDeps): PluginHost {
       const user = await activeUser(userId);
       return !!user && hasPermission(user.roles, permission, deps.settings());
     },
+    atRestKey: async () => new TextEncoder().encode(deps.atRestKey),
   });
   return {
     ...asyncMethods,

@@ -5,7 +5,7 @@ import type { RequestContext } from './api/context.js';
 import { CSRF_COOKIE, SESSION_COOKIE, USER_COOKIE } from './auth.js';
 import type { PluginRequest, PluginResponse } from './contract.js';
 import { ApiError, storeUnavailable } from './errors.js';
-import { readBody } from './http.js';
+import { isHostHeader, readBody } from './http.js';
 
 export function isPluginPath(path: string, pluginId: string): boolean {
   return (
@@ -26,6 +26,8 @@ const IDENTITY_HEADER = /^(mattermost-|x-forwarded-user$|x-remote-user$|remote-u
 const HOST_COOKIES = new Set([SESSION_COOKIE, USER_COOKIE, CSRF_COOKIE]);
 // Framing is the host's job: it sends the body it has with its own length.
 const HOP_BY_HOP = new Set(['connection', 'content-length', 'transfer-encoding', 'keep-alive', 'upgrade']);
+/** Headers a plugin response may not set: framing, and those the host sends on every response. */
+const hostOwned = (name: string) => HOP_BY_HOP.has(name.toLowerCase()) || isHostHeader(name);
 
 /** The host's session cookies stay with the host: the plugin gets the identity, not the token. */
 function withoutHostCookies(header: string): string {
@@ -52,7 +54,7 @@ async function pluginRequest(ctx: RequestContext): Promise<PluginRequest> {
   const auth = await ctx.services.auth.authenticate(ctx.req, ctx.query);
   const request: PluginRequest = {
     method: ctx.req.method ?? 'GET', path: ctx.path, query: ctx.rawQuery, headers: pluginHeaders(ctx),
-    body: new Uint8Array(body), remoteAddr: ctx.req.socket.remoteAddress ?? '', requestId: ctx.requestId,
+    body: new Uint8Array(body), remoteAddr: ctx.remoteAddr, requestId: ctx.requestId,
   };
   if (auth.kind === 'session') {
     ctx.userId = auth.session.user.id;
@@ -76,7 +78,7 @@ export async function servePlugin(ctx: RequestContext): Promise<void> {
   if (response.status >= 500 && ctx.services.store.health?.down) throw storeUnavailable();
   try {
     for (const [name, value] of response.headers) {
-      if (!HOP_BY_HOP.has(String(name).toLowerCase())) ctx.res.appendHeader(String(name), String(value));
+      if (!hostOwned(String(name))) ctx.res.appendHeader(String(name), String(value));
     }
   } catch {
     throw new ApiError(500, 'app.plugin.bad_response.app_error', 'The plugin returned an invalid header.');

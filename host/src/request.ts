@@ -4,7 +4,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { API_PREFIX, serveApi } from './api/index.js';
 import type { ApiRoute, RequestContext, Services } from './api/context.js';
 import { ApiError, storeUnavailable } from './errors.js';
-import { sendError, splitUrl } from './http.js';
+import { clientAddress, sendError, setHostHeaders, splitUrl } from './http.js';
 import { newId } from './ids.js';
 import { bundleRoute, isPluginPath, serveBundle, servePlugin } from './plugin-routes.js';
 import type { Router } from './router.js';
@@ -35,10 +35,12 @@ export function createRequestHandler(services: Services, api: Router<ApiRoute>) 
     const started = Date.now();
     const requestId = newId();
     const { path, query } = splitUrl(req.url ?? '/');
-    const ctx: RequestContext = { req, res, requestId, path, rawQuery: query, query: new URLSearchParams(query), services };
-    res.setHeader('X-Request-Id', requestId);
+    const settings = services.config.service;
+    const remoteAddr = clientAddress(req, settings.TrustedProxyIPHeader);
+    const ctx: RequestContext = { req, res, requestId, path, rawQuery: query, query: new URLSearchParams(query), services, remoteAddr };
+    setHostHeaders(res, requestId, settings.SiteURL);
     res.on('close', () => services.log.log('info', 'request', {
-      method: req.method, path, status: res.statusCode, ms: Date.now() - started, user: ctx.userId,
+      method: req.method, path, status: res.statusCode, ms: Date.now() - started, user: ctx.userId, ip: remoteAddr,
     }));
     try {
       await route(ctx, api);

@@ -4,6 +4,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createApiRouter } from './api/index.js';
 import type { Services } from './api/context.js';
+import { loadAtRestKey } from './at-rest-key.js';
 import { Authenticator } from './auth.js';
 import { parseListenAddress, serviceSettingsFromEnv, sqlSettingsFromEnv, type Config, type SqlSettings } from './config.js';
 import { ConfigService } from './config-service.js';
@@ -63,10 +64,11 @@ export async function createServer(options: ServerOptions = {}): Promise<Running
   const env = options.env ?? process.env;
   const clock = options.clock ?? Date.now;
   const sql = sqlSettingsFromEnv(options.dataSource ? { ...env, MM_SQLSETTINGS_DATASOURCE: options.dataSource } : env);
-  const store = await openStore(sql, clock, createLogger(options.logSink));
+  const atRestKey = loadAtRestKey(sql, env);
+  const store = await openStore(sql, clock, createLogger(options.logSink), atRestKey);
   const httpServer = http.createServer();
   try {
-    return await start({ ...options, env, clock }, sql, store, httpServer);
+    return await start({ ...options, env, clock }, sql, store, atRestKey, httpServer);
   } catch (err) {
     // A failed start (bad stored config, port in use) leaves nothing open behind it.
     httpServer.close();
@@ -76,7 +78,7 @@ export async function createServer(options: ServerOptions = {}): Promise<Running
 }
 
 async function start(options: ServerOptions & { env: NodeJS.ProcessEnv; clock: Clock }, sql: SqlSettings, store: Store,
-  httpServer: http.Server): Promise<RunningServer> {
+  atRestKey: string, httpServer: http.Server): Promise<RunningServer> {
   const { env, clock } = options;
   const log = createLogger(options.logSink);
   const envService = serviceSettingsFromEnv(env);
@@ -97,7 +99,7 @@ async function start(options: ServerOptions & { env: NodeJS.ProcessEnv; clock: C
     allowList: config.service.AllowedUntrustedInternalConnections,
     timeoutMs: config.service.OutgoingIntegrationRequestsTimeout * 1000,
   }), log);
-  const host = createPluginHost({ pluginId: files.manifest.id, store, settings: () => config.service, fetch, log });
+  const host = createPluginHost({ pluginId: files.manifest.id, store, settings: () => config.service, fetch, log, atRestKey });
   plugin = new PluginManager({ files, host, log, config: () => pluginConfig(config.get(), files.manifest.id), callTimeoutMs: options.pluginCallTimeoutMs });
   config.onChange((c) => plugin.configure(pluginConfig(c, files.manifest.id)));
   // Several nodes on one database: a save on any node reaches this one (and its plugin) within moments.

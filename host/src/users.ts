@@ -11,6 +11,12 @@ export interface NewUserInput {
   nickname: string;
 }
 
+/**
+ * How long an account stays locked after MaximumLoginAttempts failed passwords in a row. Mattermost
+ * locks until an admin or a password reset unlocks it; this host has neither, so the lock ends by itself.
+ */
+export const LOGIN_LOCKOUT_MS = 15 * 60 * 1000;
+
 const USERNAME = /^[a-z][a-z0-9.\-_]{2,21}$/;
 // Deliberately simple (as Mattermost's): one "@", something before it, a dot-free-ending domain.
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;

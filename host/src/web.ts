@@ -13,9 +13,26 @@ export function isWebPage(path: string): boolean {
     /^\/[a-z0-9][a-z0-9_-]*\/integrations(\/.*)?$/.test(path);
 }
 
-/** Only a path on this server (never "//host" or "/\host", which browsers treat as another origin). */
-export function safeRedirect(target: string | null): string {
-  return target && target.startsWith('/') && !/^\/[/\\]/.test(target) && !/[\r\n]/.test(target) ? target : '/';
+// Browsers silently drop tabs and newlines from URLs ("/\t/evil" becomes "//evil") and trim spaces,
+// so a target holding any control character or whitespace is never worth the risk.
+const CONTROL_OR_SPACE = /[\u0000-\u0020\u007f-\u009f\s]/u;
+
+/**
+ * Where to send a user after login: the target only when it is on this site, as the browser will
+ * read it. It is resolved against the SiteURL as browsers resolve it (WHATWG URL: "\" is "/", dot
+ * segments go), must keep the SiteURL's origin, and is handed back as a path-relative reference
+ * whose path cannot begin with "//" (that would name another host). Anything else: the default page.
+ */
+export function safeRedirect(target: string | null, siteUrl: string): string {
+  if (!target || CONTROL_OR_SPACE.test(target)) return '/';
+  let resolved: URL;
+  try {
+    resolved = new URL(target, siteUrl);
+  } catch {
+    return '/';
+  }
+  if (resolved.origin !== new URL(siteUrl).origin || resolved.pathname.startsWith('//')) return '/';
+  return resolved.pathname + resolved.search + resolved.hash;
 }
 
 function escapeHtml(text: string): string {
@@ -55,7 +72,7 @@ export async function serveWebPage(ctx: RequestContext): Promise<void> {
   const nonce = randomBytes(18).toString('base64url');
 
   if (ctx.path === '/login') {
-    const target = safeRedirect(ctx.query.get('redirect_to'));
+    const target = safeRedirect(ctx.query.get('redirect_to'), ctx.services.config.service.SiteURL);
     if (session) return redirect(ctx, target);
     return sendPage(ctx, 'Log in', loginBody(target, nonce), nonce);
   }

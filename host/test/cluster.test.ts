@@ -74,6 +74,19 @@ describe('two host nodes on one PostgreSQL database', () => {
     assert.equal(((await res.json()) as { username: string }).username, 'admin');
   });
 
+  it('counts failed logins across nodes: ten wrong passwords split over A and B lock the account on both', async () => {
+    const { id } = await admin.createUser({ username: 'carol', email: 'carol@example.com', password: 'carol-password-1' } as never, '', '');
+    assert.ok(id);
+    const login = (node: Node, password: string) => fetch(`${node.url}/api/v4/users/login`, {
+      method: 'POST', body: JSON.stringify({ login_id: 'carol', password }),
+    }).then(async (res) => ({ status: res.status, id: ((await res.json()) as { id?: string }).id }));
+    const wrong = await Promise.all(Array.from({ length: 10 }, (_, i) => login(i % 2 ? a : b, 'wrong-password')));
+    assert.deepEqual(new Set(wrong.map((r) => r.id)), new Set(['api.user.login.invalid_credentials_email_username']));
+    for (const node of [a, b]) {
+      assert.deepEqual(await login(node, 'carol-password-1'), { status: 401, id: 'api.user.check_user_login_attempts.too_many.app_error' }, node.name);
+    }
+  });
+
   it('lists on B an app created on A', async () => {
     const res = await fetch(`${b.url}/api/v4/oauth/apps`, { headers: { authorization: `Bearer ${session}` } });
     assert.equal(res.status, 200);

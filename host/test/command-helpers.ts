@@ -3,7 +3,9 @@
 import Database from 'better-sqlite3';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { sqliteKey } from '../src/at-rest-key.js';
 import { newId } from '../src/ids.js';
+import { CommandTokens } from '../src/store/command-tokens.js';
 import type { Client } from './helpers.js';
 
 export interface ReceivedRequest {
@@ -97,11 +99,16 @@ export interface CommandRow {
   DisplayName: string;
 }
 
-/** Every row of the Commands table, deleted ones included, read straight from the SQLite file. */
+/**
+ * Every row of the Commands table, deleted ones included, read straight from the SQLite file; the
+ * token (stored encrypted) decrypted with the key file beside the database, as the host reads it.
+ */
 export function commandRows(dbFile: string): CommandRow[] {
   const db = new Database(dbFile, { readonly: true });
+  const tokens = new CommandTokens(sqliteKey(dbFile));
   try {
-    return db.prepare('SELECT Id, Token, DeleteAt, "Trigger", URL, DisplayName FROM Commands ORDER BY CreateAt, Id').all() as CommandRow[];
+    const rows = db.prepare('SELECT Id, Token, DeleteAt, "Trigger", URL, DisplayName FROM Commands ORDER BY CreateAt, Id').all() as CommandRow[];
+    return rows.map((row) => ({ ...row, Token: tokens.open(row.Token, row.Id) }));
   } finally {
     db.close();
   }

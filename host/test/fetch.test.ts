@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { createFetcher, MAX_RESPONSE_BYTES, type FetchPolicy } from '../src/fetch.js';
+import { addressRefusal, createFetcher, MAX_RESPONSE_BYTES, type FetchPolicy } from '../src/fetch.js';
 import { createLogger } from '../src/log.js';
 
 interface Target {
@@ -13,7 +13,7 @@ interface Target {
 }
 
 /** A local server whose routes exercise each rule. */
-async function startTarget(): Promise<Target> {
+async function startTarget(host = '127.0.0.1'): Promise<Target> {
   const hits: string[] = [];
   const server = http.createServer((req, res) => {
     hits.push(`${req.method} ${req.url}`);
@@ -33,10 +33,10 @@ async function startTarget(): Promise<Target> {
       req.on('end', () => res.writeHead(200, { 'X-Echo': req.headers['x-test'] ?? '', 'Set-Cookie': ['a=1', 'b=2'] }).end(`hello ${body}`));
     }
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(0, host, resolve));
   const { port } = server.address() as AddressInfo;
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
     hits,
     close: () => new Promise((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
   };
@@ -85,6 +85,84 @@ describe('httpFetch', () => {
     for (const [url, message] of cases) {
       await assert.rejects(fetcherWith({})({ method: 'GET', url, headers: [] }), message, url);
     }
+  });
+
+  it('refuses IPv6 forms that embed a loopback IPv4 address, and other non-global IPv6, before connecting', async () => {
+    const v6 = await startTarget('::1');
+    try {
+      const port = new URL(target.url).port;
+      const at = (host: string, p = port) => `http://[${host}]:${p}/`;
+      // Teredo (RFC 4380): server 65.54.227.120 (public), client 127.0.0.1 stored XORed with 0xffffffff.
+      const teredoLoopback = '2001:0:4136:e378:8000:63bf:80ff:fffe';
+      const cases: [string, RegExp][] = [
+        [at('::127.0.0.1'), /^Error: refused: ::7f00:1 embeds 127\.0\.0\.1, a loopback address/],
+        [at('::ffff:127.0.0.1'), /^Error: refused: 127\.0\.0\.1 is a loopback address/],
+        [at('::ffff:7f00:1'), /^Error: refused: 127\.0\.0\.1 is a loopback address/],
+        [at('64:ff9b::7f00:1'), /^Error: refused: 64:ff9b::7f00:1 embeds 127\.0\.0\.1, a loopback address/],
+        [at('64:ff9b::127.0.0.1'), /^Error: refused: 64:ff9b::7f00:1 embeds 127\.0\.0\.1/],
+        [at('64:ff9b:1:7f00:0:100::'), /^Error: refused: 64:ff9b:1:7f00:0:100:: embeds 127\.0\.0\.1, a loopback address/],
+        [at('2002:7f00:1::1'), /^Error: refused: 2002:7f00:1::1 embeds 127\.0\.0\.1, a loopback address/],
+        [at(teredoLoopback), /^Error: refused: 2001:0:4136:e378:8000:63bf:80ff:fffe embeds 127\.0\.0\.1, a loopback address/],
+        [at('::1', new URL(v6.url).port), /^Error: refused: ::1 is a loopback address/],
+        [at('::'), /^Error: refused: :: is an unspecified address/],
+        [at('fe80::1'), /^Error: refused: fe80::1 is a link-local address/],
+        [at('fc00::1'), /^Error: refused: fc00::1 is a unique-local address/],
+        [at('2001:db8::1'), /^Error: refused: 2001:db8::1 is a documentation address/],
+      ];
+      const before = target.hits.length + v6.hits.length;
+      for (const [url, message] of cases) {
+        // 127.0.0.1 is listed: that opens 127.0.0.1 and its IPv4-mapped form only.
+        const allowList = url.includes('ffff') ? '' : '127.0.0.1';
+        await assert.rejects(fetcherWith({ allowList, timeoutMs: 2_000 })({ method: 'GET', url, headers: [] }), message, url);
+      }
+      assert.equal(target.hits.length + v6.hits.length, before, 'nothing was dialled');
+      assert.equal((await fetcherWith({ allowList: '127.0.0.1' })({ method: 'GET', url: at('::ffff:127.0.0.1'), headers: [] })).status, 200,
+        'an IPv4-mapped address counts as its IPv4 address');
+      assert.equal((await fetcherWith({ allowList: '::1' })({ method: 'GET', url: v6.url, headers: [] })).status, 200);
+    } finally {
+      await v6.close();
+    }
+  });
+
+  it('judges each address as public, or refused with the reason (addressRefusal)', () => {
+    const allowed = [
+      '8.8.8.8', '1.1.1.1', '2606:4700:4700::1111', '2a00:1450:4001:82a::200e', '2620:4f:8000::1',
+      '::ffff:8.8.8.8', '::8.8.8.8', '64:ff9b::808:808', '64:ff9b:1:808:8:800::', '2002:808:808::1',
+      '2001:0:4136:e378:8000:63bf:f7f7:fbfb', // Teredo: server 65.54.227.120, client 8.8.4.4
+    ];
+    for (const address of allowed) assert.equal(addressRefusal(address, ''), null, address);
+    const refused: [string, RegExp][] = [
+      ['0.1.2.3', /unspecified/], ['100.64.0.1', /carrier-grade NAT/], ['192.0.0.8', /reserved/], ['192.0.2.1', /reserved/],
+      ['198.18.0.1', /reserved/], ['198.51.100.1', /reserved/], ['203.0.113.1', /reserved/], ['240.0.0.1', /reserved/],
+      ['255.255.255.255', /broadcast/], ['224.0.0.1', /multicast/], ['192.88.99.1', /reserved/], ['169.254.169.254', /link-local/],
+      ['172.16.0.1', /private/], ['3fff::1', /documentation/], ['5f00::1', /segment routing/], ['2001:2::1', /IETF protocol assignment/],
+      ['2001:10::1', /IETF protocol assignment/], ['2001:1::1', /IETF protocol assignment/], ['100::1', /discard-only/],
+      ['4000::1', /non-global/], ['ff02::1', /multicast/], ['fec0::1', /site-local/], ['::ffff:0:7f00:1', /non-global/],
+      ['64:ff9b::a00:1', /embeds 10\.0\.0\.1, a private/], ['64:ff9b:1:a00:0:100::', /embeds 10\.0\.0\.1, a private/],
+      ['2002:a00:1::1', /embeds 10\.0\.0\.1, a private/], ['2002:c000:201::', /embeds 192\.0\.2\.1, a reserved/],
+      ['::10.0.0.1', /embeds 10\.0\.0\.1, a private/],
+      ['2001:0:a00:1:8000:63bf:f7f7:fbfb', /embeds 10\.0\.0\.1, a private/], // a Teredo server on a private address
+      ['2001:0:4136:e378:8000:63bf:3fff:fdd2', /embeds 192\.0\.2\.45, a reserved/], // a Teredo client in documentation space
+    ];
+    for (const [address, reason] of refused) {
+      const why = addressRefusal(address, '');
+      assert.match(why ?? 'allowed', reason, address);
+      assert.match(why ?? '', /; allow it in AllowedUntrustedInternalConnections$/, address);
+    }
+  });
+
+  it('opens exactly what AllowedUntrustedInternalConnections lists', () => {
+    assert.equal(addressRefusal('::ffff:127.0.0.1', '127.0.0.1'), null, 'IPv4-mapped: its IPv4 address');
+    assert.match(addressRefusal('::127.0.0.1', '127.0.0.1') ?? '', /embeds 127\.0\.0\.1/, 'another embedding form: not by its IPv4 address');
+    assert.match(addressRefusal('64:ff9b::7f00:1', '127.0.0.0/8') ?? '', /embeds 127\.0\.0\.1/);
+    assert.equal(addressRefusal('64:ff9b::7f00:1', '64:ff9b::7f00:1'), null, 'the IPv6 address itself');
+    assert.equal(addressRefusal('::7f00:1', '::127.0.0.1'), null, 'an IPv4-compatible entry, in dotted form, is that IPv6 address');
+    assert.match(addressRefusal('127.0.0.1', '::127.0.0.1') ?? '', /loopback/, '… and not its IPv4 address');
+    assert.equal(addressRefusal('2002:a00:1::1', '2002::/16'), null);
+    assert.equal(addressRefusal('fd00::1', 'fc00::/7'), null);
+    assert.equal(addressRefusal('10.1.2.3', '::ffff:10.0.0.0/104'), null, 'an IPv4-mapped range is its IPv4 range');
+    assert.equal(addressRefusal('2001:db8::5', '2001:db8::/32'), null);
+    assert.match(addressRefusal('2001:db8:1::5', '2001:db8::/48') ?? 'allowed', /documentation/);
   });
 
   it('allows a listed IP and sends method, headers and body', async () => {

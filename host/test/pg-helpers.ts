@@ -118,9 +118,15 @@ export function testLogger(lines: string[] = []): Logger {
   });
 }
 
+/** The at-rest key every node and store of these tests shares, as every node of a real cluster must. */
+export const TEST_AT_REST_KEY = 'the at-rest key of every test node, 32+ characters';
+
+/** What a host on these databases needs in its environment (the postgres driver requires the key). */
+export const PG_HOST_ENV = { MM_SQLSETTINGS_DRIVERNAME: 'postgres', MM_SQLSETTINGS_ATRESTENCRYPTKEY: TEST_AT_REST_KEY };
+
 /** A Store on `url`, as a host node opens it. */
-export function openPgStore(url: string, clock: Clock = Date.now, maxConnections = 10): Promise<Store> {
-  return openPostgresStore({ url, maxConnections, clock, log: testLogger(), connectTimeoutMs: 5_000 });
+export function openPgStore(url: string, clock: Clock = Date.now, maxConnections = 10, atRestKey = TEST_AT_REST_KEY): Promise<Store> {
+  return openPostgresStore({ url, maxConnections, clock, log: testLogger(), connectTimeoutMs: 5_000, atRestKey });
 }
 
 // ---- Host nodes: real processes (dist/src/main.js) on one PostgreSQL database.
@@ -153,8 +159,7 @@ export function startNode(name: string, opts: { databaseUrl: string; port: numbe
   const child = spawn(process.execPath, [MAIN], {
     cwd: tmpdir(),
     env: {
-      PATH: process.env.PATH, OAUTH_PLUGIN_DIR: opts.pluginDir,
-      MM_SQLSETTINGS_DRIVERNAME: 'postgres', MM_SQLSETTINGS_DATASOURCE: opts.databaseUrl,
+      PATH: process.env.PATH, OAUTH_PLUGIN_DIR: opts.pluginDir, ...PG_HOST_ENV, MM_SQLSETTINGS_DATASOURCE: opts.databaseUrl,
       MM_SERVICESETTINGS_LISTENADDRESS: `127.0.0.1:${opts.port}`, MM_SERVICESETTINGS_SITEURL: opts.siteUrl,
       ...opts.env,
     },

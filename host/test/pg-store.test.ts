@@ -5,9 +5,10 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { ApiError } from '../src/errors.js';
+import { LOGIN_LOCKOUT_MS } from '../src/users.js';
 import type { CommandFields, Store } from '../src/store/store.js';
 import { CALLBACK, createAdmin, exchangeCode, meStatus, realPluginDir, refreshGrant, startServer, type TestServer } from './helpers.js';
-import { openPgStore, startPostgres, waitUntil, type TestPostgres } from './pg-helpers.js';
+import { PG_HOST_ENV, openPgStore, startPostgres, waitUntil, type TestPostgres } from './pg-helpers.js';
 
 const user = (n: number) => ({ username: `user${n}`, email: `user${n}@example.com`, nickname: '', firstName: '', lastName: '', passwordHash: 'x' });
 
@@ -76,6 +77,73 @@ describe('PostgreSQL store', () => {
     await store.users.create(user(1), false);
     await assert.rejects(store.users.create({ ...user(1), email: 'other@example.com' }, true), (e: ApiError) => e.status === 400);
     assert.equal(await store.users.findByLogin('other@example.com'), null);
+  });
+
+  it('counts login attempts in one statement: of attempts racing on two nodes, exactly the limit go ahead', async () => {
+    const [a, b] = await nodes(2);
+    const u = await a.users.create(user(1), false);
+    let now = 1_700_000_000_000;
+    const counted = await Promise.all(Array.from({ length: 40 }, (_, i) => (i % 2 ? a : b).users.countLoginAttempt(u.id, 10, LOGIN_LOCKOUT_MS, now)));
+    assert.equal(counted.filter(Boolean).length, 10);
+    now += LOGIN_LOCKOUT_MS - 1;
+    assert.equal(await a.users.countLoginAttempt(u.id, 10, LOGIN_LOCKOUT_MS, now), false, 'still locked');
+    now += 1;
+    assert.equal(await b.users.countLoginAttempt(u.id, 10, LOGIN_LOCKOUT_MS, now), true, 'the cool-down is over: a fresh count');
+    await a.users.clearLoginAttempts(u.id);
+    for (let i = 0; i < 10; i++) assert.equal(await b.users.countLoginAttempt(u.id, 10, LOGIN_LOCKOUT_MS, now), true);
+    assert.equal(await a.users.countLoginAttempt(u.id, 10, LOGIN_LOCKOUT_MS, now), false);
+  });
+
+  it('deactivates a user (DeleteAt kept on a second deactivation), revokes their sessions, and reactivates', async () => {
+    const [store] = await nodes(1);
+    const [u, other] = [await store.users.create(user(1), false), await store.users.create(user(2), true)];
+    for (const [id, userId] of [['s1', u.id], ['s2', u.id], ['s3', other.id]]) {
+      await store.sessions.create({ id, tokenHash: `h${id}`, csrfHash: 'c', userId, createAt: 1, expiresAt: Date.now() + 60_000 });
+    }
+    assert.equal(await store.users.setActive(u.id, false, 1_000), true);
+    assert.equal(await store.users.setActive(u.id, false, 2_000), true);
+    assert.equal((await store.users.get(u.id))?.deleteAt, 1_000);
+    assert.equal(await store.sessions.deleteByUser(u.id), 2);
+    assert.ok(await store.sessions.findByTokenHash('hs3', Date.now()), "another user's session stays");
+    assert.equal(await store.users.setActive(u.id, true, 3_000), true);
+    assert.equal((await store.users.get(u.id))?.deleteAt, 0);
+    assert.equal(await store.users.setActive('n'.repeat(26), false, 1), false);
+  });
+
+  it('stores command tokens encrypted; the migration encrypts tokens written in plain text before it', async () => {
+    const [store] = await nodes(1);
+    const team = (await store.teams.teamByName('main'))!;
+    const [a, b] = [await store.commands.create('c'.repeat(26), team.id, command('one')), await store.commands.create('c'.repeat(26), team.id, command('two'))];
+    const client = new pg.Client({ connectionString: lastUrl });
+    await client.connect();
+    try {
+      const raw = async () => new Map((await client.query('SELECT id, token FROM commands')).rows.map((r) => [r.id as string, r.token as string]));
+      assert.ok(![...(await raw()).values()].some((t) => t === a.token || t === b.token), 'no plaintext token in the database');
+      // As a database written before this version: plaintext tokens, the schema one step back.
+      const { rows: [{ version }] } = await client.query('SELECT version FROM hostschemaversion');
+      await client.query('UPDATE commands SET token = $2 WHERE id = $1', [a.id, a.token]);
+      await client.query('UPDATE commands SET token = $2 WHERE id = $1', [b.id, b.token]);
+      await client.query('DROP TABLE systems');
+      await client.query('UPDATE hostschemaversion SET version = $1', [version - 1]);
+      const [reopened] = await Promise.all([openPgStore(lastUrl), openPgStore(lastUrl)]).then((stores) => (opened.push(...stores), stores));
+      assert.equal((await reopened.commands.get(a.id))?.token, a.token);
+      assert.equal((await reopened.commands.get(b.id))?.token, b.token);
+      const after = await raw();
+      assert.ok(after.get(a.id) !== a.token && after.get(b.id) !== b.token, 'encrypted by the migration');
+    } finally {
+      await client.end();
+    }
+  });
+
+  it('refuses to open with another at-rest key than the database was encrypted with', async () => {
+    await nodes(1);
+    await assert.rejects(openPgStore(lastUrl, Date.now, 10, 'another key, at least thirty-two characters long'),
+      /the at-rest key is not the one this database was encrypted with.*every node needs the same one/);
+  });
+
+  it('refuses to start a host on PostgreSQL without MM_SQLSETTINGS_ATRESTENCRYPTKEY, saying every node needs it', async () => {
+    await assert.rejects(startServer({ env: { MM_SQLSETTINGS_DRIVERNAME: 'postgres' }, dataSource: await server.createDatabase(), pluginDir: realPluginDir() }),
+      /MM_SQLSETTINGS_ATRESTENCRYPTKEY is required with the postgres driver.*same key.*every node/);
   });
 
   it('keeps a trigger unique per team when creations race on several nodes; a deleted command frees it', async () => {
@@ -167,7 +235,7 @@ describe('a host on PostgreSQL when the database goes away', () => {
 
   before(async () => {
     pg = startPostgres(); // its own server: this suite stops and starts it
-    host = await startServer({ env: { MM_SQLSETTINGS_DRIVERNAME: 'postgres' }, dataSource: await pg.createDatabase(), pluginDir: realPluginDir() });
+    host = await startServer({ env: PG_HOST_ENV, dataSource: await pg.createDatabase(), pluginDir: realPluginDir() });
     const { client: admin } = await createAdmin(host.url);
     session = admin.getToken();
     await admin.patchConfig({ ServiceSettings: { EnableOAuthServiceProvider: true } } as never);

@@ -32,6 +32,8 @@ export interface RequestContext {
   rawQuery: string;
   query: URLSearchParams;
   services: Services;
+  /** The client's address (behind a trusted proxy, the one it forwarded): for the plugin and the log. */
+  remoteAddr: string;
   /** Set once the request is authenticated, for the request log line. */
   userId?: string;
 }

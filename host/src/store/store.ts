@@ -49,6 +49,20 @@ export interface UserStore {
   get(id: string): Promise<UserRecord | null>;
   /** By username or email (case-insensitive). */
   findByLogin(loginId: string): Promise<UserRecord | null>;
+  /**
+   * Counts a login attempt before its password is checked, in one statement (so racing attempts on
+   * any node are all counted): false, and nothing counted, while the account is locked — `max`
+   * attempts counted since the last success, the last of them less than `lockoutMs` ago. An attempt
+   * after the lockout starts the count over.
+   */
+  countLoginAttempt(id: string, max: number, lockoutMs: number, now: number): Promise<boolean>;
+  /** The password was right: the count starts over. */
+  clearLoginAttempts(id: string): Promise<void>;
+  /**
+   * Deactivates (DeleteAt set, kept if already set) or reactivates (DeleteAt 0) a user, as
+   * Mattermost's UpdateActive; false when there is no such user.
+   */
+  setActive(id: string, active: boolean, now: number): Promise<boolean>;
 }
 
 export interface SessionRecord {
@@ -64,6 +78,8 @@ export interface SessionStore {
   create(session: SessionRecord): Promise<void>;
   findByTokenHash(tokenHash: string, now: number): Promise<SessionRecord | null>;
   delete(id: string): Promise<void>;
+  /** Every session of a user (deactivation revokes them); returns how many. */
+  deleteByUser(userId: string): Promise<number>;
   sweepExpired(now: number): Promise<number>;
 }
 
@@ -101,7 +117,10 @@ export interface TeamStore {
 /** A custom slash command (Mattermost's Commands table). */
 export interface CommandRecord {
   id: string;
-  /** Sent to the integration as "Token <token>", so kept as it is (not hashed). */
+  /**
+   * Sent to the integration as "Token <token>", so it cannot be hashed: drivers store it encrypted
+   * (./command-tokens.ts) and hand it out in plain text.
+   */
   token: string;
   createAt: number;
   updateAt: number;

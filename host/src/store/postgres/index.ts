@@ -1,6 +1,7 @@
 // Opens PostgreSQL (a bounded pool, migrations under a lock shared by all nodes) and builds the
 // stores over it. Several host processes may share one database: every rule that must hold across
 // them is decided by the database (single statements, transactions, locks, unique indexes).
+import { KEY_CHECK_NAME, verifyKeyCheck } from '../../at-rest-key.js';
 import type { Logger } from '../../log.js';
 import type { Clock, Store } from '../store.js';
 import { PgCommandStore } from './commands.js';
@@ -17,6 +18,8 @@ export interface PgStoreOptions {
   maxConnections: number;
   log: Logger;
   clock?: Clock;
+  /** Encrypts the secrets the host stores; the same on every node (see at-rest-key.ts). */
+  atRestKey: string;
   /** How long start-up waits for a database that does not answer yet (it may be starting too). */
   connectTimeoutMs?: number;
 }
@@ -25,7 +28,9 @@ export async function openPostgresStore(opts: PgStoreOptions): Promise<Store> {
   const clock = opts.clock ?? Date.now;
   const db = new Db({ url: opts.url, maxConnections: opts.maxConnections, log: opts.log });
   try {
-    await untilReachable(() => migrate((work) => db.inTransaction(work), clock()), opts.connectTimeoutMs ?? 15_000, opts.log);
+    await untilReachable(() => migrate((work) => db.inTransaction(work), clock(), opts.atRestKey), opts.connectTimeoutMs ?? 15_000, opts.log);
+    const check = await db.inTransaction((q) => q.query<{ value: string }>('SELECT Value AS "value" FROM Systems WHERE Name = $1', [KEY_CHECK_NAME]));
+    verifyKeyCheck(opts.atRestKey, check.rows[0]?.value ?? null);
   } catch (err) {
     await db.close();
     throw err;
@@ -35,7 +40,7 @@ export async function openPostgresStore(opts: PgStoreOptions): Promise<Store> {
     users: new PgUserStore(db, clock),
     sessions: new PgSessionStore(db),
     teams: new PgTeamStore(db),
-    commands: new PgCommandStore(db, clock),
+    commands: new PgCommandStore(db, clock, opts.atRestKey),
     configs: new PgConfigStore(db, clock, opts.url, opts.log),
     health: db,
     close: () => db.close(),

@@ -1,10 +1,12 @@
 // Schema migrations for PostgreSQL, numbered in HostSchemaVersion. Append only: never edit a
 // shipped step. The tables are those of the SQLite driver; unquoted names fold to lower case, as in
 // Mattermost's own PostgreSQL schema (e.g. pluginkeyvaluestore).
+import { keyCheckRow } from '../../at-rest-key.js';
 import { newId } from '../../ids.js';
+import { CommandTokens } from '../command-tokens.js';
 import type { Querier } from './db.js';
 
-type Migration = (q: Querier, now: number) => Promise<void>;
+type Migration = (q: Querier, now: number, atRestKey: string) => Promise<void>;
 
 const createTables: Migration = async (q) => {
   await q.query(`
@@ -70,12 +72,33 @@ const createDefaultTeam: Migration = async (q, now) => {
     [newId(), now, teamId, 'town-square', 'Town Square']);
 };
 
-const MIGRATIONS: Migration[] = [createTables, createDefaultTeam];
+/** Mattermost's Users.FailedAttempts, and when the last attempt was counted (the lockout runs from it). */
+const addLoginAttempts: Migration = async (q) => {
+  await q.query(`ALTER TABLE Users ADD COLUMN FailedAttempts integer NOT NULL DEFAULT 0,
+    ADD COLUMN LastLoginAttemptAt bigint NOT NULL DEFAULT 0`);
+};
+
+/**
+ * Command tokens encrypted under the at-rest key (they were plain text), and Mattermost's Systems
+ * table holding the value that tells, on each start of each node, whether the key is still the same.
+ */
+const encryptCommandTokens: Migration = async (q, _now, atRestKey) => {
+  await q.query('CREATE TABLE Systems (Name varchar(64) PRIMARY KEY, Value text NOT NULL)');
+  const check = keyCheckRow(atRestKey);
+  await q.query('INSERT INTO Systems (Name, Value) VALUES ($1, $2)', [check.name, check.value]);
+  const tokens = new CommandTokens(atRestKey);
+  const { rows } = await q.query<{ id: string; token: string }>('SELECT Id AS "id", Token AS "token" FROM Commands');
+  for (const row of rows.filter((r) => CommandTokens.isPlain(r.token))) {
+    await q.query('UPDATE Commands SET Token = $2 WHERE Id = $1', [row.id, tokens.seal(row.token, row.id)]);
+  }
+};
+
+const MIGRATIONS: Migration[] = [createTables, createDefaultTeam, addLoginAttempts, encryptCommandTokens];
 
 /** Any fixed number: nodes starting together take this lock, so exactly one of them migrates. */
 const MIGRATION_LOCK = 7_240_001;
 
-export async function migrate(transaction: <T>(work: (q: Querier) => Promise<T>) => Promise<T>, now: number): Promise<void> {
+export async function migrate(transaction: <T>(work: (q: Querier) => Promise<T>) => Promise<T>, now: number, atRestKey: string): Promise<void> {
   // One transaction for the lot (PostgreSQL's DDL is transactional): a crash leaves the old schema.
   await transaction(async (q) => {
     await q.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
@@ -85,7 +108,7 @@ export async function migrate(transaction: <T>(work: (q: Querier) => Promise<T>)
     if (current > MIGRATIONS.length) {
       throw new Error(`database schema version ${current} is newer than this host knows (${MIGRATIONS.length})`);
     }
-    for (let version = current; version < MIGRATIONS.length; version++) await MIGRATIONS[version](q, now);
+    for (let version = current; version < MIGRATIONS.length; version++) await MIGRATIONS[version](q, now, atRestKey);
     if (!row) await q.query('INSERT INTO HostSchemaVersion (Version) VALUES ($1)', [MIGRATIONS.length]);
     else await q.query('UPDATE HostSchemaVersion SET Version = $1', [MIGRATIONS.length]);
   });

@@ -19,6 +19,10 @@ export class PgSessionStore implements SessionStore {
     await this.db.query('DELETE FROM Sessions WHERE Id = $1', [id]);
   }
 
+  async deleteByUser(userId: string): Promise<number> {
+    return (await this.db.query('DELETE FROM Sessions WHERE UserId = $1', [userId])).rowCount ?? 0;
+  }
+
   async sweepExpired(now: number): Promise<number> {
     return (await this.db.query('DELETE FROM Sessions WHERE ExpiresAt <= $1', [now])).rowCount ?? 0;
   }

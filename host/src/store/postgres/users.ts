@@ -35,6 +35,24 @@ export class PgUserStore implements UserStore {
     return (await this.db.query<UserRecord>(`SELECT ${COLUMNS} FROM Users WHERE Username = $1 OR Email = $1`, [login])).rows[0] ?? null;
   }
 
+  async countLoginAttempt(id: string, max: number, lockoutMs: number, now: number): Promise<boolean> {
+    // One statement: PostgreSQL re-checks the WHERE against a row another node just updated.
+    const { rowCount } = await this.db.query(`UPDATE Users SET LastLoginAttemptAt = $4::bigint,
+        FailedAttempts = CASE WHEN FailedAttempts >= $2::integer THEN 1 ELSE FailedAttempts + 1 END
+        WHERE Id = $1 AND (FailedAttempts < $2::integer OR LastLoginAttemptAt <= $4::bigint - $3::bigint)`, [id, max, lockoutMs, now]);
+    return rowCount === 1;
+  }
+
+  async clearLoginAttempts(id: string): Promise<void> {
+    await this.db.query('UPDATE Users SET FailedAttempts = 0 WHERE Id = $1', [id]);
+  }
+
+  async setActive(id: string, active: boolean, now: number): Promise<boolean> {
+    const { rowCount } = await this.db.query(`UPDATE Users SET UpdateAt = $3::bigint,
+        DeleteAt = CASE WHEN $2::boolean THEN 0 WHEN DeleteAt = 0 THEN $3::bigint ELSE DeleteAt END WHERE Id = $1`, [id, active, now]);
+    return rowCount === 1;
+  }
+
   private async insert(q: Querier, user: NewUser, callerMayCreate: boolean): Promise<UserRecord> {
     const isFirst = (await q.query('SELECT 1 FROM Users LIMIT 1')).rowCount === 0;
     if (!isFirst && !callerMayCreate) throw forbidden();

@@ -1,6 +1,7 @@
 import type BetterSqlite3 from 'better-sqlite3';
 import { badRequest } from '../../errors.js';
 import { newId } from '../../ids.js';
+import { CommandTokens } from '../command-tokens.js';
 import type { Clock, CommandFields, CommandRecord, CommandStore } from '../store.js';
 
 interface CommandRow {
@@ -9,9 +10,9 @@ interface CommandRow {
   AutoCompleteHint: string; DisplayName: string; Description: string; URL: string;
 }
 
-function fromRow(row: CommandRow): CommandRecord {
+function fromRow(row: CommandRow, tokens: CommandTokens): CommandRecord {
   return {
-    id: row.Id, token: row.Token, createAt: row.CreateAt, updateAt: row.UpdateAt, deleteAt: row.DeleteAt,
+    id: row.Id, token: tokens.open(row.Token, row.Id), createAt: row.CreateAt, updateAt: row.UpdateAt, deleteAt: row.DeleteAt,
     creatorId: row.CreatorId, teamId: row.TeamId, trigger: row.Trigger, method: row.Method as CommandRecord['method'],
     username: row.Username, iconUrl: row.IconURL, autoComplete: row.AutoComplete === 1,
     autoCompleteDesc: row.AutoCompleteDesc, autoCompleteHint: row.AutoCompleteHint, displayName: row.DisplayName,
@@ -37,7 +38,10 @@ export class SqliteCommandStore implements CommandStore {
   private readonly createTx: (creatorId: string, teamId: string, fields: CommandFields) => CommandRecord;
   private readonly updateTx: (id: string, fields: CommandFields) => CommandRecord | null;
 
-  constructor(private readonly db: BetterSqlite3.Database, private readonly clock: Clock) {
+  private readonly tokens: CommandTokens;
+
+  constructor(private readonly db: BetterSqlite3.Database, private readonly clock: Clock, atRestKey: string) {
+    this.tokens = new CommandTokens(atRestKey);
     // IMMEDIATE takes the write lock before the uniqueness check, so two racing writers cannot both pass it.
     const create = db.transaction((creatorId: string, teamId: string, fields: CommandFields) => this.insert(creatorId, teamId, fields));
     this.createTx = (creatorId, teamId, fields) => create.immediate(creatorId, teamId, fields);
@@ -51,17 +55,17 @@ export class SqliteCommandStore implements CommandStore {
 
   async get(id: string): Promise<CommandRecord | null> {
     const row = this.db.prepare(`SELECT * FROM Commands WHERE Id = ? AND ${LIVE}`).get(id) as CommandRow | undefined;
-    return row ? fromRow(row) : null;
+    return row ? fromRow(row, this.tokens) : null;
   }
 
   async listByTeam(teamId: string): Promise<CommandRecord[]> {
     const rows = this.db.prepare(`SELECT * FROM Commands WHERE TeamId = ? AND ${LIVE} ORDER BY "Trigger"`).all(teamId) as CommandRow[];
-    return rows.map(fromRow);
+    return rows.map((row) => fromRow(row, this.tokens));
   }
 
   async byTrigger(teamId: string, trigger: string): Promise<CommandRecord | null> {
     const row = this.db.prepare(`SELECT * FROM Commands WHERE TeamId = ? AND "Trigger" = ? AND ${LIVE}`).get(teamId, trigger) as CommandRow | undefined;
-    return row ? fromRow(row) : null;
+    return row ? fromRow(row, this.tokens) : null;
   }
 
   async update(id: string, fields: CommandFields): Promise<CommandRecord | null> {
@@ -69,7 +73,8 @@ export class SqliteCommandStore implements CommandStore {
   }
 
   async regenerateToken(id: string): Promise<CommandRecord | null> {
-    const changed = this.db.prepare(`UPDATE Commands SET Token = ?, UpdateAt = ? WHERE Id = ? AND ${LIVE}`).run(newId(), this.clock(), id).changes;
+    const sealed = this.tokens.seal(newId(), id);
+    const changed = this.db.prepare(`UPDATE Commands SET Token = ?, UpdateAt = ? WHERE Id = ? AND ${LIVE}`).run(sealed, this.clock(), id).changes;
     return changed === 1 ? this.get(id) : null;
   }
 
@@ -91,7 +96,7 @@ export class SqliteCommandStore implements CommandStore {
         IconURL, AutoComplete, AutoCompleteDesc, AutoCompleteHint, DisplayName, Description, URL)
         VALUES (@id, @token, @now, @now, 0, @creatorId, @teamId, @trigger, @method, @username, @iconUrl, @autoComplete,
         @autoCompleteDesc, @autoCompleteHint, @displayName, @description, @url)`)
-      .run({ ...fieldParams(fields), id: record.id, token: record.token, now, creatorId, teamId });
+      .run({ ...fieldParams(fields), id: record.id, token: this.tokens.seal(record.token, record.id), now, creatorId, teamId });
     return record;
   }
 
@@ -104,6 +109,6 @@ export class SqliteCommandStore implements CommandStore {
         AutoCompleteHint = @autoCompleteHint, DisplayName = @displayName, Description = @description, URL = @url
         WHERE Id = @id`).run({ ...fieldParams(fields), id, now: this.clock() });
     const row = this.db.prepare('SELECT * FROM Commands WHERE Id = ?').get(id) as CommandRow;
-    return fromRow(row);
+    return fromRow(row, this.tokens);
   }
 }

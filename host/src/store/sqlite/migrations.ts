@@ -1,8 +1,10 @@
 // Schema migrations, numbered by PRAGMA user_version. Append only: never edit a shipped step.
 import type BetterSqlite3 from 'better-sqlite3';
+import { keyCheckRow } from '../../at-rest-key.js';
 import { newId } from '../../ids.js';
+import { CommandTokens } from '../command-tokens.js';
 
-type Migration = (db: BetterSqlite3.Database, now: number) => void;
+type Migration = (db: BetterSqlite3.Database, now: number, atRestKey: string) => void;
 
 const createTables: Migration = (db) => {
   db.exec(`
@@ -63,9 +65,32 @@ const createDefaultTeam: Migration = (db, now) => {
     .run(newId(), now, now, teamId, 'town-square', 'Town Square');
 };
 
-const MIGRATIONS: Migration[] = [createTables, createDefaultTeam];
+/** Mattermost's Users.FailedAttempts, and when the last attempt was counted (the lockout runs from it). */
+const addLoginAttempts: Migration = (db) => {
+  db.exec(`
+    ALTER TABLE Users ADD COLUMN FailedAttempts INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE Users ADD COLUMN LastLoginAttemptAt INTEGER NOT NULL DEFAULT 0;
+  `);
+};
 
-export function migrate(db: BetterSqlite3.Database, now: number): void {
+/**
+ * Command tokens encrypted under the at-rest key (they were plain text), and Mattermost's Systems
+ * table holding the value that tells, on each start, whether the key is still the same.
+ */
+const encryptCommandTokens: Migration = (db, _now, atRestKey) => {
+  db.exec('CREATE TABLE Systems (Name TEXT PRIMARY KEY, Value TEXT NOT NULL)');
+  const check = keyCheckRow(atRestKey);
+  db.prepare('INSERT INTO Systems (Name, Value) VALUES (?, ?)').run(check.name, check.value);
+  const tokens = new CommandTokens(atRestKey);
+  const update = db.prepare('UPDATE Commands SET Token = ? WHERE Id = ?');
+  for (const row of db.prepare('SELECT Id, Token FROM Commands').all() as { Id: string; Token: string }[]) {
+    if (CommandTokens.isPlain(row.Token)) update.run(tokens.seal(row.Token, row.Id), row.Id);
+  }
+};
+
+const MIGRATIONS: Migration[] = [createTables, createDefaultTeam, addLoginAttempts, encryptCommandTokens];
+
+export function migrate(db: BetterSqlite3.Database, now: number, atRestKey: string): void {
   const current = db.pragma('user_version', { simple: true }) as number;
   if (current > MIGRATIONS.length) {
     throw new Error(`database schema version ${current} is newer than this host knows (${MIGRATIONS.length})`);
@@ -73,8 +98,10 @@ export function migrate(db: BetterSqlite3.Database, now: number): void {
   for (let version = current; version < MIGRATIONS.length; version++) {
     // Each step and its version bump commit together, so a crash never leaves a half-applied step.
     db.transaction(() => {
-      MIGRATIONS[version](db, now);
+      MIGRATIONS[version](db, now, atRestKey);
       db.pragma(`user_version = ${version + 1}`);
     }).immediate();
   }
+  // Until a checkpoint, the main file still holds the pages as they were before (plaintext tokens).
+  if (current < MIGRATIONS.length && current > 0) db.pragma('wal_checkpoint(TRUNCATE)');
 }

@@ -22,6 +22,10 @@ export class SqliteSessionStore implements SessionStore {
     this.db.prepare('DELETE FROM Sessions WHERE Id = ?').run(id);
   }
 
+  async deleteByUser(userId: string): Promise<number> {
+    return this.db.prepare('DELETE FROM Sessions WHERE UserId = ?').run(userId).changes;
+  }
+
   async sweepExpired(now: number): Promise<number> {
     return this.db.prepare('DELETE FROM Sessions WHERE ExpiresAt <= ?').run(now).changes;
   }

@@ -46,6 +46,23 @@ export class SqliteUserStore implements UserStore {
     return row ? fromRow(row) : null;
   }
 
+  async countLoginAttempt(id: string, max: number, lockoutMs: number, now: number): Promise<boolean> {
+    return this.db.prepare(`UPDATE Users SET LastLoginAttemptAt = @now,
+        FailedAttempts = CASE WHEN FailedAttempts >= @max THEN 1 ELSE FailedAttempts + 1 END
+        WHERE Id = @id AND (FailedAttempts < @max OR LastLoginAttemptAt <= @now - @lockoutMs)`)
+      .run({ id, max, lockoutMs, now }).changes === 1;
+  }
+
+  async clearLoginAttempts(id: string): Promise<void> {
+    this.db.prepare('UPDATE Users SET FailedAttempts = 0 WHERE Id = ?').run(id);
+  }
+
+  async setActive(id: string, active: boolean, now: number): Promise<boolean> {
+    return this.db.prepare(`UPDATE Users SET UpdateAt = @now,
+        DeleteAt = CASE WHEN @active = 1 THEN 0 WHEN DeleteAt = 0 THEN @now ELSE DeleteAt END WHERE Id = @id`)
+      .run({ id, active: active ? 1 : 0, now }).changes === 1;
+  }
+
   private insert(user: NewUser, callerMayCreate: boolean): UserRecord {
     const isFirst = (this.db.prepare('SELECT COUNT(*) AS n FROM Users').get() as { n: number }).n === 0;
     if (!isFirst && !callerMayCreate) throw forbidden();
