@@ -35,7 +35,7 @@ pub fn page(status: u16, nonce: &str, title: &str, body: &str) -> Response {
 body{{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;background:#f4f4f6;color:#1f2329;margin:0;display:flex;justify-content:center;padding:48px 16px}}
 main{{background:#fff;border-radius:8px;box-shadow:0 2px 8px rgba(0,0,0,.12);padding:32px;max-width:480px;width:100%}}
 h1{{font-size:22px;margin:0 0 16px}} .app{{display:flex;gap:16px;align-items:center;margin-bottom:16px}}
-.app img{{width:56px;height:56px;border-radius:8px}} .muted{{color:#5d6470}} .actions{{display:flex;gap:12px;margin-top:24px}}
+.app img,.avatar{{width:56px;height:56px;border-radius:8px;flex:none}} .avatar{{display:flex;align-items:center;justify-content:center;background:#1c58d9;color:#fff;font-size:26px;font-weight:600}} .muted{{color:#5d6470}} .actions{{display:flex;gap:12px;margin-top:24px}}
 button{{font-size:15px;padding:10px 20px;border-radius:4px;border:1px solid #1c58d9;cursor:pointer}}
 button.allow{{background:#1c58d9;color:#fff}} button.deny{{background:#fff;color:#1c58d9}}
 button:focus-visible{{outline:3px solid #f5a623;outline-offset:2px}} button:disabled{{opacity:.6;cursor:progress}}

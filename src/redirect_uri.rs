@@ -89,14 +89,23 @@ impl RedirectUri {
 }
 
 /// The error message for a refused `raw`, naming what is wrong (and the normalized form, where
-/// there is one, so that the fix is obvious).
+/// there is one, so that the fix is obvious). The URI is quoted with everything but the characters
+/// URLs are made of escaped, so that no markup, quote or invisible character comes back.
 pub fn explain(raw: &str, refusal: Refusal) -> String {
-    let shown: String = raw.chars().take(80).flat_map(char::escape_default).collect();
+    let shown: String = raw.chars().take(80).map(quoted).collect();
     match (refusal, Url::parse(raw)) {
         (Refusal::NotCanonical, Ok(url)) => {
             format!("Redirect URI \"{shown}\" {}; write it as \"{url}\".", refusal.describe())
         }
         _ => format!("Redirect URI \"{shown}\" {}.", refusal.describe()),
+    }
+}
+
+fn quoted(c: char) -> String {
+    if c.is_ascii_alphanumeric() || "-._~:/?#[]@!$&'()*+,;=%".contains(c) {
+        c.to_string()
+    } else {
+        c.escape_unicode().to_string()
     }
 }
 
@@ -339,6 +348,8 @@ mod tests {
         let message = explain("HTTPS://App.example.com", Refusal::NotCanonical);
         assert!(message.contains("\"https://app.example.com/\""), "{message}");
         assert!(explain("https://a\u{0}", Refusal::ControlOrWhitespace).contains("\\u{0}"));
+        let markup = explain("https://a/\"><img src=x>", Refusal::ControlOrWhitespace);
+        assert!(!markup.contains('<') && !markup.contains("\"><"), "{markup}");
     }
 
     #[test]

@@ -8,6 +8,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defaultPluginDir, readPluginFiles } from '../src/manifest.js';
 import { createServer, type RunningServer, type ServerOptions } from '../src/server.js';
+import { rememberDatabase, watchFetch } from './dump-check.js';
+
+// Every test process that uses these helpers records the secrets its requests carry (dump-check.ts).
+watchFetch();
 
 // @mattermost/client is CommonJS; Node's ESM loader cannot see its named exports.
 export const { Client4 } = mattermostClient;
@@ -41,9 +45,16 @@ export interface TestServer extends RunningServer {
   logs: string[];
 }
 
-/** Starts the host on a free loopback port with a fresh (or the given) database; logs are kept, not printed. */
-export async function startServer(options: ServerOptions & { dbFile?: string } = {}): Promise<TestServer> {
+/**
+ * Starts the host on a free loopback port with a fresh (or the given) database; logs are kept, not
+ * printed. The database is checked for plain-text secrets after the suite, unless `dumpCheck` is
+ * false (for a test that plants plain text on purpose, as an older version wrote it) or the plugin
+ * is one of the fixtures' fakes (which keep their made-up tokens as they like).
+ */
+export async function startServer(options: ServerOptions & { dbFile?: string; dumpCheck?: boolean } = {}): Promise<TestServer> {
   const dbFile = options.dbFile ?? tempDbFile();
+  const fakePlugin = options.pluginDir?.startsWith(FIXTURES) ?? false;
+  if (options.dumpCheck !== false && !fakePlugin) rememberDatabase(dbFile);
   const logs: string[] = [];
   const server = await createServer({
     env: {},

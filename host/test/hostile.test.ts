@@ -313,7 +313,7 @@ function idCases(): Case[] {
     .map(([what, id]): Case => ({
       name: `${route.name}: an id of ${what}`,
       request: (w) => ({
-        method: route.method, path: route.path(id, w), headers: route.headers?.(w) ?? { ...asAdmin(w), cookie: w.aliceBrowser.cookieHeader },
+        method: route.method, path: route.path(id, w), headers: route.headers?.(w) ?? asAdmin(w),
         body: route.body?.(w),
       }),
       // ".." is resolved away by the client, so what is left is another, unknown path.

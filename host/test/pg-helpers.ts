@@ -3,7 +3,7 @@
 // Unix socket in that folder (no TCP port, so parallel test files never collide), run as a non-root
 // user. Each test file starts its own and stops it; each suite gets a fresh database in it.
 import { execFileSync, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import net from 'node:net';
 import { join } from 'node:path';
@@ -12,6 +12,7 @@ import pg from 'pg';
 import { createLogger, type Logger } from '../src/log.js';
 import { openPostgresStore } from '../src/store/postgres/index.js';
 import type { Clock, Store } from '../src/store/store.js';
+import { DUMP_CHECK_DIR, rememberDatabase } from './dump-check.js';
 
 /** The server binaries: PG_BIN if set, else the newest /usr/lib/postgresql/<version>/bin. */
 function binDir(): string {
@@ -104,10 +105,26 @@ export function startPostgres(): TestPostgres {
     start,
     destroy() {
       process.off('exit', onExit);
+      if (running) dumpForCheck(dir);
       stop();
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+let dumps = 0;
+
+/**
+ * Every row of every database of the server, for the dump check after the suite: bytea as text
+ * (printable bytes as they are), so that a secret stored in plain text reads as itself.
+ */
+function dumpForCheck(dir: string): void {
+  const folder = join(DUMP_CHECK_DIR, 'postgres');
+  mkdirSync(folder, { recursive: true });
+  const file = join(folder, `${process.pid}-${++dumps}.sql`);
+  const connection = `host=${dir} user=postgres options='-c bytea_output=escape'`;
+  writeFileSync(file, run('pg_dumpall', ['--data-only', '--no-password', '-d', connection]));
+  rememberDatabase(file);
 }
 
 /** Log lines kept for assertions, printed only with HOST_TEST_LOGS=1. */

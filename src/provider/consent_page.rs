@@ -16,7 +16,8 @@ pub fn render(app: &App, request: &AuthorizeParams) -> Response {
     let icon = if app.icon_url.starts_with("https://") {
         format!(r#"<img src="{}" alt="">"#, escape_html(&app.icon_url))
     } else {
-        String::new()
+        let initial: String = app.name.chars().next().map(|c| c.to_uppercase().collect()).unwrap_or_default();
+        format!(r#"<div class="avatar" aria-hidden="true">{}</div>"#, escape_html(&initial))
     };
     let body = format!(
         r#"<h1>Authorize {name}?</h1>
