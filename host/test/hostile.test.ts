@@ -8,7 +8,7 @@
 // (see assertRefused in hostile-helpers.ts).
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { CALLBACK, authorizationCode, basicAuth, exchangeCode, pkcePair, postForm, type JsonResponse } from './helpers.js';
+import { CALLBACK, authorizationCode, basicAuth, exchangeCode, loginBrowser, pkcePair, postForm, type JsonResponse } from './helpers.js';
 import { assertRefused, send, snapshot, startWorld, type Expect, type HostileRequest, type World } from './hostile-helpers.js';
 
 interface Case {
@@ -55,6 +55,8 @@ interface JsonRoute {
 }
 
 const KIB = 1024;
+/** A refused login counts against the account (MaximumLoginAttempts): the one change it makes. */
+const LOGIN_COUNT = /^(FailedAttempts|LastLoginAttemptAt)$/;
 const JSON_ROUTES: JsonRoute[] = [
   { name: 'create an OAuth app', method: 'POST', path: () => '/api/v4/oauth/apps', headers: asAdmin, expect: MM(), limit: 64 * KIB, wrongType: json({ name: 5, callback_urls: 'x' }) },
   { name: 'edit an OAuth app', method: 'PUT', path: (w) => `/api/v4/oauth/apps/${w.adminApp.id}`, headers: asAdmin, expect: MM(), limit: 64 * KIB, wrongType: json({ id: 7, name: [] }) },
@@ -94,7 +96,7 @@ function jsonCases(): Case[] {
     request: (w) => ({ method: route.method, path: route.path(w), headers: route.headers(w), body: body(route) }),
     status: typeof status === 'number' ? status : status(route),
     expect: route.expect,
-    ignoreColumns: route.name === 'log in' ? /Failed|Lock/i : undefined,
+    ignoreColumns: route.name === 'log in' ? LOGIN_COUNT : undefined,
   })));
 }
 
@@ -418,7 +420,40 @@ function markupCases(): Case[] {
   ];
 }
 
-// ---- 10. Internal addresses in every spelling, as token URLs
+// ---- 10. The holes found before, each a case of its own (those above cover the rest)
+
+function holeCases(): Case[] {
+  const moved = (w: World) => ({ id: w.connectionId, oauth_token_url: 'https://evil.test/token', client_secret: '' });
+  return [
+    {
+      name: "hole 4: a connection's token URL moved to another server without its secret",
+      request: (w) => ({ method: 'PUT', path: `/api/v4/oauth/outgoing_connections/${w.connectionId}`, headers: asAdmin(w), body: json(moved(w)) }),
+      status: 400, expect: MM('model.outgoing_oauth_connection.is_valid.client_secret.error'),
+    },
+    {
+      name: "hole 4: validating a connection's stored secret against another server",
+      request: (w) => ({ method: 'POST', path: '/api/v4/oauth/outgoing_connections/validate', headers: asAdmin(w), body: json(moved(w)) }),
+      status: 400, expect: MM('model.outgoing_oauth_connection.is_valid.client_secret.error'),
+    },
+    {
+      name: 'hole 5: an app store settings body that is an array',
+      request: (w) => ({ method: 'POST', path: '/plugins/oauth-plugin/api/v1/oauth2/app', headers: asApp(w), body: '[]' }),
+      status: 400, expect: MM('api.context.invalid_param.app_error'),
+    },
+    {
+      name: "hole 5: a user id of 200 characters in a user's authorized apps",
+      request: (w) => ({ method: 'GET', path: `/api/v4/users/${'a'.repeat(200)}/oauth/apps/authorized`, headers: asAdmin(w) }),
+      status: 400, expect: MM('api.context.invalid_url_param.app_error'),
+    },
+    {
+      name: 'hole 10: a wrong password is refused; only the attempt is counted',
+      request: () => ({ method: 'POST', path: '/api/v4/users/login', headers: { 'content-type': 'application/json' }, body: json({ login_id: 'alice', password: 'not-her-password' }) }),
+      status: 401, expect: MM(), ignoreColumns: LOGIN_COUNT,
+    },
+  ];
+}
+
+// ---- 11. Internal addresses in every spelling, as token URLs
 
 const INTERNAL_URLS = [
   'http://127.0.0.1:9/token', 'http://127.1:9/token', 'http://2130706433:9/token', 'http://0x7f000001:9/token', 'http://0177.0.0.1:9/token',
@@ -442,7 +477,7 @@ function ssrfCases(): Case[] {
 
 const ALL: Case[] = [
   ...jsonCases(), ...textCases(), ...tokenCases(), ...authorizeCases(), ...registrationCases(), ...idCases(), ...othersCases(),
-  ...csrfCases(), ...markupCases(), ...ssrfCases(),
+  ...csrfCases(), ...markupCases(), ...holeCases(), ...ssrfCases(),
 ];
 
 describe(`hostile input: ${ALL.length} cases, each refused with a clear error and nothing stored`, () => {
@@ -471,6 +506,31 @@ describe(`hostile input: ${ALL.length} cases, each refused with a clear error an
   it('the internal-address refusals name the policy, not a failed connection', async () => {
     const reply = await send(w, ssrfCases()[7].request(w));
     assert.match(reply.text, /AllowedUntrustedInternalConnections/);
+  });
+
+  it('hole 3: after login, a redirect target that leaves the site lands on the default page', async () => {
+    // As sent in the query string: %09 is a tab, which browsers drop from /<tab>/evil.example.
+    for (const target of ['/%09/evil.example', '//evil.example', '/%5Cevil.example', 'https%3A%2F%2Fevil.example%2F', '/.//evil.example', '/%0d%0a/evil.example']) {
+      const before = snapshot(w.server.dbFile);
+      const reply = await send(w, { method: 'GET', path: '/login', query: `redirect_to=${target}`, headers: { cookie: w.aliceBrowser.cookieHeader } });
+      assert.equal(reply.status, 302, target);
+      assert.equal(reply.headers.get('location'), '/', target);
+      assert.equal(snapshot(w.server.dbFile), before);
+    }
+  });
+
+  it("hole 7: a deactivated user's token is invalid for introspection as for the API", async () => {
+    const bob = { username: 'bob', email: 'bob@example.com', password: 'bob-password-12' };
+    const created = (await w.admin.createUser(bob as never, '', '')) as unknown as { id: string };
+    const browser = await loginBrowser(w.url, bob.username, bob.password);
+    const code = await authorizationCode(browser, w.trustedApp.id);
+    const token = (await exchangeCode(w.url, w.trustedApp, code)).body.access_token as string;
+    const introspect = () => postForm(w.url, '/oauth/introspect', { token, client_id: w.trustedApp.id, client_secret: w.trustedApp.client_secret });
+    assert.equal((await introspect()).body.active, true);
+    await w.admin.updateUserActive(created.id, false);
+    assert.deepEqual((await introspect()).body, { active: false });
+    const me = await fetch(`${w.url}/api/v4/users/me`, { headers: { authorization: `Bearer ${token}` } });
+    assert.equal(me.status, 401);
   });
 });
 
