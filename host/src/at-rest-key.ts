@@ -88,14 +88,17 @@ const keyCheckBox = (atRestKey: string) => new SecretBox(atRestKey, 'oauth-plugi
 
 export const keyCheckRow = (atRestKey: string) => ({ name: KEY_CHECK_NAME, value: keyCheckBox(atRestKey).seal(KEY_CHECK_TEXT, KEY_CHECK_NAME) });
 
-export function verifyKeyCheck(atRestKey: string, stored: string | null): void {
-  let matches = false;
+function opensWith(atRestKey: string, stored: string): boolean {
   try {
-    matches = stored !== null && keyCheckBox(atRestKey).open(stored, KEY_CHECK_NAME) === KEY_CHECK_TEXT;
+    return keyCheckBox(atRestKey).open(stored, KEY_CHECK_NAME) === KEY_CHECK_TEXT;
   } catch {
-    matches = false;
+    return false;
   }
-  if (!matches) {
+}
+
+/** Throws, saying what to do, unless `stored` (Systems.AtRestKeyCheck) was sealed with this key. */
+export function verifyKeyCheck(atRestKey: string, stored: string | null): void {
+  if (stored === null || !opensWith(atRestKey, stored)) {
     throw new Error(`the at-rest key is not the one this database was encrypted with: start with the key used before ` +
       `(${AT_REST_KEY_VARIABLE}, or with SQLite the key file beside the database; every node needs the same one)`);
   }

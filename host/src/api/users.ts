@@ -134,10 +134,10 @@ async function deactivateUser(r: ApiRequest): Promise<void> {
   // "/users/me" is the caller's own read-only view here (GET only), as it has always answered;
   // deactivating one's own account names the id. (Hence a session checked here, after that.)
   if (r.params.user_id === 'me') throw new ApiError(405, 'api.context.405.app_error', 'Method not allowed.');
-  requireSession(r);
+  const session = requireSession(r);
   const userId = pathUserId(r);
   const isAdmin = can(r, Permission.ManageSystem);
-  const self = userId === requireSession(r).user.id;
+  const self = userId === session.user.id;
   if (!self && !isAdmin) throw forbidden();
   if (self && !isAdmin) throw selfDeactivationOff();
   await setActive(r, userId, false);
