@@ -61,6 +61,11 @@ fn header(response: &FetchResponse, name: &str) -> Option<String> {
     response.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.clone())
 }
 
+/// The longest lifetime a token server's `expires_in` is taken for (ten years): what it says
+/// beyond that, or below zero (already expired), is brought within bounds, so that expiry times
+/// computed from it can neither overflow nor wrap around into the past.
+pub const MAX_EXPIRES_IN_SECONDS: i64 = 10 * 365 * 24 * 3600;
+
 /// A header value may carry only visible ASCII, so nothing a server sends can split a header.
 fn is_header_safe(text: &str) -> bool {
     !text.is_empty() && text.bytes().all(|b| b.is_ascii_graphic())
@@ -104,8 +109,9 @@ pub fn read_token(response: &FetchResponse) -> Result<ObtainedToken, String> {
         Some(Some(t)) if is_header_safe(t) => t.to_owned(),
         Some(_) => return Err("the token server's token_type is not a usable string".into()),
     };
-    let expires_in =
-        field("expires_in").and_then(|v| v.as_i64().or_else(|| v.as_str().and_then(|s| s.parse().ok())));
+    let expires_in = field("expires_in")
+        .and_then(|v| v.as_i64().or_else(|| v.as_str().and_then(|s| s.parse().ok())))
+        .map(|seconds: i64| seconds.clamp(0, MAX_EXPIRES_IN_SECONDS));
     let refresh_token = field("refresh_token").and_then(|v| v.as_str()).map(str::to_owned);
     Ok(ObtainedToken { access_token, token_type, expires_in, refresh_token, raw })
 }
@@ -159,6 +165,20 @@ mod tests {
         let mut redirect = response(302, "text/html", "");
         redirect.headers.push(("Location".into(), "https://elsewhere.example.com".into()));
         assert!(read_token(&redirect).unwrap_err().contains("redirect"));
+    }
+
+    #[test]
+    fn expires_in_is_kept_within_bounds() {
+        let lifetime = |value: &str| {
+            let body = format!(r#"{{"access_token":"abc","expires_in":{value}}}"#);
+            read_token(&response(200, "application/json", &body)).unwrap().expires_in
+        };
+        assert_eq!(lifetime("3600"), Some(3600));
+        assert_eq!(lifetime("\"120\""), Some(120));
+        assert_eq!(lifetime("9223372036854775807"), Some(MAX_EXPIRES_IN_SECONDS));
+        assert_eq!(lifetime("\"9300000000000000\""), Some(MAX_EXPIRES_IN_SECONDS));
+        assert_eq!(lifetime("-9223372036854775808"), Some(0));
+        assert_eq!(lifetime("-5"), Some(0));
     }
 
     #[test]

@@ -544,3 +544,17 @@ fn remote_settings_bodies_must_be_objects_and_a_refused_one_changes_nothing() {
     let context = send_as_app(&setup.plugin, "GET", &format!("{API}/context"), &setup.alice_token, "");
     assert_eq!(context.body["client_secret"], "remote-secret", "the settings are as they were");
 }
+
+#[test]
+fn a_remote_expires_in_of_any_size_is_taken_within_bounds() {
+    // Found by the fuzz target: `now + expires_in * 1000` overflowed (a panic, or a wrap into the past).
+    for expires_in in [i64::MAX, i64::MIN, 9_300_000_000_000_000] {
+        let setup = with_settings();
+        remote_token_server(&setup.plugin, expires_in);
+        let state = param(&connect(&setup.plugin, ALICE), "state");
+        let (status, page) = complete(&setup.plugin, ALICE, &format!("code=c&state={state}"));
+        assert_eq!(status, 200, "{expires_in}: {page}");
+        let token = send_as_app(&setup.plugin, "GET", &format!("{API}/user"), &setup.alice_token, "");
+        assert_eq!(token.status, 200, "{expires_in}: {}", token.body);
+    }
+}

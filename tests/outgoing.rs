@@ -429,3 +429,16 @@ fn the_password_follows_the_token_url_only_when_sent_again() {
     with_password["credentials_password"] = "pw-2".into();
     assert_eq!(send(&plugin, "PUT", &path, Some(ADMIN), &with_password.to_string()).status, 200);
 }
+
+#[test]
+fn a_cached_token_the_server_says_has_expired_is_not_kept() {
+    // Found by the fuzz target: `expires_in - 30` overflowed for a very negative expires_in.
+    let plugin = enabled_plugin();
+    let issued = token_server(&plugin, i64::MIN);
+    let mut body = connection_json("Cached", &["https://cache.example.com/*"]);
+    body["cache_tokens"] = true.into();
+    assert_eq!(create(&plugin, body).status, 201);
+    assert!(authorize(&plugin, "https://cache.example.com/a").unwrap().is_some());
+    assert!(authorize(&plugin, "https://cache.example.com/b").unwrap().is_some());
+    assert_eq!(issued.get(), 2, "an expired token is fetched anew, never cached");
+}
