@@ -3,11 +3,14 @@
 //! Each input builds a plugin with every feature on and a realistic setup (an admin and a plain
 //! user, a trusted confidential app linked to an app, a public client, an outgoing connection with
 //! a cached token, access tokens, the app's remote OAuth2 settings and one connected account), with
-//! a fetch handler playing every token server. The rest of the input decodes into a short sequence
-//! of steps: requests built from templates of every route (with fuzzed segments, queries, headers,
-//! bodies and users, and the real ids, secrets, codes and tokens issued so far), pairs of
-//! concurrent requests, clock advances, and calls of `resolve_access_token` and
-//! `authorize_outgoing_request`.
+//! a fetch handler playing every token server. The setup runs once per process through the
+//! plugin's API; each input gets a fresh host with a copy of its KV store. The input decodes into a
+//! short sequence of steps: calls of each endpoint that are valid unless the input deviates (so
+//! that deep paths are reached: code exchange, refresh, revocation, consent, connect/complete…),
+//! requests assembled from templates of every route (with fuzzed methods, segments, queries,
+//! headers, bodies and users), all using the real ids, secrets, codes and tokens issued so far;
+//! pairs of concurrent requests, clock advances, and calls of `resolve_access_token` and
+//! `authorize_outgoing_request`. Each request also picks how the token server answers.
 //!
 //! A panic is a finding. Besides the plugin's own panics, it asserts after every step:
 //! - no 5xx answer, except 502 when the token server (the fetch handler) was told to fail or to
@@ -77,9 +80,9 @@ fn tracing() -> bool {
 // ---------------------------------------------------------------------------------------------
 
 enum Step {
-    Http(Box<HttpStep>),
-    /// Two requests at once, with every KV call giving way to the other request.
-    Concurrent(Box<HttpStep>, Box<HttpStep>),
+    Act(Action, Option<Upstream>),
+    /// Two at once, with every KV call giving way to the other request.
+    Concurrent(Action, Action, Option<Upstream>),
     Advance(Clock),
     Resolve(Text),
     AuthorizeOutgoing(Text, Option<Upstream>),
@@ -88,13 +91,164 @@ enum Step {
 impl<'a> Arbitrary<'a> for Step {
     fn arbitrary(u: &mut Unstructured<'a>) -> arbitrary::Result<Self> {
         Ok(match u.arbitrary::<u8>()? {
-            0..=179 => Step::Http(u.arbitrary()?),
-            180..=199 => Step::Concurrent(u.arbitrary()?, u.arbitrary()?),
-            200..=219 => Step::Advance(u.arbitrary()?),
-            220..=237 => Step::Resolve(u.arbitrary()?),
+            0..=199 => Step::Act(u.arbitrary()?, u.arbitrary()?),
+            200..=219 => Step::Concurrent(u.arbitrary()?, u.arbitrary()?, u.arbitrary()?),
+            220..=231 => Step::Advance(u.arbitrary()?),
+            232..=243 => Step::Resolve(u.arbitrary()?),
             _ => Step::AuthorizeOutgoing(u.arbitrary()?, u.arbitrary()?),
         })
     }
+}
+
+/// One request: a call of an endpoint that is valid unless the input says otherwise, or a request
+/// assembled from parts.
+#[derive(Debug)]
+enum Action {
+    Call(Box<Call>),
+    Http(Box<HttpStep>),
+}
+
+impl<'a> Arbitrary<'a> for Action {
+    fn arbitrary(u: &mut Unstructured<'a>) -> arbitrary::Result<Self> {
+        Ok(if u.arbitrary::<u8>()? < 150 {
+            Action::Call(u.arbitrary()?)
+        } else {
+            Action::Http(u.arbitrary()?)
+        })
+    }
+}
+
+#[derive(Arbitrary, Debug)]
+enum Call {
+    Authorize(AuthorizeCall),
+    /// The consent page's Allow (or Deny, or no answer).
+    Consent(AuthorizeCall, Option<bool>),
+    Token(TokenCall),
+    Revoke(TokenRef, ClientAuth),
+    Introspect(TokenRef, ClientAuth),
+    Register(RegistrationFields, RemoteAddr),
+    CreateApp(UserChoice, AppFields),
+    UpdateApp(u8, UserChoice, AppFields),
+    AppAction(AppAction, u8, UserChoice),
+    ListApps(UserChoice, Option<Text>, Option<Text>),
+    /// The caller, and whose authorized apps.
+    AuthorizedApps(UserChoice, UserChoice),
+    Deauthorize(UserChoice, u8),
+    CreateConnection(UserChoice, ConnectionFields),
+    UpdateConnection(u8, ConnectionFields),
+    ValidateConnection(Option<u8>, ConnectionFields),
+    ConnectionAction(ConnectionAction, u8, UserChoice),
+    ListConnections(UserChoice, Option<Text>, Option<Text>, Option<Text>),
+    /// The app OAuth2 store's API, with one of the access tokens issued so far.
+    Store(StoreCall, u8),
+    Connect(UserChoice, AppSeg),
+    /// The user, the app, which connect state, and the provider's code and error.
+    Complete(UserChoice, AppSeg, u8, Option<Text>, Option<Text>),
+}
+
+#[derive(Arbitrary, Debug)]
+struct AuthorizeCall {
+    user: UserChoice,
+    client: u8,
+    response_type: ResponseChoice,
+    redirect: RedirectChoice,
+    pkce: PkceChoice,
+    state: Option<Text>,
+    scope: Option<Text>,
+    resource: Option<Text>,
+}
+
+#[derive(Arbitrary, Debug)]
+enum ResponseChoice {
+    Code,
+    Token,
+    Other(Text),
+}
+
+#[derive(Arbitrary, Debug)]
+enum RedirectChoice {
+    Registered,
+    Omitted,
+    Other(Text),
+}
+
+#[derive(Arbitrary, Debug)]
+enum PkceChoice {
+    None,
+    S256,
+    Plain,
+    Other(Text, Text),
+}
+
+#[derive(Arbitrary, Debug)]
+struct TokenCall {
+    grant: GrantChoice,
+    auth: ClientAuth,
+    deviation: Option<TokenDeviation>,
+}
+
+#[derive(Arbitrary, Debug)]
+enum GrantChoice {
+    Code(u8),
+    Refresh(u8),
+    Other(Text),
+}
+
+/// Who authenticates: the client the code or token belongs to (in the body or with HTTP Basic),
+/// another client, a wrong secret, or nobody.
+#[derive(Arbitrary, Debug)]
+enum ClientAuth {
+    Owner,
+    OwnerBasic,
+    Client(u8),
+    ClientBasic(u8),
+    WrongSecret(Text),
+    Missing,
+}
+
+#[derive(Arbitrary, Debug)]
+enum TokenDeviation {
+    NoRedirect,
+    WrongRedirect(Text),
+    NoVerifier,
+    WrongVerifier(Text),
+    ExtraVerifier,
+    RepeatGrantType,
+    NoGrantType,
+    BasicAndSecret,
+    Extra(Text, Text),
+}
+
+#[derive(Arbitrary, Debug)]
+enum TokenRef {
+    Access(u8),
+    Refresh(u8),
+    Code(u8),
+    Other(Text),
+}
+
+#[derive(Arbitrary, Debug)]
+enum AppAction {
+    Get,
+    Info,
+    Regenerate,
+    Delete,
+}
+
+#[derive(Arbitrary, Debug)]
+enum ConnectionAction {
+    Get,
+    Delete,
+}
+
+#[derive(Arbitrary, Debug)]
+enum StoreCall {
+    PutApp(Box<RemoteFields>),
+    GetUser,
+    PutUser(Json),
+    Context,
+    Connections,
+    DeleteConnection(AppSeg),
 }
 
 #[derive(Arbitrary, Debug, Clone, Copy)]
@@ -123,8 +277,6 @@ struct HttpStep {
     user: UserChoice,
     oauth_session: bool,
     remote_addr: RemoteAddr,
-    /// How the token server answers during this request; `None`: a good token.
-    upstream: Option<Upstream>,
 }
 
 #[derive(Arbitrary, Debug)]
@@ -213,6 +365,7 @@ enum Known {
     PublicId,
     Client(u8),
     ClientSecret(u8),
+    Callback(u8),
     Code(u8),
     AccessToken(u8),
     RefreshToken(u8),
@@ -346,9 +499,9 @@ enum AuthHeader {
 
 #[derive(Arbitrary, Debug)]
 enum UserChoice {
-    None,
     Admin,
     User,
+    None,
     Deactivated,
     Nobody,
     Empty,
@@ -408,8 +561,8 @@ struct AppFields {
     icon_url: Option<Field>,
     callback_urls: Option<Vec<Field>>,
     homepage: Option<Field>,
-    is_trusted: Option<Field>,
-    is_public: Option<Field>,
+    is_trusted: Option<Flag>,
+    is_public: Option<Flag>,
     mattermost_app_id: Option<Field>,
     extra: Option<(String, Json)>,
 }
@@ -426,7 +579,7 @@ struct ConnectionFields {
     oauth_token_url: Option<Field>,
     grant_type: Option<Field>,
     audiences: Option<Vec<Field>>,
-    cache_tokens: Option<Field>,
+    cache_tokens: Option<Flag>,
 }
 
 #[derive(Arbitrary, Debug)]
@@ -453,6 +606,14 @@ struct RemoteFields {
     authorize_url: Option<Field>,
     token_url: Option<Field>,
     scopes: Option<Vec<Field>>,
+}
+
+/// A boolean field's value.
+#[derive(Arbitrary, Debug)]
+enum Flag {
+    Yes,
+    No,
+    Other(Field),
 }
 
 /// A JSON field's value: mostly a string, sometimes any JSON.
@@ -557,19 +718,41 @@ struct Secret {
     what: &'static str,
 }
 
+/// A registered client: the setup's trusted app and public client, and those the input made.
+#[derive(Clone)]
+struct Client {
+    id: String,
+    secret: Option<String>,
+    callback: String,
+}
+
+/// An authorization code, with what its exchange must repeat.
+#[derive(Clone)]
+struct Code {
+    value: String,
+    client: String,
+    redirect_uri: Option<String>,
+    pkce: bool,
+}
+
+/// An access or refresh token, with the client it was issued to.
+#[derive(Clone)]
+struct Token {
+    value: String,
+    client: String,
+}
+
 /// What the setup and the steps so far issued, which the input may refer to; and the secrets
 /// for the leak check.
 #[derive(Clone)]
 struct Issued {
-    app_id: String,
-    app_secret: String,
-    public_id: String,
     challenge: String,
-    clients: Vec<String>,
-    client_secrets: Vec<String>,
-    codes: Vec<String>,
-    access_tokens: Vec<String>,
-    refresh_tokens: Vec<String>,
+    /// The trusted app first, the public client second.
+    clients: Vec<Client>,
+    codes: Vec<Code>,
+    /// The admin's first, the plain user's second (both for the trusted app).
+    access_tokens: Vec<Token>,
+    refresh_tokens: Vec<Token>,
     connections: Vec<String>,
     states: Vec<String>,
     /// Every secret issued so far.
@@ -647,18 +830,19 @@ fn seconds_to_live(host: &MemoryHost, key: &str) -> Option<u32> {
     u32::try_from(gone).ok()
 }
 
-fn push_bounded(pool: &mut Vec<String>, value: String) {
-    if pool.len() < MAX_POOL && !pool.contains(&value) {
-        pool.push(value);
+fn push_bounded<T>(pool: &mut Vec<T>, item: T) {
+    if pool.len() < MAX_POOL {
+        pool.push(item);
     }
 }
 
-fn pick(pool: &[String], index: u8) -> String {
-    if pool.is_empty() {
-        NOT_ISSUED.to_owned()
-    } else {
-        pool[usize::from(index) % pool.len()].clone()
-    }
+fn pick<T>(pool: &[T], index: u8) -> Option<&T> {
+    (!pool.is_empty()).then(|| &pool[usize::from(index) % pool.len()])
+}
+
+/// Like [`pick`], newest first: the codes and states not used yet are the recent ones.
+fn pick_recent<T>(pool: &[T], index: u8) -> Option<&T> {
+    (!pool.is_empty()).then(|| &pool[pool.len() - 1 - usize::from(index) % pool.len()])
 }
 
 fn id_from(seed: u128) -> String {
@@ -806,12 +990,8 @@ impl World {
     /// The setup, through the plugin's own API.
     fn with_setup() -> World {
         let issued = Issued {
-            app_id: String::new(),
-            app_secret: String::new(),
-            public_id: String::new(),
             challenge: URL_SAFE_NO_PAD.encode(Sha256::digest(VERIFIER.as_bytes())),
             clients: Vec::new(),
-            client_secrets: Vec::new(),
             codes: Vec::new(),
             access_tokens: Vec::new(),
             refresh_tokens: Vec::new(),
@@ -874,18 +1054,14 @@ impl World {
             "callback_urls": [APP_CALLBACK, APP_CALLBACK_2], "is_trusted": true,
             "mattermost_app_id": JIRA_APP_ID,
         });
-        let created = self.send(Self::setup_request("POST", "/api/v4/oauth/apps", Some(ADMIN), app), 201);
-        let created: Value = serde_json::from_slice(&created.body).expect("setup: app JSON");
-        self.issued.app_id = created["id"].as_str().unwrap_or_default().to_owned();
-        self.issued.app_secret = created["client_secret"].as_str().unwrap_or_default().to_owned();
+        self.send(Self::setup_request("POST", "/api/v4/oauth/apps", Some(ADMIN), app), 201);
 
         let public = json!({
             "name": "CLI", "homepage": "https://cli.example.com", "callback_urls": [PUBLIC_CALLBACK],
             "is_public": true,
         });
-        let created = self.send(Self::setup_request("POST", "/api/v4/oauth/apps", Some(USER), public), 201);
-        let created: Value = serde_json::from_slice(&created.body).expect("setup: public client JSON");
-        self.issued.public_id = created["id"].as_str().unwrap_or_default().to_owned();
+        self.send(Self::setup_request("POST", "/api/v4/oauth/apps", Some(USER), public), 201);
+        assert_eq!(self.issued.clients.len(), 2, "setup: the app and the public client");
 
         let connection = json!({
             "name": "Jira hooks", "client_id": OC_CLIENT_ID, "client_secret": OC_SECRET,
@@ -900,20 +1076,20 @@ impl World {
         for user in [ADMIN, USER] {
             let query = form(&[
                 ("response_type".into(), "code".into()),
-                ("client_id".into(), self.issued.app_id.clone()),
+                ("client_id".into(), self.issued.app_id()),
                 ("redirect_uri".into(), APP_CALLBACK.into()),
             ]);
             let path = format!("/oauth/authorize?{query}");
             self.send(Self::setup_request("GET", &path, Some(user), Value::Null), 302);
-            let code = self.issued.codes.last().cloned().expect("setup: a code");
+            let code = self.issued.codes.last().map(|c| c.value.clone()).expect("setup: a code");
             let mut request = Request::new("POST", "/oauth/access_token");
             request.headers.insert("content-type".into(), "application/x-www-form-urlencoded".into());
             request.body = form(&[
                 ("grant_type".into(), "authorization_code".into()),
                 ("code".into(), code),
                 ("redirect_uri".into(), APP_CALLBACK.into()),
-                ("client_id".into(), self.issued.app_id.clone()),
-                ("client_secret".into(), self.issued.app_secret.clone()),
+                ("client_id".into(), self.issued.app_id()),
+                ("client_secret".into(), self.issued.app_secret()),
             ])
             .into_bytes();
             self.send(request, 200);
@@ -926,7 +1102,9 @@ impl World {
         });
         let mut request =
             Self::setup_request("POST", "/plugins/oauth-plugin/api/v1/oauth2/app", None, settings);
-        request.headers.insert("authorization".into(), format!("Bearer {}", self.issued.access_tokens[0]));
+        request
+            .headers
+            .insert("authorization".into(), format!("Bearer {}", self.issued.access_tokens[0].value));
         self.send(request, 200);
 
         let connect = format!("/plugins/oauth-plugin/apps/{JIRA_APP_ID}/oauth2/remote/connect");
@@ -943,8 +1121,8 @@ impl World {
 
     fn run(&mut self, step: Step) {
         match step {
-            Step::Http(step) => self.http(&[*step]),
-            Step::Concurrent(a, b) => self.http(&[*a, *b]),
+            Step::Act(action, upstream) => self.http(&[action], upstream),
+            Step::Concurrent(a, b, upstream) => self.http(&[a, b], upstream),
             Step::Advance(clock) => {
                 let seconds = match clock {
                     Clock::Second => 1,
@@ -991,9 +1169,15 @@ impl World {
         }
     }
 
-    fn http(&mut self, steps: &[HttpStep]) {
-        let requests: Vec<Request> = steps.iter().map(|s| self.issued.request(s)).collect();
-        self.upstream.set(steps[0].upstream.unwrap_or(Upstream::Token));
+    fn http(&mut self, actions: &[Action], upstream: Option<Upstream>) {
+        let requests: Vec<Request> = actions
+            .iter()
+            .map(|action| match action {
+                Action::Call(call) => self.issued.call(call),
+                Action::Http(step) => self.issued.request(step),
+            })
+            .collect();
+        self.upstream.set(upstream.unwrap_or(Upstream::Token));
         self.upstream_failed.set(false);
         let responses: Vec<Response> = match requests.as_slice() {
             [one] => vec![block_on(self.plugin.serve_http(one.clone()))],
@@ -1032,18 +1216,31 @@ impl World {
 impl Issued {
     // -- rendering the input ------------------------------------------------------------------
 
+    fn app_id(&self) -> String {
+        self.clients.first().map(|c| c.id.clone()).unwrap_or_default()
+    }
+
+    fn app_secret(&self) -> String {
+        self.clients.first().and_then(|c| c.secret.clone()).unwrap_or_default()
+    }
+
     fn known(&self, known: Known) -> String {
+        let or_not_issued = |value: Option<&String>| value.cloned().unwrap_or_else(|| NOT_ISSUED.into());
         match known {
-            Known::AppId => self.app_id.clone(),
-            Known::AppSecret => self.app_secret.clone(),
-            Known::PublicId => self.public_id.clone(),
-            Known::Client(i) => pick(&self.clients, i),
-            Known::ClientSecret(i) => pick(&self.client_secrets, i),
-            Known::Code(i) => pick(&self.codes, i),
-            Known::AccessToken(i) => pick(&self.access_tokens, i),
-            Known::RefreshToken(i) => pick(&self.refresh_tokens, i),
-            Known::Connection(i) => pick(&self.connections, i),
-            Known::State(i) => pick(&self.states, i),
+            Known::AppId => self.app_id(),
+            Known::AppSecret => self.app_secret(),
+            Known::PublicId => or_not_issued(self.clients.get(1).map(|c| &c.id)),
+            Known::Client(i) => or_not_issued(pick(&self.clients, i).map(|c| &c.id)),
+            Known::ClientSecret(i) => {
+                let secrets: Vec<&String> = self.clients.iter().filter_map(|c| c.secret.as_ref()).collect();
+                or_not_issued(pick(&secrets, i).copied())
+            }
+            Known::Callback(i) => or_not_issued(pick(&self.clients, i).map(|c| &c.callback)),
+            Known::Code(i) => or_not_issued(pick_recent(&self.codes, i).map(|c| &c.value)),
+            Known::AccessToken(i) => or_not_issued(pick(&self.access_tokens, i).map(|t| &t.value)),
+            Known::RefreshToken(i) => or_not_issued(pick(&self.refresh_tokens, i).map(|t| &t.value)),
+            Known::Connection(i) => or_not_issued(pick(&self.connections, i)),
+            Known::State(i) => or_not_issued(pick_recent(&self.states, i)),
             Known::Verifier => VERIFIER.into(),
             Known::Challenge => self.challenge.clone(),
             Known::AdminId => ADMIN.into(),
@@ -1157,7 +1354,7 @@ impl Issued {
         let mut pairs: Vec<(String, String)> = Vec::new();
         if fields.base {
             pairs.push(("response_type".into(), "code".into()));
-            pairs.push(("client_id".into(), self.app_id.clone()));
+            pairs.push(("client_id".into(), self.app_id()));
             pairs.push(("redirect_uri".into(), APP_CALLBACK.into()));
         }
         let overrides = [
@@ -1231,12 +1428,127 @@ impl Issued {
         Value::Object(object)
     }
 
+    fn field_of(&self, field: &Option<Field>) -> Option<Value> {
+        field.as_ref().map(|f| self.field(f))
+    }
+
+    fn flag(&self, flag: &Option<Flag>) -> Option<Value> {
+        flag.as_ref().map(|flag| match flag {
+            Flag::Yes => Value::Bool(true),
+            Flag::No => Value::Bool(false),
+            Flag::Other(field) => self.field(field),
+        })
+    }
+
+    fn list_of(&self, fields: &Option<Vec<Field>>) -> Option<Value> {
+        fields.as_ref().map(|f| self.fields(f))
+    }
+
+    /// An app as the REST API takes it; `id` for an update.
+    fn app(&self, a: &AppFields, id: Option<&str>) -> Value {
+        let f = |field: &Option<Field>| self.field_of(field);
+        let list = |fields: &Option<Vec<Field>>| self.list_of(fields);
+        let base = json!({
+            "name": "Fuzzed app", "description": "made by the fuzzer",
+            "homepage": "https://fuzz.example.com", "callback_urls": ["https://fuzz.example.com/cb"],
+        });
+        let mut value = self.object(
+            a.base.then_some(base),
+            vec![
+                ("id", f(&a.id).or_else(|| id.map(|id| Value::String(id.into())))),
+                ("name", f(&a.name)),
+                ("description", f(&a.description)),
+                ("icon_url", f(&a.icon_url)),
+                ("callback_urls", list(&a.callback_urls)),
+                ("homepage", f(&a.homepage)),
+                ("is_trusted", self.flag(&a.is_trusted)),
+                ("is_public", self.flag(&a.is_public)),
+                ("mattermost_app_id", f(&a.mattermost_app_id)),
+            ],
+        );
+        if let (Some((k, v)), Value::Object(map)) = (&a.extra, &mut value) {
+            map.insert(k.clone(), self.json(v));
+        }
+        value
+    }
+
+    /// An outgoing connection as the REST API takes it; `id` for an update or a validation.
+    fn connection(&self, c: &ConnectionFields, id: Option<&str>) -> Value {
+        let f = |field: &Option<Field>| self.field_of(field);
+        let list = |fields: &Option<Vec<Field>>| self.list_of(fields);
+        let base = json!({
+            "name": "Fuzzed connection", "client_id": "fuzz-client", "client_secret": "fuzz-secret",
+            "oauth_token_url": TOKEN_URL, "grant_type": "client_credentials",
+            "audiences": ["https://fuzz.example.com/*"],
+        });
+        self.object(
+            c.base.then_some(base),
+            vec![
+                ("id", f(&c.id).or_else(|| id.map(|id| Value::String(id.into())))),
+                ("name", f(&c.name)),
+                ("client_id", f(&c.client_id)),
+                ("client_secret", f(&c.client_secret)),
+                ("credentials_username", f(&c.credentials_username)),
+                ("credentials_password", f(&c.credentials_password)),
+                ("oauth_token_url", f(&c.oauth_token_url)),
+                ("grant_type", f(&c.grant_type)),
+                ("audiences", list(&c.audiences)),
+                ("cache_tokens", self.flag(&c.cache_tokens)),
+            ],
+        )
+    }
+
+    /// RFC 7591 client metadata.
+    fn registration(&self, r: &RegistrationFields) -> Value {
+        let f = |field: &Option<Field>| self.field_of(field);
+        let list = |fields: &Option<Vec<Field>>| self.list_of(fields);
+        let base = json!({"redirect_uris": ["https://tool.example.com/cb"], "client_name": "Tool"});
+        let mut value = self.object(
+            r.base.then_some(base),
+            vec![
+                ("redirect_uris", list(&r.redirect_uris)),
+                ("token_endpoint_auth_method", f(&r.token_endpoint_auth_method)),
+                ("grant_types", list(&r.grant_types)),
+                ("response_types", list(&r.response_types)),
+                ("client_name", f(&r.client_name)),
+                ("client_uri", f(&r.client_uri)),
+                ("logo_uri", f(&r.logo_uri)),
+                ("scope", f(&r.scope)),
+            ],
+        );
+        if let (Some((k, v)), Value::Object(map)) = (&r.extra, &mut value) {
+            map.insert(k.clone(), self.json(v));
+        }
+        value
+    }
+
+    /// An app's remote OAuth2 settings.
+    fn remote(&self, r: &RemoteFields) -> Value {
+        let f = |field: &Option<Field>| self.field_of(field);
+        let list = |fields: &Option<Vec<Field>>| self.list_of(fields);
+        let base = json!({
+            "client_id": "remote-client", "client_secret": "remote-secret",
+            "authorize_url": REMOTE_AUTHORIZE_URL, "token_url": REMOTE_TOKEN_URL,
+        });
+        self.object(
+            r.base.then_some(base),
+            vec![
+                ("client_id", f(&r.client_id)),
+                ("client_secret", f(&r.client_secret)),
+                ("remote_root_url", f(&r.remote_root_url)),
+                ("data", r.data.as_ref().map(|d| self.json(d))),
+                ("authorize_url", f(&r.authorize_url)),
+                ("token_url", f(&r.token_url)),
+                ("scopes", list(&r.scopes)),
+            ],
+        )
+    }
+
     /// The body, and the content type that goes with it.
     fn body(&self, body: &Body) -> (Vec<u8>, Option<&'static str>) {
         const FORM: Option<&str> = Some("application/x-www-form-urlencoded");
         const JSON: Option<&str> = Some("application/json");
-        let f = |field: &Option<Field>| field.as_ref().map(|f| self.field(f));
-        let list = |fields: &Option<Vec<Field>>| fields.as_ref().map(|f| self.fields(f));
+        let f = |field: &Option<Field>| self.field_of(field);
         let value = match body {
             Body::Empty => return (Vec::new(), None),
             Body::Form(fields) => {
@@ -1262,72 +1574,9 @@ impl Issued {
                 }
                 return (form(&pairs).into_bytes(), FORM);
             }
-            Body::App(a) => {
-                let base = json!({
-                    "name": "Fuzzed app", "description": "made by the fuzzer",
-                    "homepage": "https://fuzz.example.com", "callback_urls": ["https://fuzz.example.com/cb"],
-                });
-                let mut value = self.object(
-                    a.base.then_some(base),
-                    vec![
-                        ("id", f(&a.id)),
-                        ("name", f(&a.name)),
-                        ("description", f(&a.description)),
-                        ("icon_url", f(&a.icon_url)),
-                        ("callback_urls", list(&a.callback_urls)),
-                        ("homepage", f(&a.homepage)),
-                        ("is_trusted", f(&a.is_trusted)),
-                        ("is_public", f(&a.is_public)),
-                        ("mattermost_app_id", f(&a.mattermost_app_id)),
-                    ],
-                );
-                if let (Some((k, v)), Value::Object(map)) = (&a.extra, &mut value) {
-                    map.insert(k.clone(), self.json(v));
-                }
-                value
-            }
-            Body::Connection(c) => {
-                let base = json!({
-                    "name": "Fuzzed connection", "client_id": "fuzz-client", "client_secret": "fuzz-secret",
-                    "oauth_token_url": TOKEN_URL, "grant_type": "client_credentials",
-                    "audiences": ["https://fuzz.example.com/*"],
-                });
-                self.object(
-                    c.base.then_some(base),
-                    vec![
-                        ("id", f(&c.id)),
-                        ("name", f(&c.name)),
-                        ("client_id", f(&c.client_id)),
-                        ("client_secret", f(&c.client_secret)),
-                        ("credentials_username", f(&c.credentials_username)),
-                        ("credentials_password", f(&c.credentials_password)),
-                        ("oauth_token_url", f(&c.oauth_token_url)),
-                        ("grant_type", f(&c.grant_type)),
-                        ("audiences", list(&c.audiences)),
-                        ("cache_tokens", f(&c.cache_tokens)),
-                    ],
-                )
-            }
-            Body::Registration(r) => {
-                let base = json!({"redirect_uris": ["https://tool.example.com/cb"], "client_name": "Tool"});
-                let mut value = self.object(
-                    r.base.then_some(base),
-                    vec![
-                        ("redirect_uris", list(&r.redirect_uris)),
-                        ("token_endpoint_auth_method", f(&r.token_endpoint_auth_method)),
-                        ("grant_types", list(&r.grant_types)),
-                        ("response_types", list(&r.response_types)),
-                        ("client_name", f(&r.client_name)),
-                        ("client_uri", f(&r.client_uri)),
-                        ("logo_uri", f(&r.logo_uri)),
-                        ("scope", f(&r.scope)),
-                    ],
-                );
-                if let (Some((k, v)), Value::Object(map)) = (&r.extra, &mut value) {
-                    map.insert(k.clone(), self.json(v));
-                }
-                value
-            }
+            Body::App(fields) => self.app(fields, None),
+            Body::Connection(fields) => self.connection(fields, None),
+            Body::Registration(fields) => self.registration(fields),
             Body::Consent(fields, approve) => {
                 let mut map: Map<String, Value> =
                     self.authorize_pairs(fields).into_iter().map(|(k, v)| (k, Value::String(v))).collect();
@@ -1337,24 +1586,7 @@ impl Issued {
                 Value::Object(map)
             }
             Body::Deauthorize(client_id) => self.object(None, vec![("client_id", f(client_id))]),
-            Body::RemoteSettings(r) => {
-                let base = json!({
-                    "client_id": "remote-client", "client_secret": "remote-secret",
-                    "authorize_url": REMOTE_AUTHORIZE_URL, "token_url": REMOTE_TOKEN_URL,
-                });
-                self.object(
-                    r.base.then_some(base),
-                    vec![
-                        ("client_id", f(&r.client_id)),
-                        ("client_secret", f(&r.client_secret)),
-                        ("remote_root_url", f(&r.remote_root_url)),
-                        ("data", r.data.as_ref().map(|d| self.json(d))),
-                        ("authorize_url", f(&r.authorize_url)),
-                        ("token_url", f(&r.token_url)),
-                        ("scopes", list(&r.scopes)),
-                    ],
-                )
-            }
+            Body::RemoteSettings(fields) => self.remote(fields),
             Body::Json(json) => self.json(json),
             Body::Deep(objects, depth) => {
                 let depth = usize::from(*depth);
@@ -1396,14 +1628,10 @@ impl Issued {
         if let Some(content_type) = content_type {
             request.headers.insert("content-type".into(), content_type);
         }
-        let basic = |id: &str, secret: &str| {
-            let encode = |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
-            format!("Basic {}", STANDARD.encode(format!("{}:{}", encode(id), encode(secret))))
-        };
         let authorization = match &step.authorization {
             None => None,
-            Some(AuthHeader::BasicApp) => Some(basic(&self.app_id, &self.app_secret)),
-            Some(AuthHeader::BasicPublic) => Some(basic(&self.public_id, "")),
+            Some(AuthHeader::BasicApp) => Some(basic(&self.app_id(), &self.app_secret())),
+            Some(AuthHeader::BasicPublic) => Some(basic(&self.known(Known::PublicId), "")),
             Some(AuthHeader::Basic(id, secret)) => Some(basic(&self.text(id), &self.text(secret))),
             Some(AuthHeader::BasicRaw(s)) => Some(format!("Basic {s}")),
             Some(AuthHeader::Bearer(token)) => Some(format!("Bearer {}", self.text(token))),
@@ -1412,23 +1640,344 @@ impl Issued {
         if let Some(authorization) = authorization {
             request.headers.insert("authorization".into(), authorization);
         }
-        request.user_id = match &step.user {
-            UserChoice::None => None,
-            UserChoice::Admin => Some(ADMIN.into()),
-            UserChoice::User => Some(USER.into()),
-            UserChoice::Deactivated => Some(DEACTIVATED.into()),
-            UserChoice::Nobody => Some(NOBODY.into()),
-            UserChoice::Empty => Some(String::new()),
-            UserChoice::Odd(s) => Some(prefix(s, 26)),
-        };
+        request.user_id = user_id(&step.user);
         request.is_oauth_session = step.oauth_session;
-        request.remote_addr = match &step.remote_addr {
-            RemoteAddr::First => "203.0.113.7".into(),
-            RemoteAddr::Second => "198.51.100.20".into(),
-            RemoteAddr::Ipv6 => "2001:db8::1".into(),
-            RemoteAddr::Empty => String::new(),
-            RemoteAddr::Odd(s) => s.clone(),
+        request.remote_addr = remote_addr(&step.remote_addr);
+        request.request_id = "fuzz".into();
+        request
+    }
+
+    fn client(&self, index: u8) -> Client {
+        pick(&self.clients, index).cloned().unwrap_or(Client {
+            id: NOT_ISSUED.into(),
+            secret: None,
+            callback: APP_CALLBACK.into(),
+        })
+    }
+
+    /// The client authentication `auth` for a code or token of `owner`: form fields, or a header.
+    fn client_auth(&self, auth: &ClientAuth, owner: &str) -> (Vec<(String, String)>, Option<String>) {
+        let owner = || self.clients.iter().find(|c| c.id == owner).cloned().unwrap_or_else(|| self.client(0));
+        let (client, use_basic) = match auth {
+            ClientAuth::Owner => (owner(), false),
+            ClientAuth::OwnerBasic => (owner(), true),
+            ClientAuth::Client(i) => (self.client(*i), false),
+            ClientAuth::ClientBasic(i) => (self.client(*i), true),
+            ClientAuth::WrongSecret(secret) => {
+                let client = owner();
+                return (
+                    vec![("client_id".into(), client.id), ("client_secret".into(), self.text(secret))],
+                    None,
+                );
+            }
+            ClientAuth::Missing => return (Vec::new(), None),
         };
+        if use_basic {
+            return (Vec::new(), Some(basic(&client.id, client.secret.as_deref().unwrap_or_default())));
+        }
+        let mut pairs = vec![("client_id".to_owned(), client.id)];
+        if let Some(secret) = client.secret {
+            pairs.push(("client_secret".into(), secret));
+        }
+        (pairs, None)
+    }
+
+    fn authorize_call(&self, call: &AuthorizeCall) -> Vec<(String, String)> {
+        let client = self.client(call.client);
+        let mut pairs = vec![
+            (
+                "response_type".to_owned(),
+                match &call.response_type {
+                    ResponseChoice::Code => "code".to_owned(),
+                    ResponseChoice::Token => "token".into(),
+                    ResponseChoice::Other(t) => self.text(t),
+                },
+            ),
+            ("client_id".into(), client.id),
+        ];
+        match &call.redirect {
+            RedirectChoice::Registered => pairs.push(("redirect_uri".into(), client.callback)),
+            RedirectChoice::Omitted => {}
+            RedirectChoice::Other(t) => pairs.push(("redirect_uri".into(), self.text(t))),
+        }
+        match &call.pkce {
+            PkceChoice::None => {}
+            PkceChoice::S256 => {
+                pairs.push(("code_challenge".into(), self.challenge.clone()));
+                pairs.push(("code_challenge_method".into(), "S256".into()));
+            }
+            PkceChoice::Plain => {
+                pairs.push(("code_challenge".into(), VERIFIER.into()));
+                pairs.push(("code_challenge_method".into(), "plain".into()));
+            }
+            PkceChoice::Other(challenge, method) => {
+                pairs.push(("code_challenge".into(), self.text(challenge)));
+                pairs.push(("code_challenge_method".into(), self.text(method)));
+            }
+        }
+        for (name, value) in [("state", &call.state), ("scope", &call.scope), ("resource", &call.resource)] {
+            if let Some(value) = value {
+                pairs.push((name.into(), self.text(value)));
+            }
+        }
+        pairs
+    }
+
+    fn token_call(&self, call: &TokenCall) -> (Vec<(String, String)>, Option<String>) {
+        let mut pairs: Vec<(String, String)> = Vec::new();
+        let owner = match &call.grant {
+            GrantChoice::Code(i) => {
+                let code = pick_recent(&self.codes, *i).cloned().unwrap_or(Code {
+                    value: NOT_ISSUED.into(),
+                    client: self.app_id(),
+                    redirect_uri: Some(APP_CALLBACK.into()),
+                    pkce: false,
+                });
+                pairs.push(("grant_type".into(), "authorization_code".into()));
+                pairs.push(("code".into(), code.value));
+                if let Some(redirect_uri) = code.redirect_uri {
+                    pairs.push(("redirect_uri".into(), redirect_uri));
+                }
+                if code.pkce {
+                    pairs.push(("code_verifier".into(), VERIFIER.into()));
+                }
+                code.client
+            }
+            GrantChoice::Refresh(i) => {
+                let token = pick(&self.refresh_tokens, *i)
+                    .cloned()
+                    .unwrap_or(Token { value: NOT_ISSUED.into(), client: self.app_id() });
+                pairs.push(("grant_type".into(), "refresh_token".into()));
+                pairs.push(("refresh_token".into(), token.value));
+                token.client
+            }
+            GrantChoice::Other(grant) => {
+                pairs.push(("grant_type".into(), self.text(grant)));
+                self.app_id()
+            }
+        };
+        let (auth, mut header) = self.client_auth(&call.auth, &owner);
+        pairs.extend(auth);
+        let remove = |pairs: &mut Vec<(String, String)>, name: &str| pairs.retain(|(n, _)| n != name);
+        let set = |pairs: &mut Vec<(String, String)>, name: &str, value: String| {
+            pairs.retain(|(n, _)| n != name);
+            pairs.push((name.into(), value));
+        };
+        match &call.deviation {
+            None => {}
+            Some(TokenDeviation::NoRedirect) => remove(&mut pairs, "redirect_uri"),
+            Some(TokenDeviation::WrongRedirect(t)) => set(&mut pairs, "redirect_uri", self.text(t)),
+            Some(TokenDeviation::NoVerifier) => remove(&mut pairs, "code_verifier"),
+            Some(TokenDeviation::WrongVerifier(t)) => set(&mut pairs, "code_verifier", self.text(t)),
+            Some(TokenDeviation::ExtraVerifier) => set(&mut pairs, "code_verifier", VERIFIER.into()),
+            Some(TokenDeviation::RepeatGrantType) => {
+                if let Some(grant) = pairs.first().cloned() {
+                    pairs.push(grant);
+                }
+            }
+            Some(TokenDeviation::NoGrantType) => remove(&mut pairs, "grant_type"),
+            Some(TokenDeviation::BasicAndSecret) => {
+                let owner =
+                    self.clients.iter().find(|c| c.id == owner).cloned().unwrap_or_else(|| self.client(0));
+                header = Some(basic(&owner.id, owner.secret.as_deref().unwrap_or_default()));
+                set(&mut pairs, "client_secret", owner.secret.unwrap_or_default());
+            }
+            Some(TokenDeviation::Extra(k, v)) => pairs.push((self.text(k), self.text(v))),
+        }
+        (pairs, header)
+    }
+
+    /// The token of `token` and its client.
+    fn token_ref(&self, token: &TokenRef) -> (String, String) {
+        let of = |t: Option<&Token>| {
+            t.map(|t| (t.value.clone(), t.client.clone()))
+                .unwrap_or_else(|| (NOT_ISSUED.into(), self.app_id()))
+        };
+        match token {
+            TokenRef::Access(i) => of(pick(&self.access_tokens, *i)),
+            TokenRef::Refresh(i) => of(pick(&self.refresh_tokens, *i)),
+            TokenRef::Code(i) => pick_recent(&self.codes, *i)
+                .map(|c| (c.value.clone(), c.client.clone()))
+                .unwrap_or_else(|| (NOT_ISSUED.into(), self.app_id())),
+            TokenRef::Other(t) => (self.text(t), self.app_id()),
+        }
+    }
+
+    fn call(&self, call: &Call) -> Request {
+        const APPS: &str = "/api/v4/oauth/apps";
+        const OUTGOING: &str = "/api/v4/oauth/outgoing_connections";
+        const STORE: &str = "/plugins/oauth-plugin/api/v1/oauth2";
+        let json_request = |method: &str, path: &str, user: Option<String>, body: Value| {
+            let mut request = Request::new(method, path);
+            request.headers.insert("content-type".into(), "application/json".into());
+            request.body = serde_json::to_vec(&body).unwrap_or_default();
+            request.user_id = user;
+            request
+        };
+        let empty_request = |method: &str, path: &str, user: &UserChoice| {
+            let mut request = Request::new(method, path);
+            request.user_id = user_id(user);
+            request
+        };
+        let form_request = |path: &str, (pairs, header): (Vec<(String, String)>, Option<String>)| {
+            let mut request = Request::new("POST", path);
+            request.headers.insert("content-type".into(), "application/x-www-form-urlencoded".into());
+            if let Some(header) = header {
+                request.headers.insert("authorization".into(), header);
+            }
+            request.body = form(&pairs).into_bytes();
+            request
+        };
+        let query = |pairs: &[(&str, &Option<Text>)]| {
+            form(
+                &pairs
+                    .iter()
+                    .filter_map(|(name, value)| value.as_ref().map(|v| ((*name).to_owned(), self.text(v))))
+                    .collect::<Vec<_>>(),
+            )
+        };
+        let connection =
+            |index: &u8| pick(&self.connections, *index).cloned().unwrap_or_else(|| NOT_ISSUED.into());
+        let mut request = match call {
+            Call::Authorize(call) => {
+                let mut request = empty_request("GET", "/oauth/authorize", &call.user);
+                request.query = form(&self.authorize_call(call));
+                request
+            }
+            Call::Consent(call, approve) => {
+                let mut body: Map<String, Value> =
+                    self.authorize_call(call).into_iter().map(|(k, v)| (k, Value::String(v))).collect();
+                if let Some(approve) = approve {
+                    body.insert("approve".into(), Value::Bool(*approve));
+                }
+                json_request("POST", "/oauth/authorize", user_id(&call.user), Value::Object(body))
+            }
+            Call::Token(call) => form_request("/oauth/access_token", self.token_call(call)),
+            Call::Revoke(token, auth) | Call::Introspect(token, auth) => {
+                let (token, owner) = self.token_ref(token);
+                let (mut pairs, header) = self.client_auth(auth, &owner);
+                pairs.push(("token".into(), token));
+                let path =
+                    if matches!(call, Call::Revoke(..)) { "/oauth/revoke" } else { "/oauth/introspect" };
+                form_request(path, (pairs, header))
+            }
+            Call::Register(fields, addr) => {
+                let mut request =
+                    json_request("POST", &format!("{APPS}/register"), None, self.registration(fields));
+                request.remote_addr = remote_addr(addr);
+                request
+            }
+            Call::CreateApp(user, fields) => {
+                json_request("POST", APPS, user_id(user), self.app(fields, None))
+            }
+            Call::UpdateApp(index, user, fields) => {
+                let id = self.client(*index).id;
+                json_request("PUT", &format!("{APPS}/{id}"), user_id(user), self.app(fields, Some(&id)))
+            }
+            Call::AppAction(action, index, user) => {
+                let id = self.client(*index).id;
+                match action {
+                    AppAction::Get => empty_request("GET", &format!("{APPS}/{id}"), user),
+                    AppAction::Info => empty_request("GET", &format!("{APPS}/{id}/info"), user),
+                    AppAction::Regenerate => {
+                        empty_request("POST", &format!("{APPS}/{id}/regen_secret"), user)
+                    }
+                    AppAction::Delete => empty_request("DELETE", &format!("{APPS}/{id}"), user),
+                }
+            }
+            Call::ListApps(user, page, per_page) => {
+                let mut request = empty_request("GET", APPS, user);
+                request.query = query(&[("page", page), ("per_page", per_page)]);
+                request
+            }
+            Call::AuthorizedApps(caller, whose) => {
+                let whose = user_id(whose).unwrap_or_default();
+                empty_request("GET", &format!("/api/v4/users/{whose}/oauth/apps/authorized"), caller)
+            }
+            Call::Deauthorize(user, index) => json_request(
+                "POST",
+                "/oauth/deauthorize",
+                user_id(user),
+                json!({"client_id": self.client(*index).id}),
+            ),
+            Call::CreateConnection(user, fields) => {
+                json_request("POST", OUTGOING, user_id(user), self.connection(fields, None))
+            }
+            Call::UpdateConnection(index, fields) => {
+                let id = connection(index);
+                json_request(
+                    "PUT",
+                    &format!("{OUTGOING}/{id}"),
+                    Some(ADMIN.into()),
+                    self.connection(fields, Some(&id)),
+                )
+            }
+            Call::ValidateConnection(index, fields) => {
+                let id = index.as_ref().map(connection);
+                let body = self.connection(fields, id.as_deref());
+                json_request("POST", &format!("{OUTGOING}/validate"), Some(ADMIN.into()), body)
+            }
+            Call::ConnectionAction(action, index, user) => {
+                let path = format!("{OUTGOING}/{}", connection(index));
+                match action {
+                    ConnectionAction::Get => empty_request("GET", &path, user),
+                    ConnectionAction::Delete => empty_request("DELETE", &path, user),
+                }
+            }
+            Call::ListConnections(user, limit, page, audience) => {
+                let mut request = empty_request("GET", OUTGOING, user);
+                request.query = query(&[("limit", limit), ("page", page), ("audience", audience)]);
+                request
+            }
+            Call::Store(call, token) => {
+                let mut request = match call {
+                    StoreCall::PutApp(fields) => {
+                        json_request("POST", &format!("{STORE}/app"), None, self.remote(fields))
+                    }
+                    StoreCall::GetUser => Request::new("GET", &format!("{STORE}/user")),
+                    StoreCall::PutUser(value) => {
+                        json_request("PUT", &format!("{STORE}/user"), None, self.json(value))
+                    }
+                    StoreCall::Context => Request::new("GET", &format!("{STORE}/context")),
+                    StoreCall::Connections => {
+                        let mut request = Request::new("GET", &format!("{STORE}/connections"));
+                        request.user_id = Some(ADMIN.into());
+                        request
+                    }
+                    StoreCall::DeleteConnection(app) => {
+                        let mut request =
+                            Request::new("DELETE", &format!("{STORE}/connections/{}", app_segment(app)));
+                        request.user_id = Some(ADMIN.into());
+                        request
+                    }
+                };
+                let token = pick(&self.access_tokens, *token).map(|t| t.value.clone()).unwrap_or_default();
+                request.headers.insert("authorization".into(), format!("Bearer {token}"));
+                request
+            }
+            Call::Connect(user, app) => empty_request(
+                "GET",
+                &format!("/plugins/oauth-plugin/apps/{}/oauth2/remote/connect", app_segment(app)),
+                user,
+            ),
+            Call::Complete(user, app, state, code, error) => {
+                let path = format!("/plugins/oauth-plugin/apps/{}/oauth2/remote/complete", app_segment(app));
+                let mut request = empty_request("GET", &path, user);
+                let mut pairs = vec![("state".to_owned(), self.known(Known::State(*state)))];
+                pairs.push((
+                    "code".into(),
+                    code.as_ref().map_or_else(|| "remote-code".into(), |c| self.text(c)),
+                ));
+                if let Some(error) = error {
+                    pairs.push(("error".into(), self.text(error)));
+                }
+                request.query = form(&pairs);
+                request
+            }
+        };
+        if request.remote_addr.is_empty() {
+            request.remote_addr = "203.0.113.7".into();
+        }
         request.request_id = "fuzz".into();
         request
     }
@@ -1448,21 +1997,33 @@ impl Issued {
         let text = |name: &str| body.get(name).and_then(Value::as_str).unwrap_or_default().to_owned();
         let segments: Vec<&str> = request.path.trim_start_matches('/').split('/').collect();
         let method = request.method.as_str();
-        let mut redirect_params = Vec::new();
         match (segments.as_slice(), method, response.status) {
             (["oauth", "authorize"], "GET", 302) => {
-                redirect_params = url_params(response.header("Location").unwrap_or_default());
+                let params: Vec<(String, String)> =
+                    url::form_urlencoded::parse(request.query.as_bytes()).into_owned().collect();
+                let location = response.header("Location").unwrap_or_default().to_owned();
+                self.learn_authorization(&params, &location);
             }
-            (["oauth", "authorize"], "POST", 200) => redirect_params = url_params(&text("redirect")),
+            (["oauth", "authorize"], "POST", 200) => {
+                let sent: Value = serde_json::from_slice(&request.body).unwrap_or(Value::Null);
+                let params: Vec<(String, String)> = sent
+                    .as_object()
+                    .map(|o| {
+                        o.iter().filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_owned()))).collect()
+                    })
+                    .unwrap_or_default();
+                self.learn_authorization(&params, &text("redirect"));
+            }
             (["oauth", "access_token"], "POST", 200) => {
+                let client = client_of(request);
                 let (access, refresh) = (text("access_token"), text("refresh_token"));
                 self.issue(&access, "an access token");
                 self.issue(&refresh, "a refresh token");
                 if !access.is_empty() {
-                    push_bounded(&mut self.access_tokens, access);
+                    push_bounded(&mut self.access_tokens, Token { value: access, client: client.clone() });
                 }
                 if !refresh.is_empty() {
-                    push_bounded(&mut self.refresh_tokens, refresh);
+                    push_bounded(&mut self.refresh_tokens, Token { value: refresh, client });
                 }
             }
             (["api", "v4", "oauth", "apps"], "POST", 201)
@@ -1470,18 +2031,17 @@ impl Issued {
                 let id = if segments.len() == 4 { text("id") } else { text("client_id") };
                 let secret = text("client_secret");
                 self.issue(&secret, "an app's client secret");
-                push_bounded(&mut self.clients, id);
-                if !secret.is_empty() {
-                    push_bounded(&mut self.client_secrets, secret);
-                }
+                let callbacks = body.get("callback_urls").or_else(|| body.get("redirect_uris"));
+                let callback = callbacks.and_then(|c| c.get(0)).and_then(Value::as_str).unwrap_or_default();
+                let secret = (!secret.is_empty()).then_some(secret);
+                push_bounded(&mut self.clients, Client { id, secret, callback: callback.to_owned() });
             }
             (["api", "v4", "oauth", "apps", id, "regen_secret"], "POST", 200) => {
                 let secret = text("client_secret");
                 self.issue(&secret, "an app's client secret");
-                if *id == self.app_id {
-                    self.app_secret = secret.clone();
+                for client in self.clients.iter_mut().filter(|c| c.id == *id) {
+                    client.secret = Some(secret.clone());
                 }
-                push_bounded(&mut self.client_secrets, secret);
             }
             (["api", "v4", "oauth", "outgoing_connections"], "POST", 201) => {
                 push_bounded(&mut self.connections, text("id"));
@@ -1495,15 +2055,27 @@ impl Issued {
             }
             _ => {}
         }
-        for (name, value) in redirect_params {
+    }
+
+    /// The code or token in an authorization response to a request with `params`.
+    fn learn_authorization(&mut self, params: &[(String, String)], location: &str) {
+        let param = |name: &str| params.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
+        let client = param("client_id").unwrap_or_default();
+        for (name, value) in url_params(location) {
             match name.as_str() {
                 "code" => {
                     self.issue(&value, "an authorization code");
-                    push_bounded(&mut self.codes, value);
+                    let code = Code {
+                        value,
+                        client: client.clone(),
+                        redirect_uri: param("redirect_uri").filter(|r| !r.is_empty()),
+                        pkce: param("code_challenge").is_some_and(|c| !c.is_empty()),
+                    };
+                    push_bounded(&mut self.codes, code);
                 }
                 "access_token" => {
                     self.issue(&value, "an access token");
-                    push_bounded(&mut self.access_tokens, value);
+                    push_bounded(&mut self.access_tokens, Token { value, client: client.clone() });
                 }
                 _ => {}
             }
@@ -1581,6 +2153,49 @@ impl Issued {
             }
         }
     }
+}
+
+fn basic(id: &str, secret: &str) -> String {
+    let encode = |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
+    format!("Basic {}", STANDARD.encode(format!("{}:{}", encode(id), encode(secret))))
+}
+
+fn user_id(user: &UserChoice) -> Option<String> {
+    match user {
+        UserChoice::None => None,
+        UserChoice::Admin => Some(ADMIN.into()),
+        UserChoice::User => Some(USER.into()),
+        UserChoice::Deactivated => Some(DEACTIVATED.into()),
+        UserChoice::Nobody => Some(NOBODY.into()),
+        UserChoice::Empty => Some(String::new()),
+        UserChoice::Odd(s) => Some(prefix(s, 26)),
+    }
+}
+
+fn remote_addr(addr: &RemoteAddr) -> String {
+    match addr {
+        RemoteAddr::First => "203.0.113.7".into(),
+        RemoteAddr::Second => "198.51.100.20".into(),
+        RemoteAddr::Ipv6 => "2001:db8::1".into(),
+        RemoteAddr::Empty => String::new(),
+        RemoteAddr::Odd(s) => s.clone(),
+    }
+}
+
+/// The client a token request authenticates as: its form's `client_id`, else its Basic user.
+fn client_of(request: &Request) -> String {
+    let form: Vec<(String, String)> = url::form_urlencoded::parse(&request.body).into_owned().collect();
+    if let Some((_, id)) = form.iter().find(|(k, _)| k == "client_id") {
+        return id.clone();
+    }
+    let basic =
+        request.header("authorization").and_then(|h| h.trim().strip_prefix("Basic ").map(str::to_owned));
+    let decoded = basic.and_then(|b| STANDARD.decode(b.trim()).ok()).map(|d| lossy(&d)).unwrap_or_default();
+    let id = decoded.split(':').next().unwrap_or_default();
+    url::form_urlencoded::parse(format!("v={id}").as_bytes())
+        .map(|(_, v)| v.into_owned())
+        .next()
+        .unwrap_or_default()
 }
 
 fn app_segment(app: &AppSeg) -> String {
