@@ -74,7 +74,7 @@ bench: setup build
 ## FUZZ_SECONDS (default 600); not part of `make test`. Installs cargo-fuzz from crates.io first
 ## (skipped when that version is present); rustup's toolchain runs it with RUSTC_BOOTSTRAP=1 for
 ## the unstable flags. A finding stops the run and lands in fuzz/artifacts/serve_http/; FUZZ_ARGS
-## adds libFuzzer flags (e.g. `-fork=2 -ignore_crashes=1` to use both cores and go on after one)
+## adds libFuzzer flags (e.g. `-fork=1 -ignore_crashes=1` to go on after a finding)
 FUZZ_SECONDS ?= 600
 FUZZ_ARGS ?=
 CARGO_FUZZ_VERSION := 0.13.2

@@ -143,7 +143,15 @@ enum Call {
     Store(StoreCall, u8),
     Connect(UserChoice, AppSeg),
     /// The user, the app, which connect state, and the provider's code and error.
-    Complete(UserChoice, AppSeg, u8, Option<Text>, Option<Text>),
+    Complete(UserChoice, AppSeg, StateChoice, Option<Text>, Option<Text>),
+}
+
+#[derive(Arbitrary, Debug)]
+enum StateChoice {
+    /// Starts a connect flow for the same user and app first, and answers it.
+    Fresh,
+    Issued(u8),
+    Other(Text),
 }
 
 #[derive(Arbitrary, Debug)]
@@ -337,7 +345,7 @@ enum Seg {
 }
 
 /// An app id (the app OAuth2 store's) in a path.
-#[derive(Arbitrary, Debug)]
+#[derive(Arbitrary, Debug, Clone)]
 enum AppSeg {
     Jira,
     Unconfigured,
@@ -497,7 +505,7 @@ enum AuthHeader {
     Raw(String),
 }
 
-#[derive(Arbitrary, Debug)]
+#[derive(Arbitrary, Debug, Clone)]
 enum UserChoice {
     Admin,
     User,
@@ -678,6 +686,8 @@ enum Upstream {
     Token,
     NoExpiry,
     ExpiresIn(i64),
+    /// A boundary value: around 0, the cache margin, a day, and the ends of i64.
+    ExpiresInEdge(u8),
     ExpiresInText(i64),
     ExpiresInFloat(f64),
     NoRefreshToken,
@@ -700,6 +710,7 @@ impl Upstream {
             Upstream::Token
                 | Upstream::NoExpiry
                 | Upstream::ExpiresIn(_)
+                | Upstream::ExpiresInEdge(_)
                 | Upstream::ExpiresInText(_)
                 | Upstream::ExpiresInFloat(_)
                 | Upstream::NoRefreshToken
@@ -1170,6 +1181,14 @@ impl World {
     }
 
     fn http(&mut self, actions: &[Action], upstream: Option<Upstream>) {
+        for action in actions {
+            if let Action::Call(call) = action {
+                if let Call::Complete(user, app, StateChoice::Fresh, ..) = call.as_ref() {
+                    let connect = Call::Connect(user.clone(), app.clone());
+                    self.http(&[Action::Call(Box::new(connect))], None);
+                }
+            }
+        }
         let requests: Vec<Request> = actions
             .iter()
             .map(|action| match action {
@@ -1963,7 +1982,12 @@ impl Issued {
             Call::Complete(user, app, state, code, error) => {
                 let path = format!("/plugins/oauth-plugin/apps/{}/oauth2/remote/complete", app_segment(app));
                 let mut request = empty_request("GET", &path, user);
-                let mut pairs = vec![("state".to_owned(), self.known(Known::State(*state)))];
+                let state = match state {
+                    StateChoice::Fresh => self.known(Known::State(0)),
+                    StateChoice::Issued(i) => self.known(Known::State(*i)),
+                    StateChoice::Other(t) => self.text(t),
+                };
+                let mut pairs = vec![("state".to_owned(), state)];
                 pairs.push((
                     "code".into(),
                     code.as_ref().map_or_else(|| "remote-code".into(), |c| self.text(c)),
@@ -2302,6 +2326,12 @@ fn token_server_answer(mode: Upstream, n: u32) -> Result<FetchResponse, HostErro
         }
         Upstream::ExpiresIn(seconds) => {
             token["expires_in"] = json!(seconds);
+            json_response(200, token)
+        }
+        Upstream::ExpiresInEdge(which) => {
+            const EDGES: [i64; 12] =
+                [0, 1, -1, 29, 30, 31, 86_400, 86_401, i64::MAX, i64::MIN, i64::MIN + 29, u32::MAX as i64];
+            token["expires_in"] = json!(EDGES[usize::from(which) % EDGES.len()]);
             json_response(200, token)
         }
         Upstream::ExpiresInText(seconds) => {
