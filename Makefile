@@ -8,7 +8,7 @@ VERSION := $(shell sed -n 's/^  "version": "\(.*\)",$$/\1/p' plugin.json)
 BUNDLE := dist/oauth-plugin-$(VERSION).tar.gz
 WASM_TEST := scripts/cargo-wasm test --features test-panic
 
-.PHONY: setup build wasm webapp host dist run test test-rust test-wasm test-host lint bench clean
+.PHONY: setup build wasm webapp host dist run test test-rust test-wasm test-host lint bench fuzz clean
 
 ## setup: install every tool the build and the tests need (skips what is present)
 setup:
@@ -70,5 +70,19 @@ bench: setup build
 	@node bench/cluster.mjs
 	@node bench/commands.mjs
 
+## fuzz: the serve_http fuzz target (fuzz/, cargo-fuzz with libFuzzer and AddressSanitizer) for
+## FUZZ_SECONDS (default 600); not part of `make test`. Installs cargo-fuzz from crates.io first
+## (skipped when that version is present); rustup's toolchain runs it with RUSTC_BOOTSTRAP=1 for
+## the unstable flags. A finding stops the run and lands in fuzz/artifacts/serve_http/; FUZZ_ARGS
+## adds libFuzzer flags (e.g. `-fork=1 -ignore_crashes=1` to go on after a finding)
+FUZZ_SECONDS ?= 600
+FUZZ_ARGS ?=
+CARGO_FUZZ_VERSION := 0.13.2
+fuzz:
+	@cargo fuzz --version 2>/dev/null | grep -qF " $(CARGO_FUZZ_VERSION)" \
+	  || cargo install --locked --force cargo-fuzz --version $(CARGO_FUZZ_VERSION)
+	RUSTC_BOOTSTRAP=1 cargo fuzz run serve_http -- -max_total_time=$(FUZZ_SECONDS) \
+	  -max_len=2048 -len_control=10 -print_final_stats=1 $(FUZZ_ARGS)
+
 clean:
-	rm -rf target server/dist webapp/dist host/dist dist
+	rm -rf target server/dist webapp/dist host/dist dist fuzz/target
