@@ -1,10 +1,13 @@
 //! Bringing data written by earlier versions of the plugin up to date, at activation, before any
 //! request is served. Every step can run again after a crash part-way: it skips what is done.
 
+use crate::access::MANAGE_SYSTEM;
 use crate::host::Host;
-use crate::provider::app_ids;
+use crate::http::AppError;
+use crate::provider::{app_ids, apps};
 use crate::store::schema;
 use crate::Context;
+use std::collections::BTreeMap;
 
 /// Migrates the store from schema `from` to [`schema::CURRENT`]; returns what it did, for the log.
 pub async fn from_schema<H: Host>(ctx: &Context<'_, H>, from: u32) -> Result<String, String> {
@@ -12,7 +15,30 @@ pub async fn from_schema<H: Host>(ctx: &Context<'_, H>, from: u32) -> Result<Str
     let store = ctx.store();
     // Schema 1 → 2: secrets sealed at rest, app ids claimed.
     let sealed = schema::seal_plain_records(&store, sealer).await.map_err(|e| e.to_string())?;
-    let claimed = app_ids::claim_existing(ctx).await.map_err(|e| e.cause.unwrap_or(e.message))?;
+    let claimed = claim_existing_app_ids(ctx).await.map_err(|e| e.cause.unwrap_or(e.message))?;
     schema::mark_current(&store, from).await.map_err(|e| e.to_string())?;
     Ok(format!("migrated from {from}: {sealed} records sealed, {claimed} app ids claimed"))
+}
+
+/// Schema 1 → 2: claims the app ids apps already carry, keeping the records written so far. Where
+/// several apps carry one id, the oldest whose creator may manage the system gets it (the others
+/// keep the field but not the claim, so they see nothing; an admin can sort them out).
+async fn claim_existing_app_ids<H: Host>(ctx: &Context<'_, H>) -> Result<usize, AppError> {
+    let mut by_app_id: BTreeMap<String, Vec<apps::App>> = BTreeMap::new();
+    for app in apps::all(ctx).await? {
+        if !app.mattermost_app_id.is_empty() {
+            by_app_id.entry(app.mattermost_app_id.clone()).or_default().push(app);
+        }
+    }
+    let mut claimed = 0;
+    for (app_id, mut carriers) in by_app_id {
+        carriers.sort_by_key(|app| app.create_at);
+        for app in &carriers {
+            if carriers.len() == 1 || ctx.has_permission(&app.creator_id, MANAGE_SYSTEM).await {
+                claimed += usize::from(app_ids::claim_legacy(ctx, &app_id, &app.id).await?);
+                break;
+            }
+        }
+    }
+    Ok(claimed)
 }

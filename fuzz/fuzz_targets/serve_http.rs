@@ -961,6 +961,8 @@ impl World {
     /// A configured plugin on a host with the users, their permissions and the token server.
     fn empty(issued: Issued) -> World {
         let host = MemoryHost::new();
+        // One at-rest key for the setup and every copy of its store, as a restarted server keeps its key.
+        host.set_at_rest_key(b"the fuzz target's at-rest key, 32 bytes or more");
         for (id, name, delete_at) in [(ADMIN, "admin", 0), (USER, "user", 0), (DEACTIVATED, "gone", 1)] {
             host.add_user(User { id: id.into(), username: name.into(), delete_at, ..Default::default() });
         }

@@ -48,7 +48,7 @@ pub async fn app_session<H: Host>(ctx: &Context<'_, H>, request: &Request) -> Re
     if valid.app.mattermost_app_id.is_empty() {
         return Err(not_linked("This OAuth app is not linked to an app: set its mattermost_app_id."));
     }
-    let binding = app_ids::binding_of(ctx, &valid.app)
+    let binding = app_ids::binding_of(ctx, &valid.app.mattermost_app_id, &valid.app.id)
         .await?
         .ok_or_else(|| not_linked("Another OAuth app holds this OAuth app's mattermost_app_id."))?;
     let app = BoundApp { app_id: valid.app.mattermost_app_id, binding };

@@ -10,7 +10,6 @@
 //! The claim is written before the app record that names the id, and readers check both sides: a
 //! claim whose app is gone or names another id is stale and counts as free.
 
-use super::apps::{self, App};
 use crate::host::Host;
 use crate::http::AppError;
 use crate::ids::new_id;
@@ -45,12 +44,19 @@ fn busy() -> AppError {
     )
 }
 
+/// The one field of an app record (`app:{client_id}`, see `apps::App`) a claim is checked against.
+#[derive(Deserialize)]
+struct Holder {
+    mattermost_app_id: String,
+}
+
 /// Whether `claim` is held by a live app that still names `app_id`.
 async fn is_live<H: Host>(ctx: &Context<'_, H>, app_id: &str, claim: &Claim) -> Result<bool, AppError> {
     if claim.client_id.is_empty() {
         return Ok(false);
     }
-    Ok(apps::get(ctx, &claim.client_id).await?.is_some_and(|holder| holder.mattermost_app_id == app_id))
+    let holder = ctx.store().get::<Holder>(&keys::app(&claim.client_id)).await?;
+    Ok(holder.is_some_and(|holder| holder.mattermost_app_id == app_id))
 }
 
 /// Claims `app_id` for `client_id` and returns the binding; 409 while another app holds it.
@@ -96,13 +102,17 @@ pub async fn release<H: Host>(ctx: &Context<'_, H>, app_id: &str, client_id: &st
     Ok(())
 }
 
-/// The binding of `app`'s app id, when `app` holds the claim to it.
-pub async fn binding_of<H: Host>(ctx: &Context<'_, H>, app: &App) -> Result<Option<String>, AppError> {
-    if app.mattermost_app_id.is_empty() {
+/// The binding of `app_id`, when the OAuth app `client_id` holds the claim to it.
+pub async fn binding_of<H: Host>(
+    ctx: &Context<'_, H>,
+    app_id: &str,
+    client_id: &str,
+) -> Result<Option<String>, AppError> {
+    if app_id.is_empty() {
         return Ok(None);
     }
-    let claim = ctx.store().get::<Claim>(&keys::app_id_claim(&app.mattermost_app_id)).await?;
-    Ok(claim.filter(|c| c.client_id == app.id).map(|c| c.binding))
+    let claim = ctx.store().get::<Claim>(&keys::app_id_claim(app_id)).await?;
+    Ok(claim.filter(|c| c.client_id == client_id).map(|c| c.binding))
 }
 
 /// The binding of `app_id`'s live holder, if any (for pages that name an app by its id).
@@ -116,32 +126,13 @@ pub async fn current_binding<H: Host>(
     Ok(is_live(ctx, app_id, &claim).await?.then_some(claim.binding))
 }
 
-/// Schema 1 → 2: claims the app ids apps already carry, keeping the records written so far. Where
-/// several apps carry one id, the oldest whose creator may manage the system gets it (the others
-/// keep the field but not the claim, so they see nothing; an admin can sort them out).
-pub async fn claim_existing<H: Host>(ctx: &Context<'_, H>) -> Result<usize, AppError> {
-    let mut by_app_id: std::collections::BTreeMap<String, Vec<App>> = Default::default();
-    for app in apps::all(ctx).await? {
-        if !app.mattermost_app_id.is_empty() {
-            by_app_id.entry(app.mattermost_app_id.clone()).or_default().push(app);
-        }
-    }
-    let mut claimed = 0;
-    for (app_id, mut carriers) in by_app_id {
-        carriers.sort_by_key(|app| app.create_at);
-        let mut holder = None;
-        for app in &carriers {
-            if carriers.len() == 1 || ctx.has_permission(&app.creator_id, crate::access::MANAGE_SYSTEM).await
-            {
-                holder = Some(app);
-                break;
-            }
-        }
-        let Some(holder) = holder else { continue };
-        let legacy = Claim { v: 1, client_id: holder.id.clone(), binding: LEGACY_BINDING.to_owned() };
-        if ctx.store().insert(&keys::app_id_claim(&app_id), &legacy).await? {
-            claimed += 1;
-        }
-    }
-    Ok(claimed)
+/// Schema 1 → 2: gives `app_id` to `client_id` with the binding of the records written so far,
+/// unless someone claimed it already; returns whether it did.
+pub async fn claim_legacy<H: Host>(
+    ctx: &Context<'_, H>,
+    app_id: &str,
+    client_id: &str,
+) -> Result<bool, AppError> {
+    let legacy = Claim { v: 1, client_id: client_id.to_owned(), binding: LEGACY_BINDING.to_owned() };
+    Ok(ctx.store().insert(&keys::app_id_claim(app_id), &legacy).await?)
 }
