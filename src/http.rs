@@ -197,13 +197,11 @@ pub fn read_json<T: DeserializeOwned>(body: &[u8], max: usize, shape: JsonShape)
     if body.len() > max {
         return Err(BodyError::TooLarge(max));
     }
-    let value: serde_json::Value =
-        serde_json::from_slice(body).map_err(|e| BodyError::Invalid(e.to_string()))?;
-    // serde would also build a struct from a JSON array (or a missing body's defaults).
-    if shape == JsonShape::Object && !value.is_object() {
+    // serde would also build a struct from a JSON array (or a missing body's defaults); a JSON
+    // text is an object exactly when it begins with `{`.
+    if shape == JsonShape::Object && body.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
         return Err(BodyError::NotAnObject);
     }
-    // Parsed again rather than converted, so that serde reports repeated fields.
     serde_json::from_slice(body).map_err(|e| BodyError::Invalid(e.to_string()))
 }
 

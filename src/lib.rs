@@ -88,7 +88,7 @@ impl<H: Host> Plugin<H> {
         let check = schema::check(&Store::new(&self.host, Some(&sealer)), &sealer)
             .await
             .map_err(|e| e.to_string())?;
-        let detail = match check {
+        match check {
             SchemaCheck::Newer(found) => {
                 return Err(format!(
                     "the KV store holds data of schema version {found}, written by a newer version of \
@@ -103,14 +103,14 @@ impl<H: Host> Plugin<H> {
                             Nothing was changed."
                     .into())
             }
-            SchemaCheck::Initialised => "initialised".to_owned(),
-            SchemaCheck::Current => "current".to_owned(),
-            SchemaCheck::Older(from) => {
-                *self.sealer.borrow_mut() = Some(Rc::clone(&sealer));
-                upgrade::from_schema(&self.context(), from).await?
-            }
-        };
+            _ => {}
+        }
         *self.sealer.borrow_mut() = Some(sealer);
+        let detail = match check {
+            SchemaCheck::Older(from) => upgrade::from_schema(&self.context(), from).await?,
+            SchemaCheck::Initialised => "initialised".to_owned(),
+            _ => "current".to_owned(),
+        };
         self.host.log(LogLevel::Info, "activated", &[("schema", &detail)]);
         Ok(())
     }

@@ -30,14 +30,7 @@ struct Setup {
 
 fn setup() -> Setup {
     let plugin = plugin();
-    let app = create_app(
-        &plugin,
-        ADMIN,
-        json!({"is_trusted": true, "mattermost_app_id": APP_ID, "callback_urls": [CALLBACK]}),
-    );
-    let (id, secret) = (app["id"].as_str().unwrap(), app["client_secret"].as_str().unwrap());
-    let admin_token = access_token_for(&plugin, id, secret, CALLBACK, ADMIN);
-    let alice_token = access_token_for(&plugin, id, secret, CALLBACK, ALICE);
+    let (admin_token, alice_token) = linked_app_tokens(&plugin, APP_ID, CALLBACK);
     Setup { plugin, admin_token, alice_token }
 }
 

@@ -61,14 +61,7 @@ fn scenario() -> Scenario {
     let header = block_on(plugin.authorize_outgoing_request("https://jira.example.com/x")).unwrap();
     assert_eq!(header.as_deref(), Some("Bearer cached-outgoing-token-1"));
 
-    let app = create_app(
-        &plugin,
-        ADMIN,
-        json!({"is_trusted": true, "mattermost_app_id": APP_ID, "callback_urls": [CALLBACK]}),
-    );
-    let (id, secret) = (app["id"].as_str().unwrap(), app["client_secret"].as_str().unwrap());
-    let admin_token = access_token_for(&plugin, id, secret, CALLBACK, ADMIN);
-    let alice_token = access_token_for(&plugin, id, secret, CALLBACK, ALICE);
+    let (admin_token, alice_token) = linked_app_tokens(&plugin, APP_ID, CALLBACK);
     let settings = json!({"client_id": "remote-client", "client_secret": "remote-app-secret-1",
         "authorize_url": "https://remote.example.com/authorize", "token_url": "https://remote.example.com/token"});
     assert_eq!(

@@ -124,7 +124,7 @@ pub async fn put_user<H: Host>(ctx: &Context<'_, H>, request: &Request) -> Resul
         expires_at: None,
         refresh_token: None,
         stored_at: ctx.host.now_millis(),
-        binding: String::new(),
+        binding: session.app.binding.clone(),
     };
     records::save_user_token(ctx, &session.app, &session.user_id, &token).await?;
     Ok(ok())

@@ -9,7 +9,7 @@ use crate::http::{redirect, AppError, Params, Request, Response};
 use crate::ids::new_secret;
 use crate::oauth_client::request_token;
 use crate::pages::message_page;
-use crate::provider::{app_ids, pkce};
+use crate::provider::pkce;
 use crate::Context;
 use url::Url;
 
@@ -31,12 +31,6 @@ fn internal_failure(error: AppError) -> Response {
     Response { internal_error: error.cause, ..failure(error.status, &error.message) }
 }
 
-/// The app id as its current holder binds it; `None` when no OAuth app holds it.
-async fn bound_app<H: Host>(ctx: &Context<'_, H>, app_id: &str) -> Result<Option<BoundApp>, AppError> {
-    let binding = app_ids::current_binding(ctx, app_id).await?;
-    Ok(binding.map(|binding| BoundApp { app_id: app_id.to_owned(), binding }))
-}
-
 /// `GET /plugins/oauth-plugin/apps/{app_id}/oauth2/remote/connect`.
 pub async fn connect<H: Host>(ctx: &Context<'_, H>, request: &Request, app_id: &str) -> Response {
     let Some(user_id) = request.user_id.as_deref() else {
@@ -44,7 +38,7 @@ pub async fn connect<H: Host>(ctx: &Context<'_, H>, request: &Request, app_id: &
     };
     let not_set_up =
         || failure(404, "This app has not set up its OAuth2 provider (authorize_url, token_url, client_id).");
-    let app = match bound_app(ctx, app_id).await {
+    let app = match records::bound_app(ctx, app_id).await {
         Ok(Some(app)) => app,
         Ok(None) => return not_set_up(),
         Err(e) => return internal_failure(e),
@@ -93,7 +87,7 @@ pub async fn complete<H: Host>(ctx: &Context<'_, H>, request: &Request, app_id: 
     let Some(state) = params.get("state") else {
         return failure(400, "The provider's answer has no state.");
     };
-    let app = match bound_app(ctx, app_id).await {
+    let app = match records::bound_app(ctx, app_id).await {
         Ok(Some(app)) => app,
         Ok(None) => return failure(404, "This app is not set up on this server."),
         Err(e) => return internal_failure(e),

@@ -140,6 +140,12 @@ pub async fn forget_user_token<H: Host>(
     Ok(())
 }
 
+/// The app id as its current holder binds it; `None` when no OAuth app holds it.
+pub async fn bound_app<H: Host>(ctx: &Context<'_, H>, app_id: &str) -> Result<Option<BoundApp>, AppError> {
+    let binding = app_ids::current_binding(ctx, app_id).await?;
+    Ok(binding.map(|binding| BoundApp { app_id: app_id.to_owned(), binding }))
+}
+
 /// The apps the user connected whose token is still stored and bound to the id's current holder.
 pub async fn connected_apps<H: Host>(
     ctx: &Context<'_, H>,
@@ -148,8 +154,7 @@ pub async fn connected_apps<H: Host>(
     let ids = ctx.store().ids(&keys::user_connected_apps(user_id)).await?;
     let mut found = Vec::new();
     for app_id in ids {
-        let Some(binding) = app_ids::current_binding(ctx, &app_id).await? else { continue };
-        let app = BoundApp { app_id, binding };
+        let Some(app) = bound_app(ctx, &app_id).await? else { continue };
         if let Some((token, _)) = user_token(ctx, &app, user_id).await? {
             found.push((app.app_id, token));
         }

@@ -92,6 +92,23 @@ fn origin(url: &str) -> Option<String> {
     Url::parse(url).ok().map(|u| u.origin().ascii_serialization())
 }
 
+/// A token URL moved to another origin must come with the credentials again.
+fn check_credentials_resent(input: &ConnectionInput, grant: GrantType) -> Result<(), AppError> {
+    if input.client_secret.is_empty() {
+        return Err(invalid(
+            "model.outgoing_oauth_connection.is_valid.client_secret.error",
+            "The OAuth Token URL moves to another server: enter the Client Secret again.".into(),
+        ));
+    }
+    if grant == GrantType::Password && input.credentials_password.as_deref().unwrap_or("").is_empty() {
+        return Err(invalid(
+            "model.outgoing_oauth_connection.is_valid.password_credentials.error",
+            "The OAuth Token URL moves to another server: enter the password again.".into(),
+        ));
+    }
+    Ok(())
+}
+
 fn invalid(field: &'static str, message: String) -> AppError {
     AppError::new(400, field, message)
 }
@@ -147,15 +164,15 @@ impl Connection {
     /// stored secret (and password) never follow a token URL to another origin: they would be
     /// posted to a server nobody entered them for. They must be sent again with the new URL.
     pub fn patched(&self, now: i64, input: ConnectionInput) -> Result<Connection, AppError> {
+        let grant =
+            if input.grant_type.is_empty() { self.grant_type } else { grant_type(&input.grant_type)? };
         if !input.oauth_token_url.is_empty()
             && origin(&input.oauth_token_url) != origin(&self.oauth_token_url)
         {
-            self.check_credentials_resent(&input)?;
+            check_credentials_resent(&input, grant)?;
         }
         let keep = |new: String, old: &str| if new.is_empty() { old.to_owned() } else { new };
         let keep_option = |new: Option<String>, old: &str| keep(new.unwrap_or_default(), old);
-        let grant =
-            if input.grant_type.is_empty() { self.grant_type } else { grant_type(&input.grant_type)? };
         let patched = Connection {
             name: keep(input.name, &self.name),
             client_id: keep(input.client_id, &self.client_id),
@@ -171,24 +188,6 @@ impl Connection {
         };
         patched.check()?;
         Ok(patched)
-    }
-
-    fn check_credentials_resent(&self, input: &ConnectionInput) -> Result<(), AppError> {
-        if input.client_secret.is_empty() {
-            return Err(invalid(
-                "model.outgoing_oauth_connection.is_valid.client_secret.error",
-                "The OAuth Token URL moves to another server: enter the Client Secret again.".into(),
-            ));
-        }
-        let grant =
-            if input.grant_type.is_empty() { Ok(self.grant_type) } else { grant_type(&input.grant_type) };
-        if grant? == GrantType::Password && input.credentials_password.as_deref().unwrap_or("").is_empty() {
-            return Err(invalid(
-                "model.outgoing_oauth_connection.is_valid.password_credentials.error",
-                "The OAuth Token URL moves to another server: enter the password again.".into(),
-            ));
-        }
-        Ok(())
     }
 
     /// Mattermost's `OutgoingOAuthConnection.IsValid`, plus: a token URL without user info or

@@ -92,6 +92,26 @@ pub async fn claim<H: Host>(
     Err(busy())
 }
 
+/// Runs `write` (the app record naming `app_id`) under a claim to `app_id` for `client_id`: the
+/// claim first, given back if the write fails. An empty `app_id` claims nothing.
+pub async fn claimed_while<H: Host>(
+    ctx: &Context<'_, H>,
+    app_id: &str,
+    client_id: &str,
+    inherit: bool,
+    write: impl std::future::Future<Output = Result<(), AppError>>,
+) -> Result<(), AppError> {
+    if app_id.is_empty() {
+        return write.await;
+    }
+    claim(ctx, app_id, client_id, inherit).await?;
+    if let Err(error) = write.await {
+        release(ctx, app_id, client_id).await?;
+        return Err(error);
+    }
+    Ok(())
+}
+
 /// Lets go of `app_id`, if `client_id` holds it; the binding is kept for a holder that inherits.
 pub async fn release<H: Host>(ctx: &Context<'_, H>, app_id: &str, client_id: &str) -> Result<(), AppError> {
     ctx.store()

@@ -263,17 +263,8 @@ pub async fn create<H: Host>(
         token_endpoint_auth_method: None,
     };
     app.check()?;
-    // The claim before the record that names it; given back if the record cannot be written.
-    let linked = !app.mattermost_app_id.is_empty();
-    if linked {
-        app_ids::claim(ctx, &app.mattermost_app_id, &app.id, input.inherit_app_data).await?;
-    }
-    if let Err(error) = save_new(ctx, &app).await {
-        if linked {
-            app_ids::release(ctx, &app.mattermost_app_id, &app.id).await?;
-        }
-        return Err(error);
-    }
+    app_ids::claimed_while(ctx, &app.mattermost_app_id, &app.id, input.inherit_app_data, save_new(ctx, &app))
+        .await?;
     Ok((app, secret))
 }
 
@@ -320,16 +311,9 @@ pub async fn update<H: Host>(
     };
     edited.check()?;
     let (old_id, new_id) = (&current.mattermost_app_id, &edited.mattermost_app_id);
-    let relinked = new_id != old_id && !new_id.is_empty();
-    if relinked {
-        app_ids::claim(ctx, new_id, &edited.id, input.inherit_app_data).await?;
-    }
-    if let Err(error) = replace(ctx, current, &edited).await {
-        if relinked {
-            app_ids::release(ctx, new_id, &edited.id).await?;
-        }
-        return Err(error);
-    }
+    let relinked = if new_id != old_id { new_id.as_str() } else { "" };
+    app_ids::claimed_while(ctx, relinked, &edited.id, input.inherit_app_data, replace(ctx, current, &edited))
+        .await?;
     if new_id != old_id && !old_id.is_empty() {
         app_ids::release(ctx, old_id, &edited.id).await?;
     }

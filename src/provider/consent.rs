@@ -32,7 +32,7 @@ pub async fn remember_approval<H: Host>(
 ) -> Result<(), OAuthError> {
     let approval = Approval { v: 1, scope: scope.to_owned(), at: ctx.host.now_millis() };
     ctx.store().put(&keys::consent(user_id, client_id), &approval, None).await?;
-    add_authorized_app(ctx, user_id, client_id).await
+    grants::add_authorized_app(ctx, user_id, client_id).await
 }
 
 /// A denial: the next request asks again.
@@ -42,15 +42,6 @@ pub async fn forget_approval<H: Host>(
     client_id: &str,
 ) -> Result<(), OAuthError> {
     ctx.store().delete(&keys::consent(user_id, client_id)).await?;
-    Ok(())
-}
-
-pub async fn add_authorized_app<H: Host>(
-    ctx: &Context<'_, H>,
-    user_id: &str,
-    client_id: &str,
-) -> Result<(), OAuthError> {
-    ctx.store().add_id(&keys::user_apps(user_id), client_id).await?;
     Ok(())
 }
 

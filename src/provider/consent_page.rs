@@ -2,13 +2,14 @@
 //! the webapp, cannot be framed, and runs only its own script (a per-response CSP nonce).
 
 use super::apps::App;
-use super::authorize::AuthorizeParams;
 use crate::http::Response;
 use crate::ids::new_secret;
 use crate::pages::{escape_html, page, script_json};
+use serde::Serialize;
 
 /// The consent screen: the app, what it may do, Allow and Deny.
-pub fn render(app: &App, request: &AuthorizeParams) -> Response {
+/// `request` is what the page posts back (the authorization request as verified).
+pub fn render(app: &App, request: &impl Serialize) -> Response {
     let nonce = new_secret();
     let name = escape_html(&app.name);
     // Only over https: a logo fetched over plain http could be swapped on the way, on the very

@@ -62,12 +62,8 @@ fn redirect_error(description: impl Into<String>) -> OAuthError {
 
 /// `POST /api/v4/oauth/apps/register`.
 pub async fn serve<H: Host>(ctx: &Context<'_, H>, request: &Request) -> Response {
-    // Errors render as no-store themselves (RFC 6749 §5.1); only the success needs it added.
-    match register(ctx, request).await {
-        Ok(response) if response.status < 300 => no_store(response),
-        Ok(response) => response,
-        Err(error) => error.render(request),
-    }
+    let result = register(ctx, request).await;
+    no_store(result.unwrap_or_else(|error| error.render(request)))
 }
 
 async fn register<H: Host>(ctx: &Context<'_, H>, request: &Request) -> Result<Response, OAuthError> {

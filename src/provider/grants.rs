@@ -429,9 +429,18 @@ pub async fn revoke_access_token<H: Host>(ctx: &Context<'_, H>, grant: &Grant) -
     Ok(())
 }
 
-/// Adds the client to the user's authorized apps.
+/// Adds the client to the user's authorized apps (`consent::authorized_apps` lists them).
 async fn remember_grant<H: Host>(ctx: &Context<'_, H>, grant: &Grant) -> Result<(), OAuthError> {
-    super::consent::add_authorized_app(ctx, &grant.user_id, &grant.client_id).await
+    add_authorized_app(ctx, &grant.user_id, &grant.client_id).await
+}
+
+pub async fn add_authorized_app<H: Host>(
+    ctx: &Context<'_, H>,
+    user_id: &str,
+    client_id: &str,
+) -> Result<(), OAuthError> {
+    ctx.store().add_id(&keys::user_apps(user_id), client_id).await?;
+    Ok(())
 }
 
 /// How often `user_id` deauthorized `client_id` so far.

@@ -133,7 +133,11 @@ impl OAuthError {
 }
 
 /// RFC 6749 §5.1: responses carrying tokens or credentials must not be cached.
+/// Idempotent: a response that already says so is left as it is.
 pub fn no_store(response: Response) -> Response {
+    if response.header("Cache-Control").is_some() {
+        return response;
+    }
     response.with_header("Cache-Control", "no-store").with_header("Pragma", "no-cache")
 }
 
@@ -145,14 +149,10 @@ impl From<OAuthError> for AppError {
     }
 }
 
-/// A REST-side failure inside an OAuth flow: a client error keeps its words; anything else is the
-/// server's fault.
+/// A REST-side failure (reading or writing an app) inside an OAuth flow: the server's fault.
 impl From<AppError> for OAuthError {
     fn from(error: AppError) -> Self {
-        match error.status {
-            400..=499 => OAuthError::invalid_request(error.message),
-            _ => OAuthError::internal(error.cause.unwrap_or(error.message)),
-        }
+        OAuthError::internal(error.cause.unwrap_or(error.message))
     }
 }
 

@@ -101,9 +101,22 @@ pub fn app_id_claim(app_id: &str) -> String {
 /// The kinds whose records hold secrets the plugin must use again, and so are sealed at rest.
 const SEALED_KINDS: &[&str] = &["oc", "octok", "a2app", "a2tok", "a2st"];
 
+/// Sealed kinds whose records expire by themselves (a cached token, a pending connect flow).
+const EXPIRING_SEALED_KINDS: &[&str] = &["octok", "a2st"];
+
+fn kind_of(key: &str) -> &str {
+    key.split_once(':').map_or("", |(kind, _)| kind)
+}
+
 /// Whether the record under `key` is sealed at rest (by the kind before its first `:`).
 pub fn is_sealed(key: &str) -> bool {
-    key.split_once(':').is_some_and(|(kind, _)| SEALED_KINDS.contains(&kind))
+    SEALED_KINDS.contains(&kind_of(key))
+}
+
+/// Whether the sealed record under `key` expires by itself, so that it may be dropped rather than
+/// rewritten (a rewrite would lose its expiry).
+pub fn expires_by_itself(key: &str) -> bool {
+    EXPIRING_SEALED_KINDS.contains(&kind_of(key))
 }
 
 #[cfg(test)]

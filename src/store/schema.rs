@@ -97,8 +97,7 @@ pub async fn seal_plain_records<H: Host>(store: &Store<'_, H>, sealer: &Sealer) 
         if crypto::is_sealed(&stored) {
             continue;
         }
-        let expiring = key.starts_with("octok:") || key.starts_with("a2st:");
-        let resealed = (!expiring).then(|| sealer.seal(&key, &stored));
+        let resealed = (!keys::expires_by_itself(&key)).then(|| sealer.seal(&key, &stored));
         if host.kv_set(&key, KvWrite::compare_and_set(&stored, resealed.as_deref())).await? {
             changed += 1;
         }

@@ -127,3 +127,19 @@ pub fn send_as_app(plugin: &Plugin<MemoryHost>, method: &str, path: &str, token:
     let body = serde_json::from_slice(&response.body).unwrap_or(Value::Null);
     Reply { status: response.status, body, response }
 }
+
+/// A trusted app the admin links to `app_id`, and its access tokens for the admin and for Alice
+/// (app sessions of the app OAuth2 store).
+pub fn linked_app_tokens(plugin: &Plugin<MemoryHost>, app_id: &str, callback: &str) -> (String, String) {
+    let app = create_app(
+        plugin,
+        ADMIN,
+        serde_json::json!({"is_trusted": true, "mattermost_app_id": app_id,
+                                                            "callback_urls": [callback]}),
+    );
+    let (id, secret) = (app["id"].as_str().unwrap(), app["client_secret"].as_str().unwrap());
+    (
+        access_token_for(plugin, id, secret, callback, ADMIN),
+        access_token_for(plugin, id, secret, callback, ALICE),
+    )
+}
