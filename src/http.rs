@@ -197,12 +197,14 @@ pub fn read_json<T: DeserializeOwned>(body: &[u8], max: usize, shape: JsonShape)
     if body.len() > max {
         return Err(BodyError::TooLarge(max));
     }
+    // Checked first because serde skips the fields a type does not take without reading them.
+    let text = std::str::from_utf8(body).map_err(|_| BodyError::Invalid("the body is not UTF-8".into()))?;
     // serde would also build a struct from a JSON array (or a missing body's defaults); a JSON
     // text is an object exactly when it begins with `{`.
-    if shape == JsonShape::Object && body.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+    if shape == JsonShape::Object && !text.trim_start().starts_with('{') {
         return Err(BodyError::NotAnObject);
     }
-    serde_json::from_slice(body).map_err(|e| BodyError::Invalid(e.to_string()))
+    serde_json::from_slice(text.as_bytes()).map_err(|e| BodyError::Invalid(e.to_string()))
 }
 
 /// A JSON object request body of at most [`MAX_JSON_BODY`] bytes; `what` names it in errors.
