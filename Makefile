@@ -8,14 +8,14 @@ VERSION := $(shell sed -n 's/^  "version": "\(.*\)",$$/\1/p' plugin.json)
 BUNDLE := dist/oauth-plugin-$(VERSION).tar.gz
 WASM_TEST := scripts/cargo-wasm test --features test-panic
 
-.PHONY: setup build wasm webapp host dist run test test-rust test-wasm test-host lint bench fuzz clean
+.PHONY: setup build wasm webapp reference-server dist run test test-rust test-wasm test-server lint bench fuzz clean
 
 ## setup: install every tool the build and the tests need (skips what is present)
 setup:
 	@scripts/setup.sh
 
-## build: the wasm module with its JS glue, the webapp bundle, the reference host
-build: wasm webapp host
+## build: the wasm module with its JS glue, the webapp bundle, the reference server
+build: wasm webapp reference-server
 
 wasm:
 	@scripts/build-wasm.sh
@@ -23,8 +23,8 @@ wasm:
 webapp:
 	@npm run --silent -w webapp build
 
-host:
-	@npm run --silent -w host build
+reference-server:
+	@npm run --silent -w reference-server build
 
 ## dist: a Mattermost-style plugin bundle, dist/oauth-plugin-<version>.tar.gz
 dist: setup build
@@ -37,16 +37,16 @@ dist: setup build
 
 ## run: the reference server with the plugin, on http://localhost:8065 by default
 run: setup build
-	@node host/dist/src/main.js
+	@node reference-server/dist/src/main.js
 
-## test: lint and type checks, native tests, wasm tests (Node, Chromium, Firefox), host tests
-test: setup build lint test-rust test-wasm test-host
+## test: lint and type checks, native tests, wasm tests (Node, Chromium, Firefox), reference server tests
+test: setup build lint test-rust test-wasm test-server
 
 lint:
 	cargo fmt --check
 	cargo clippy --quiet --all-targets -- -D warnings
 	scripts/cargo-wasm clippy --quiet --all-targets --features test-panic -- -D warnings
-	npm run --silent -w host check
+	npm run --silent -w reference-server check
 	npm run --silent -w webapp check
 
 test-rust:
@@ -57,10 +57,10 @@ test-wasm:
 	WASM_BINDGEN_USE_BROWSER=1 CHROMEDRIVER=/usr/bin/chromedriver $(WASM_TEST)
 	WASM_BINDGEN_USE_BROWSER=1 GECKODRIVER=$(HOME)/.cargo/bin/geckodriver $(WASM_TEST)
 
-test-host:
-	npm run --silent -w host test
+test-server:
+	npm run --silent -w reference-server test
 
-## bench: the token endpoint through the host against a bare Node server and oidc-provider, on
+## bench: the token endpoint through the reference server against a bare Node server and oidc-provider, on
 ## loopback (requests/s, p50/p99 and the ratios); then the refresh grant on one node with SQLite,
 ## one with PostgreSQL and two on one PostgreSQL (bench/cluster.mjs); then a slash command with no
 ## outgoing OAuth connection, through one (a fresh token each time), and with cache_tokens
@@ -85,4 +85,4 @@ fuzz:
 	  -max_len=2048 -len_control=10 -print_final_stats=1 $(FUZZ_ARGS)
 
 clean:
-	rm -rf target server/dist webapp/dist host/dist dist fuzz/target
+	rm -rf target server/dist webapp/dist reference-server/dist dist fuzz/target

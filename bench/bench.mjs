@@ -1,4 +1,4 @@
-// make bench: the token endpoint through the reference host (authorization code exchange and
+// make bench: the token endpoint through the reference server (authorization code exchange and
 // refresh grant), against a bare Node http server answering a fixed JSON (the ceiling) and
 // oidc-provider doing the same refresh grant (the peer). Loopback only; every server runs in its
 // own process, started for its turn only, so that server and load generator each get a core.

@@ -1,6 +1,6 @@
 // make bench, second part: the refresh grant through the host on one node with SQLite, one node
 // with PostgreSQL, and two nodes on one PostgreSQL database with the load spread over both, with the
-// ratios. Loopback only; PostgreSQL is a throwaway server (host/test/pg-helpers: its own data
+// ratios. Loopback only; PostgreSQL is a throwaway server (reference-server/test/pg-helpers: its own data
 // directory in a temporary folder, a Unix socket, no TCP), stopped at the end.
 //
 //   node bench/cluster.mjs               BENCH_SECONDS=5 BENCH_CONCURRENCY=16
@@ -11,7 +11,7 @@ import {
   ROOT, CONCURRENCY, SECONDS, WARMUP_SECONDS, agent, measure, printTable, rpsRatio, startHost, adminSession, trustedApp, refreshChains,
 } from './lib.mjs';
 
-const { startPostgres, PG_HOST_ENV } = await import(join(ROOT, 'host/dist/test/pg-helpers.js'));
+const { startPostgres, PG_HOST_ENV } = await import(join(ROOT, 'reference-server/dist/test/pg-helpers.js'));
 
 /** Starts a host node; resolves once it answers. */
 function startNode(env) {

@@ -1,4 +1,4 @@
-// make bench, outgoing OAuth connections: executing a slash command through the reference host
+// make bench, outgoing OAuth connections: executing a slash command through the reference server
 // (POST /api/v4/commands/execute) with no connection covering its URL ("Authorization: Token …"),
 // through a connection that asks oidc-provider's client credentials grant for a fresh token on
 // every command (as Mattermost does), and through a connection with cache_tokens on. Requests/s and

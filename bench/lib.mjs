@@ -117,7 +117,7 @@ export async function child(moduleUrl, role) {
 export async function startHost(env, what = 'the host') {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const proc = spawn(process.execPath, [join(ROOT, 'host/dist/src/main.js')], {
+  const proc = spawn(process.execPath, [join(ROOT, 'reference-server/dist/src/main.js')], {
     stdio: ['ignore', 'ignore', 'inherit'],
     env: { ...env, MM_SERVICESETTINGS_LISTENADDRESS: `127.0.0.1:${port}` },
   });

@@ -1,6 +1,6 @@
 //! The `Host` trait: everything the plugin asks of the server, and nothing else.
 //!
-//! The plugin does all OAuth logic and no I/O; the server (the reference host in `host/`, or the
+//! The plugin does all OAuth logic and no I/O; the server (the reference server in `reference-server/`, or the
 //! in-memory [`memory::MemoryHost`] in tests) does all I/O. The KV calls keep Mattermost's plugin
 //! KV semantics exactly (`KVSetWithOptions`), so that the same rules hold on every host.
 

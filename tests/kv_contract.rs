@@ -1,5 +1,5 @@
-//! Mattermost's plugin KV semantics, pinned on the in-memory host (the reference host's SQL store
-//! runs the same rules in host/test/kv.test.ts).
+//! Mattermost's plugin KV semantics, pinned on the in-memory host (the reference server's SQL store
+//! runs the same rules in reference-server/test/kv.test.ts).
 
 use futures::executor::block_on;
 use oauth_plugin::host::memory::MemoryHost;

@@ -1,6 +1,6 @@
 //! An in-memory [`Host`] for native tests, with Mattermost's KV semantics and a clock the test
 //! moves. It keeps the real contract: the same key rules, expiry and atomic conditions as the
-//! reference host's SQL store.
+//! reference server's SQL store.
 
 use super::{
     check_key, FetchRequest, FetchResponse, Host, HostError, HostResult, KvCondition, KvWrite, LogLevel, User,

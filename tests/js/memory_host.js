@@ -1,5 +1,5 @@
 // A JS in-memory PluginHost for the wasm-bindgen tests of the exported Plugin, with Mattermost's
-// KV semantics (the same rules as the reference host's SQL store) and a clock the test moves.
+// KV semantics (the same rules as the reference server's SQL store) and a clock the test moves.
 
 const MAX_KEY_CHARS = 150;
 

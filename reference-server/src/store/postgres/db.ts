@@ -50,7 +50,7 @@ export class Db implements StoreHealth {
       connectionString: opts.url,
       max: opts.maxConnections,
       types,
-      application_name: 'oauth-plugin-host',
+      application_name: 'oauth-plugin-server',
       // Waiting for a free connection (or a new one) is bounded, so a stuck database cannot pile up requests.
       connectionTimeoutMillis: 5_000,
       idleTimeoutMillis: 30_000,

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { createAdmin, realPluginDir, startServer, type Client, type TestServer } from './helpers.js';
 
-/** test-output/ at the repository root (tests run from host/dist/test). */
+/** test-output/ at the repository root (tests run from reference-server/dist/test). */
 export const OUTPUT_DIR = fileURLToPath(new URL('../../../test-output/', import.meta.url));
 
 /** Every wait in these tests is bounded by this (Playwright's own default is 30 s). */

@@ -5,7 +5,7 @@ async function main(): Promise<void> {
   const server = await createServer();
   const siteUrl = server.services.config.service.SiteURL;
   process.stdout.write(`
-oauth-plugin reference host listening on ${server.url} (SiteURL ${siteUrl}); plugin ${server.services.plugin.state}.
+oauth-plugin reference server listening on ${server.url} (SiteURL ${siteUrl}); plugin ${server.services.plugin.state}.
 
 Create the first user (it becomes the system admin), then log in:
   curl -X POST ${server.url}/api/v4/users -d '{"username":"admin","email":"admin@example.com","password":"choose-a-long-password"}'

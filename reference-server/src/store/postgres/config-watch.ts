@@ -31,7 +31,7 @@ export class ConfigWatch {
   }
 
   private connect(): void {
-    const client = new pg.Client({ connectionString: this.url, application_name: 'oauth-plugin-host-config-watch', keepAlive: true });
+    const client = new pg.Client({ connectionString: this.url, application_name: 'oauth-plugin-server-config-watch', keepAlive: true });
     let failed = false;
     const retry = (err: unknown) => {
       if (failed || this.stopped) return;

@@ -204,7 +204,7 @@ describe('PostgreSQL store', () => {
     const client = new pg.Client({ connectionString: url });
     await client.connect();
     try {
-      const { rows } = await client.query("SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'oauth-plugin-host'");
+      const { rows } = await client.query("SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'oauth-plugin-server'");
       assert.ok(rows[0].n >= 1 && rows[0].n <= 3, `connections: ${rows[0].n}`);
     } finally {
       await client.end();
