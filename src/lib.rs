@@ -4,15 +4,16 @@
 //! - [`host`]: the `Host` trait, the only way out to the server (KV, HTTP, users, permissions, log,
 //!   clock, the at-rest key), and an in-memory host for tests;
 //! - [`context`]: what a request handler sees;
+//! - [`access`]: who is calling, and Mattermost's 401 and 403;
 //! - [`http`]: requests, responses and Mattermost's error format;
 //! - [`config`]: the server settings the plugin reads;
 //! - [`store`]: typed records over the KV store, sealed where they hold secrets;
 //! - [`crypto`]: encryption at rest;
 //! - [`upgrade`]: bringing data of earlier versions up to date at activation;
 //! - [`redirect_uri`]: the rules for redirect URIs and the registration allowlist;
-//! - [`provider`]: the OAuth 2.0 provider;
+//! - [`provider`]: the OAuth 2.0 provider (its OAuth clients are Mattermost's "OAuth apps");
 //! - [`outgoing`]: outgoing OAuth connections;
-//! - [`apps_oauth2`]: the app OAuth2 store;
+//! - [`apps_oauth2`]: the app OAuth2 store (for apps of Mattermost's Apps framework);
 //! - [`oauth_client`]: token requests to other OAuth servers;
 //! - [`pages`]: the HTML pages the plugin serves;
 //! - [`ids`]: ids and secrets;

@@ -4,7 +4,7 @@
 use crate::access::MANAGE_SYSTEM;
 use crate::host::Host;
 use crate::http::AppError;
-use crate::provider::{app_ids, apps};
+use crate::provider::{app_ids, clients};
 use crate::store::schema;
 use crate::Context;
 use std::collections::BTreeMap;
@@ -24,18 +24,18 @@ pub async fn from_schema<H: Host>(ctx: &Context<'_, H>, from: u32) -> Result<Str
 /// several apps carry one id, the oldest whose creator may manage the system gets it (the others
 /// keep the field but not the claim, so they see nothing; an admin can sort them out).
 async fn claim_existing_app_ids<H: Host>(ctx: &Context<'_, H>) -> Result<usize, AppError> {
-    let mut by_app_id: BTreeMap<String, Vec<apps::App>> = BTreeMap::new();
-    for app in apps::all(ctx).await? {
-        if !app.mattermost_app_id.is_empty() {
-            by_app_id.entry(app.mattermost_app_id.clone()).or_default().push(app);
+    let mut by_app_id: BTreeMap<String, Vec<clients::Client>> = BTreeMap::new();
+    for client in clients::all(ctx).await? {
+        if !client.mattermost_app_id.is_empty() {
+            by_app_id.entry(client.mattermost_app_id.clone()).or_default().push(client);
         }
     }
     let mut claimed = 0;
     for (app_id, mut carriers) in by_app_id {
-        carriers.sort_by_key(|app| app.create_at);
-        for app in &carriers {
-            if carriers.len() == 1 || ctx.has_permission(&app.creator_id, MANAGE_SYSTEM).await {
-                claimed += usize::from(app_ids::claim_legacy(ctx, &app_id, &app.id).await?);
+        carriers.sort_by_key(|client| client.create_at);
+        for client in &carriers {
+            if carriers.len() == 1 || ctx.has_permission(&client.creator_id, MANAGE_SYSTEM).await {
+                claimed += usize::from(app_ids::claim_legacy(ctx, &app_id, &client.id).await?);
                 break;
             }
         }

@@ -17,7 +17,7 @@ use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen]
 extern "C" {
-    /// The object the server hands to the plugin (`PluginHost` in DESIGN.md).
+    /// The object the server hands to the plugin (`PluginHost` in reference-server/src/contract.ts).
     #[wasm_bindgen(typescript_type = "PluginHost")]
     #[derive(Clone)]
     pub type PluginHost;

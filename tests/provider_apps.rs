@@ -207,7 +207,7 @@ fn delete_removes_the_app_and_its_listing() {
 fn list_pages_in_creation_order() {
     let plugin = plugin();
     for n in 0..5 {
-        create_app(&plugin, ADMIN, json!({"name": format!("App {n}")}));
+        create_app(&plugin, ADMIN, json!({"name": format!("Client {n}")}));
     }
     let page = |q: &str| -> Vec<String> {
         send(&plugin, "GET", &format!("/api/v4/oauth/apps?{q}"), Some(ADMIN), "")
@@ -218,8 +218,8 @@ fn list_pages_in_creation_order() {
             .map(|a| a["name"].as_str().unwrap().to_owned())
             .collect()
     };
-    assert_eq!(page("page=0&per_page=2"), ["App 0", "App 1"]);
-    assert_eq!(page("page=2&per_page=2"), ["App 4"]);
+    assert_eq!(page("page=0&per_page=2"), ["Client 0", "Client 1"]);
+    assert_eq!(page("page=2&per_page=2"), ["Client 4"]);
     assert_eq!(page("page=3&per_page=2"), Vec::<String>::new());
     assert_eq!(send(&plugin, "GET", "/api/v4/oauth/apps?page=x", Some(ADMIN), "").status, 400);
 }

@@ -11,7 +11,7 @@ use crate::config::is_http_url;
 use crate::host::Host;
 use crate::http::{json_body_within, AppError, JsonShape, Request, Response};
 use crate::oauth_client::request_token;
-use crate::provider::{app_ids, apps::is_valid_app_id, grants};
+use crate::provider::{app_ids, clients::is_valid_app_id, grants};
 use crate::Context;
 use serde::Serialize;
 
@@ -45,13 +45,13 @@ pub async fn app_session<H: Host>(ctx: &Context<'_, H>, request: &Request) -> Re
     let valid = grants::valid_access_token(ctx, token).await?.ok_or_else(not_an_app_session)?;
     let not_linked =
         |message: &str| AppError::new(403, "app.apps_oauth2.no_app_id.app_error", message.to_owned());
-    if valid.app.mattermost_app_id.is_empty() {
+    if valid.client.mattermost_app_id.is_empty() {
         return Err(not_linked("This OAuth app is not linked to an app: set its mattermost_app_id."));
     }
-    let binding = app_ids::binding_of(ctx, &valid.app.mattermost_app_id, &valid.app.id)
+    let binding = app_ids::binding_of(ctx, &valid.client.mattermost_app_id, &valid.client.id)
         .await?
         .ok_or_else(|| not_linked("Another OAuth app holds this OAuth app's mattermost_app_id."))?;
-    let app = BoundApp { app_id: valid.app.mattermost_app_id, binding };
+    let app = BoundApp { app_id: valid.client.mattermost_app_id, binding };
     Ok(AppSession { app, user_id: valid.grant.user_id })
 }
 
@@ -255,23 +255,23 @@ async fn refresh<H: Host>(
 }
 
 #[derive(Serialize)]
-struct Connection<'a> {
+struct ConnectedAccount<'a> {
     app_id: &'a str,
     connected_at: i64,
     #[serde(skip_serializing_if = "Option::is_none")]
     expires_at: Option<i64>,
 }
 
-/// `GET /connections`: the apps the logged-in user connected.
+/// `GET /connections`: the apps the logged-in user connected an account to.
 pub async fn list_connections<H: Host>(
     ctx: &Context<'_, H>,
     request: &Request,
 ) -> Result<Response, AppError> {
     let user_id = access::user_id(request)?;
     let found = records::connected_apps(ctx, user_id).await?;
-    let views: Vec<Connection> = found
+    let views: Vec<ConnectedAccount> = found
         .iter()
-        .map(|(app_id, token)| Connection {
+        .map(|(app_id, token)| ConnectedAccount {
             app_id,
             connected_at: token.stored_at,
             expires_at: token.expires_at,

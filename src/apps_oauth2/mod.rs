@@ -7,7 +7,7 @@ pub mod records;
 
 use crate::host::Host;
 use crate::http::{wrong_method, Request, Response};
-use crate::provider::apps::is_valid_app_id;
+use crate::provider::clients::is_valid_app_id;
 use crate::Context;
 
 /// The store's routes; `None` when the path is not one of them.

@@ -44,7 +44,7 @@ fn busy() -> AppError {
     )
 }
 
-/// The one field of an app record (`app:{client_id}`, see `apps::App`) a claim is checked against.
+/// The one field of an app record (`app:{client_id}`, see `clients::Client`) a claim is checked against.
 #[derive(Deserialize)]
 struct Holder {
     mattermost_app_id: String,
@@ -55,7 +55,7 @@ async fn is_live<H: Host>(ctx: &Context<'_, H>, app_id: &str, claim: &Claim) -> 
     if claim.client_id.is_empty() {
         return Ok(false);
     }
-    let holder = ctx.store().get::<Holder>(&keys::app(&claim.client_id)).await?;
+    let holder = ctx.store().get::<Holder>(&keys::client(&claim.client_id)).await?;
     Ok(holder.is_some_and(|holder| holder.mattermost_app_id == app_id))
 }
 

@@ -6,7 +6,7 @@
 //! URI) get an error page; every later error goes back to the client with `error`, `state` and
 //! `iss` (RFC 6749 §4.1.2.1, RFC 9207).
 
-use super::apps::{self, App};
+use super::clients::{self, Client};
 use super::consent;
 use super::consent_page;
 use super::grants::{self, Authorization, SCOPE};
@@ -71,7 +71,7 @@ impl AuthorizeParams {
 
 /// Where the answer goes, once the client and its redirect URI are verified.
 struct Verified {
-    app: App,
+    client: Client,
     redirect_uri: String,
     redirect_uri_given: bool,
 }
@@ -108,30 +108,30 @@ async fn verify_client<H: Host>(
     if params.client_id.is_empty() {
         return Err(page_error(400, "The request has no client_id."));
     }
-    let app = apps::get(ctx, &params.client_id)
+    let client = clients::get(ctx, &params.client_id)
         .await?
         .ok_or_else(|| page_error(404, "The app that sent you here is not registered on this server."))?;
     if params.redirect_uri.is_empty() {
         // RFC 6749 §3.1.2.3: optional only when exactly one redirect URI is registered.
-        return match app.callback_urls.as_slice() {
-            [only] => Ok(Verified { redirect_uri: only.clone(), redirect_uri_given: false, app }),
+        return match client.callback_urls.as_slice() {
+            [only] => Ok(Verified { redirect_uri: only.clone(), redirect_uri_given: false, client }),
             _ => Err(page_error(400, "The request has no redirect_uri and the app registered several.")),
         };
     }
     if let Err(refusal) = RedirectUri::parse(&params.redirect_uri) {
         return Err(page_error(400, redirect_uri::explain(&params.redirect_uri, refusal)));
     }
-    if !app.has_callback(&params.redirect_uri) {
+    if !client.has_callback(&params.redirect_uri) {
         return Err(page_error(
             400,
             "The redirect_uri does not match any callback URL registered for this app.",
         ));
     }
-    Ok(Verified { redirect_uri: params.redirect_uri.clone(), redirect_uri_given: true, app })
+    Ok(Verified { redirect_uri: params.redirect_uri.clone(), redirect_uri_given: true, client })
 }
 
 /// The remaining checks, whose failures go back to the client.
-fn check_params(params: &AuthorizeParams, app: &App) -> Result<ResponseType, OAuthError> {
+fn check_params(params: &AuthorizeParams, client: &Client) -> Result<ResponseType, OAuthError> {
     let response_type = match params.response_type.as_str() {
         "code" => ResponseType::Code,
         "token" => ResponseType::Token,
@@ -144,9 +144,11 @@ fn check_params(params: &AuthorizeParams, app: &App) -> Result<ResponseType, OAu
         }
     };
     let registered = match response_type {
-        ResponseType::Code => app.response_types.is_empty() || app.response_types.iter().any(|t| t == "code"),
+        ResponseType::Code => {
+            client.response_types.is_empty() || client.response_types.iter().any(|t| t == "code")
+        }
         ResponseType::Token => {
-            app.response_types.is_empty() || app.response_types.iter().any(|t| t == "token")
+            client.response_types.is_empty() || client.response_types.iter().any(|t| t == "token")
         }
     };
     if !registered {
@@ -161,7 +163,7 @@ fn check_params(params: &AuthorizeParams, app: &App) -> Result<ResponseType, OAu
     if params.scope.len() > MAX_SCOPE_LEN {
         return Err(OAuthError::new(ErrorCode::InvalidScope, "scope is longer than 128 characters."));
     }
-    check_pkce(params, app, response_type)?;
+    check_pkce(params, client, response_type)?;
     if !params.resource.is_empty() && !is_valid_resource(&params.resource) {
         return Err(OAuthError::invalid_request(
             "resource must be an absolute URI without a fragment, at most 512 characters (RFC 8707).",
@@ -171,12 +173,16 @@ fn check_params(params: &AuthorizeParams, app: &App) -> Result<ResponseType, OAu
 }
 
 /// RFC 7636 §4.3 with `S256` only; public clients must use it for the code flow.
-fn check_pkce(params: &AuthorizeParams, app: &App, response_type: ResponseType) -> Result<(), OAuthError> {
+fn check_pkce(
+    params: &AuthorizeParams,
+    client: &Client,
+    response_type: ResponseType,
+) -> Result<(), OAuthError> {
     if params.code_challenge.is_empty() {
         if !params.code_challenge_method.is_empty() {
             return Err(OAuthError::invalid_request("code_challenge_method without code_challenge."));
         }
-        if app.is_public && response_type == ResponseType::Code {
+        if client.is_public && response_type == ResponseType::Code {
             return Err(OAuthError::invalid_request(
                 "PKCE is required for public clients: send a code_challenge.",
             ));
@@ -215,19 +221,19 @@ pub async fn serve_get<H: Host>(ctx: &Context<'_, H>, request: &Request) -> Resp
     let Some(user_id) = request.user_id.as_deref() else {
         return access::login_redirect(ctx, request);
     };
-    let response_type = match check_params(&params, &verified.app) {
+    let response_type = match check_params(&params, &verified.client) {
         Ok(response_type) => response_type,
         Err(error) => return redirect(&error_redirect(ctx, &verified, &params, None, &error)),
     };
-    let approved = match consent::is_approved(ctx, user_id, &verified.app.id).await {
+    let approved = match consent::is_approved(ctx, user_id, &verified.client.id).await {
         Ok(approved) => approved,
         Err(error) => return redirect(&error_redirect(ctx, &verified, &params, Some(response_type), &error)),
     };
-    if verified.app.is_trusted || approved {
+    if verified.client.is_trusted || approved {
         let target = answer(ctx, user_id, &verified, &params, response_type).await;
         return redirect(&target);
     }
-    consent_page::render(&verified.app, &params_for_page(&params, &verified))
+    consent_page::render(&verified.client, &params_for_page(&params, &verified))
 }
 
 /// `POST /oauth/authorize`: Allow (or Deny) from the consent page, for a logged-in user.
@@ -246,16 +252,17 @@ pub async fn serve_post<H: Host>(ctx: &Context<'_, H>, request: &Request) -> Res
         };
         AppError { cause: e.cause, ..AppError::new(e.status, id, e.message) }
     })?;
-    let target = match check_params(&params, &verified.app) {
+    let target = match check_params(&params, &verified.client) {
         Err(error) => error_redirect(ctx, &verified, &params, None, &error),
         Ok(response_type) if !params.approve => {
-            let denied = consent::forget_approval(ctx, user_id, &verified.app.id)
+            let denied = consent::forget_approval(ctx, user_id, &verified.client.id)
                 .await
                 .err()
                 .unwrap_or_else(|| OAuthError::new(ErrorCode::AccessDenied, "The user denied the request."));
             error_redirect(ctx, &verified, &params, Some(response_type), &denied)
         }
-        Ok(response_type) => match consent::remember_approval(ctx, user_id, &verified.app.id, SCOPE).await {
+        Ok(response_type) => match consent::remember_approval(ctx, user_id, &verified.client.id, SCOPE).await
+        {
             Ok(()) => answer(ctx, user_id, &verified, &params, response_type).await,
             Err(error) => error_redirect(ctx, &verified, &params, Some(response_type), &error),
         },
@@ -272,7 +279,7 @@ async fn answer<H: Host>(
     response_type: ResponseType,
 ) -> String {
     let authorization = Authorization {
-        client_id: verified.app.id.clone(),
+        client_id: verified.client.id.clone(),
         user_id: user_id.to_owned(),
         scope: SCOPE.to_owned(),
         redirect_uri: verified.redirect_uri.clone(),
@@ -339,7 +346,7 @@ fn response_url(
 /// omitted, so that the token request need not repeat it).
 fn params_for_page(params: &AuthorizeParams, verified: &Verified) -> AuthorizeParams {
     AuthorizeParams {
-        client_id: verified.app.id.clone(),
+        client_id: verified.client.id.clone(),
         redirect_uri: if verified.redirect_uri_given { verified.redirect_uri.clone() } else { String::new() },
         ..params.clone()
     }

@@ -25,7 +25,7 @@ pub async fn list<H: Host>(
         ctx.require_permission(caller, EDIT_OTHER_USERS).await?;
     }
     let found = consent::authorized_apps(ctx, user_id).await?;
-    let views: Vec<_> = found.iter().map(|app| app.view(None)).collect();
+    let views: Vec<_> = found.iter().map(|client| client.view(None)).collect();
     Ok(Response::json(200, &views))
 }
 

@@ -2,7 +2,7 @@
 //! `client_secret_basic`, `client_secret_post`, and `none` for public clients. Secrets are
 //! compared in constant time against their stored hash.
 
-use super::apps::{self, App};
+use super::clients::{self, Client};
 use super::oauth_error::{ErrorCode, OAuthError};
 use crate::host::Host;
 use crate::http::{Params, Request};
@@ -83,13 +83,13 @@ pub fn credentials(request: &Request, params: &Params) -> Result<ClientCredentia
 pub async fn authenticate<H: Host>(
     ctx: &Context<'_, H>,
     credentials: &ClientCredentials,
-) -> Result<App, OAuthError> {
+) -> Result<Client, OAuthError> {
     let refuse = |description: &str| invalid_client(description, credentials.via_basic);
-    let app = apps::get(ctx, &credentials.client_id).await?.ok_or_else(|| refuse("Unknown client."))?;
-    match (&app.secret_hash, &credentials.secret) {
-        (None, None) => Ok(app),
+    let client = clients::get(ctx, &credentials.client_id).await?.ok_or_else(|| refuse("Unknown client."))?;
+    match (&client.secret_hash, &credentials.secret) {
+        (None, None) => Ok(client),
         (None, Some(_)) => Err(refuse("A public client has no secret; send none.")),
-        (Some(hash), Some(secret)) if secret_matches(secret, hash) => Ok(app),
+        (Some(hash), Some(secret)) if secret_matches(secret, hash) => Ok(client),
         (Some(_), _) => Err(refuse("Client authentication failed.")),
     }
 }

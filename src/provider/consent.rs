@@ -1,7 +1,7 @@
 //! What users approved: remembered approvals (so that consent is asked once per app, as in
 //! Mattermost), and each user's list of authorized apps.
 
-use super::apps::{self, App};
+use super::clients::{self, Client};
 use super::grants;
 use super::oauth_error::OAuthError;
 use crate::host::Host;
@@ -46,12 +46,15 @@ pub async fn forget_approval<H: Host>(
 }
 
 /// The apps `user_id` authorized that still exist, in the order they were authorized.
-pub async fn authorized_apps<H: Host>(ctx: &Context<'_, H>, user_id: &str) -> Result<Vec<App>, OAuthError> {
+pub async fn authorized_apps<H: Host>(
+    ctx: &Context<'_, H>,
+    user_id: &str,
+) -> Result<Vec<Client>, OAuthError> {
     let ids = ctx.store().ids(&keys::user_apps(user_id)).await?;
     let mut found = Vec::new();
     for id in &ids {
-        if let Some(app) = apps::get(ctx, id).await? {
-            found.push(app);
+        if let Some(client) = clients::get(ctx, id).await? {
+            found.push(client);
         }
     }
     Ok(found)

@@ -1,7 +1,7 @@
 //! The consent page and the authorization error page: plain HTML that works without the rest of
 //! the webapp, cannot be framed, and runs only its own script (a per-response CSP nonce).
 
-use super::apps::App;
+use super::clients::Client;
 use crate::http::Response;
 use crate::ids::new_secret;
 use crate::pages::{escape_html, page, script_json};
@@ -9,15 +9,16 @@ use serde::Serialize;
 
 /// The consent screen: the app, what it may do, Allow and Deny.
 /// `request` is what the page posts back (the authorization request as verified).
-pub fn render(app: &App, request: &impl Serialize) -> Response {
+pub fn render(client: &Client, request: &impl Serialize) -> Response {
     let nonce = new_secret();
-    let name = escape_html(&app.name);
+    let name = escape_html(&client.name);
     // Only over https: a logo fetched over plain http could be swapped on the way, on the very
     // page where the user decides whom to trust (the page's CSP allows https images only).
-    let icon = if app.icon_url.starts_with("https://") {
-        format!(r#"<img src="{}" alt="">"#, escape_html(&app.icon_url))
+    let icon = if client.icon_url.starts_with("https://") {
+        format!(r#"<img src="{}" alt="">"#, escape_html(&client.icon_url))
     } else {
-        let initial: String = app.name.chars().next().map(|c| c.to_uppercase().collect()).unwrap_or_default();
+        let initial: String =
+            client.name.chars().next().map(|c| c.to_uppercase().collect()).unwrap_or_default();
         format!(r#"<div class="avatar" aria-hidden="true">{}</div>"#, escape_html(&initial))
     };
     let body = format!(
@@ -55,8 +56,8 @@ async function decide(approve) {{
 document.getElementById('allow').addEventListener('click', () => decide(true));
 document.getElementById('deny').addEventListener('click', () => decide(false));
 </script>"#,
-        description = escape_html(&app.description),
-        homepage = escape_html(&app.homepage),
+        description = escape_html(&client.description),
+        homepage = escape_html(&client.homepage),
         request_json = script_json(request),
     );
     page(200, &nonce, &format!("Authorize {name}"), &body)

@@ -2,7 +2,7 @@
 //! route): off unless both `EnableOAuthServiceProvider` and `EnableDynamicClientRegistration` are
 //! on, redirect URIs limited by `DCRRedirectURIAllowlist`, rate limited per remote address.
 
-use super::apps::{self, App};
+use super::clients::{self, Client};
 use super::oauth_error::{no_store, ErrorCode, OAuthError};
 use crate::host::Host;
 use crate::http::{read_json, JsonShape, Request, Response, MAX_JSON_BODY};
@@ -76,7 +76,7 @@ async fn register<H: Host>(ctx: &Context<'_, H>, request: &Request) -> Result<Re
     }
     let metadata: RegistrationRequest = read_json(&request.body, MAX_JSON_BODY, JsonShape::Object)
         .map_err(|e| metadata_error(format!("Invalid client metadata: {e}.")))?;
-    let (app, secret) = build_app(ctx, metadata)?;
+    let (client, secret) = build_app(ctx, metadata)?;
     // Counted only for registrations that would be stored: a refused one stores nothing.
     if let Some(retry_after) = rate_limited(ctx, &request.remote_addr).await? {
         return Ok(OAuthError::new(
@@ -86,20 +86,20 @@ async fn register<H: Host>(ctx: &Context<'_, H>, request: &Request) -> Result<Re
         .render(request)
         .with_header("Retry-After", &retry_after.to_string()));
     }
-    apps::save_new(ctx, &app).await?;
+    clients::save_new(ctx, &client).await?;
     let body = RegistrationResponse {
-        client_id: &app.id,
+        client_id: &client.id,
         client_secret: secret.as_deref(),
-        client_id_issued_at: app.create_at / 1000,
+        client_id_issued_at: client.create_at / 1000,
         // RFC 7591 §3.2.1: required with a secret; 0 means it does not expire.
         client_secret_expires_at: secret.as_ref().map(|_| 0),
-        redirect_uris: &app.callback_urls,
-        token_endpoint_auth_method: app.auth_method(),
-        grant_types: &app.grant_types,
-        response_types: &app.response_types,
-        client_name: &app.name,
-        client_uri: &app.homepage,
-        logo_uri: &app.icon_url,
+        redirect_uris: &client.callback_urls,
+        token_endpoint_auth_method: client.auth_method(),
+        grant_types: &client.grant_types,
+        response_types: &client.response_types,
+        client_name: &client.name,
+        client_uri: &client.homepage,
+        logo_uri: &client.icon_url,
         scope: super::grants::SCOPE,
     };
     Ok(Response::json(201, &body))
@@ -109,7 +109,7 @@ async fn register<H: Host>(ctx: &Context<'_, H>, request: &Request) -> Result<Re
 fn build_app<H: Host>(
     ctx: &Context<'_, H>,
     metadata: RegistrationRequest,
-) -> Result<(App, Option<String>), OAuthError> {
+) -> Result<(Client, Option<String>), OAuthError> {
     check_redirect_uris(&metadata.redirect_uris, &ctx.config.service_settings.dcr_redirect_uri_allowlist)?;
     let auth_method = metadata.token_endpoint_auth_method.unwrap_or_else(|| "client_secret_basic".into());
     if !AUTH_METHODS.contains(&auth_method.as_str()) {
@@ -123,7 +123,7 @@ fn build_app<H: Host>(
     }
     let now = ctx.host.now_millis();
     let secret = (!is_public).then(new_secret);
-    let app = App {
+    let client = Client {
         v: 1,
         id: new_id(),
         creator_id: String::new(),
@@ -143,8 +143,8 @@ fn build_app<H: Host>(
         response_types,
         token_endpoint_auth_method: Some(auth_method),
     };
-    app.check().map_err(|e| metadata_error(e.message))?;
-    Ok((app, secret))
+    client.check().map_err(|e| metadata_error(e.message))?;
+    Ok((client, secret))
 }
 
 /// RFC 7591 §2: every redirect URI meets the rules, and the allowlist (when there is one) allows it.

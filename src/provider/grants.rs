@@ -7,7 +7,7 @@
 //! has not deauthorized the app since the grant was made. Revoking is therefore one write,
 //! effective at once; the token records left behind point at nothing.
 
-use super::apps::{self, App};
+use super::clients::{self, Client};
 use super::oauth_error::OAuthError;
 use crate::host::{Host, User};
 use crate::ids::{hash_secret, new_id, new_secret};
@@ -129,7 +129,7 @@ pub struct CodeExchange<'a> {
 /// RFC 6749 §4.1.3: exchanges a code for tokens, once.
 pub async fn redeem_code<H: Host>(
     ctx: &Context<'_, H>,
-    client: &App,
+    client: &Client,
     exchange: &CodeExchange<'_>,
 ) -> Result<IssuedTokens, OAuthError> {
     let store = ctx.store();
@@ -167,7 +167,7 @@ pub async fn redeem_code<H: Host>(
 
 async fn check_exchange<H: Host>(
     ctx: &Context<'_, H>,
-    client: &App,
+    client: &Client,
     record: &CodeRecord,
     exchange: &CodeExchange<'_>,
 ) -> Result<(), OAuthError> {
@@ -289,7 +289,7 @@ async fn write_tokens<H: Host>(
 /// whole grant (reuse detection, RFC 9700 §4.14.2).
 pub async fn refresh<H: Host>(
     ctx: &Context<'_, H>,
-    client: &App,
+    client: &Client,
     refresh_token: &str,
 ) -> Result<IssuedTokens, OAuthError> {
     let store = ctx.store();
@@ -334,7 +334,7 @@ pub async fn refresh<H: Host>(
 #[derive(Debug, Clone)]
 pub struct ValidToken {
     pub grant: Grant,
-    pub app: App,
+    pub client: Client,
     pub user: User,
 }
 
@@ -355,13 +355,13 @@ pub async fn valid_access_token<H: Host>(
     if grant.access_hash != hash || grant.access_expires_at <= ctx.host.now_millis() {
         return Ok(None);
     }
-    let Some(app) = apps::get(ctx, &grant.client_id).await? else {
+    let Some(client) = clients::get(ctx, &grant.client_id).await? else {
         return Ok(None);
     };
     let Some(user) = active_user(ctx, &grant.user_id).await? else {
         return Ok(None);
     };
-    Ok(Some(ValidToken { grant, app, user }))
+    Ok(Some(ValidToken { grant, client, user }))
 }
 
 /// The grant a refresh token currently belongs to (not a rotated one).

@@ -1,11 +1,11 @@
 //! OAuth 2.0 provider: the chat server as an authorization server.
 
 pub mod app_ids;
-pub mod apps;
-pub mod apps_api;
 pub mod authorize;
 pub mod authorized_api;
 pub mod client_auth;
+pub mod clients;
+pub mod clients_api;
 pub mod consent;
 pub mod consent_page;
 pub mod dcr;
@@ -53,8 +53,8 @@ pub async fn route<H: Host>(ctx: &Context<'_, H>, request: &Request) -> Option<R
             _ => return Some(wrong_method(request, "GET")),
         },
         ["api", "v4", "oauth", "apps"] => match method {
-            "POST" => enabled(ctx, apps_api::create(ctx, request)).await,
-            "GET" => enabled(ctx, apps_api::list(ctx, request)).await,
+            "POST" => enabled(ctx, clients_api::create(ctx, request)).await,
+            "GET" => enabled(ctx, clients_api::list(ctx, request)).await,
             _ => return Some(wrong_method(request, "GET, POST")),
         },
         ["api", "v4", "oauth", "apps", "register"] => match method {
@@ -63,17 +63,17 @@ pub async fn route<H: Host>(ctx: &Context<'_, H>, request: &Request) -> Option<R
             _ => return Some(wrong_method(request, "POST, OPTIONS")),
         },
         ["api", "v4", "oauth", "apps", id] => match method {
-            "GET" => enabled(ctx, apps_api::get(ctx, request, id)).await,
-            "PUT" => enabled(ctx, apps_api::update(ctx, request, id)).await,
-            "DELETE" => enabled(ctx, apps_api::delete(ctx, request, id)).await,
+            "GET" => enabled(ctx, clients_api::get(ctx, request, id)).await,
+            "PUT" => enabled(ctx, clients_api::update(ctx, request, id)).await,
+            "DELETE" => enabled(ctx, clients_api::delete(ctx, request, id)).await,
             _ => return Some(wrong_method(request, "GET, PUT, DELETE")),
         },
         ["api", "v4", "oauth", "apps", id, "info"] => match method {
-            "GET" => enabled(ctx, apps_api::info(ctx, request, id)).await,
+            "GET" => enabled(ctx, clients_api::info(ctx, request, id)).await,
             _ => return Some(wrong_method(request, "GET")),
         },
         ["api", "v4", "oauth", "apps", id, "regen_secret"] => match method {
-            "POST" => enabled(ctx, apps_api::regenerate_secret(ctx, request, id)).await,
+            "POST" => enabled(ctx, clients_api::regenerate_secret(ctx, request, id)).await,
             _ => return Some(wrong_method(request, "POST")),
         },
         _ => return None,

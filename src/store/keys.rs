@@ -27,10 +27,10 @@
 
 pub const SCHEMA: &str = "meta:schema";
 pub const KEY_CHECK: &str = "meta:keycheck";
-pub const APP_INDEX: &str = "idx:apps";
+pub const CLIENT_INDEX: &str = "idx:apps";
 pub const OUTGOING_INDEX: &str = "idx:oc";
 
-pub fn app(client_id: &str) -> String {
+pub fn client(client_id: &str) -> String {
     format!("app:{client_id}")
 }
 
@@ -133,9 +133,9 @@ mod tests {
         vec![
             SCHEMA.to_owned(),
             KEY_CHECK.to_owned(),
-            APP_INDEX.to_owned(),
+            CLIENT_INDEX.to_owned(),
             OUTGOING_INDEX.to_owned(),
-            app(&id),
+            client(&id),
             code(&hash),
             grant(&id),
             access_token(&hash),
@@ -191,7 +191,7 @@ mod tests {
         }
         assert!(is_sealed(&app_user_token("jira", &id)) && is_sealed(&app_connect_state(&"f".repeat(64))));
         for plain in
-            [SCHEMA.to_owned(), OUTGOING_INDEX.to_owned(), app(&id), grant(&id), app_id_claim("jira")]
+            [SCHEMA.to_owned(), OUTGOING_INDEX.to_owned(), client(&id), grant(&id), app_id_claim("jira")]
         {
             assert!(!is_sealed(&plain), "{plain}");
         }
@@ -202,6 +202,6 @@ mod tests {
         // Ids have a fixed alphabet without ':', so a joined key splits back into its parts.
         assert_eq!(consent("user", "client"), "consent:user:client");
         assert_eq!(app_user_token("com.example.jira", "user"), "a2tok:com.example.jira:user");
-        assert!(!crate::provider::apps::is_valid_app_id("a:b"), "an app id cannot carry the separator");
+        assert!(!crate::provider::clients::is_valid_app_id("a:b"), "an app id cannot carry the separator");
     }
 }

@@ -1,5 +1,5 @@
-// Storage interfaces. The server and the plugin bridge use only these, so that a second
-// database driver (Postgres is planned) is one new folder beside ./sqlite.
+// Storage interfaces. The server and the plugin bridge use only these; each database driver
+// (./sqlite, ./postgres) implements them.
 export type Clock = () => number;
 
 export interface KvSetOptions {

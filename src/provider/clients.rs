@@ -24,7 +24,7 @@ pub const MAX_MATTERMOST_APP_ID_LEN: usize = 32;
 
 /// An OAuth app as stored under `app:{id}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct App {
+pub struct Client {
     pub v: u32,
     pub id: String,
     pub creator_id: String,
@@ -55,7 +55,7 @@ pub struct App {
 /// Mattermost's `OAuthApp` JSON (ids, times, secret) are ignored when sent.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default)]
-pub struct AppInput {
+pub struct ClientInput {
     pub id: String,
     pub name: String,
     pub description: String,
@@ -73,7 +73,7 @@ pub struct AppInput {
 
 /// Mattermost's `OAuthApp` JSON. `client_secret` is empty except in the one response that made it.
 #[derive(Debug, Serialize)]
-pub struct AppView<'a> {
+pub struct ClientView<'a> {
     pub id: &'a str,
     pub creator_id: &'a str,
     pub create_at: i64,
@@ -91,9 +91,9 @@ pub struct AppView<'a> {
     pub token_endpoint_auth_method: &'a str,
 }
 
-impl App {
-    pub fn view<'a>(&'a self, secret: Option<&'a str>) -> AppView<'a> {
-        AppView {
+impl Client {
+    pub fn view<'a>(&'a self, secret: Option<&'a str>) -> ClientView<'a> {
+        ClientView {
             id: &self.id,
             creator_id: &self.creator_id,
             create_at: self.create_at,
@@ -226,23 +226,23 @@ impl Actor<'_> {
     }
 }
 
-pub async fn get<H: Host>(ctx: &Context<'_, H>, id: &str) -> Result<Option<App>, AppError> {
+pub async fn get<H: Host>(ctx: &Context<'_, H>, id: &str) -> Result<Option<Client>, AppError> {
     if !crate::ids::is_valid_id(id) {
         return Ok(None);
     }
-    ctx.store().get(&keys::app(id)).await.map_err(AppError::from)
+    ctx.store().get(&keys::client(id)).await.map_err(AppError::from)
 }
 
 /// Creates an app and returns it with its client secret (none for a public client).
 pub async fn create<H: Host>(
     ctx: &Context<'_, H>,
     actor: &Actor<'_>,
-    input: AppInput,
-) -> Result<(App, Option<String>), AppError> {
+    input: ClientInput,
+) -> Result<(Client, Option<String>), AppError> {
     actor.may_link("", input.mattermost_app_id.as_deref())?;
     let now = ctx.host.now_millis();
     let secret = (!input.is_public).then(new_secret);
-    let app = App {
+    let client = Client {
         v: 1,
         id: new_id(),
         creator_id: actor.user_id.to_owned(),
@@ -262,23 +262,29 @@ pub async fn create<H: Host>(
         response_types: Vec::new(),
         token_endpoint_auth_method: None,
     };
-    app.check()?;
-    app_ids::claimed_while(ctx, &app.mattermost_app_id, &app.id, input.inherit_app_data, save_new(ctx, &app))
-        .await?;
-    Ok((app, secret))
+    client.check()?;
+    app_ids::claimed_while(
+        ctx,
+        &client.mattermost_app_id,
+        &client.id,
+        input.inherit_app_data,
+        save_new(ctx, &client),
+    )
+    .await?;
+    Ok((client, secret))
 }
 
 /// Writes a new app: the record first, then its index entry (readers skip entries without record).
-pub async fn save_new<H: Host>(ctx: &Context<'_, H>, app: &App) -> Result<(), AppError> {
+pub async fn save_new<H: Host>(ctx: &Context<'_, H>, client: &Client) -> Result<(), AppError> {
     let store = ctx.store();
-    if !store.insert(&keys::app(&app.id), app).await? {
+    if !store.insert(&keys::client(&client.id), client).await? {
         return Err(AppError::new(
             500,
             "app.oauth.save_app.existing.app_error",
             "An app with this id exists.",
         ));
     }
-    store.add_id(keys::APP_INDEX, &app.id).await?;
+    store.add_id(keys::CLIENT_INDEX, &client.id).await?;
     Ok(())
 }
 
@@ -287,9 +293,9 @@ pub async fn save_new<H: Host>(ctx: &Context<'_, H>, app: &App) -> Result<(), Ap
 pub async fn update<H: Host>(
     ctx: &Context<'_, H>,
     actor: &Actor<'_>,
-    current: &App,
-    input: AppInput,
-) -> Result<App, AppError> {
+    current: &Client,
+    input: ClientInput,
+) -> Result<Client, AppError> {
     if input.is_public != current.is_public {
         return Err(AppError::new(
             400,
@@ -298,7 +304,7 @@ pub async fn update<H: Host>(
         ));
     }
     actor.may_link(&current.mattermost_app_id, input.mattermost_app_id.as_deref())?;
-    let edited = App {
+    let edited = Client {
         update_at: ctx.host.now_millis().max(current.update_at + 1),
         name: input.name,
         description: input.description,
@@ -323,8 +329,8 @@ pub async fn update<H: Host>(
 /// A new client secret; the old one fails from now on. Tokens already issued stay valid.
 pub async fn regenerate_secret<H: Host>(
     ctx: &Context<'_, H>,
-    current: &App,
-) -> Result<(App, String), AppError> {
+    current: &Client,
+) -> Result<(Client, String), AppError> {
     if current.is_public {
         return Err(AppError::new(
             400,
@@ -333,7 +339,7 @@ pub async fn regenerate_secret<H: Host>(
         ));
     }
     let secret = new_secret();
-    let regenerated = App {
+    let regenerated = Client {
         secret_hash: Some(hash_secret(&secret)),
         update_at: ctx.host.now_millis().max(current.update_at + 1),
         ..current.clone()
@@ -343,10 +349,10 @@ pub async fn regenerate_secret<H: Host>(
 }
 
 /// Replaces `current` by `next`, unless someone else changed it meanwhile (then 409: reload, retry).
-async fn replace<H: Host>(ctx: &Context<'_, H>, current: &App, next: &App) -> Result<(), AppError> {
+async fn replace<H: Host>(ctx: &Context<'_, H>, current: &Client, next: &Client) -> Result<(), AppError> {
     let store = ctx.store();
-    let key = keys::app(&current.id);
-    let Some((stored, bytes)) = store.get_versioned::<App>(&key).await? else {
+    let key = keys::client(&current.id);
+    let Some((stored, bytes)) = store.get_versioned::<Client>(&key).await? else {
         return Err(not_found());
     };
     if &stored != current || !store.compare_and_set(&key, &bytes, Some(next)).await? {
@@ -361,18 +367,18 @@ async fn replace<H: Host>(ctx: &Context<'_, H>, current: &App, next: &App) -> Re
 
 /// Deletes the app. Its tokens and codes stop working at once, because every check of a token or
 /// code reads the app; its app id claim and index entry go after the record.
-pub async fn delete<H: Host>(ctx: &Context<'_, H>, app: &App) -> Result<(), AppError> {
+pub async fn delete<H: Host>(ctx: &Context<'_, H>, client: &Client) -> Result<(), AppError> {
     let store = ctx.store();
-    store.delete(&keys::app(&app.id)).await?;
-    if !app.mattermost_app_id.is_empty() {
-        app_ids::release(ctx, &app.mattermost_app_id, &app.id).await?;
+    store.delete(&keys::client(&client.id)).await?;
+    if !client.mattermost_app_id.is_empty() {
+        app_ids::release(ctx, &client.mattermost_app_id, &client.id).await?;
     }
-    store.remove_id(keys::APP_INDEX, &app.id).await?;
+    store.remove_id(keys::CLIENT_INDEX, &client.id).await?;
     Ok(())
 }
 
 /// Every app, oldest first.
-pub async fn all<H: Host>(ctx: &Context<'_, H>) -> Result<Vec<App>, AppError> {
+pub async fn all<H: Host>(ctx: &Context<'_, H>) -> Result<Vec<Client>, AppError> {
     list(ctx, None, 0, usize::MAX).await
 }
 
@@ -382,27 +388,27 @@ pub async fn list<H: Host>(
     creator: Option<&str>,
     page: usize,
     per_page: usize,
-) -> Result<Vec<App>, AppError> {
+) -> Result<Vec<Client>, AppError> {
     let store = ctx.store();
-    let ids = store.ids(keys::APP_INDEX).await?;
-    let mut apps = Vec::new();
+    let ids = store.ids(keys::CLIENT_INDEX).await?;
+    let mut clients = Vec::new();
     let mut skipped = 0;
     for id in &ids {
         // An index entry whose record is gone (a delete half done) is skipped.
-        let Some(app) = get(ctx, id).await? else { continue };
-        if creator.is_some_and(|c| c != app.creator_id) {
+        let Some(client) = get(ctx, id).await? else { continue };
+        if creator.is_some_and(|c| c != client.creator_id) {
             continue;
         }
         if skipped < page * per_page {
             skipped += 1;
             continue;
         }
-        apps.push(app);
-        if apps.len() == per_page {
+        clients.push(client);
+        if clients.len() == per_page {
             break;
         }
     }
-    Ok(apps)
+    Ok(clients)
 }
 
 pub fn not_found() -> AppError {

@@ -1,7 +1,7 @@
 //! The OAuth apps REST API, as Mattermost's `/api/v4/oauth/apps` (api4/oauth.go): create, list,
 //! get, update, delete, regenerate the secret, and the public info of an app.
 
-use super::apps::{self, Actor, App, AppInput};
+use super::clients::{self, Actor, Client, ClientInput};
 use crate::access::{self, MANAGE_OAUTH, MANAGE_SYSTEM, MANAGE_SYSTEM_WIDE_OAUTH};
 use crate::host::Host;
 use crate::http::{invalid_param, json_body, AppError, Params, Request, Response};
@@ -14,11 +14,11 @@ const MAX_PER_PAGE: usize = 200;
 /// `POST /api/v4/oauth/apps`: 201 with the app and its secret, shown this once.
 pub async fn create<H: Host>(ctx: &Context<'_, H>, request: &Request) -> Result<Response, AppError> {
     let user_id = access::user_id(request)?;
-    let input: AppInput = json_body(request, "oauth_app")?;
+    let input: ClientInput = json_body(request, "oauth_app")?;
     ctx.require_permission(user_id, MANAGE_OAUTH).await?;
     let actor = Actor { user_id, manages_system: ctx.has_permission(user_id, MANAGE_SYSTEM).await };
-    let (app, secret) = apps::create(ctx, &actor, input).await?;
-    Ok(Response::json(201, &app.view(secret.as_deref())))
+    let (client, secret) = clients::create(ctx, &actor, input).await?;
+    Ok(Response::json(201, &client.view(secret.as_deref())))
 }
 
 /// `GET /api/v4/oauth/apps?page&per_page`: every app for `manage_system_wide_oauth`, else one's own.
@@ -34,22 +34,22 @@ pub async fn list<H: Host>(ctx: &Context<'_, H>, request: &Request) -> Result<Re
     let (page, per_page) = paging(request)?;
     let creator =
         if ctx.has_permission(user_id, MANAGE_SYSTEM_WIDE_OAUTH).await { None } else { Some(user_id) };
-    let found = apps::list(ctx, creator, page, per_page).await?;
-    let views: Vec<_> = found.iter().map(|app| app.view(None)).collect();
+    let found = clients::list(ctx, creator, page, per_page).await?;
+    let views: Vec<_> = found.iter().map(|client| client.view(None)).collect();
     Ok(Response::json(200, &views))
 }
 
 /// `GET /api/v4/oauth/apps/{id}`.
 pub async fn get<H: Host>(ctx: &Context<'_, H>, request: &Request, id: &str) -> Result<Response, AppError> {
-    let (_, app) = managed_app(ctx, request, id).await?;
-    Ok(Response::json(200, &app.view(None)))
+    let (_, client) = managed_app(ctx, request, id).await?;
+    Ok(Response::json(200, &client.view(None)))
 }
 
 /// `GET /api/v4/oauth/apps/{id}/info`: what any logged-in user may know (the consent page's data).
 pub async fn info<H: Host>(ctx: &Context<'_, H>, request: &Request, id: &str) -> Result<Response, AppError> {
     access::user_id(request)?;
-    let app = apps::get(ctx, id).await?.ok_or_else(apps::not_found)?;
-    Ok(Response::json(200, &AppInfo::of(&app)))
+    let client = clients::get(ctx, id).await?.ok_or_else(clients::not_found)?;
+    Ok(Response::json(200, &AppInfo::of(&client)))
 }
 
 /// `PUT /api/v4/oauth/apps/{id}`: the body's id must be the URL's.
@@ -58,13 +58,13 @@ pub async fn update<H: Host>(
     request: &Request,
     id: &str,
 ) -> Result<Response, AppError> {
-    let input: AppInput = json_body(request, "oauth_app")?;
+    let input: ClientInput = json_body(request, "oauth_app")?;
     if input.id != id {
         return Err(invalid_param("app_id"));
     }
     let (user_id, current) = managed_app(ctx, request, id).await?;
     let actor = Actor { user_id, manages_system: ctx.has_permission(user_id, MANAGE_SYSTEM).await };
-    let updated = apps::update(ctx, &actor, &current, input).await?;
+    let updated = clients::update(ctx, &actor, &current, input).await?;
     Ok(Response::json(200, &updated.view(None)))
 }
 
@@ -74,8 +74,8 @@ pub async fn delete<H: Host>(
     request: &Request,
     id: &str,
 ) -> Result<Response, AppError> {
-    let (_, app) = managed_app(ctx, request, id).await?;
-    apps::delete(ctx, &app).await?;
+    let (_, client) = managed_app(ctx, request, id).await?;
+    clients::delete(ctx, &client).await?;
     Ok(Response::json(200, &serde_json::json!({"status": "OK"})))
 }
 
@@ -85,9 +85,9 @@ pub async fn regenerate_secret<H: Host>(
     request: &Request,
     id: &str,
 ) -> Result<Response, AppError> {
-    let (_, app) = managed_app(ctx, request, id).await?;
-    let (app, secret) = apps::regenerate_secret(ctx, &app).await?;
-    Ok(Response::json(200, &app.view(Some(&secret))))
+    let (_, client) = managed_app(ctx, request, id).await?;
+    let (client, secret) = clients::regenerate_secret(ctx, &client).await?;
+    Ok(Response::json(200, &client.view(Some(&secret))))
 }
 
 /// The app, for a caller with `manage_oauth` who created it or holds `manage_system_wide_oauth`.
@@ -95,14 +95,14 @@ async fn managed_app<'r, H: Host>(
     ctx: &Context<'_, H>,
     request: &'r Request,
     id: &str,
-) -> Result<(&'r str, App), AppError> {
+) -> Result<(&'r str, Client), AppError> {
     let user_id = access::user_id(request)?;
     ctx.require_permission(user_id, MANAGE_OAUTH).await?;
-    let app = apps::get(ctx, id).await?.ok_or_else(apps::not_found)?;
-    if app.creator_id != user_id {
+    let client = clients::get(ctx, id).await?.ok_or_else(clients::not_found)?;
+    if client.creator_id != user_id {
         ctx.require_permission(user_id, MANAGE_SYSTEM_WIDE_OAUTH).await?;
     }
-    Ok((user_id, app))
+    Ok((user_id, client))
 }
 
 /// Mattermost's `page` (from 0) and `per_page` (default 60, at most 200).
@@ -132,16 +132,16 @@ struct AppInfo<'a> {
 }
 
 impl<'a> AppInfo<'a> {
-    fn of(app: &'a App) -> Self {
+    fn of(client: &'a Client) -> Self {
         AppInfo {
-            id: &app.id,
-            name: &app.name,
-            description: &app.description,
-            icon_url: &app.icon_url,
-            homepage: &app.homepage,
-            callback_urls: &app.callback_urls,
-            is_trusted: app.is_trusted,
-            is_public: app.is_public,
+            id: &client.id,
+            name: &client.name,
+            description: &client.description,
+            icon_url: &client.icon_url,
+            homepage: &client.homepage,
+            callback_urls: &client.callback_urls,
+            is_trusted: client.is_trusted,
+            is_public: client.is_public,
             client_secret: "",
         }
     }
