@@ -46,6 +46,7 @@ lint:
 	cargo fmt --check
 	cargo clippy --quiet --all-targets -- -D warnings
 	scripts/cargo-wasm clippy --quiet --all-targets --features test-panic -- -D warnings
+	scripts/cargo-wasm clippy --quiet --lib --release -- -D warnings  # the module as shipped: no test code
 	npm run --silent -w reference-server check
 	npm run --silent -w webapp check
 

@@ -4,6 +4,7 @@
 //! in-memory [`memory::MemoryHost`] in tests) does all I/O. The KV calls keep Mattermost's plugin
 //! KV semantics exactly (`KVSetWithOptions`), so that the same rules hold on every host.
 
+#[cfg(any(test, feature = "memory-host"))]
 pub mod memory;
 
 use serde::{Deserialize, Serialize};

@@ -2,7 +2,7 @@
 //!
 //! Module map:
 //! - [`host`]: the `Host` trait, the only way out to the server (KV, HTTP, users, permissions, log,
-//!   clock, the at-rest key), and an in-memory host for tests;
+//!   clock, the at-rest key), and (feature `memory-host`, for tests only) an in-memory host;
 //! - [`context`]: what a request handler sees;
 //! - [`access`]: who is calling, and Mattermost's 401 and 403;
 //! - [`http`]: requests, responses and Mattermost's error format;
