@@ -2,6 +2,8 @@
 //! permissions, and a one-line way to send it a request.
 #![allow(dead_code)]
 
+pub mod provider;
+
 use futures::executor::block_on;
 use oauth_plugin::host::memory::MemoryHost;
 use oauth_plugin::host::User;
