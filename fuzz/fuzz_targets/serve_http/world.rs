@@ -1,0 +1,515 @@
+//! The plugin and what it issued: the world each input runs in, and running its steps.
+
+use crate::*;
+
+/// A secret shown to a client once.
+#[derive(Clone)]
+pub(crate) struct Secret {
+    pub(crate) value: String,
+    pub(crate) what: &'static str,
+}
+
+/// A registered client: the setup's trusted app and public client, and those the input made.
+#[derive(Clone)]
+pub(crate) struct Client {
+    pub(crate) id: String,
+    pub(crate) secret: Option<String>,
+    pub(crate) callback: String,
+}
+
+/// An authorization code, with what its exchange must repeat.
+#[derive(Clone)]
+pub(crate) struct Code {
+    pub(crate) value: String,
+    pub(crate) client: String,
+    pub(crate) redirect_uri: Option<String>,
+    pub(crate) pkce: bool,
+}
+
+/// An access or refresh token, with the client it was issued to.
+#[derive(Clone)]
+pub(crate) struct Token {
+    pub(crate) value: String,
+    pub(crate) client: String,
+}
+
+/// What the setup and the steps so far issued, which the input may refer to; and the secrets
+/// for the leak check.
+#[derive(Clone)]
+pub(crate) struct Issued {
+    pub(crate) challenge: String,
+    /// The trusted app first, the public client second.
+    pub(crate) clients: Vec<Client>,
+    pub(crate) codes: Vec<Code>,
+    /// The admin's first, the plain user's second (both for the trusted app).
+    pub(crate) access_tokens: Vec<Token>,
+    pub(crate) refresh_tokens: Vec<Token>,
+    pub(crate) connections: Vec<String>,
+    pub(crate) states: Vec<String>,
+    /// Every secret issued so far.
+    pub(crate) secrets: Vec<Secret>,
+    /// Secrets the client sent in a JSON body: stored values it may read back.
+    pub(crate) stored_by_client: Vec<String>,
+}
+
+pub(crate) struct World {
+    pub(crate) plugin: Plugin<MemoryHost>,
+    pub(crate) upstream: Rc<Cell<Upstream>>,
+    /// Whether the token server was asked during this step, in a mode that fails.
+    pub(crate) upstream_failed: Rc<Cell<bool>>,
+    pub(crate) issued: Issued,
+}
+
+/// The plugin's state after the setup, taken once per process and laid into a fresh host for
+/// every input (the setup's requests cost more than most inputs).
+pub(crate) struct Snapshot {
+    /// Every KV entry, with the seconds it had left to live.
+    pub(crate) entries: Vec<(String, Vec<u8>, Option<u32>)>,
+    pub(crate) issued: Issued,
+}
+
+thread_local! {
+    pub(crate) static SNAPSHOT: Snapshot = Snapshot::take(World::with_setup());
+}
+
+impl Snapshot {
+    pub(crate) fn take(world: World) -> Snapshot {
+        let host = world.plugin.host();
+        let mut keys = Vec::new();
+        for page in 0.. {
+            let found = block_on(host.kv_list(page, 100)).expect("setup: listing the KV store");
+            let done = found.len() < 100;
+            keys.extend(found);
+            if done {
+                break;
+            }
+        }
+        let entries = keys
+            .into_iter()
+            .map(|key| {
+                let value = block_on(host.kv_get(&key)).ok().flatten().expect("setup: a listed key");
+                let expiry = seconds_to_live(host, &key);
+                (key, value, expiry)
+            })
+            .collect();
+        Snapshot { entries, issued: world.issued }
+    }
+}
+
+/// How many seconds `key` has left, found by moving the clock to and fro (the host cannot say).
+pub(crate) fn seconds_to_live(host: &MemoryHost, key: &str) -> Option<u32> {
+    const HORIZON: i64 = 20 * 365 * 86_400;
+    let live_after = |seconds: i64| {
+        host.advance_seconds(seconds);
+        let live = block_on(host.kv_get(key)).ok().flatten().is_some();
+        host.advance_seconds(-seconds);
+        live
+    };
+    if live_after(HORIZON) {
+        return None;
+    }
+    // Live after `live`, gone after `gone`.
+    let (mut live, mut gone) = (0, HORIZON);
+    while gone - live > 1 {
+        let middle = (live + gone) / 2;
+        if live_after(middle) {
+            live = middle;
+        } else {
+            gone = middle;
+        }
+    }
+    u32::try_from(gone).ok()
+}
+
+pub(crate) fn push_bounded<T>(pool: &mut Vec<T>, item: T) {
+    if pool.len() < MAX_POOL {
+        pool.push(item);
+    }
+}
+
+pub(crate) fn pick<T>(pool: &[T], index: u8) -> Option<&T> {
+    (!pool.is_empty()).then(|| &pool[usize::from(index) % pool.len()])
+}
+
+/// Like [`pick`], newest first: the codes and states not used yet are the recent ones.
+pub(crate) fn pick_recent<T>(pool: &[T], index: u8) -> Option<&T> {
+    (!pool.is_empty()).then(|| &pool[pool.len() - 1 - usize::from(index) % pool.len()])
+}
+
+pub(crate) fn id_from(seed: u128) -> String {
+    let mut x = seed;
+    (0..26)
+        .map(|_| {
+            let c = ID_ALPHABET[(x % 32) as usize] as char;
+            x = x.rotate_right(5);
+            c
+        })
+        .collect()
+}
+
+pub(crate) fn form(pairs: &[(String, String)]) -> String {
+    url::form_urlencoded::Serializer::new(String::new()).extend_pairs(pairs).finish()
+}
+
+pub(crate) fn has_control(text: &str) -> bool {
+    text.bytes().any(|b| b == b'\r' || b == b'\n' || b == 0)
+}
+
+pub(crate) fn is_json_type(content_type: &str) -> bool {
+    let media = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    media == "application/json" || media.ends_with("+json")
+}
+
+pub(crate) fn lossy(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+pub(crate) fn prefix(text: &str, max: usize) -> String {
+    text.chars().take(max).collect()
+}
+
+pub(crate) fn summary(request: &Request) -> String {
+    format!(
+        "{:?} {:?} query={:?} user={:?} oauth_session={} headers={:?} body={:?}",
+        request.method,
+        prefix(&request.path, 300),
+        prefix(&request.query, 300),
+        request.user_id,
+        request.is_oauth_session,
+        request.headers,
+        prefix(&lossy(&request.body), 600),
+    )
+}
+
+pub(crate) fn response_summary(response: &Response) -> String {
+    format!("{} {:?} {}", response.status, response.headers, prefix(&lossy(&response.body), 600))
+}
+
+/// Everything of the request a response may echo: its path, query, headers (and the decoded Basic
+/// credentials) and body.
+pub(crate) fn request_text(request: &Request) -> String {
+    let mut text = format!("{}\n{}\n", request.path, request.query);
+    for (name, value) in &request.headers {
+        text.push_str(name);
+        text.push('\n');
+        text.push_str(value);
+        text.push('\n');
+        if let Some((_, encoded)) = value.trim().split_once(' ') {
+            if let Ok(decoded) = STANDARD.decode(encoded.trim()) {
+                let decoded = lossy(&decoded);
+                let unescaped: String = url::form_urlencoded::parse(format!("v={decoded}").as_bytes())
+                    .map(|(_, v)| v.into_owned())
+                    .collect::<Vec<_>>()
+                    .join("\n");
+                text.push_str(&decoded);
+                text.push('\n');
+                text.push_str(&unescaped);
+                text.push('\n');
+            }
+        }
+    }
+    text.push_str(&lossy(&request.body));
+    text
+}
+
+pub(crate) fn url_params(url: &str) -> Vec<(String, String)> {
+    let Ok(url) = url::Url::parse(url) else { return Vec::new() };
+    let mut params: Vec<(String, String)> = url.query_pairs().into_owned().collect();
+    if let Some(fragment) = url.fragment() {
+        params.extend(url::form_urlencoded::parse(fragment.as_bytes()).into_owned());
+    }
+    params
+}
+
+/// The settings under test: every feature on.
+pub(crate) fn configuration() -> Vec<u8> {
+    json!({
+        "ServiceSettings": {
+            "SiteURL": SITE,
+            "EnableOAuthServiceProvider": true,
+            "EnableDynamicClientRegistration": true,
+            "DCRRedirectURIAllowlist": ["https://*.example.com/cb", "http://localhost:*/callback"],
+            "EnableOutgoingOAuthConnections": true,
+            "EnableOnlyAdminIntegrations": false,
+        }
+    })
+    .to_string()
+    .into_bytes()
+}
+
+impl World {
+    /// A configured plugin on a host with the users, their permissions and the token server.
+    pub(crate) fn empty(issued: Issued) -> World {
+        let host = MemoryHost::new();
+        // One at-rest key for the setup and every copy of its store, as a restarted server keeps its key.
+        host.set_at_rest_key(b"the fuzz target's at-rest key, 32 bytes or more");
+        for (id, name, delete_at) in [(ADMIN, "admin", 0), (USER, "user", 0), (DEACTIVATED, "gone", 1)] {
+            host.add_user(User { id: id.into(), username: name.into(), delete_at, ..Default::default() });
+        }
+        // Every permission the tests grant an admin; a plain user may manage OAuth apps and slash
+        // commands, as when EnableOnlyAdminIntegrations is off.
+        for permission in [
+            "manage_system",
+            "manage_oauth",
+            "manage_system_wide_oauth",
+            "edit_other_users",
+            "manage_slash_commands",
+            "manage_outgoing_oauth_connections",
+        ] {
+            host.grant(ADMIN, permission);
+        }
+        host.grant(USER, "manage_oauth");
+        host.grant(USER, "manage_slash_commands");
+
+        let upstream = Rc::new(Cell::new(Upstream::Token));
+        let upstream_failed = Rc::new(Cell::new(false));
+        let answered = Cell::new(0u32);
+        {
+            let (mode, failed) = (upstream.clone(), upstream_failed.clone());
+            host.on_fetch(move |_request| {
+                let mode = mode.get();
+                if mode.fails() {
+                    failed.set(true);
+                }
+                answered.set(answered.get() + 1);
+                token_server_answer(mode, answered.get())
+            });
+        }
+        let plugin = Plugin::new(host);
+        plugin.on_configuration_change(&configuration()).expect("setup: configuration");
+        World { plugin, upstream, upstream_failed, issued }
+    }
+
+    /// The setup, through the plugin's own API.
+    pub(crate) fn with_setup() -> World {
+        let issued = Issued {
+            challenge: URL_SAFE_NO_PAD.encode(Sha256::digest(VERIFIER.as_bytes())),
+            clients: Vec::new(),
+            codes: Vec::new(),
+            access_tokens: Vec::new(),
+            refresh_tokens: Vec::new(),
+            connections: Vec::new(),
+            states: Vec::new(),
+            secrets: vec![Secret {
+                value: OC_SECRET.into(),
+                what: "the outgoing connection's client secret",
+            }],
+            stored_by_client: Vec::new(),
+        };
+        let mut world = World::empty(issued);
+        block_on(world.plugin.on_activate()).expect("setup: activation");
+        world.setup();
+        world
+    }
+
+    /// A fresh plugin with the setup's state.
+    pub(crate) fn from_snapshot(snapshot: &Snapshot) -> World {
+        let world = World::empty(snapshot.issued.clone());
+        let host = world.plugin.host();
+        for (key, value, expiry) in &snapshot.entries {
+            let write = match expiry {
+                Some(seconds) => KvWrite::set(value).expiring_in(*seconds),
+                None => KvWrite::set(value),
+            };
+            block_on(host.kv_set(key, write)).expect("setup: restoring the KV store");
+        }
+        block_on(world.plugin.on_activate()).expect("setup: activation");
+        world
+    }
+
+    pub(crate) fn send(&mut self, request: Request, expect: u16) -> Response {
+        let response = block_on(self.plugin.serve_http(request.clone()));
+        if response.status != expect {
+            panic!("setup: {}: {}", summary(&request), response_summary(&response));
+        }
+        self.issued.learn(&request, &response);
+        response
+    }
+
+    pub(crate) fn setup_request(method: &str, path: &str, user: Option<&str>, body: Value) -> Request {
+        let (path, query) = path.split_once('?').unwrap_or((path, ""));
+        let mut request = Request::new(method, path);
+        request.query = query.into();
+        request.user_id = user.map(str::to_owned);
+        if !body.is_null() {
+            request.headers.insert("content-type".into(), "application/json".into());
+            request.body = body.to_string().into_bytes();
+        }
+        request.request_id = "setup".into();
+        request
+    }
+
+    /// Apps, a public client, an outgoing connection, tokens for both users, the app's remote
+    /// settings and the admin's connected account.
+    pub(crate) fn setup(&mut self) {
+        let app = json!({
+            "name": "Jira", "description": "Issue tracker", "homepage": "https://jira-app.example.com",
+            "callback_urls": [APP_CALLBACK, APP_CALLBACK_2], "is_trusted": true,
+            "mattermost_app_id": JIRA_APP_ID,
+        });
+        self.send(Self::setup_request("POST", "/api/v4/oauth/apps", Some(ADMIN), app), 201);
+
+        let public = json!({
+            "name": "CLI", "homepage": "https://cli.example.com", "callback_urls": [PUBLIC_CALLBACK],
+            "is_public": true,
+        });
+        self.send(Self::setup_request("POST", "/api/v4/oauth/apps", Some(USER), public), 201);
+        assert_eq!(self.issued.clients.len(), 2, "setup: the app and the public client");
+
+        let connection = json!({
+            "name": "Jira hooks", "client_id": OC_CLIENT_ID, "client_secret": OC_SECRET,
+            "oauth_token_url": TOKEN_URL, "grant_type": "client_credentials", "cache_tokens": true,
+            "audiences": ["https://jira.example.com/hooks/*", "https://api.example.com/v1/hook"],
+        });
+        self.send(
+            Self::setup_request("POST", "/api/v4/oauth/outgoing_connections", Some(ADMIN), connection),
+            201,
+        );
+
+        for user in [ADMIN, USER] {
+            let query = form(&[
+                ("response_type".into(), "code".into()),
+                ("client_id".into(), self.issued.app_id()),
+                ("redirect_uri".into(), APP_CALLBACK.into()),
+            ]);
+            let path = format!("/oauth/authorize?{query}");
+            self.send(Self::setup_request("GET", &path, Some(user), Value::Null), 302);
+            let code = self.issued.codes.last().map(|c| c.value.clone()).expect("setup: a code");
+            let mut request = Request::new("POST", "/oauth/access_token");
+            request.headers.insert("content-type".into(), "application/x-www-form-urlencoded".into());
+            request.body = form(&[
+                ("grant_type".into(), "authorization_code".into()),
+                ("code".into(), code),
+                ("redirect_uri".into(), APP_CALLBACK.into()),
+                ("client_id".into(), self.issued.app_id()),
+                ("client_secret".into(), self.issued.app_secret()),
+            ])
+            .into_bytes();
+            self.send(request, 200);
+        }
+
+        let settings = json!({
+            "client_id": "remote-client", "client_secret": "remote-secret",
+            "remote_root_url": "https://remote.example.com", "data": {"tenant": 7},
+            "authorize_url": REMOTE_AUTHORIZE_URL, "token_url": REMOTE_TOKEN_URL, "scopes": ["read", "write"],
+        });
+        let mut request =
+            Self::setup_request("POST", "/plugins/oauth-plugin/api/v1/oauth2/app", None, settings);
+        request
+            .headers
+            .insert("authorization".into(), format!("Bearer {}", self.issued.access_tokens[0].value));
+        self.send(request, 200);
+
+        let connect = format!("/plugins/oauth-plugin/apps/{JIRA_APP_ID}/oauth2/remote/connect");
+        self.send(Self::setup_request("GET", &connect, Some(ADMIN), Value::Null), 302);
+        let state = self.issued.states.last().cloned().expect("setup: a connect state");
+        let complete = format!(
+            "/plugins/oauth-plugin/apps/{JIRA_APP_ID}/oauth2/remote/complete?{}",
+            form(&[("state".into(), state), ("code".into(), "remote-code".into())])
+        );
+        self.send(Self::setup_request("GET", &complete, Some(ADMIN), Value::Null), 200);
+    }
+
+    // -- running the steps ------------------------------------------------------------------------
+
+    pub(crate) fn run(&mut self, step: Step) {
+        match step {
+            Step::Act(action, upstream) => self.http(&[action], upstream),
+            Step::Concurrent(a, b, upstream) => self.http(&[a, b], upstream),
+            Step::Advance(clock) => {
+                let seconds = match clock {
+                    Clock::Second => 1,
+                    Clock::Minute => 60,
+                    Clock::CodeLifetime => 601,
+                    Clock::Hour => 3600,
+                    Clock::Day => 86_400,
+                    Clock::TokenLifetime => 720 * 3600 + 1,
+                    Clock::Seconds(n) => i64::from(n),
+                };
+                if tracing() {
+                    eprintln!("-- clock +{seconds}s");
+                }
+                self.plugin.host().advance_seconds(seconds);
+            }
+            Step::Resolve(token) => {
+                let token = self.issued.text(&token);
+                let resolved = block_on(self.plugin.resolve_access_token(&token));
+                if tracing() {
+                    eprintln!("-- resolve_access_token({:?}) = {resolved:?}", prefix(&token, 80));
+                }
+                assert!(resolved.is_ok(), "resolve_access_token({token:?}) failed: {resolved:?}");
+            }
+            Step::AuthorizeOutgoing(url, upstream) => {
+                let url = self.issued.text(&url);
+                self.upstream.set(upstream.unwrap_or(Upstream::Token));
+                self.upstream_failed.set(false);
+                let header = block_on(self.plugin.authorize_outgoing_request(&url));
+                if tracing() {
+                    eprintln!("-- authorize_outgoing_request({:?}) = {header:?}", prefix(&url, 80));
+                }
+                match &header {
+                    Ok(Some(value)) => {
+                        assert!(!has_control(value), "outgoing Authorization header {value:?}");
+                        assert!(!value.contains(OC_SECRET), "the connection's secret in {value:?}");
+                    }
+                    Ok(None) => {}
+                    Err(reason) => assert!(
+                        self.upstream_failed.get(),
+                        "authorize_outgoing_request({url:?}) failed with a working token server: {reason}"
+                    ),
+                }
+            }
+        }
+    }
+
+    pub(crate) fn http(&mut self, actions: &[Action], upstream: Option<Upstream>) {
+        for action in actions {
+            if let Action::Call(call) = action {
+                if let Call::Complete(user, app, StateChoice::Fresh, ..) = call.as_ref() {
+                    let connect = Call::Connect(user.clone(), app.clone());
+                    self.http(&[Action::Call(Box::new(connect))], None);
+                }
+            }
+        }
+        let requests: Vec<Request> = actions
+            .iter()
+            .map(|action| match action {
+                Action::Call(call) => self.issued.call(call),
+                Action::Http(step) => self.issued.request(step),
+            })
+            .collect();
+        self.upstream.set(upstream.unwrap_or(Upstream::Token));
+        self.upstream_failed.set(false);
+        let responses: Vec<Response> = match requests.as_slice() {
+            [one] => vec![block_on(self.plugin.serve_http(one.clone()))],
+            [a, b] => {
+                let host = self.plugin.host();
+                host.interleave(true);
+                let (ra, rb) = block_on(futures::future::join(
+                    self.plugin.serve_http(a.clone()),
+                    self.plugin.serve_http(b.clone()),
+                ));
+                host.interleave(false);
+                vec![ra, rb]
+            }
+            _ => unreachable!("one or two requests at a time"),
+        };
+        let upstream_failed = self.upstream_failed.get();
+        let earlier = self.issued.secrets.len();
+        let mut exchanges = Vec::new();
+        for (request, response) in requests.into_iter().zip(responses) {
+            if tracing() {
+                eprintln!("-> {}\n<- {}", summary(&request), response_summary(&response));
+            }
+            Issued::check_response(&request, &response, upstream_failed);
+            let first_new = self.issued.secrets.len();
+            self.issued.learn(&request, &response);
+            let end_new = self.issued.secrets.len();
+            exchanges.push((request, response, first_new, end_new));
+        }
+        for (request, ..) in &exchanges {
+            self.issued.note_stored(request);
+        }
+        self.issued.check_leaks(&exchanges, earlier);
+    }
+}
