@@ -38,6 +38,16 @@ impl Entry {
     }
 }
 
+/// The permissions of Mattermost's `system_admin` role that the plugin asks about.
+pub const SYSTEM_ADMIN_PERMISSIONS: [&str; 6] = [
+    "manage_system",
+    "manage_oauth",
+    "manage_system_wide_oauth",
+    "edit_other_users",
+    "manage_slash_commands",
+    "manage_outgoing_oauth_connections",
+];
+
 /// One line the plugin logged.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LogLine {
@@ -147,6 +157,15 @@ impl MemoryHost {
 
     pub fn grant(&self, user_id: &str, permission: &str) {
         self.permissions.borrow_mut().insert((user_id.to_owned(), permission.to_owned()));
+    }
+
+    /// A system admin: a user holding every permission the plugin checks, as Mattermost's
+    /// `system_admin` role does.
+    pub fn add_system_admin(&self, user: User) {
+        for permission in SYSTEM_ADMIN_PERMISSIONS {
+            self.grant(&user.id, permission);
+        }
+        self.add_user(User { roles: "system_admin system_user".into(), ..user });
     }
 
     /// Answers every outbound request with `handler`; without one, fetches fail.

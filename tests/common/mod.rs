@@ -24,17 +24,9 @@ pub fn plugin() -> Plugin<MemoryHost> {
 
 /// [`plugin`] on the given host.
 pub fn plugin_on(host: MemoryHost) -> Plugin<MemoryHost> {
-    for (id, name) in [(ADMIN, "admin"), (ALICE, "alice"), (BOB, "bob")] {
+    host.add_system_admin(User { id: ADMIN.into(), username: "admin".into(), ..Default::default() });
+    for (id, name) in [(ALICE, "alice"), (BOB, "bob")] {
         host.add_user(User { id: id.into(), username: name.into(), ..Default::default() });
-    }
-    for permission in [
-        "manage_system",
-        "manage_oauth",
-        "manage_system_wide_oauth",
-        "edit_other_users",
-        "manage_slash_commands",
-    ] {
-        host.grant(ADMIN, permission);
     }
     let plugin = Plugin::new(host);
     configure(&plugin, r#"{"EnableOAuthServiceProvider":true}"#);

@@ -243,21 +243,11 @@ impl World {
         let host = MemoryHost::new();
         // One at-rest key for the setup and every copy of its store, as a restarted server keeps its key.
         host.set_at_rest_key(b"the fuzz target's at-rest key, 32 bytes or more");
-        for (id, name, delete_at) in [(ADMIN, "admin", 0), (USER, "user", 0), (DEACTIVATED, "gone", 1)] {
+        host.add_system_admin(User { id: ADMIN.into(), username: "admin".into(), ..Default::default() });
+        for (id, name, delete_at) in [(USER, "user", 0), (DEACTIVATED, "gone", 1)] {
             host.add_user(User { id: id.into(), username: name.into(), delete_at, ..Default::default() });
         }
-        // Every permission the tests grant an admin; a plain user may manage OAuth apps and slash
-        // commands, as when EnableOnlyAdminIntegrations is off.
-        for permission in [
-            "manage_system",
-            "manage_oauth",
-            "manage_system_wide_oauth",
-            "edit_other_users",
-            "manage_slash_commands",
-            "manage_outgoing_oauth_connections",
-        ] {
-            host.grant(ADMIN, permission);
-        }
+        // A plain user may manage OAuth apps and slash commands, as when EnableOnlyAdminIntegrations is off.
         host.grant(USER, "manage_oauth");
         host.grant(USER, "manage_slash_commands");
 
