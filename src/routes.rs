@@ -344,7 +344,7 @@ pub async fn serve<H: Host + 'static>(ctx: &Context<'_, H>, request: &Request) -
     };
     let allowed = routes.clone().map(|route| route.method.name()).collect::<Vec<_>>().join(", ");
     let Some(route) = routes.clone().find(|route| route.method.accepts(&request.method)) else {
-        // Every route of a pattern is written in one style.
+        // The pattern's first route says how its 405 reads.
         let style = routes.clone().next().map_or(Style::Api, |route| route.style);
         return style.refuse(ctx, request, Refusal::WrongMethod(&allowed));
     };
