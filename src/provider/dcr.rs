@@ -60,8 +60,7 @@ fn redirect_error(description: impl Into<String>) -> OAuthError {
     OAuthError::new(ErrorCode::InvalidRedirectUri, description)
 }
 
-/// `POST /api/v4/oauth/apps/register`.
-/// Open to any origin: browser-based clients register themselves.
+/// `POST /api/v4/oauth/apps/register`, open to any origin: browser-based clients register themselves.
 pub async fn serve<H: Host>(ctx: &Context<'_, H>, request: &Request) -> Response {
     let result = register(ctx, request).await;
     no_store(result.unwrap_or_else(|error| error.render(request))).allow_any_origin()
