@@ -1,9 +1,12 @@
 //! What a request handler sees: the host, the configuration as it was when the request came in,
-//! and the at-rest cipher (through [`Context::store`], so that sealed records are sealed).
+//! the at-rest cipher (through [`Context::store`], so that sealed records are sealed), and who is
+//! calling (the session the host vouched for, the permissions the host grants).
 
+use crate::access::{permission_denied, session_required};
 use crate::config::ServerConfig;
 use crate::crypto::Sealer;
 use crate::host::Host;
+use crate::http::{redirect, AppError, Request, Response};
 use crate::store::Store;
 use std::rc::Rc;
 
@@ -18,5 +21,34 @@ impl<H: Host> Context<'_, H> {
     /// The plugin's records in the KV store.
     pub fn store(&self) -> Store<'_, H> {
         Store::new(self.host, self.sealer.as_deref())
+    }
+
+    /// The calling user's id; the host sets it only for a valid session.
+    pub fn caller<'r>(&self, request: &'r Request) -> Result<&'r str, AppError> {
+        request.user_id.as_deref().filter(|id| !id.is_empty()).ok_or_else(session_required)
+    }
+
+    /// Whether `user_id` holds `permission`. A host that cannot tell counts as a no.
+    pub async fn has_permission(&self, user_id: &str, permission: &str) -> bool {
+        self.host.has_permission(user_id, permission).await.unwrap_or(false)
+    }
+
+    pub async fn require_permission(&self, user_id: &str, permission: &str) -> Result<(), AppError> {
+        if self.has_permission(user_id, permission).await {
+            Ok(())
+        } else {
+            Err(permission_denied(permission))
+        }
+    }
+
+    /// Mattermost: to `/login?redirect_to=<the request URI, escaped>`, and back here after login.
+    pub fn login_redirect(&self, request: &Request) -> Response {
+        let back = if request.query.is_empty() {
+            request.path.clone()
+        } else {
+            format!("{}?{}", request.path, request.query)
+        };
+        let escaped: String = url::form_urlencoded::byte_serialize(back.as_bytes()).collect();
+        redirect(&self.config.site_url_for(&format!("/login?redirect_to={escaped}")))
     }
 }

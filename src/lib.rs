@@ -3,8 +3,9 @@
 //! Module map:
 //! - [`host`]: the `Host` trait, the only way out to the server (KV, HTTP, users, permissions, log,
 //!   clock, the at-rest key), and (feature `memory-host`, for tests only) an in-memory host;
-//! - [`context`]: what a request handler sees;
-//! - [`access`]: who is calling, and Mattermost's 401 and 403;
+//! - [`context`]: what a request handler sees, and who is calling;
+//! - [`routes`]: every endpoint, who may call it and what gates it; the one router;
+//! - [`access`]: Mattermost's permissions, 401 and 403;
 //! - [`http`]: requests, responses and Mattermost's error format;
 //! - [`config`]: the server settings the plugin reads;
 //! - [`store`]: typed records over the KV store, sealed where they hold secrets;
@@ -35,6 +36,7 @@ pub mod outgoing;
 pub mod pages;
 pub mod provider;
 pub mod redirect_uri;
+pub mod routes;
 pub mod store;
 pub mod text;
 pub mod upgrade;
@@ -46,7 +48,7 @@ pub use context::Context;
 use config::ServerConfig;
 use crypto::Sealer;
 use host::{Host, LogLevel};
-use http::{AppError, Request, Response};
+use http::{Request, Response};
 use std::cell::RefCell;
 use std::rc::Rc;
 use store::schema::{self, SchemaCheck};
@@ -138,8 +140,11 @@ impl<H: Host> Plugin<H> {
 
     /// Answers a request. What went wrong inside a server error is logged here, under the
     /// request's id, and never sent.
-    pub async fn serve_http(&self, request: Request) -> Response {
-        let response = self.route(&request).await;
+    pub async fn serve_http(&self, request: Request) -> Response
+    where
+        H: 'static,
+    {
+        let response = routes::serve(&self.context(), &request).await;
         if let Some(cause) = &response.internal_error {
             self.host.log(
                 LogLevel::Error,
@@ -148,20 +153,6 @@ impl<H: Host> Plugin<H> {
             );
         }
         response
-    }
-
-    async fn route(&self, request: &Request) -> Response {
-        let ctx = self.context();
-        if let Some(response) = provider::route(&ctx, request).await {
-            return response;
-        }
-        if let Some(response) = outgoing::route(&ctx, request).await {
-            return response;
-        }
-        if let Some(response) = apps_oauth2::route(&ctx, request).await {
-            return response;
-        }
-        AppError::not_found().render(request)
     }
 
     /// Whether `token` is an access token this plugin issued that is still valid (unexpired, not

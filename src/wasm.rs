@@ -241,6 +241,12 @@ impl WasmPlugin {
         self.inner.on_configuration_change(json.as_bytes()).map_err(|e| JsError::new(&e))
     }
 
+    /// The plugin's routes, `[{method, pattern}]` (`PluginRoute` in contract.ts): the server
+    /// forwards a request whose path matches a pattern, with any method.
+    pub fn routes(&self) -> JsValue {
+        to_js(&crate::routes::exported::<JsHost>())
+    }
+
     /// Takes a `PluginRequest`, resolves to a `PluginResponse`.
     #[wasm_bindgen(js_name = serveHttp)]
     pub async fn serve_http(&self, request: JsValue) -> Result<JsValue, JsError> {

@@ -149,3 +149,14 @@ async fn unknown_tokens_and_urls_resolve_to_null() {
         .unwrap();
     assert!(header.is_null());
 }
+
+#[wasm_bindgen_test]
+fn routes_are_plain_objects_of_method_and_pattern() {
+    let (_, plugin) = new_plugin();
+    let routes = js_sys::Array::from(&plugin.routes());
+    assert!(routes.length() > 0);
+    let first = routes.get(0);
+    let field = |name: &str| js_sys::Reflect::get(&first, &name.into()).unwrap().as_string();
+    assert_eq!(field("method").as_deref(), Some("GET"));
+    assert_eq!(field("pattern").as_deref(), Some(METADATA));
+}

@@ -30,6 +30,17 @@ export interface PluginResponse {
   body: Uint8Array;
 }
 
+/**
+ * One of the plugin's routes (its table in src/routes.rs). The server forwards a request whose path
+ * matches a pattern, whatever its method (the plugin answers 405 itself). A pattern's segments are
+ * literals, `{name}` (one non-empty segment) or, last, `{name...}` (the rest of the path), matched
+ * against the path as sent (not percent-decoded).
+ */
+export interface PluginRoute {
+  method: string;
+  pattern: string;
+}
+
 export interface TokenInfo {
   userId: string;
   clientId: string;
@@ -38,6 +49,8 @@ export interface TokenInfo {
 }
 
 export interface Plugin {
+  /** Its routes: fixed for a build of the plugin, so read once it is loaded. */
+  routes(): PluginRoute[];
   onActivate(): Promise<void>;
   onDeactivate(): Promise<void>;
   onConfigurationChange(config: PluginConfig): Promise<void>;

@@ -3,20 +3,33 @@
 import { readFile } from 'node:fs/promises';
 import type { RequestContext } from './api/context.js';
 import { CSRF_COOKIE, SESSION_COOKIE, USER_COOKIE } from './auth.js';
-import type { PluginRequest, PluginResponse } from './contract.js';
+import type { PluginRequest, PluginResponse, PluginRoute } from './contract.js';
 import { ApiError, storeUnavailable } from './errors.js';
 import { isHostHeader, readBody } from './http.js';
 
-export function isPluginPath(path: string, pluginId: string): boolean {
-  return (
-    path === `/plugins/${pluginId}` ||
-    path.startsWith(`/plugins/${pluginId}/`) ||
-    path.startsWith('/oauth/') ||
-    path === '/.well-known/oauth-authorization-server' ||
-    path.startsWith('/.well-known/oauth-authorization-server/') ||
-    path.startsWith('/api/v4/oauth/') ||
-    /^\/api\/v4\/users\/[^/]+\/oauth\//.test(path)
-  );
+/** Whether `path` matches `pattern`, as the plugin matches it (see PluginRoute). */
+export function matchesPattern(pattern: string, path: string): boolean {
+  if (!pattern.startsWith('/') || !path.startsWith('/')) return false;
+  const wanted = pattern.slice(1).split('/');
+  const parts = path.slice(1).split('/');
+  for (let i = 0; i < wanted.length; i++) {
+    if (/^\{[^}]+\.\.\.\}$/.test(wanted[i])) return i < parts.length;
+    if (i >= parts.length) return false;
+    const matched = wanted[i].startsWith('{') ? parts[i] !== '' : wanted[i] === parts[i];
+    if (!matched) return false;
+  }
+  return parts.length === wanted.length;
+}
+
+/**
+ * Whether a request goes to the plugin: every path under `/plugins/<id>`, as Mattermost forwards
+ * them to the plugin's ServeHTTP (the plugin's own 404 for what it does not serve), and the paths
+ * of the routes the plugin gave when it was loaded. Nothing else: the server keeps no list of the
+ * plugin's URLs.
+ */
+export function forwardsToPlugin(path: string, pluginId: string, routes: readonly PluginRoute[]): boolean {
+  return path === `/plugins/${pluginId}` || path.startsWith(`/plugins/${pluginId}/`) ||
+    routes.some((route) => matchesPattern(route.pattern, path));
 }
 
 export const bundleRoute = (pluginId: string) => `/static/plugins/${pluginId}/main.js`;

@@ -2,7 +2,7 @@
 // (a Rust panic) the instance is marked dead, the request gets a 500 and a fresh instance loads.
 import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
-import type { Plugin, PluginConfig, PluginGlue, PluginHost } from './contract.js';
+import type { Plugin, PluginConfig, PluginGlue, PluginHost, PluginRoute } from './contract.js';
 import { ApiError } from './errors.js';
 import type { Logger } from './log.js';
 import type { PluginFiles } from './manifest.js';
@@ -37,8 +37,21 @@ export function errorMessage(err: unknown): string {
   return typeof err === 'string' ? err : JSON.stringify(err) ?? String(err);
 }
 
+/** The plugin's routes, checked: what the server forwards depends on them. */
+function checkRoutes(value: unknown): PluginRoute[] {
+  const valid = Array.isArray(value) && value.every((r: Partial<PluginRoute> | null) =>
+    typeof r?.method === 'string' && typeof r.pattern === 'string' && r.pattern.startsWith('/'));
+  if (!valid) throw new Error('the plugin\'s routes() did not return [{method, pattern}]');
+  return (value as PluginRoute[]).map(({ method, pattern }) => ({ method, pattern }));
+}
+
 export class PluginManager {
   state: PluginState = 'loading';
+  /**
+   * The routes the plugin gave when it was loaded: a build's routes do not change, so they are
+   * known (and answered with 503) even when activation fails.
+   */
+  routes: readonly PluginRoute[] = [];
   private failure = '';
   private instance: Instance | null = null;
   private reloading: Promise<void> | null = null;
@@ -60,6 +73,7 @@ export class PluginManager {
     try {
       const instance = await this.load();
       this.instance = instance;
+      this.routes = checkRoutes(instance.plugin.routes());
       await this.invoke(instance, 'onConfigurationChange', (p) => p.onConfigurationChange(this.opts.config()));
       await this.invoke(instance, 'onActivate', (p) => p.onActivate());
       this.state = 'active';

@@ -6,7 +6,7 @@ import type { ApiRoute, RequestContext, Services } from './api/context.js';
 import { ApiError, storeUnavailable } from './errors.js';
 import { clientAddress, sendError, setHostHeaders, splitUrl } from './http.js';
 import { newId } from './ids.js';
-import { bundleRoute, isPluginPath, serveBundle, servePlugin } from './plugin-routes.js';
+import { bundleRoute, forwardsToPlugin, serveBundle, servePlugin } from './plugin-routes.js';
 import type { Router } from './router.js';
 import { isWebPage, serveWebPage } from './web.js';
 
@@ -17,7 +17,7 @@ async function route(ctx: RequestContext, api: Router<ApiRoute>): Promise<void> 
   if (!ctx.path.startsWith('/')) throw new ApiError(400, 'api.context.invalid_url.app_error', 'Invalid request URL.');
   // While the database is lost (the store is reconnecting), every request fails fast and clearly.
   if (ctx.services.store.health?.down) throw storeUnavailable();
-  if (isPluginPath(ctx.path, pluginId)) return servePlugin(ctx);
+  if (forwardsToPlugin(ctx.path, pluginId, ctx.services.plugin.routes)) return servePlugin(ctx);
   if (ctx.path === bundleRoute(pluginId)) return serveBundle(ctx);
   if (ctx.path === API_PREFIX || ctx.path.startsWith(API_PREFIX + '/')) return serveApi(ctx, api);
   if (isWebPage(ctx.path)) return serveWebPage(ctx);

@@ -72,6 +72,17 @@ describe('the real wasm plugin', () => {
     }
   });
 
+  it("knows the plugin's paths from its route table alone, read when it was loaded", async () => {
+    const has = (method: string, pattern: string) => server.services.plugin.routes.some((r) => r.method === method && r.pattern === pattern);
+    assert.ok(has('POST', '/oauth/access_token'));
+    assert.ok(has('POST', '/api/v4/oauth/apps/{client_id}/regen_secret'));
+    assert.ok(has('GET', '/.well-known/oauth-authorization-server/{issuer_path...}'));
+    // The plugin answers a wrong method itself: 405 with the pattern's methods.
+    const res = await fetch(`${server.url}/oauth/access_token`, { method: 'PUT' });
+    assert.equal(res.status, 405);
+    assert.equal(res.headers.get('allow'), 'POST, OPTIONS');
+  });
+
   it('serves the webapp bundle, or a clean 404 when it is not built', async () => {
     const res = await fetch(`${server.url}/static/plugins/oauth-plugin/main.js`);
     if (res.status === 200) assert.match(res.headers.get('content-type') ?? '', /javascript/);
@@ -216,6 +227,22 @@ describe('plugin requests (fake glue module)', () => {
     }
     const { body } = await getJson(`${server.url}/plugins/other-plugin/x`);
     assert.equal(body.id, 'api.context.404.app_error');
+  });
+
+  it("forwards exactly the plugin's routes, with any method: no list of the plugin's URLs in the server", async () => {
+    // A route the server has never heard of reaches the plugin, with a method the route lacks too.
+    const hook = await getJson(`${server.url}/hooks/abc`, { method: 'DELETE' });
+    assert.deepEqual([hook.status, hook.body], [200, { hook: 'abc', method: 'DELETE' }]);
+    // Paths the server used to forward by prefix, which no route has: the server's own 404.
+    for (const path of ['/oauth/nothing', '/oauth/authorize/x', '/.well-known/oauth-authorization-server-x',
+      '/api/v4/oauth/apps/x', '/api/v4/users/x/oauth/nothing', '/hooks', '/hooks/a/b']) {
+      const { status, body } = await getJson(server.url + path);
+      assert.equal(status, 404, path);
+      assert.equal(body.id, 'api.context.404.app_error', `${path} stayed with the server`);
+    }
+    // Every path under the plugin's prefix is the plugin's, as in Mattermost.
+    assert.equal((await getJson(`${server.url}/plugins/oauth-plugin/nothing/here`)).body.id, 'fake.not_found');
+    assert.equal(server.services.plugin.routes.length, 7);
   });
 
   it('serves the webapp bundle as a static file', async () => {

@@ -6,12 +6,12 @@
 
 use super::connect::{complete_url, connect_url};
 use super::records::{self, BoundApp, RemoteSettings, UserToken};
-use crate::access::{self, MANAGE_SYSTEM};
+use crate::access::MANAGE_SYSTEM;
 use crate::config::is_http_url;
 use crate::host::Host;
 use crate::http::{json_body_within, AppError, JsonShape, Request, Response};
 use crate::oauth_client::request_token;
-use crate::provider::{app_ids, clients::is_valid_app_id, grants};
+use crate::provider::{app_ids, grants};
 use crate::Context;
 use serde::Serialize;
 
@@ -263,11 +263,7 @@ struct ConnectedAccount<'a> {
 }
 
 /// `GET /connections`: the apps the logged-in user connected an account to.
-pub async fn list_connections<H: Host>(
-    ctx: &Context<'_, H>,
-    request: &Request,
-) -> Result<Response, AppError> {
-    let user_id = access::user_id(request)?;
+pub async fn list_connections<H: Host>(ctx: &Context<'_, H>, user_id: &str) -> Result<Response, AppError> {
     let found = records::connected_apps(ctx, user_id).await?;
     let views: Vec<ConnectedAccount> = found
         .iter()
@@ -283,13 +279,9 @@ pub async fn list_connections<H: Host>(
 /// `DELETE /connections/{app_id}`: forgets the user's token for that app.
 pub async fn delete_connection<H: Host>(
     ctx: &Context<'_, H>,
-    request: &Request,
+    user_id: &str,
     app_id: &str,
 ) -> Result<Response, AppError> {
-    let user_id = access::user_id(request)?;
-    if !is_valid_app_id(app_id) || app_id.is_empty() {
-        return Err(AppError::new(404, "app.apps_oauth2.app_not_found.app_error", "No such app."));
-    }
     records::forget_user_token(ctx, app_id, user_id).await?;
     Ok(ok())
 }

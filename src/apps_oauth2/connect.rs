@@ -3,7 +3,6 @@
 //! takes the code, exchanges it at the provider's token URL, and stores the user's token.
 
 use super::records::{self, BoundApp, ConnectState, StateRefusal, UserToken};
-use crate::access::login_redirect;
 use crate::host::Host;
 use crate::http::{redirect, AppError, Params, Request, Response};
 use crate::ids::new_secret;
@@ -32,10 +31,7 @@ fn internal_failure(error: AppError) -> Response {
 }
 
 /// `GET /plugins/oauth-plugin/apps/{app_id}/oauth2/remote/connect`.
-pub async fn connect<H: Host>(ctx: &Context<'_, H>, request: &Request, app_id: &str) -> Response {
-    let Some(user_id) = request.user_id.as_deref() else {
-        return login_redirect(ctx, request);
-    };
+pub async fn connect<H: Host>(ctx: &Context<'_, H>, user_id: &str, app_id: &str) -> Response {
     let not_set_up =
         || failure(404, "This app has not set up its OAuth2 provider (authorize_url, token_url, client_id).");
     let app = match records::bound_app(ctx, app_id).await {

@@ -3,7 +3,6 @@
 
 use super::connection::{Connection, ConnectionInput};
 use super::{registry, token};
-use crate::access;
 use crate::host::Host;
 use crate::http::{invalid_param, json_body, AppError, Params, Request, Response};
 use crate::ids::new_id;
@@ -13,12 +12,6 @@ pub const MANAGE_CONNECTIONS: &str = "manage_outgoing_oauth_connections";
 pub const MANAGE_SLASH_COMMANDS: &str = "manage_slash_commands";
 const DEFAULT_LIMIT: usize = 10;
 const MAX_LIMIT: usize = 100;
-
-async fn manager<'r, H: Host>(ctx: &Context<'_, H>, request: &'r Request) -> Result<&'r str, AppError> {
-    let user_id = access::user_id(request)?;
-    ctx.require_permission(user_id, MANAGE_CONNECTIONS).await?;
-    Ok(user_id)
-}
 
 async fn existing<H: Host>(ctx: &Context<'_, H>, id: &str) -> Result<Connection, AppError> {
     registry::get(ctx, id).await?.ok_or_else(|| {
@@ -32,8 +25,11 @@ async fn existing<H: Host>(ctx: &Context<'_, H>, id: &str) -> Result<Connection,
 
 /// `GET …?team_id&limit|per_page&from_id|page&audience`: managers see client ids; those who may
 /// only manage slash commands see the rest (the slash command form's "Connected to" hint).
-pub async fn list<H: Host>(ctx: &Context<'_, H>, request: &Request) -> Result<Response, AppError> {
-    let user_id = access::user_id(request)?;
+pub async fn list<H: Host>(
+    ctx: &Context<'_, H>,
+    request: &Request,
+    user_id: &str,
+) -> Result<Response, AppError> {
     let is_manager = ctx.has_permission(user_id, MANAGE_CONNECTIONS).await;
     if !is_manager {
         ctx.require_permission(user_id, MANAGE_SLASH_COMMANDS).await?;
@@ -61,13 +57,16 @@ pub async fn list<H: Host>(ctx: &Context<'_, H>, request: &Request) -> Result<Re
     Ok(Response::json(200, &views))
 }
 
-pub async fn get<H: Host>(ctx: &Context<'_, H>, request: &Request, id: &str) -> Result<Response, AppError> {
-    manager(ctx, request).await?;
+/// The routes from here on are for holders of [`MANAGE_CONNECTIONS`].
+pub async fn get<H: Host>(ctx: &Context<'_, H>, id: &str) -> Result<Response, AppError> {
     Ok(Response::json(200, &existing(ctx, id).await?.view(true)))
 }
 
-pub async fn create<H: Host>(ctx: &Context<'_, H>, request: &Request) -> Result<Response, AppError> {
-    let user_id = manager(ctx, request).await?;
+pub async fn create<H: Host>(
+    ctx: &Context<'_, H>,
+    request: &Request,
+    user_id: &str,
+) -> Result<Response, AppError> {
     let input: ConnectionInput = json_body(request, "outgoing_oauth_connection")?;
     let connection = Connection::create(new_id(), user_id, ctx.host.now_millis(), input)?;
     registry::save(ctx, &connection, None).await?;
@@ -80,7 +79,6 @@ pub async fn update<H: Host>(
     request: &Request,
     id: &str,
 ) -> Result<Response, AppError> {
-    manager(ctx, request).await?;
     let input: ConnectionInput = json_body(request, "outgoing_oauth_connection")?;
     if !input.id.is_empty() && input.id != id {
         return Err(invalid_param("id"));
@@ -92,12 +90,7 @@ pub async fn update<H: Host>(
     Ok(Response::json(200, &updated.view(true)))
 }
 
-pub async fn delete<H: Host>(
-    ctx: &Context<'_, H>,
-    request: &Request,
-    id: &str,
-) -> Result<Response, AppError> {
-    manager(ctx, request).await?;
+pub async fn delete<H: Host>(ctx: &Context<'_, H>, id: &str) -> Result<Response, AppError> {
     existing(ctx, id).await?;
     registry::delete(ctx, id).await?;
     Ok(Response::json(200, &serde_json::json!({"status": "OK"})))
@@ -106,8 +99,11 @@ pub async fn delete<H: Host>(
 /// `POST /validate`: asks the token server for a token with these settings (with the stored
 /// secret and password when `id` is given and they are left empty). 400 for settings that are
 /// not valid, 502 with the server's answer when no token comes back.
-pub async fn validate<H: Host>(ctx: &Context<'_, H>, request: &Request) -> Result<Response, AppError> {
-    let user_id = manager(ctx, request).await?;
+pub async fn validate<H: Host>(
+    ctx: &Context<'_, H>,
+    request: &Request,
+    user_id: &str,
+) -> Result<Response, AppError> {
     let input: ConnectionInput = json_body(request, "outgoing_oauth_connection")?;
     let now = ctx.host.now_millis();
     let candidate = if input.id.is_empty() {

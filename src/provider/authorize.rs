@@ -205,9 +205,6 @@ fn is_valid_resource(resource: &str) -> bool {
 
 /// `GET /oauth/authorize`.
 pub async fn serve_get<H: Host>(ctx: &Context<'_, H>, request: &Request) -> Response {
-    if !ctx.config.service_settings.enable_oauth_service_provider {
-        return consent_page::error_page(501, "The OAuth 2.0 Service Provider is disabled on this server.");
-    }
     let params = match Params::parse(request.query.as_bytes()) {
         Ok(params) => AuthorizeParams::from_query(&params),
         Err(error) => {
@@ -219,7 +216,7 @@ pub async fn serve_get<H: Host>(ctx: &Context<'_, H>, request: &Request) -> Resp
         Err(error) => return error.render(),
     };
     let Some(user_id) = request.user_id.as_deref() else {
-        return access::login_redirect(ctx, request);
+        return ctx.login_redirect(request);
     };
     let response_type = match check_params(&params, &verified.client) {
         Ok(response_type) => response_type,
@@ -237,11 +234,14 @@ pub async fn serve_get<H: Host>(ctx: &Context<'_, H>, request: &Request) -> Resp
 }
 
 /// `POST /oauth/authorize`: Allow (or Deny) from the consent page, for a logged-in user.
-pub async fn serve_post<H: Host>(ctx: &Context<'_, H>, request: &Request) -> Result<Response, AppError> {
-    let user_id = access::user_id(request)?;
+pub async fn serve_post<H: Host>(
+    ctx: &Context<'_, H>,
+    request: &Request,
+    user_id: &str,
+) -> Result<Response, AppError> {
     // Mattermost: an OAuth app cannot approve itself with a token.
     if request.is_oauth_session {
-        return Err(access::permission_denied("edit_other_users"));
+        return Err(access::permission_denied(access::EDIT_OTHER_USERS));
     }
     let params: AuthorizeParams = json_body(request, "authorize_request")?;
     let verified = verify_client(ctx, &params).await.map_err(|e| {

@@ -2,7 +2,7 @@
 //! `POST /oauth/deauthorize` `{client_id}`, as Mattermost's.
 
 use super::consent;
-use crate::access::{self, EDIT_OTHER_USERS};
+use crate::access::EDIT_OTHER_USERS;
 use crate::host::Host;
 use crate::http::{invalid_param, invalid_url_param, json_body, AppError, Request, Response};
 use crate::ids::{is_server_id, is_valid_id};
@@ -10,12 +10,7 @@ use crate::Context;
 use serde::Deserialize;
 
 /// The apps a user authorized, without secrets: for the user themself or `edit_other_users`.
-pub async fn list<H: Host>(
-    ctx: &Context<'_, H>,
-    request: &Request,
-    user_id: &str,
-) -> Result<Response, AppError> {
-    let caller = access::user_id(request)?;
+pub async fn list<H: Host>(ctx: &Context<'_, H>, caller: &str, user_id: &str) -> Result<Response, AppError> {
     // Mattermost: `me` in a user id parameter is the session's user.
     let user_id = if user_id == "me" { caller } else { user_id };
     if !is_server_id(user_id) {
@@ -36,8 +31,11 @@ struct DeauthorizeRequest {
 }
 
 /// Revokes the caller's tokens and codes for the app and forgets the approval.
-pub async fn deauthorize<H: Host>(ctx: &Context<'_, H>, request: &Request) -> Result<Response, AppError> {
-    let user_id = access::user_id(request)?;
+pub async fn deauthorize<H: Host>(
+    ctx: &Context<'_, H>,
+    request: &Request,
+    user_id: &str,
+) -> Result<Response, AppError> {
     let body: DeauthorizeRequest = json_body(request, "client_id")?;
     if !is_valid_id(&body.client_id) {
         return Err(invalid_param("client_id"));

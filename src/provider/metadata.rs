@@ -1,17 +1,9 @@
 //! Authorization server metadata, RFC 8414.
 
 use crate::config::ServerConfig;
-use crate::http::{cors_preflight, wrong_method, AppError, Request, Response};
+use crate::http::Response;
 use crate::Context;
 use serde::Serialize;
-
-pub const PATH: &str = "/.well-known/oauth-authorization-server";
-
-/// RFC 8414 §3: the well-known path, also with an issuer's path appended (as Mattermost, which
-/// answers for any path under it).
-pub fn matches(path: &str) -> bool {
-    path.strip_prefix(PATH).is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
-}
 
 /// RFC 8414 §2.
 #[derive(Debug, Serialize)]
@@ -63,20 +55,7 @@ impl Metadata {
     }
 }
 
-/// `GET /.well-known/oauth-authorization-server`: 501 while the provider is off, as Mattermost.
-pub fn serve<H: crate::host::Host>(ctx: &Context<'_, H>, request: &Request) -> Response {
-    match request.method.as_str() {
-        "GET" | "HEAD" => {}
-        "OPTIONS" => return cors_preflight("GET, OPTIONS"),
-        _ => return wrong_method(request, "GET, OPTIONS"),
-    }
-    if !ctx.config.service_settings.enable_oauth_service_provider {
-        return AppError::new(
-            501,
-            "api.oauth.authorization_server_metadata.disabled.app_error",
-            "The OAuth 2.0 Service Provider is disabled. A system admin can enable it in the System Console.",
-        )
-        .render(request);
-    }
+/// `GET /.well-known/oauth-authorization-server`, open to any origin (RFC 8414 §3).
+pub fn serve<H: crate::host::Host>(ctx: &Context<'_, H>) -> Response {
     Response::json(200, &Metadata::for_config(&ctx.config)).allow_any_origin()
 }

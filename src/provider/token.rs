@@ -5,7 +5,7 @@ use super::client_auth::{authenticate, credentials};
 use super::grants::{self, CodeExchange, IssuedTokens};
 use super::oauth_error::{no_store, ErrorCode, OAuthError};
 use crate::host::Host;
-use crate::http::{cors_preflight, wrong_method, Params, Request, Response};
+use crate::http::{Params, Request, Response};
 use crate::Context;
 use serde::Serialize;
 
@@ -25,20 +25,11 @@ struct TokenResponse<'a> {
 
 /// Runs `handler` on a POSTed form, with CORS (browser-based clients call these endpoints from
 /// their own origin) and errors in the RFCs' format.
-async fn form_endpoint<H, F, Fut>(ctx: &Context<'_, H>, request: &Request, handler: F) -> Response
+async fn form_endpoint<F, Fut>(request: &Request, handler: F) -> Response
 where
-    H: Host,
     F: FnOnce(Params) -> Fut,
     Fut: std::future::Future<Output = Result<Response, OAuthError>>,
 {
-    match request.method.as_str() {
-        "POST" => {}
-        "OPTIONS" => return cors_preflight("POST, OPTIONS"),
-        _ => return wrong_method(request, "POST, OPTIONS").allow_any_origin(),
-    }
-    if !ctx.config.service_settings.enable_oauth_service_provider {
-        return no_store(super::disabled().render(request)).allow_any_origin();
-    }
     let result = match form_params(request) {
         Ok(params) => handler(params).await,
         Err(error) => Err(error),
@@ -60,7 +51,7 @@ fn form_params(request: &Request) -> Result<Params, OAuthError> {
 
 /// `POST /oauth/access_token`.
 pub async fn serve_token<H: Host>(ctx: &Context<'_, H>, request: &Request) -> Response {
-    form_endpoint(ctx, request, |params| async move {
+    form_endpoint(request, |params| async move {
         let grant_type =
             params.get("grant_type").ok_or_else(|| OAuthError::invalid_request("grant_type is required."))?;
         let client = authenticate(ctx, &credentials(request, &params)?).await?;
@@ -120,7 +111,7 @@ fn token_response(tokens: &IssuedTokens) -> Response {
 
 /// `POST /oauth/revoke`, RFC 7009 §2: 200 whether or not the token was valid.
 pub async fn serve_revoke<H: Host>(ctx: &Context<'_, H>, request: &Request) -> Response {
-    form_endpoint(ctx, request, |params| async move {
+    form_endpoint(request, |params| async move {
         let client = authenticate(ctx, &credentials(request, &params)?).await?;
         let token = params.get("token").ok_or_else(|| OAuthError::invalid_request("token is required."))?;
         // RFC 7009 §2.1: a refresh token revokes its grant; an access token only itself.
@@ -163,7 +154,7 @@ struct Introspection<'a> {
 /// `POST /oauth/introspect`: for confidential clients, about their own tokens; anything else is
 /// `{"active": false}` so that no client learns about another's tokens.
 pub async fn serve_introspect<H: Host>(ctx: &Context<'_, H>, request: &Request) -> Response {
-    form_endpoint(ctx, request, |params| async move {
+    form_endpoint(request, |params| async move {
         let client = authenticate(ctx, &credentials(request, &params)?).await?;
         if client.is_public {
             return Err(OAuthError::new(
