@@ -2,8 +2,10 @@
 // webapp bundle and gives it the small part of Mattermost's plugin registry it uses
 // (registerCustomRoute, registerRootComponent). The pages themselves live in the bundle.
 import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
 import type { RequestContext } from './api/context.js';
 import { ApiError } from './errors.js';
+import { serveScriptFile } from './http.js';
 import { hasPermission, Permission } from './permissions.js';
 import { bundleRoute } from './plugin-routes.js';
 
@@ -33,6 +35,18 @@ export function safeRedirect(target: string | null, siteUrl: string): string {
   }
   if (resolved.origin !== new URL(siteUrl).origin || resolved.pathname.startsWith('//')) return '/';
   return resolved.pathname + resolved.search + resolved.hash;
+}
+
+/**
+ * React and ReactDOM as the shell gives them to the bundle (window.React, window.ReactDOM):
+ * vendor/react.js, built by vendor/build.mjs into dist/vendor/ beside dist/src/.
+ */
+export const SHELL_REACT_ROUTE = '/static/react.js';
+const SHELL_REACT_FILE = fileURLToPath(new URL('../vendor/react.js', import.meta.url));
+
+export function serveShellReact(ctx: RequestContext): Promise<void> {
+  return serveScriptFile(ctx.req, ctx.res, SHELL_REACT_FILE,
+    new ApiError(404, 'app.static.react_not_built.app_error', "The page shell's React is not built."));
 }
 
 function escapeHtml(text: string): string {

@@ -1,6 +1,8 @@
-// The pages a browser opens on the host: where /login sends a user afterwards (never off the site).
+// The pages a browser opens on the host: where /login sends a user afterwards (never off the site),
+// and the React the page shell gives the plugin's bundle.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { SHELL_REACT_ROUTE } from '../src/web.js';
 import { ADMIN, FAKE_PLUGIN_DIR, createAdmin, loginForCookies, startServer, type TestServer } from './helpers.js';
 
 describe('login redirect (redirect_to)', () => {
@@ -73,5 +75,34 @@ describe('login redirect (redirect_to)', () => {
     assert.equal(await landing(encodeURIComponent('/oauth/authorize?client_id=a&state=b')), '/oauth/authorize?client_id=a&state=b');
     assert.equal(await pageTarget(encodeURIComponent('/settings/security?x=1#y')), '/settings/security?x=1#y');
     assert.equal(await landing(''), '/');
+  });
+});
+
+describe("the page shell's React (window.React, window.ReactDOM)", () => {
+  let server: TestServer;
+
+  before(async () => {
+    server = await startServer({ pluginDir: FAKE_PLUGIN_DIR });
+  });
+  after(async () => {
+    await server.close();
+  });
+
+  it('is served as a script on its own route, for GET and HEAD only', async () => {
+    const res = await fetch(server.url + SHELL_REACT_ROUTE);
+    assert.equal(res.status, 200);
+    assert.equal(res.headers.get('content-type'), 'text/javascript; charset=utf-8');
+    assert.equal(res.headers.get('x-content-type-options'), 'nosniff', 'never run as anything but a script');
+    const script = await res.text();
+    assert.match(script, /window\.React=/);
+    assert.match(script, /window\.ReactDOM=/);
+    assert.equal(Number(res.headers.get('content-length')), Buffer.byteLength(script));
+
+    const head = await fetch(server.url + SHELL_REACT_ROUTE, { method: 'HEAD' });
+    assert.equal(head.status, 200);
+    assert.equal(await head.text(), '');
+    const post = await fetch(server.url + SHELL_REACT_ROUTE, { method: 'POST' });
+    assert.equal(post.status, 405);
+    await post.body?.cancel();
   });
 });
