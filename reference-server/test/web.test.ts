@@ -1,5 +1,5 @@
 // The pages a browser opens on the host: where /login sends a user afterwards (never off the site),
-// and the React the page shell gives the plugin's bundle.
+// and the React the page shell loads for the plugin's bundle.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { SHELL_REACT_ROUTE } from '../src/web.js';
@@ -80,9 +80,12 @@ describe('login redirect (redirect_to)', () => {
 
 describe("the page shell's React (window.React, window.ReactDOM)", () => {
   let server: TestServer;
+  let cookieHeader: string;
 
   before(async () => {
     server = await startServer({ pluginDir: FAKE_PLUGIN_DIR });
+    await createAdmin(server.url);
+    ({ cookieHeader } = await loginForCookies(server.url, ADMIN.username, ADMIN.password));
   });
   after(async () => {
     await server.close();
@@ -104,5 +107,18 @@ describe("the page shell's React (window.React, window.ReactDOM)", () => {
     const post = await fetch(server.url + SHELL_REACT_ROUTE, { method: 'POST' });
     assert.equal(post.status, 405);
     await post.body?.cancel();
+  });
+
+  it('is loaded by the shell from this origin, before the script that loads the bundle, as its CSP allows', async () => {
+    const res = await fetch(`${server.url}/main/integrations`, { headers: { cookie: cookieHeader } });
+    assert.equal(res.status, 200);
+    const csp = res.headers.get('content-security-policy') ?? '';
+    const scriptSrc = / script-src ([^;]*)/.exec(csp)?.[1].split(' ') ?? [];
+    assert.ok(scriptSrc.includes("'self'"), `script-src allows this origin: ${csp}`);
+    assert.ok(!scriptSrc.includes("'unsafe-inline'") && !scriptSrc.includes('*'), `and no more: ${csp}`);
+    const html = await res.text();
+    const react = html.indexOf(`<script src="${SHELL_REACT_ROUTE}"></script>`);
+    assert.ok(react >= 0, 'the shell loads React');
+    assert.ok(react < html.indexOf('<script nonce='), 'before the script that loads the bundle');
   });
 });
