@@ -14,7 +14,8 @@ WASM_TEST := scripts/cargo-wasm test --features test-panic
 setup:
 	@scripts/setup.sh
 
-## build: the wasm module with its JS glue, the webapp bundle, the reference server
+## build: the wasm module with its JS glue, the webapp bundle (no React in it: the page gives it
+## window.React), the reference server (with the React its page shell gives)
 build: wasm webapp reference-server
 
 wasm:
@@ -26,7 +27,7 @@ webapp:
 reference-server:
 	@npm run --silent -w reference-server build
 
-## dist: a Mattermost-style plugin bundle, dist/oauth-plugin-<version>.tar.gz
+## dist: a Mattermost-style plugin bundle, dist/oauth-plugin-<version>.tar.gz: the plugin's files only
 dist: setup build
 	@rm -rf dist/oauth-plugin && mkdir -p dist/oauth-plugin/server/dist dist/oauth-plugin/webapp/dist
 	@cp plugin.json dist/oauth-plugin/

@@ -1,4 +1,5 @@
 // Small request/response helpers shared by the API and plugin routes.
+import { readFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isIP } from 'node:net';
 import { ApiError, errorBody } from './errors.js';
@@ -56,6 +57,16 @@ export function setHostHeaders(res: ServerResponse, requestId: string, siteUrl: 
   res.setHeader('X-Content-Type-Options', 'nosniff');
   // Only for an https SiteURL: on an http one, HSTS would lock browsers out of the site.
   if (siteUrl.startsWith('https:')) res.setHeader('Strict-Transport-Security', 'max-age=31536000');
+}
+
+/** Answers GET or HEAD with the script at `path`; `missing` (a 404) when it is not built. */
+export async function serveScriptFile(req: IncomingMessage, res: ServerResponse, path: string | null, missing: ApiError): Promise<void> {
+  const method = req.method;
+  if (method !== 'GET' && method !== 'HEAD') throw new ApiError(405, 'api.context.405.app_error', 'Method not allowed.');
+  const script = path ? await readFile(path).catch(() => null) : null;
+  if (!script) throw missing;
+  res.writeHead(200, { 'Content-Type': 'text/javascript; charset=utf-8', 'Content-Length': script.length, 'Cache-Control': 'no-cache' });
+  res.end(method === 'HEAD' ? undefined : script);
 }
 
 export function sendError(res: ServerResponse, err: ApiError, requestId: string): void {

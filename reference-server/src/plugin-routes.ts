@@ -1,11 +1,10 @@
 // Requests for the plugin: routing, identity (only from a valid session), header hygiene, and the
 // webapp bundle as a static file.
-import { readFile } from 'node:fs/promises';
 import type { RequestContext } from './api/context.js';
 import { CSRF_COOKIE, SESSION_COOKIE, USER_COOKIE } from './auth.js';
 import type { PluginRequest, PluginResponse, PluginRoute } from './contract.js';
 import { ApiError, storeUnavailable } from './errors.js';
-import { isHostHeader, readBody } from './http.js';
+import { isHostHeader, readBody, serveScriptFile } from './http.js';
 
 /** Whether `path` matches `pattern`, as the plugin matches it (see PluginRoute). */
 export function matchesPattern(pattern: string, path: string): boolean {
@@ -101,12 +100,7 @@ export async function servePlugin(ctx: RequestContext): Promise<void> {
   ctx.res.end(response.body);
 }
 
-export async function serveBundle(ctx: RequestContext): Promise<void> {
-  const method = ctx.req.method;
-  if (method !== 'GET' && method !== 'HEAD') throw new ApiError(405, 'api.context.405.app_error', 'Method not allowed.');
-  const path = ctx.services.pluginFiles.bundlePath;
-  const bundle = path ? await readFile(path).catch(() => null) : null;
-  if (!bundle) throw new ApiError(404, 'app.plugin.bundle_not_found.app_error', 'The plugin webapp bundle is not built.');
-  ctx.res.writeHead(200, { 'Content-Type': 'text/javascript; charset=utf-8', 'Content-Length': bundle.length, 'Cache-Control': 'no-cache' });
-  ctx.res.end(method === 'HEAD' ? undefined : bundle);
+export function serveBundle(ctx: RequestContext): Promise<void> {
+  return serveScriptFile(ctx.req, ctx.res, ctx.services.pluginFiles.bundlePath,
+    new ApiError(404, 'app.plugin.bundle_not_found.app_error', 'The plugin webapp bundle is not built.'));
 }

@@ -8,7 +8,7 @@ import { clientAddress, sendError, setHostHeaders, splitUrl } from './http.js';
 import { newId } from './ids.js';
 import { bundleRoute, forwardsToPlugin, serveBundle, servePlugin } from './plugin-routes.js';
 import type { Router } from './router.js';
-import { isWebPage, serveWebPage } from './web.js';
+import { isWebPage, serveShellReact, serveWebPage, SHELL_REACT_ROUTE } from './web.js';
 
 const pageNotFound = () => new ApiError(404, 'api.context.404.app_error', 'Sorry, we could not find the page.');
 
@@ -19,6 +19,7 @@ async function route(ctx: RequestContext, api: Router<ApiRoute>): Promise<void> 
   if (ctx.services.store.health?.down) throw storeUnavailable();
   if (forwardsToPlugin(ctx.path, pluginId, ctx.services.plugin.routes)) return servePlugin(ctx);
   if (ctx.path === bundleRoute(pluginId)) return serveBundle(ctx);
+  if (ctx.path === SHELL_REACT_ROUTE) return serveShellReact(ctx);
   if (ctx.path === API_PREFIX || ctx.path.startsWith(API_PREFIX + '/')) return serveApi(ctx, api);
   if (isWebPage(ctx.path)) return serveWebPage(ctx);
   throw pageNotFound();

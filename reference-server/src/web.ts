@@ -1,9 +1,11 @@
 // The pages a browser opens on the host: the login page, and the page shell that loads the plugin's
-// webapp bundle and gives it the small part of Mattermost's plugin registry it uses
+// webapp bundle and gives it React and the small part of Mattermost's plugin registry it uses
 // (registerCustomRoute, registerRootComponent). The pages themselves live in the bundle.
 import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
 import type { RequestContext } from './api/context.js';
 import { ApiError } from './errors.js';
+import { serveScriptFile } from './http.js';
 import { hasPermission, Permission } from './permissions.js';
 import { bundleRoute } from './plugin-routes.js';
 
@@ -35,6 +37,18 @@ export function safeRedirect(target: string | null, siteUrl: string): string {
   return resolved.pathname + resolved.search + resolved.hash;
 }
 
+/**
+ * React and ReactDOM as the shell gives them to the bundle (window.React, window.ReactDOM):
+ * vendor/react.js, built by vendor/build.mjs into dist/vendor/ beside dist/src/.
+ */
+export const SHELL_REACT_ROUTE = '/static/react.js';
+const SHELL_REACT_FILE = fileURLToPath(new URL('../vendor/react.js', import.meta.url));
+
+export function serveShellReact(ctx: RequestContext): Promise<void> {
+  return serveScriptFile(ctx.req, ctx.res, SHELL_REACT_FILE,
+    new ApiError(404, 'app.static.react_not_built.app_error', "The page shell's React is not built."));
+}
+
 function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
@@ -49,7 +63,7 @@ function sendPage(ctx: RequestContext, title: string, body: string, nonce: strin
     'Content-Type': 'text/html; charset=utf-8',
     'Content-Length': Buffer.byteLength(html),
     'Cache-Control': 'no-store',
-    // The bundle's React sets inline style attributes and one <style> element, hence 'unsafe-inline' for styles only.
+    // React sets inline style attributes and the bundle adds one <style> element, hence 'unsafe-inline' for styles only.
     'Content-Security-Policy': `default-src 'none'; script-src 'self' 'nonce-${nonce}'; style-src 'self' 'unsafe-inline'; ` +
       "img-src 'self' http: https: data:; connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'self'",
     'X-Frame-Options': 'SAMEORIGIN',
@@ -153,14 +167,15 @@ form.addEventListener('submit', async (event) => {
 }
 
 /**
- * The shell: defines window.registerPlugin and the registry before the bundle loads, then renders
- * the component registered for this path with the page's React (window.React / window.ReactDOM, as
- * Mattermost's webapp exposes them; this host has no React of its own, so the bundle provides them).
+ * The shell: loads React (window.React / window.ReactDOM, as Mattermost's webapp exposes them to
+ * plugins; the bundle brings none of its own), defines window.registerPlugin and the registry
+ * before the bundle loads, then renders the component registered for this path with that React.
  * The bundle moves between its pages with history.pushState and a popstate event; the shell
  * renders again on popstate.
  */
 function shellBody(bundle: string, nonce: string): string {
   return `<div id="root"><p class="shell-status" id="shell-status" role="status">Loading…</p></div>
+<script src="${SHELL_REACT_ROUTE}"></script>
 <script nonce="${nonce}">
 (() => {
   const routes = [];

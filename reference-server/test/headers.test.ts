@@ -1,5 +1,5 @@
 // Headers the host puts on every response it sends, whoever made it: API JSON, errors, web pages,
-// redirects, the webapp bundle and plugin responses.
+// redirects, the webapp bundle, the page shell's React and plugin responses.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { ADMIN, FAKE_PLUGIN_DIR, createAdmin, loginForCookies, startServer, type TestServer } from './helpers.js';
@@ -29,6 +29,7 @@ function samples(cookie: string, token: string): Sample[] {
     { what: 'redirect after login', path: '/login?redirect_to=%2Fsettings%2Fsecurity', init: { headers: { cookie } }, status: 302 },
     { what: 'page shell', path: '/main/integrations', init: { headers: { cookie } }, status: 200 },
     { what: 'webapp bundle', path: '/static/plugins/oauth-plugin/main.js', status: 200 },
+    { what: "page shell's React", path: '/static/react.js', status: 200 },
     { what: 'plugin response', path: '/plugins/oauth-plugin/echo', status: 200 },
     { what: 'plugin 404', path: '/plugins/oauth-plugin/no-such-route', status: 404 },
     { what: 'plugin failure (host error)', path: '/plugins/oauth-plugin/fail', status: 500 },

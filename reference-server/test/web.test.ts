@@ -1,6 +1,8 @@
-// The pages a browser opens on the host: where /login sends a user afterwards (never off the site).
+// The pages a browser opens on the host: where /login sends a user afterwards (never off the site),
+// and the React the page shell loads for the plugin's bundle.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { SHELL_REACT_ROUTE } from '../src/web.js';
 import { ADMIN, FAKE_PLUGIN_DIR, createAdmin, loginForCookies, startServer, type TestServer } from './helpers.js';
 
 describe('login redirect (redirect_to)', () => {
@@ -73,5 +75,50 @@ describe('login redirect (redirect_to)', () => {
     assert.equal(await landing(encodeURIComponent('/oauth/authorize?client_id=a&state=b')), '/oauth/authorize?client_id=a&state=b');
     assert.equal(await pageTarget(encodeURIComponent('/settings/security?x=1#y')), '/settings/security?x=1#y');
     assert.equal(await landing(''), '/');
+  });
+});
+
+describe("the page shell's React (window.React, window.ReactDOM)", () => {
+  let server: TestServer;
+  let cookieHeader: string;
+
+  before(async () => {
+    server = await startServer({ pluginDir: FAKE_PLUGIN_DIR });
+    await createAdmin(server.url);
+    ({ cookieHeader } = await loginForCookies(server.url, ADMIN.username, ADMIN.password));
+  });
+  after(async () => {
+    await server.close();
+  });
+
+  it('is served as a script on its own route, for GET and HEAD only', async () => {
+    const res = await fetch(server.url + SHELL_REACT_ROUTE);
+    assert.equal(res.status, 200);
+    assert.equal(res.headers.get('content-type'), 'text/javascript; charset=utf-8');
+    assert.equal(res.headers.get('x-content-type-options'), 'nosniff', 'never run as anything but a script');
+    const script = await res.text();
+    assert.match(script, /window\.React=/);
+    assert.match(script, /window\.ReactDOM=/);
+    assert.equal(Number(res.headers.get('content-length')), Buffer.byteLength(script));
+
+    const head = await fetch(server.url + SHELL_REACT_ROUTE, { method: 'HEAD' });
+    assert.equal(head.status, 200);
+    assert.equal(await head.text(), '');
+    const post = await fetch(server.url + SHELL_REACT_ROUTE, { method: 'POST' });
+    assert.equal(post.status, 405);
+    await post.body?.cancel();
+  });
+
+  it('is loaded by the shell from this origin, before the script that loads the bundle, as its CSP allows', async () => {
+    const res = await fetch(`${server.url}/main/integrations`, { headers: { cookie: cookieHeader } });
+    assert.equal(res.status, 200);
+    const csp = res.headers.get('content-security-policy') ?? '';
+    const scriptSrc = / script-src ([^;]*)/.exec(csp)?.[1].split(' ') ?? [];
+    assert.ok(scriptSrc.includes("'self'"), `script-src allows this origin: ${csp}`);
+    assert.ok(!scriptSrc.includes("'unsafe-inline'") && !scriptSrc.includes('*'), `and no more: ${csp}`);
+    const html = await res.text();
+    const react = html.indexOf(`<script src="${SHELL_REACT_ROUTE}"></script>`);
+    assert.ok(react >= 0, 'the shell loads React');
+    assert.ok(react < html.indexOf('<script nonce='), 'before the script that loads the bundle');
   });
 });

@@ -1,8 +1,5 @@
 // The plugin's pages and the paths they answer (the backstage's paths in Mattermost).
-import type { ComponentType } from 'react';
-import * as React from 'react';
-import * as ReactDOM from 'react-dom';
-import { createRoot } from 'react-dom/client';
+import React, { type ComponentType } from 'react';
 import { Backstage, PageTitle } from './components';
 import { AddCommandPage, CommandConfirmation, CommandsPage, EditCommandPage } from './pages/commands';
 import { IntegrationManagementPage } from './pages/console';
@@ -73,12 +70,3 @@ export function installStyle(): void {
   document.head.appendChild(style);
 }
 
-/**
- * Mattermost's webapp gives plugins its React as window.React and window.ReactDOM; a page without
- * them (this project's host) gets the bundle's own.
- */
-export function provideReact(): void {
-  const w = window as unknown as { React?: unknown; ReactDOM?: unknown };
-  w.React ??= React;
-  w.ReactDOM ??= { ...ReactDOM, createRoot };
-}

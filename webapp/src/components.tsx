@@ -1,6 +1,6 @@
 // Building blocks shared by the pages: loading state, layouts (backstage, System Console, Settings),
 // form fields tied to their labels, buttons that show progress, dialogs, copy buttons.
-import { useCallback, useEffect, useId, useRef, useState, type ButtonHTMLAttributes, type KeyboardEvent, type ReactNode } from 'react';
+import React, { useCallback, useEffect, useId, useRef, useState, type ButtonHTMLAttributes, type KeyboardEvent, type ReactNode } from 'react';
 import { currentUser, get, isAdmin, post, type Team, type User } from './client';
 import { Link } from './router';
 

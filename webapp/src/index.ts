@@ -1,8 +1,9 @@
-// The plugin's web UI. It registers itself the way Mattermost's webapp plugins do; the host's page
-// shell provides `window.registerPlugin` and calls `initialize` with its registry.
+// The plugin's web UI. It registers itself the way Mattermost's webapp plugins do; the page
+// (Mattermost's webapp, or the reference server's page shell) provides `window.registerPlugin`,
+// calls `initialize` with its registry, and gives the bundle its React as window.React (build.mjs).
 
 import { id, version } from '../../plugin.json';
-import { installStyle, provideReact, ROUTES } from './app';
+import { installStyle, ROUTES } from './app';
 
 /** The part of Mattermost's plugin registry this bundle uses. */
 export interface PluginRegistry {
@@ -27,5 +28,4 @@ export class OAuthPluginUI {
   }
 }
 
-provideReact();
 window.registerPlugin(id, new OAuthPluginUI());

@@ -1,6 +1,6 @@
 // Moving between the plugin's pages without reloading: history.pushState, then a popstate event,
 // on which the host's shell renders the component registered for the new path.
-import type { AnchorHTMLAttributes, MouseEvent } from 'react';
+import React, { type AnchorHTMLAttributes, type MouseEvent } from 'react';
 
 export function navigate(to: string): void {
   window.history.pushState(null, '', to);

@@ -1,6 +1,6 @@
 // Integrations → Slash Commands: the list, Add/Edit (with the "Connected to" hint under the Request
 // URL), and the confirmation page with the command's token.
-import { useEffect, useRef, useState, type FormEvent } from 'react';
+import React, { useEffect, useRef, useState, type FormEvent } from 'react';
 import { del, get, post, put, type Command, type OutgoingConnection, type Team } from '../client';
 import {
   Backstage, Button, CopyValue, Crumbs, Dialog, ErrorBanner, Field, Loading, PageTitle, teamByName, useAction, useLoad,

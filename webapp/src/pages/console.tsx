@@ -1,5 +1,5 @@
 // System Console → Integrations → Integration Management: the OAuth switches (admins only).
-import { useEffect, useState, type FormEvent, type ReactNode } from 'react';
+import React, { useEffect, useState, type FormEvent, type ReactNode } from 'react';
 import { get, isAdmin, put } from '../client';
 import { Button, ConsoleLayout, ErrorBanner, Loading, NoPermission, PageTitle, useLoad, useUser } from '../components';
 import { lines } from '../validation';

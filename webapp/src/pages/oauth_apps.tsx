@@ -1,6 +1,6 @@
 // Integrations → OAuth 2.0 Applications: the list, Add/Edit, and the confirmation page that shows
 // the client secret once.
-import { useState, type FormEvent } from 'react';
+import React, { useState, type FormEvent } from 'react';
 import { ApiError, del, get, isAdmin, post, put, type OAuthApp } from '../client';
 import {
   Backstage, Button, CopyValue, Crumbs, Dialog, ErrorBanner, Field, ListError, Loading, PageTitle, UrlList, YesNo, useAction, useLoad, useUser,

@@ -1,5 +1,5 @@
 // Integrations → Outgoing OAuth 2.0 Connections: the list, and Add/Edit with Validate Connection.
-import { useState, type FormEvent } from 'react';
+import React, { useState, type FormEvent } from 'react';
 import { del, get, isAdmin, post, put, type OutgoingConnection } from '../client';
 import {
   Backstage, Button, Crumbs, Dialog, ErrorBanner, Field, ListError, Loading, PageTitle, UrlList, useAction, useLoad, useUser,

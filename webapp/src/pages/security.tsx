@@ -1,6 +1,6 @@
 // Settings → Security: the OAuth 2.0 applications the user authorized (Deauthorize) and the app
 // accounts connected through the app OAuth2 store (Disconnect).
-import { useState } from 'react';
+import React, { useState } from 'react';
 import { currentUser, del, get, post, type AppConnection, type OAuthApp } from '../client';
 import { Button, ErrorBanner, Loading, PageTitle, SettingsLayout, useLoad, type Load } from '../components';
 
