@@ -15,6 +15,7 @@
 //! - [`outgoing`]: outgoing OAuth connections;
 //! - [`apps_oauth2`]: the app OAuth2 store (for apps of Mattermost's Apps framework);
 //! - [`oauth_client`]: token requests to other OAuth servers;
+//! - [`grant_type`]: RFC 6749's grant types, for the provider and the client side alike;
 //! - [`pages`]: the HTML pages the plugin serves;
 //! - [`ids`]: ids and secrets;
 //! - [`text`]: what text people read back may hold;
@@ -27,6 +28,7 @@ pub mod apps_oauth2;
 pub mod config;
 pub mod context;
 pub mod crypto;
+pub mod grant_type;
 pub mod host;
 pub mod http;
 pub mod ids;
@@ -59,8 +61,8 @@ pub const PLUGIN_ID: &str = "oauth-plugin";
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct TokenInfo {
-    pub user_id: String,
-    pub client_id: String,
+    pub user_id: ids::UserId,
+    pub client_id: ids::ClientId,
     pub scope: String,
     pub expires_at: i64,
 }

@@ -2,26 +2,28 @@
 //! §4.3, §4.4, §6) through the host's `httpFetch`, and the reading of its answer (§5.1, §5.2).
 //! Outgoing connections and the app OAuth2 store both ask through here.
 
+use crate::grant_type::GrantType;
 use crate::host::{FetchRequest, FetchResponse, Host};
+use crate::ids::{AccessToken, RefreshToken, TokenJson};
 use crate::Context;
 use serde::Deserialize;
 
 /// A token the server handed out.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ObtainedToken {
-    pub access_token: String,
+    pub access_token: AccessToken,
     /// `Bearer` however the server spelled it; another scheme as given.
     pub token_type: String,
     pub expires_in: Option<i64>,
-    pub refresh_token: Option<String>,
+    pub refresh_token: Option<RefreshToken>,
     /// The whole response, as the server sent it.
-    pub raw: serde_json::Value,
+    pub raw: TokenJson,
 }
 
 impl ObtainedToken {
     /// The `Authorization` header value: `<token_type> <access_token>`.
     pub fn header_value(&self) -> String {
-        format!("{} {}", self.token_type, self.access_token)
+        format!("{} {}", self.token_type, self.access_token.secret())
     }
 }
 
@@ -31,14 +33,19 @@ struct ErrorResponse {
     error_description: Option<String>,
 }
 
-/// POSTs `form` to `token_url` within the server's outgoing timeout.
+/// POSTs a token request for `grant` with the rest of its `form` to `token_url`, within the
+/// server's outgoing timeout.
 pub async fn request_token<H: Host>(
     ctx: &Context<'_, H>,
     token_url: &str,
+    grant: GrantType,
     form: &[(&str, &str)],
 ) -> Result<ObtainedToken, String> {
     let timeout_ms = ctx.config.service_settings.outgoing_integration_requests_timeout.saturating_mul(1000);
-    let body = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(form).finish();
+    let body = url::form_urlencoded::Serializer::new(String::new())
+        .append_pair("grant_type", grant.as_str())
+        .extend_pairs(form)
+        .finish();
     let request = FetchRequest {
         method: "POST".into(),
         url: token_url.to_owned(),
@@ -98,7 +105,7 @@ pub fn read_token(response: &FetchResponse) -> Result<ObtainedToken, String> {
     })?;
     let field = |name: &str| raw.get(name).filter(|v| !v.is_null());
     let access_token = match field("access_token") {
-        Some(serde_json::Value::String(token)) if is_header_safe(token) => token.clone(),
+        Some(serde_json::Value::String(token)) if is_header_safe(token) => AccessToken::new(token.as_str()),
         Some(_) => return Err("the token server's access_token is not a usable string".into()),
         None => return Err(format!("the token server answered HTTP {status} without an access_token")),
     };
@@ -112,8 +119,8 @@ pub fn read_token(response: &FetchResponse) -> Result<ObtainedToken, String> {
     let expires_in = field("expires_in")
         .and_then(|v| v.as_i64().or_else(|| v.as_str().and_then(|s| s.parse().ok())))
         .map(|seconds: i64| seconds.clamp(0, MAX_EXPIRES_IN_SECONDS));
-    let refresh_token = field("refresh_token").and_then(|v| v.as_str()).map(str::to_owned);
-    Ok(ObtainedToken { access_token, token_type, expires_in, refresh_token, raw })
+    let refresh_token = field("refresh_token").and_then(|v| v.as_str()).map(RefreshToken::new);
+    Ok(ObtainedToken { access_token, token_type, expires_in, refresh_token, raw: TokenJson::new(raw) })
 }
 
 #[cfg(test)]
@@ -137,8 +144,9 @@ mod tests {
         );
         let token = read_token(&ok).unwrap();
         assert_eq!(token.header_value(), "Bearer abc");
-        assert_eq!((token.expires_in, token.refresh_token.as_deref()), (Some(3600), Some("r1")));
-        assert_eq!(token.raw["refresh_token"], "r1");
+        let refresh_token = token.refresh_token.as_ref().map(|t| t.secret().as_str());
+        assert_eq!((token.expires_in, refresh_token), (Some(3600), Some("r1")));
+        assert_eq!(token.raw.secret()["refresh_token"], "r1");
         let custom = response(200, "application/json", r#"{"access_token":"abc","token_type":"MAC"}"#);
         assert_eq!(read_token(&custom).unwrap().header_value(), "MAC abc");
     }

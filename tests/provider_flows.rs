@@ -111,7 +111,7 @@ fn refresh(plugin: &Plugin<MemoryHost>, client: &Client, token: &str) -> Reply {
 }
 
 fn user_of(plugin: &Plugin<MemoryHost>, token: &str) -> Option<String> {
-    block_on(plugin.resolve_access_token(token)).unwrap().map(|info| info.user_id)
+    block_on(plugin.resolve_access_token(token)).unwrap().map(|info| info.user_id.to_string())
 }
 
 #[test]

@@ -4,9 +4,10 @@
 
 use super::records::{self, BoundApp, ConnectState, StateRefusal, UserToken};
 use crate::access::login_redirect;
+use crate::grant_type::GrantType;
 use crate::host::Host;
 use crate::http::{redirect, AppError, Params, Request, Response};
-use crate::ids::new_secret;
+use crate::ids::{new_secret, ConnectStateToken, PkceCodeVerifier, UserId};
 use crate::oauth_client::request_token;
 use crate::pages::message_page;
 use crate::provider::pkce;
@@ -33,7 +34,7 @@ fn internal_failure(error: AppError) -> Response {
 
 /// `GET /plugins/oauth-plugin/apps/{app_id}/oauth2/remote/connect`.
 pub async fn connect<H: Host>(ctx: &Context<'_, H>, request: &Request, app_id: &str) -> Response {
-    let Some(user_id) = request.user_id.as_deref() else {
+    let Some(user_id) = request.user_id.as_deref().map(UserId::new) else {
         return login_redirect(ctx, request);
     };
     let not_set_up =
@@ -51,26 +52,26 @@ pub async fn connect<H: Host>(ctx: &Context<'_, H>, request: &Request, app_id: &
     let Ok(mut target) = Url::parse(&settings.authorize_url) else {
         return failure(500, "The app's authorize_url is not a valid URL.");
     };
-    let state = new_secret();
-    let code_verifier = new_secret();
+    let state = ConnectStateToken::new(new_secret());
+    let code_verifier = PkceCodeVerifier::new(new_secret());
+    let challenge = pkce::challenge_for(code_verifier.secret());
     let record = ConnectState {
         v: 1,
         app_id: app_id.to_owned(),
-        user_id: user_id.to_owned(),
-        code_verifier: code_verifier.clone(),
+        user_id,
+        code_verifier,
         binding: app.binding.clone(),
     };
     if let Err(e) = records::begin_connect(ctx, &state, &record).await {
         return internal_failure(e);
     }
-    let challenge = pkce::challenge_for(&code_verifier);
     target
         .query_pairs_mut()
         .append_pair("response_type", "code")
         .append_pair("client_id", &settings.client_id)
         .append_pair("redirect_uri", &complete_url(ctx, app_id))
         .append_pair("scope", &settings.scopes.join(" "))
-        .append_pair("state", &state)
+        .append_pair("state", state.secret())
         .append_pair("code_challenge", &challenge)
         .append_pair("code_challenge_method", "S256");
     redirect(target.as_str())
@@ -78,7 +79,7 @@ pub async fn connect<H: Host>(ctx: &Context<'_, H>, request: &Request, app_id: &
 
 /// `GET /plugins/oauth-plugin/apps/{app_id}/oauth2/remote/complete`.
 pub async fn complete<H: Host>(ctx: &Context<'_, H>, request: &Request, app_id: &str) -> Response {
-    let Some(user_id) = request.user_id.as_deref() else {
+    let Some(user_id) = request.user_id.as_deref().map(UserId::new) else {
         return failure(401, "You are not logged in. Log in and connect your account again.");
     };
     let Ok(params) = Params::parse(request.query.as_bytes()) else {
@@ -92,7 +93,7 @@ pub async fn complete<H: Host>(ctx: &Context<'_, H>, request: &Request, app_id: 
         Ok(None) => return failure(404, "This app is not set up on this server."),
         Err(e) => return internal_failure(e),
     };
-    let record = match records::consume_state(ctx, state, &app, user_id).await {
+    let record = match records::consume_state(ctx, state, &app, &user_id).await {
         Ok(Ok(record)) => record,
         Ok(Err(StateRefusal::Unknown)) => {
             return failure(
@@ -113,7 +114,7 @@ pub async fn complete<H: Host>(ctx: &Context<'_, H>, request: &Request, app_id: 
         return failure(400, "The provider's answer has neither a code nor an error.");
     };
     match exchange(ctx, &app, &record, code).await {
-        Ok(token) => match records::save_user_token(ctx, &app, user_id, &token).await {
+        Ok(token) => match records::save_user_token(ctx, &app, &user_id, &token).await {
             Ok(()) => message_page(200, "Account connected", COMPLETED),
             Err(e) => internal_failure(e),
         },
@@ -134,14 +135,13 @@ async fn exchange<H: Host>(
         records::settings(ctx, app).await.map_err(|e| e.message)?.ok_or("the app has no OAuth2 settings")?;
     let redirect_uri = complete_url(ctx, &app.app_id);
     let form = [
-        ("grant_type", "authorization_code"),
         ("code", code),
         ("redirect_uri", redirect_uri.as_str()),
         ("client_id", settings.client_id.as_str()),
-        ("client_secret", settings.client_secret.as_str()),
-        ("code_verifier", record.code_verifier.as_str()),
+        ("client_secret", settings.client_secret.secret().as_str()),
+        ("code_verifier", record.code_verifier.secret().as_str()),
     ];
-    let obtained = request_token(ctx, &settings.token_url, &form).await?;
+    let obtained = request_token(ctx, &settings.token_url, GrantType::AuthorizationCode, &form).await?;
     let now = ctx.host.now_millis();
     Ok(UserToken {
         v: 1,

@@ -7,7 +7,9 @@
 
 use crate::host::Host;
 use crate::http::AppError;
-use crate::ids::hash_secret;
+use crate::ids::{
+    ClientSecret, ConnectStateToken, PkceCodeVerifier, RefreshToken, SecretHash, TokenJson, UserId,
+};
 use crate::provider::app_ids;
 use crate::store::keys;
 use crate::Context;
@@ -28,7 +30,7 @@ pub struct BoundApp {
 #[serde(default)]
 pub struct RemoteSettings {
     pub client_id: String,
-    pub client_secret: String,
+    pub client_secret: ClientSecret,
     pub remote_root_url: String,
     pub data: serde_json::Value,
     pub authorize_url: String,
@@ -50,10 +52,10 @@ struct SettingsRecord {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct UserToken {
     pub v: u32,
-    pub value: serde_json::Value,
+    pub value: TokenJson,
     pub obtained_by_plugin: bool,
     pub expires_at: Option<i64>,
-    pub refresh_token: Option<String>,
+    pub refresh_token: Option<RefreshToken>,
     pub stored_at: i64,
     #[serde(default)]
     pub binding: String,
@@ -64,8 +66,8 @@ pub struct UserToken {
 pub struct ConnectState {
     pub v: u32,
     pub app_id: String,
-    pub user_id: String,
-    pub code_verifier: String,
+    pub user_id: UserId,
+    pub code_verifier: PkceCodeVerifier,
     #[serde(default)]
     pub binding: String,
 }
@@ -96,7 +98,7 @@ pub async fn save_settings<H: Host>(
 pub async fn user_token<H: Host>(
     ctx: &Context<'_, H>,
     app: &BoundApp,
-    user_id: &str,
+    user_id: &UserId,
 ) -> Result<Option<(UserToken, Vec<u8>)>, AppError> {
     let found = ctx.store().get_versioned::<UserToken>(&keys::app_user_token(&app.app_id, user_id)).await?;
     Ok(found.filter(|(token, _)| token.binding == app.binding))
@@ -106,7 +108,7 @@ pub async fn user_token<H: Host>(
 pub async fn save_user_token<H: Host>(
     ctx: &Context<'_, H>,
     app: &BoundApp,
-    user_id: &str,
+    user_id: &UserId,
     token: &UserToken,
 ) -> Result<(), AppError> {
     let store = ctx.store();
@@ -120,7 +122,7 @@ pub async fn save_user_token<H: Host>(
 pub async fn replace_user_token<H: Host>(
     ctx: &Context<'_, H>,
     app: &BoundApp,
-    user_id: &str,
+    user_id: &UserId,
     old: &[u8],
     token: &UserToken,
 ) -> Result<bool, AppError> {
@@ -132,7 +134,7 @@ pub async fn replace_user_token<H: Host>(
 pub async fn forget_user_token<H: Host>(
     ctx: &Context<'_, H>,
     app_id: &str,
-    user_id: &str,
+    user_id: &UserId,
 ) -> Result<(), AppError> {
     let store = ctx.store();
     store.delete(&keys::app_user_token(app_id, user_id)).await?;
@@ -149,9 +151,9 @@ pub async fn bound_app<H: Host>(ctx: &Context<'_, H>, app_id: &str) -> Result<Op
 /// The apps the user connected whose token is still stored and bound to the id's current holder.
 pub async fn connected_apps<H: Host>(
     ctx: &Context<'_, H>,
-    user_id: &str,
+    user_id: &UserId,
 ) -> Result<Vec<(String, UserToken)>, AppError> {
-    let ids = ctx.store().ids(&keys::user_connected_apps(user_id)).await?;
+    let ids: Vec<String> = ctx.store().ids(&keys::user_connected_apps(user_id)).await?;
     let mut found = Vec::new();
     for app_id in ids {
         let Some(app) = bound_app(ctx, &app_id).await? else { continue };
@@ -173,7 +175,7 @@ struct RefreshLock {
 pub async fn lock_refresh<H: Host>(
     ctx: &Context<'_, H>,
     app_id: &str,
-    user_id: &str,
+    user_id: &UserId,
     for_millis: i64,
 ) -> Result<bool, AppError> {
     let seconds = u32::try_from((for_millis / 1000).max(1)).unwrap_or(u32::MAX);
@@ -184,7 +186,7 @@ pub async fn lock_refresh<H: Host>(
 pub async fn unlock_refresh<H: Host>(
     ctx: &Context<'_, H>,
     app_id: &str,
-    user_id: &str,
+    user_id: &UserId,
 ) -> Result<(), AppError> {
     Ok(ctx.store().delete(&keys::app_refresh_lock(app_id, user_id)).await?)
 }
@@ -192,10 +194,10 @@ pub async fn unlock_refresh<H: Host>(
 /// Remembers a new connect flow under its state value (hashed), for 15 minutes.
 pub async fn begin_connect<H: Host>(
     ctx: &Context<'_, H>,
-    state: &str,
+    state: &ConnectStateToken,
     record: &ConnectState,
 ) -> Result<(), AppError> {
-    let key = keys::app_connect_state(&hash_secret(state));
+    let key = keys::app_connect_state(&SecretHash::of(state.secret()));
     let stored = ctx.store().insert_expiring(&key, record, Some(STATE_LIFETIME_SECONDS)).await?;
     if !stored {
         return Err(AppError::internal("a new connect state's key was taken"));
@@ -217,14 +219,14 @@ pub async fn consume_state<H: Host>(
     ctx: &Context<'_, H>,
     state: &str,
     app: &BoundApp,
-    user_id: &str,
+    user_id: &UserId,
 ) -> Result<Result<ConnectState, StateRefusal>, AppError> {
     let store = ctx.store();
-    let key = keys::app_connect_state(&hash_secret(state));
+    let key = keys::app_connect_state(&SecretHash::of(state));
     let Some((record, bytes)) = store.get_versioned::<ConnectState>(&key).await? else {
         return Ok(Err(StateRefusal::Unknown));
     };
-    if record.user_id != user_id || record.app_id != app.app_id || record.binding != app.binding {
+    if record.user_id != *user_id || record.app_id != app.app_id || record.binding != app.binding {
         return Ok(Err(StateRefusal::NotYours));
     }
     // Compare-and-delete: of two uses, one wins.

@@ -6,7 +6,7 @@ use super::{registry, token};
 use crate::access;
 use crate::host::Host;
 use crate::http::{invalid_param, json_body, AppError, Params, Request, Response};
-use crate::ids::new_id;
+use crate::ids::{ConnectionId, UserId};
 use crate::Context;
 
 pub const MANAGE_CONNECTIONS: &str = "manage_outgoing_oauth_connections";
@@ -20,7 +20,7 @@ async fn manager<'r, H: Host>(ctx: &Context<'_, H>, request: &'r Request) -> Res
     Ok(user_id)
 }
 
-async fn existing<H: Host>(ctx: &Context<'_, H>, id: &str) -> Result<Connection, AppError> {
+async fn existing<H: Host>(ctx: &Context<'_, H>, id: &ConnectionId) -> Result<Connection, AppError> {
     registry::get(ctx, id).await?.ok_or_else(|| {
         AppError::new(
             404,
@@ -63,13 +63,14 @@ pub async fn list<H: Host>(ctx: &Context<'_, H>, request: &Request) -> Result<Re
 
 pub async fn get<H: Host>(ctx: &Context<'_, H>, request: &Request, id: &str) -> Result<Response, AppError> {
     manager(ctx, request).await?;
-    Ok(Response::json(200, &existing(ctx, id).await?.view(true)))
+    Ok(Response::json(200, &existing(ctx, &ConnectionId::new(id)).await?.view(true)))
 }
 
 pub async fn create<H: Host>(ctx: &Context<'_, H>, request: &Request) -> Result<Response, AppError> {
     let user_id = manager(ctx, request).await?;
     let input: ConnectionInput = json_body(request, "outgoing_oauth_connection")?;
-    let connection = Connection::create(new_id(), user_id, ctx.host.now_millis(), input)?;
+    let connection =
+        Connection::create(ConnectionId::random(), &UserId::new(user_id), ctx.host.now_millis(), input)?;
     registry::save(ctx, &connection, None).await?;
     Ok(Response::json(201, &connection.view(true)))
 }
@@ -85,10 +86,10 @@ pub async fn update<H: Host>(
     if !input.id.is_empty() && input.id != id {
         return Err(invalid_param("id"));
     }
-    let current = existing(ctx, id).await?;
+    let current = existing(ctx, &ConnectionId::new(id)).await?;
     let updated = current.patched(ctx.host.now_millis(), input)?;
     registry::save(ctx, &updated, Some(&current)).await?;
-    token::forget(ctx, id).await;
+    token::forget(ctx, &updated.id).await;
     Ok(Response::json(200, &updated.view(true)))
 }
 
@@ -98,8 +99,8 @@ pub async fn delete<H: Host>(
     id: &str,
 ) -> Result<Response, AppError> {
     manager(ctx, request).await?;
-    existing(ctx, id).await?;
-    registry::delete(ctx, id).await?;
+    let connection = existing(ctx, &ConnectionId::new(id)).await?;
+    registry::delete(ctx, &connection.id).await?;
     Ok(Response::json(200, &serde_json::json!({"status": "OK"})))
 }
 
@@ -111,9 +112,9 @@ pub async fn validate<H: Host>(ctx: &Context<'_, H>, request: &Request) -> Resul
     let input: ConnectionInput = json_body(request, "outgoing_oauth_connection")?;
     let now = ctx.host.now_millis();
     let candidate = if input.id.is_empty() {
-        Connection::create(new_id(), user_id, now, input)?
+        Connection::create(ConnectionId::random(), &UserId::new(user_id), now, input)?
     } else {
-        existing(ctx, &input.id.clone()).await?.patched(now, input)?
+        existing(ctx, &ConnectionId::new(input.id.as_str())).await?.patched(now, input)?
     };
     token::fetch(ctx, &candidate).await.map_err(|reason| {
         AppError::new(

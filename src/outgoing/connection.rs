@@ -6,7 +6,9 @@
 
 use super::audience::Audience;
 use crate::config::is_http_url;
+use crate::grant_type::GrantType;
 use crate::http::AppError;
+use crate::ids::{ClientSecret, ConnectionId, Password, UserId};
 use serde::{Deserialize, Serialize};
 use url::Url;
 
@@ -16,36 +18,22 @@ pub const MAX_TOKEN_URL_CHARS: usize = 256;
 pub const MAX_AUDIENCES: usize = 100;
 pub const MAX_AUDIENCE_CHARS: usize = 1024;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum GrantType {
-    ClientCredentials,
-    Password,
-}
-
-impl GrantType {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            GrantType::ClientCredentials => "client_credentials",
-            GrantType::Password => "password",
-        }
-    }
-}
-
 /// A connection as stored under `oc:{id}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Connection {
     pub v: u32,
-    pub id: String,
+    pub id: ConnectionId,
     pub name: String,
-    pub creator_id: String,
+    pub creator_id: UserId,
     pub create_at: i64,
     pub update_at: i64,
+    /// The client id at the integration's OAuth server (not one of ours).
     pub client_id: String,
-    pub client_secret: String,
+    pub client_secret: ClientSecret,
     pub credentials_username: String,
-    pub credentials_password: String,
+    pub credentials_password: Password,
     pub oauth_token_url: String,
+    /// [`GrantType::ClientCredentials`] or [`GrantType::Password`].
     pub grant_type: GrantType,
     pub audiences: Vec<String>,
     /// Reuse a token until shortly before it expires (Mattermost fetches one per request).
@@ -60,9 +48,9 @@ pub struct ConnectionInput {
     pub id: String,
     pub name: String,
     pub client_id: String,
-    pub client_secret: String,
+    pub client_secret: ClientSecret,
     pub credentials_username: Option<String>,
-    pub credentials_password: Option<String>,
+    pub credentials_password: Option<Password>,
     pub oauth_token_url: String,
     pub grant_type: String,
     pub audiences: Vec<String>,
@@ -72,9 +60,9 @@ pub struct ConnectionInput {
 /// Mattermost's JSON, without the secret and the password.
 #[derive(Debug, Serialize)]
 pub struct ConnectionView<'a> {
-    pub id: &'a str,
+    pub id: &'a ConnectionId,
     pub name: &'a str,
-    pub creator_id: &'a str,
+    pub creator_id: &'a UserId,
     pub create_at: i64,
     pub update_at: i64,
     pub client_id: &'a str,
@@ -94,13 +82,15 @@ fn origin(url: &str) -> Option<String> {
 
 /// A token URL moved to another origin must come with the credentials again.
 fn check_credentials_resent(input: &ConnectionInput, grant: GrantType) -> Result<(), AppError> {
-    if input.client_secret.is_empty() {
+    if input.client_secret.secret().is_empty() {
         return Err(invalid(
             "model.outgoing_oauth_connection.is_valid.client_secret.error",
             "The OAuth Token URL moves to another server: enter the Client Secret again.".into(),
         ));
     }
-    if grant == GrantType::Password && input.credentials_password.as_deref().unwrap_or("").is_empty() {
+    if grant == GrantType::Password
+        && input.credentials_password.as_ref().is_none_or(|p| p.secret().is_empty())
+    {
         return Err(invalid(
             "model.outgoing_oauth_connection.is_valid.password_credentials.error",
             "The OAuth Token URL moves to another server: enter the password again.".into(),
@@ -117,22 +107,31 @@ fn within(value: &str, max: usize) -> bool {
     !value.is_empty() && value.chars().count() <= max
 }
 
+/// The grants a connection may use: the two where the server asks on its own (RFC 6749 §4.3, §4.4).
 fn grant_type(text: &str) -> Result<GrantType, AppError> {
-    match text {
-        "client_credentials" => Ok(GrantType::ClientCredentials),
-        "password" => Ok(GrantType::Password),
-        other => Err(invalid(
+    match GrantType::parse(text) {
+        Some(grant @ (GrantType::ClientCredentials | GrantType::Password)) => Ok(grant),
+        _ => Err(invalid(
             "model.outgoing_oauth_connection.is_valid.grant_type.error",
-            format!("Grant type must be client_credentials or password, not {other:?}."),
+            format!("Grant type must be client_credentials or password, not {text:?}."),
         )),
+    }
+}
+
+/// A patched field: the new value, unless it is empty.
+fn keep<T: Clone>(new: T, old: &T, is_empty: impl Fn(&T) -> bool) -> T {
+    if is_empty(&new) {
+        old.clone()
+    } else {
+        new
     }
 }
 
 impl Connection {
     /// A new connection from `input`, checked.
     pub fn create(
-        id: String,
-        creator_id: &str,
+        id: ConnectionId,
+        creator_id: &UserId,
         now: i64,
         input: ConnectionInput,
     ) -> Result<Connection, AppError> {
@@ -140,7 +139,7 @@ impl Connection {
             v: 1,
             id,
             name: input.name,
-            creator_id: creator_id.to_owned(),
+            creator_id: creator_id.clone(),
             create_at: now,
             update_at: now,
             client_id: input.client_id,
@@ -171,15 +170,21 @@ impl Connection {
         {
             check_credentials_resent(&input, grant)?;
         }
-        let keep = |new: String, old: &str| if new.is_empty() { old.to_owned() } else { new };
-        let keep_option = |new: Option<String>, old: &str| keep(new.unwrap_or_default(), old);
+        let text = |new: String, old: &String| keep(new, old, String::is_empty);
         let patched = Connection {
-            name: keep(input.name, &self.name),
-            client_id: keep(input.client_id, &self.client_id),
-            client_secret: keep(input.client_secret, &self.client_secret),
-            credentials_username: keep_option(input.credentials_username, &self.credentials_username),
-            credentials_password: keep_option(input.credentials_password, &self.credentials_password),
-            oauth_token_url: keep(input.oauth_token_url, &self.oauth_token_url),
+            name: text(input.name, &self.name),
+            client_id: text(input.client_id, &self.client_id),
+            client_secret: keep(input.client_secret, &self.client_secret, |s| s.secret().is_empty()),
+            credentials_username: text(
+                input.credentials_username.unwrap_or_default(),
+                &self.credentials_username,
+            ),
+            credentials_password: keep(
+                input.credentials_password.unwrap_or_default(),
+                &self.credentials_password,
+                |p| p.secret().is_empty(),
+            ),
+            oauth_token_url: text(input.oauth_token_url, &self.oauth_token_url),
             grant_type: grant,
             audiences: if input.audiences.is_empty() { self.audiences.clone() } else { input.audiences },
             cache_tokens: input.cache_tokens.unwrap_or(self.cache_tokens),
@@ -205,7 +210,7 @@ impl Connection {
                 "Client ID must be 1 to 255 characters.".into(),
             ));
         }
-        if !within(&self.client_secret, MAX_CREDENTIAL_CHARS) {
+        if !within(self.client_secret.secret(), MAX_CREDENTIAL_CHARS) {
             return Err(invalid(
                 "model.outgoing_oauth_connection.is_valid.client_secret.error",
                 "Client secret must be 1 to 255 characters.".into(),
@@ -214,7 +219,7 @@ impl Connection {
         self.check_token_url()?;
         if self.grant_type == GrantType::Password
             && !(within(&self.credentials_username, MAX_CREDENTIAL_CHARS)
-                && within(&self.credentials_password, MAX_CREDENTIAL_CHARS))
+                && within(self.credentials_password.secret(), MAX_CREDENTIAL_CHARS))
         {
             return Err(invalid(
                 "model.outgoing_oauth_connection.is_valid.password_credentials.error",

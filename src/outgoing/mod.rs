@@ -64,12 +64,12 @@ pub async fn authorize_request<H: Host>(ctx: &Context<'_, H>, url: &str) -> Resu
         return Ok(None);
     };
     match token::authorization_header(ctx, &connection).await {
-        Ok(header) => Ok(Some(header)),
+        Ok(header) => Ok(Some(header.secret().clone())),
         Err(reason) => {
             ctx.host.log(
                 LogLevel::Warn,
                 "outgoing OAuth token not obtained",
-                &[("connection", &connection.id), ("reason", &reason)],
+                &[("connection", connection.id.as_str()), ("reason", &reason)],
             );
             Err(format!("Outgoing OAuth connection {:?} could not get a token: {reason}", connection.name))
         }

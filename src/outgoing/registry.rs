@@ -10,6 +10,7 @@ use super::audience::{self, Audience};
 use super::connection::Connection;
 use crate::host::Host;
 use crate::http::AppError;
+use crate::ids::ConnectionId;
 use crate::store::keys;
 use crate::Context;
 use serde::{Deserialize, Serialize};
@@ -18,9 +19,9 @@ use std::collections::BTreeMap;
 #[derive(Debug, Default, Clone, Serialize, Deserialize)]
 struct Index {
     v: u32,
-    ids: Vec<String>,
+    ids: Vec<ConnectionId>,
     /// Audience key → connection id.
-    audiences: BTreeMap<String, String>,
+    audiences: BTreeMap<String, ConnectionId>,
 }
 
 fn claimed(audience: &str, owner: &Connection) -> AppError {
@@ -31,8 +32,8 @@ fn claimed(audience: &str, owner: &Connection) -> AppError {
     )
 }
 
-pub async fn get<H: Host>(ctx: &Context<'_, H>, id: &str) -> Result<Option<Connection>, AppError> {
-    if !crate::ids::is_valid_id(id) {
+pub async fn get<H: Host>(ctx: &Context<'_, H>, id: &ConnectionId) -> Result<Option<Connection>, AppError> {
+    if !crate::ids::is_valid_id(id.as_str()) {
         return Ok(None);
     }
     ctx.store().get(&keys::outgoing_connection(id)).await.map_err(AppError::from)
@@ -61,7 +62,7 @@ pub async fn save<H: Host>(
 /// Puts back what was stored before a refused save.
 async fn restore<H: Host>(
     ctx: &Context<'_, H>,
-    id: &str,
+    id: &ConnectionId,
     previous: Option<&Connection>,
 ) -> Result<(), AppError> {
     let store = ctx.store();
@@ -116,7 +117,7 @@ async fn claim_and_write<H: Host>(ctx: &Context<'_, H>, connection: &Connection)
 }
 
 /// Deletes the connection, then its claims and its cached token.
-pub async fn delete<H: Host>(ctx: &Context<'_, H>, id: &str) -> Result<(), AppError> {
+pub async fn delete<H: Host>(ctx: &Context<'_, H>, id: &ConnectionId) -> Result<(), AppError> {
     let store = ctx.store();
     store.delete(&keys::outgoing_connection(id)).await?;
     store.delete(&keys::outgoing_token(id)).await?;
@@ -140,7 +141,8 @@ pub async fn list<H: Host>(
     limit: usize,
 ) -> Result<Vec<Connection>, AppError> {
     let ids = index(ctx).await?.map(|(index, _)| index.ids).unwrap_or_default();
-    let start = from_id.and_then(|from| ids.iter().position(|id| id == from).map(|i| i + 1)).unwrap_or(0);
+    let start =
+        from_id.and_then(|from| ids.iter().position(|id| id.as_str() == from).map(|i| i + 1)).unwrap_or(0);
     let mut found = Vec::new();
     for id in ids.iter().skip(start) {
         if let Some(connection) = get(ctx, id).await? {
@@ -154,7 +156,7 @@ pub async fn list<H: Host>(
 pub async fn for_url<H: Host>(ctx: &Context<'_, H>, url: &str) -> Result<Option<Connection>, AppError> {
     let Some(normalized) = audience::normalize(url) else { return Ok(None) };
     let Some((index, _)) = index(ctx).await? else { return Ok(None) };
-    let mut candidates: Vec<(Audience, &String)> = index
+    let mut candidates: Vec<(Audience, &ConnectionId)> = index
         .audiences
         .iter()
         .filter_map(|(key, id)| Audience::parse(key).ok().map(|audience| (audience, id)))

@@ -12,7 +12,7 @@
 
 use crate::host::Host;
 use crate::http::AppError;
-use crate::ids::new_id;
+use crate::ids::{new_id, ClientId};
 use crate::store::keys;
 use crate::Context;
 use serde::{Deserialize, Serialize};
@@ -24,7 +24,7 @@ pub const LEGACY_BINDING: &str = "";
 struct Claim {
     v: u32,
     /// The OAuth app holding the id; empty once released.
-    client_id: String,
+    client_id: ClientId,
     binding: String,
 }
 
@@ -64,27 +64,27 @@ async fn is_live<H: Host>(ctx: &Context<'_, H>, app_id: &str, claim: &Claim) -> 
 pub async fn claim<H: Host>(
     ctx: &Context<'_, H>,
     app_id: &str,
-    client_id: &str,
+    client_id: &ClientId,
     inherit: bool,
 ) -> Result<String, AppError> {
     let store = ctx.store();
     let key = keys::app_id_claim(app_id);
     for _ in 0..16 {
         let Some((current, bytes)) = store.get_versioned::<Claim>(&key).await? else {
-            let fresh = Claim { v: 1, client_id: client_id.to_owned(), binding: new_id() };
+            let fresh = Claim { v: 1, client_id: client_id.clone(), binding: new_id() };
             if store.insert(&key, &fresh).await? {
                 return Ok(fresh.binding);
             }
             continue;
         };
-        if current.client_id == client_id {
+        if current.client_id == *client_id {
             return Ok(current.binding);
         }
         if is_live(ctx, app_id, &current).await? {
             return Err(claimed_elsewhere(app_id));
         }
         let binding = if inherit { current.binding.clone() } else { new_id() };
-        let next = Claim { v: 1, client_id: client_id.to_owned(), binding };
+        let next = Claim { v: 1, client_id: client_id.clone(), binding };
         if store.compare_and_set(&key, &bytes, Some(&next)).await? {
             return Ok(next.binding);
         }
@@ -97,7 +97,7 @@ pub async fn claim<H: Host>(
 pub async fn claimed_while<H: Host>(
     ctx: &Context<'_, H>,
     app_id: &str,
-    client_id: &str,
+    client_id: &ClientId,
     inherit: bool,
     write: impl std::future::Future<Output = Result<(), AppError>>,
 ) -> Result<(), AppError> {
@@ -113,10 +113,20 @@ pub async fn claimed_while<H: Host>(
 }
 
 /// Lets go of `app_id`, if `client_id` holds it; the binding is kept for a holder that inherits.
-pub async fn release<H: Host>(ctx: &Context<'_, H>, app_id: &str, client_id: &str) -> Result<(), AppError> {
+pub async fn release<H: Host>(
+    ctx: &Context<'_, H>,
+    app_id: &str,
+    client_id: &ClientId,
+) -> Result<(), AppError> {
     ctx.store()
         .update::<Claim, _>(&keys::app_id_claim(app_id), |claim| {
-            claim.map(|c| if c.client_id == client_id { Claim { client_id: String::new(), ..c } } else { c })
+            claim.map(|c| {
+                if c.client_id == *client_id {
+                    Claim { client_id: ClientId::default(), ..c }
+                } else {
+                    c
+                }
+            })
         })
         .await?;
     Ok(())
@@ -126,13 +136,13 @@ pub async fn release<H: Host>(ctx: &Context<'_, H>, app_id: &str, client_id: &st
 pub async fn binding_of<H: Host>(
     ctx: &Context<'_, H>,
     app_id: &str,
-    client_id: &str,
+    client_id: &ClientId,
 ) -> Result<Option<String>, AppError> {
     if app_id.is_empty() {
         return Ok(None);
     }
     let claim = ctx.store().get::<Claim>(&keys::app_id_claim(app_id)).await?;
-    Ok(claim.filter(|c| c.client_id == client_id).map(|c| c.binding))
+    Ok(claim.filter(|c| c.client_id == *client_id).map(|c| c.binding))
 }
 
 /// The binding of `app_id`'s live holder, if any (for pages that name an app by its id).
@@ -151,8 +161,8 @@ pub async fn current_binding<H: Host>(
 pub async fn claim_legacy<H: Host>(
     ctx: &Context<'_, H>,
     app_id: &str,
-    client_id: &str,
+    client_id: &ClientId,
 ) -> Result<bool, AppError> {
-    let legacy = Claim { v: 1, client_id: client_id.to_owned(), binding: LEGACY_BINDING.to_owned() };
+    let legacy = Claim { v: 1, client_id: client_id.clone(), binding: LEGACY_BINDING.to_owned() };
     Ok(ctx.store().insert(&keys::app_id_claim(app_id), &legacy).await?)
 }

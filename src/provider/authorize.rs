@@ -15,6 +15,7 @@ use super::pkce;
 use crate::access;
 use crate::host::Host;
 use crate::http::{json_body, redirect, AppError, Params, Request, Response};
+use crate::ids::{ClientId, UserId};
 use crate::redirect_uri::{self, RedirectUri};
 use crate::Context;
 use serde::{Deserialize, Serialize};
@@ -108,7 +109,7 @@ async fn verify_client<H: Host>(
     if params.client_id.is_empty() {
         return Err(page_error(400, "The request has no client_id."));
     }
-    let client = clients::get(ctx, &params.client_id)
+    let client = clients::get(ctx, &ClientId::new(params.client_id.as_str()))
         .await?
         .ok_or_else(|| page_error(404, "The app that sent you here is not registered on this server."))?;
     if params.redirect_uri.is_empty() {
@@ -218,19 +219,19 @@ pub async fn serve_get<H: Host>(ctx: &Context<'_, H>, request: &Request) -> Resp
         Ok(verified) => verified,
         Err(error) => return error.render(),
     };
-    let Some(user_id) = request.user_id.as_deref() else {
+    let Some(user_id) = request.user_id.as_deref().map(UserId::new) else {
         return access::login_redirect(ctx, request);
     };
     let response_type = match check_params(&params, &verified.client) {
         Ok(response_type) => response_type,
         Err(error) => return redirect(&error_redirect(ctx, &verified, &params, None, &error)),
     };
-    let approved = match consent::is_approved(ctx, user_id, &verified.client.id).await {
+    let approved = match consent::is_approved(ctx, &user_id, &verified.client.id).await {
         Ok(approved) => approved,
         Err(error) => return redirect(&error_redirect(ctx, &verified, &params, Some(response_type), &error)),
     };
     if verified.client.is_trusted || approved {
-        let target = answer(ctx, user_id, &verified, &params, response_type).await;
+        let target = answer(ctx, &user_id, &verified, &params, response_type).await;
         return redirect(&target);
     }
     consent_page::render(&verified.client, &params_for_page(&params, &verified))
@@ -238,7 +239,7 @@ pub async fn serve_get<H: Host>(ctx: &Context<'_, H>, request: &Request) -> Resp
 
 /// `POST /oauth/authorize`: Allow (or Deny) from the consent page, for a logged-in user.
 pub async fn serve_post<H: Host>(ctx: &Context<'_, H>, request: &Request) -> Result<Response, AppError> {
-    let user_id = access::user_id(request)?;
+    let user_id = &UserId::new(access::user_id(request)?);
     // Mattermost: an OAuth app cannot approve itself with a token.
     if request.is_oauth_session {
         return Err(access::permission_denied("edit_other_users"));
@@ -273,14 +274,14 @@ pub async fn serve_post<H: Host>(ctx: &Context<'_, H>, request: &Request) -> Res
 /// The redirect that carries the code or the token (or the error that prevented it).
 async fn answer<H: Host>(
     ctx: &Context<'_, H>,
-    user_id: &str,
+    user_id: &UserId,
     verified: &Verified,
     params: &AuthorizeParams,
     response_type: ResponseType,
 ) -> String {
     let authorization = Authorization {
         client_id: verified.client.id.clone(),
-        user_id: user_id.to_owned(),
+        user_id: user_id.clone(),
         scope: SCOPE.to_owned(),
         redirect_uri: verified.redirect_uri.clone(),
         redirect_uri_given: verified.redirect_uri_given,
@@ -288,10 +289,12 @@ async fn answer<H: Host>(
         resource: Some(params.resource.clone()).filter(|r| !r.is_empty()),
     };
     let result = match response_type {
-        ResponseType::Code => grants::issue_code(ctx, authorization).await.map(|code| vec![("code", code)]),
+        ResponseType::Code => {
+            grants::issue_code(ctx, authorization).await.map(|code| vec![("code", code.secret().clone())])
+        }
         ResponseType::Token => grants::issue_implicit(ctx, &authorization).await.map(|tokens| {
             vec![
-                ("access_token", tokens.access_token),
+                ("access_token", tokens.access_token.secret().clone()),
                 ("token_type", "bearer".to_owned()),
                 ("expires_in", tokens.expires_in.to_string()),
                 ("scope", tokens.scope),
@@ -346,7 +349,7 @@ fn response_url(
 /// omitted, so that the token request need not repeat it).
 fn params_for_page(params: &AuthorizeParams, verified: &Verified) -> AuthorizeParams {
     AuthorizeParams {
-        client_id: verified.client.id.clone(),
+        client_id: verified.client.id.to_string(),
         redirect_uri: if verified.redirect_uri_given { verified.redirect_uri.clone() } else { String::new() },
         ..params.clone()
     }

@@ -5,9 +5,10 @@
 
 use super::app_ids;
 use crate::config::is_http_url;
+use crate::grant_type::GrantType;
 use crate::host::Host;
 use crate::http::AppError;
-use crate::ids::{hash_secret, new_id, new_secret};
+use crate::ids::{new_secret, ClientId, ClientSecret, SecretHash, UserId};
 use crate::redirect_uri::{self, RedirectUri};
 use crate::store::keys;
 use crate::text;
@@ -26,8 +27,8 @@ pub const MAX_MATTERMOST_APP_ID_LEN: usize = 32;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Client {
     pub v: u32,
-    pub id: String,
-    pub creator_id: String,
+    pub id: ClientId,
+    pub creator_id: UserId,
     pub create_at: i64,
     pub update_at: i64,
     pub name: String,
@@ -40,11 +41,11 @@ pub struct Client {
     pub is_dynamically_registered: bool,
     pub mattermost_app_id: String,
     /// SHA-256 of the client secret; `None` for a public client.
-    pub secret_hash: Option<String>,
+    pub secret_hash: Option<SecretHash>,
     /// RFC 7591 metadata of a dynamically registered client; empty lists mean "no restriction"
     /// (apps registered through the REST API may use every grant).
     #[serde(default)]
-    pub grant_types: Vec<String>,
+    pub grant_types: Vec<GrantType>,
     #[serde(default)]
     pub response_types: Vec<String>,
     #[serde(default)]
@@ -74,8 +75,8 @@ pub struct ClientInput {
 /// Mattermost's `OAuthApp` JSON. `client_secret` is empty except in the one response that made it.
 #[derive(Debug, Serialize)]
 pub struct ClientView<'a> {
-    pub id: &'a str,
-    pub creator_id: &'a str,
+    pub id: &'a ClientId,
+    pub creator_id: &'a UserId,
     pub create_at: i64,
     pub update_at: i64,
     pub client_secret: &'a str,
@@ -92,13 +93,13 @@ pub struct ClientView<'a> {
 }
 
 impl Client {
-    pub fn view<'a>(&'a self, secret: Option<&'a str>) -> ClientView<'a> {
+    pub fn view<'a>(&'a self, secret: Option<&'a ClientSecret>) -> ClientView<'a> {
         ClientView {
             id: &self.id,
             creator_id: &self.creator_id,
             create_at: self.create_at,
             update_at: self.update_at,
-            client_secret: secret.unwrap_or(""),
+            client_secret: secret.map_or("", |s| s.secret().as_str()),
             name: &self.name,
             description: &self.description,
             icon_url: &self.icon_url,
@@ -122,13 +123,13 @@ impl Client {
     }
 
     /// Whether the client registered `grant_type` (or registered no list at all).
-    pub fn allows_grant(&self, grant_type: &str) -> bool {
-        self.grant_types.is_empty() || self.grant_types.iter().any(|g| g == grant_type)
+    pub fn allows_grant(&self, grant_type: GrantType) -> bool {
+        self.grant_types.is_empty() || self.grant_types.contains(&grant_type)
     }
 
     /// Refresh tokens go to confidential clients that registered the grant.
     pub fn gets_refresh_tokens(&self) -> bool {
-        !self.is_public && self.allows_grant("refresh_token")
+        !self.is_public && self.allows_grant(GrantType::RefreshToken)
     }
 
     /// RFC 6749 §3.1.2.3: the redirect URI must be one registered, compared as exact strings.
@@ -208,7 +209,7 @@ pub fn is_valid_app_id(id: &str) -> bool {
 
 /// Who asks for a change, as far as the app rules care.
 pub struct Actor<'a> {
-    pub user_id: &'a str,
+    pub user_id: &'a UserId,
     /// Holds `manage_system`: may make an app trusted and link it to an app id.
     pub manages_system: bool,
 }
@@ -226,8 +227,8 @@ impl Actor<'_> {
     }
 }
 
-pub async fn get<H: Host>(ctx: &Context<'_, H>, id: &str) -> Result<Option<Client>, AppError> {
-    if !crate::ids::is_valid_id(id) {
+pub async fn get<H: Host>(ctx: &Context<'_, H>, id: &ClientId) -> Result<Option<Client>, AppError> {
+    if !crate::ids::is_valid_id(id.as_str()) {
         return Ok(None);
     }
     ctx.store().get(&keys::client(id)).await.map_err(AppError::from)
@@ -238,14 +239,14 @@ pub async fn create<H: Host>(
     ctx: &Context<'_, H>,
     actor: &Actor<'_>,
     input: ClientInput,
-) -> Result<(Client, Option<String>), AppError> {
+) -> Result<(Client, Option<ClientSecret>), AppError> {
     actor.may_link("", input.mattermost_app_id.as_deref())?;
     let now = ctx.host.now_millis();
-    let secret = (!input.is_public).then(new_secret);
+    let secret = (!input.is_public).then(|| ClientSecret::new(new_secret()));
     let client = Client {
         v: 1,
-        id: new_id(),
-        creator_id: actor.user_id.to_owned(),
+        id: ClientId::random(),
+        creator_id: actor.user_id.clone(),
         create_at: now,
         update_at: now,
         name: input.name,
@@ -257,7 +258,7 @@ pub async fn create<H: Host>(
         is_public: input.is_public,
         is_dynamically_registered: false,
         mattermost_app_id: input.mattermost_app_id.unwrap_or_default(),
-        secret_hash: secret.as_deref().map(hash_secret),
+        secret_hash: secret.as_ref().map(|s| SecretHash::of(s.secret())),
         grant_types: Vec::new(),
         response_types: Vec::new(),
         token_endpoint_auth_method: None,
@@ -284,7 +285,7 @@ pub async fn save_new<H: Host>(ctx: &Context<'_, H>, client: &Client) -> Result<
             "An app with this id exists.",
         ));
     }
-    store.add_id(keys::CLIENT_INDEX, &client.id).await?;
+    store.add_id(keys::CLIENT_INDEX, client.id.as_str()).await?;
     Ok(())
 }
 
@@ -330,7 +331,7 @@ pub async fn update<H: Host>(
 pub async fn regenerate_secret<H: Host>(
     ctx: &Context<'_, H>,
     current: &Client,
-) -> Result<(Client, String), AppError> {
+) -> Result<(Client, ClientSecret), AppError> {
     if current.is_public {
         return Err(AppError::new(
             400,
@@ -338,9 +339,9 @@ pub async fn regenerate_secret<H: Host>(
             "A public client has no secret to regenerate.",
         ));
     }
-    let secret = new_secret();
+    let secret = ClientSecret::new(new_secret());
     let regenerated = Client {
-        secret_hash: Some(hash_secret(&secret)),
+        secret_hash: Some(SecretHash::of(secret.secret())),
         update_at: ctx.host.now_millis().max(current.update_at + 1),
         ..current.clone()
     };
@@ -373,7 +374,7 @@ pub async fn delete<H: Host>(ctx: &Context<'_, H>, client: &Client) -> Result<()
     if !client.mattermost_app_id.is_empty() {
         app_ids::release(ctx, &client.mattermost_app_id, &client.id).await?;
     }
-    store.remove_id(keys::CLIENT_INDEX, &client.id).await?;
+    store.remove_id(keys::CLIENT_INDEX, client.id.as_str()).await?;
     Ok(())
 }
 
@@ -385,18 +386,18 @@ pub async fn all<H: Host>(ctx: &Context<'_, H>) -> Result<Vec<Client>, AppError>
 /// One page of apps, oldest first; `creator` limits it to that user's apps.
 pub async fn list<H: Host>(
     ctx: &Context<'_, H>,
-    creator: Option<&str>,
+    creator: Option<&UserId>,
     page: usize,
     per_page: usize,
 ) -> Result<Vec<Client>, AppError> {
     let store = ctx.store();
-    let ids = store.ids(keys::CLIENT_INDEX).await?;
+    let ids: Vec<ClientId> = store.ids(keys::CLIENT_INDEX).await?;
     let mut clients = Vec::new();
     let mut skipped = 0;
     for id in &ids {
         // An index entry whose record is gone (a delete half done) is skipped.
         let Some(client) = get(ctx, id).await? else { continue };
-        if creator.is_some_and(|c| c != client.creator_id) {
+        if creator.is_some_and(|c| *c != client.creator_id) {
             continue;
         }
         if skipped < page * per_page {

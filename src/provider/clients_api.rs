@@ -5,6 +5,7 @@ use super::clients::{self, Actor, Client, ClientInput};
 use crate::access::{self, MANAGE_OAUTH, MANAGE_SYSTEM, MANAGE_SYSTEM_WIDE_OAUTH};
 use crate::host::Host;
 use crate::http::{invalid_param, json_body, AppError, Params, Request, Response};
+use crate::ids::{ClientId, UserId};
 use crate::Context;
 use serde::Serialize;
 
@@ -16,9 +17,10 @@ pub async fn create<H: Host>(ctx: &Context<'_, H>, request: &Request) -> Result<
     let user_id = access::user_id(request)?;
     let input: ClientInput = json_body(request, "oauth_app")?;
     ctx.require_permission(user_id, MANAGE_OAUTH).await?;
-    let actor = Actor { user_id, manages_system: ctx.has_permission(user_id, MANAGE_SYSTEM).await };
+    let creator = UserId::new(user_id);
+    let actor = Actor { user_id: &creator, manages_system: ctx.has_permission(user_id, MANAGE_SYSTEM).await };
     let (client, secret) = clients::create(ctx, &actor, input).await?;
-    Ok(Response::json(201, &client.view(secret.as_deref())))
+    Ok(Response::json(201, &client.view(secret.as_ref())))
 }
 
 /// `GET /api/v4/oauth/apps?page&per_page`: every app for `manage_system_wide_oauth`, else one's own.
@@ -32,8 +34,9 @@ pub async fn list<H: Host>(ctx: &Context<'_, H>, request: &Request) -> Result<Re
         ));
     }
     let (page, per_page) = paging(request)?;
+    let creator = UserId::new(user_id);
     let creator =
-        if ctx.has_permission(user_id, MANAGE_SYSTEM_WIDE_OAUTH).await { None } else { Some(user_id) };
+        if ctx.has_permission(user_id, MANAGE_SYSTEM_WIDE_OAUTH).await { None } else { Some(&creator) };
     let found = clients::list(ctx, creator, page, per_page).await?;
     let views: Vec<_> = found.iter().map(|client| client.view(None)).collect();
     Ok(Response::json(200, &views))
@@ -48,7 +51,7 @@ pub async fn get<H: Host>(ctx: &Context<'_, H>, request: &Request, id: &str) -> 
 /// `GET /api/v4/oauth/apps/{id}/info`: what any logged-in user may know (the consent page's data).
 pub async fn info<H: Host>(ctx: &Context<'_, H>, request: &Request, id: &str) -> Result<Response, AppError> {
     access::user_id(request)?;
-    let client = clients::get(ctx, id).await?.ok_or_else(clients::not_found)?;
+    let client = clients::get(ctx, &ClientId::new(id)).await?.ok_or_else(clients::not_found)?;
     Ok(Response::json(200, &AppInfo::of(&client)))
 }
 
@@ -63,7 +66,8 @@ pub async fn update<H: Host>(
         return Err(invalid_param("app_id"));
     }
     let (user_id, current) = managed_app(ctx, request, id).await?;
-    let actor = Actor { user_id, manages_system: ctx.has_permission(user_id, MANAGE_SYSTEM).await };
+    let editor = UserId::new(user_id);
+    let actor = Actor { user_id: &editor, manages_system: ctx.has_permission(user_id, MANAGE_SYSTEM).await };
     let updated = clients::update(ctx, &actor, &current, input).await?;
     Ok(Response::json(200, &updated.view(None)))
 }
@@ -98,8 +102,8 @@ async fn managed_app<'r, H: Host>(
 ) -> Result<(&'r str, Client), AppError> {
     let user_id = access::user_id(request)?;
     ctx.require_permission(user_id, MANAGE_OAUTH).await?;
-    let client = clients::get(ctx, id).await?.ok_or_else(clients::not_found)?;
-    if client.creator_id != user_id {
+    let client = clients::get(ctx, &ClientId::new(id)).await?.ok_or_else(clients::not_found)?;
+    if client.creator_id.as_str() != user_id {
         ctx.require_permission(user_id, MANAGE_SYSTEM_WIDE_OAUTH).await?;
     }
     Ok((user_id, client))
@@ -120,7 +124,7 @@ fn paging(request: &Request) -> Result<(usize, usize), AppError> {
 /// What `/info` shows: no secret, no creator.
 #[derive(Serialize)]
 struct AppInfo<'a> {
-    id: &'a str,
+    id: &'a ClientId,
     name: &'a str,
     description: &'a str,
     icon_url: &'a str,

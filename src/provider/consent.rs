@@ -5,6 +5,7 @@ use super::clients::{self, Client};
 use super::grants;
 use super::oauth_error::OAuthError;
 use crate::host::Host;
+use crate::ids::{ClientId, UserId};
 use crate::store::keys;
 use crate::Context;
 use serde::{Deserialize, Serialize};
@@ -18,16 +19,16 @@ struct Approval {
 
 pub async fn is_approved<H: Host>(
     ctx: &Context<'_, H>,
-    user_id: &str,
-    client_id: &str,
+    user_id: &UserId,
+    client_id: &ClientId,
 ) -> Result<bool, OAuthError> {
     Ok(ctx.store().get::<Approval>(&keys::consent(user_id, client_id)).await?.is_some())
 }
 
 pub async fn remember_approval<H: Host>(
     ctx: &Context<'_, H>,
-    user_id: &str,
-    client_id: &str,
+    user_id: &UserId,
+    client_id: &ClientId,
     scope: &str,
 ) -> Result<(), OAuthError> {
     let approval = Approval { v: 1, scope: scope.to_owned(), at: ctx.host.now_millis() };
@@ -38,8 +39,8 @@ pub async fn remember_approval<H: Host>(
 /// A denial: the next request asks again.
 pub async fn forget_approval<H: Host>(
     ctx: &Context<'_, H>,
-    user_id: &str,
-    client_id: &str,
+    user_id: &UserId,
+    client_id: &ClientId,
 ) -> Result<(), OAuthError> {
     ctx.store().delete(&keys::consent(user_id, client_id)).await?;
     Ok(())
@@ -48,9 +49,9 @@ pub async fn forget_approval<H: Host>(
 /// The apps `user_id` authorized that still exist, in the order they were authorized.
 pub async fn authorized_apps<H: Host>(
     ctx: &Context<'_, H>,
-    user_id: &str,
+    user_id: &UserId,
 ) -> Result<Vec<Client>, OAuthError> {
-    let ids = ctx.store().ids(&keys::user_apps(user_id)).await?;
+    let ids: Vec<ClientId> = ctx.store().ids(&keys::user_apps(user_id)).await?;
     let mut found = Vec::new();
     for id in &ids {
         if let Some(client) = clients::get(ctx, id).await? {
@@ -64,11 +65,11 @@ pub async fn authorized_apps<H: Host>(
 /// forgotten, so that the next authorization asks again.
 pub async fn deauthorize<H: Host>(
     ctx: &Context<'_, H>,
-    user_id: &str,
-    client_id: &str,
+    user_id: &UserId,
+    client_id: &ClientId,
 ) -> Result<(), OAuthError> {
     grants::revoke_user_client(ctx, user_id, client_id).await?;
     forget_approval(ctx, user_id, client_id).await?;
-    ctx.store().remove_id(&keys::user_apps(user_id), client_id).await?;
+    ctx.store().remove_id(&keys::user_apps(user_id), client_id.as_str()).await?;
     Ok(())
 }

@@ -10,7 +10,9 @@
 use super::clients::{self, Client};
 use super::oauth_error::OAuthError;
 use crate::host::{Host, User};
-use crate::ids::{hash_secret, new_id, new_secret};
+use crate::ids::{
+    new_secret, AccessToken, AuthorizationCode, ClientId, GrantId, RefreshToken, SecretHash, UserId,
+};
 use crate::store::keys;
 use crate::Context;
 use serde::{Deserialize, Serialize};
@@ -25,8 +27,8 @@ pub const SCOPE: &str = "user";
 /// What the user approved, on its way to a code or a token.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Authorization {
-    pub client_id: String,
-    pub user_id: String,
+    pub client_id: ClientId,
+    pub user_id: UserId,
     pub scope: String,
     pub redirect_uri: String,
     /// RFC 6749 §4.1.3: the token request must repeat `redirect_uri` only if the authorization
@@ -46,21 +48,21 @@ struct CodeRecord {
     issued_at: i64,
     expires_at: i64,
     /// The grant this code was exchanged for; a second exchange revokes it (RFC 6749 §4.1.2).
-    redeemed_by: Option<String>,
+    redeemed_by: Option<GrantId>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Grant {
     pub v: u32,
-    pub id: String,
-    pub client_id: String,
-    pub user_id: String,
+    pub id: GrantId,
+    pub client_id: ClientId,
+    pub user_id: UserId,
     pub scope: String,
     pub resource: Option<String>,
     pub created_at: i64,
-    pub access_hash: String,
+    pub access_hash: SecretHash,
     pub access_expires_at: i64,
-    pub refresh_hash: Option<String>,
+    pub refresh_hash: Option<SecretHash>,
     /// The user's deauthorization count for the client when the grant was made.
     #[serde(default)]
     pub epoch: u64,
@@ -70,15 +72,15 @@ pub struct Grant {
 #[derive(Debug, Serialize, Deserialize)]
 struct TokenRecord {
     v: u32,
-    grant_id: String,
+    grant_id: GrantId,
 }
 
 /// The tokens handed to a client (RFC 6749 §5.1).
 #[derive(Debug, Clone)]
 pub struct IssuedTokens {
-    pub access_token: String,
+    pub access_token: AccessToken,
     pub expires_in: i64,
-    pub refresh_token: Option<String>,
+    pub refresh_token: Option<RefreshToken>,
     pub scope: String,
 }
 
@@ -98,8 +100,8 @@ pub fn access_lifetime_seconds<H: Host>(ctx: &Context<'_, H>) -> i64 {
 pub async fn issue_code<H: Host>(
     ctx: &Context<'_, H>,
     authorization: Authorization,
-) -> Result<String, OAuthError> {
-    let code = new_secret();
+) -> Result<AuthorizationCode, OAuthError> {
+    let code = AuthorizationCode::new(new_secret());
     let now = ctx.host.now_millis();
     let record = CodeRecord {
         v: 1,
@@ -111,7 +113,7 @@ pub async fn issue_code<H: Host>(
     };
     let stored = ctx
         .store()
-        .insert_expiring(&keys::code(&hash_secret(&code)), &record, Some(CODE_LIFETIME_SECONDS))
+        .insert_expiring(&keys::code(&SecretHash::of(code.secret())), &record, Some(CODE_LIFETIME_SECONDS))
         .await?;
     if !stored {
         return Err(OAuthError::internal("a new authorization code's key was taken"));
@@ -133,7 +135,7 @@ pub async fn redeem_code<H: Host>(
     exchange: &CodeExchange<'_>,
 ) -> Result<IssuedTokens, OAuthError> {
     let store = ctx.store();
-    let key = keys::code(&hash_secret(exchange.code));
+    let key = keys::code(&SecretHash::of(exchange.code));
     let Some((record, bytes)) = store.get_versioned::<CodeRecord>(&key).await? else {
         return Err(OAuthError::invalid_grant("The authorization code is invalid or has expired."));
     };
@@ -207,13 +209,13 @@ async fn check_exchange<H: Host>(
 }
 
 /// The user, unless deactivated or deleted.
-async fn active_user<H: Host>(ctx: &Context<'_, H>, user_id: &str) -> Result<Option<User>, OAuthError> {
-    let user = ctx.host.get_user(user_id).await.map_err(OAuthError::internal)?;
+async fn active_user<H: Host>(ctx: &Context<'_, H>, user_id: &UserId) -> Result<Option<User>, OAuthError> {
+    let user = ctx.host.get_user(user_id.as_str()).await.map_err(OAuthError::internal)?;
     Ok(user.filter(User::is_active))
 }
 
 /// Deactivated and deleted users get nothing.
-async fn check_user<H: Host>(ctx: &Context<'_, H>, user_id: &str) -> Result<(), OAuthError> {
+async fn check_user<H: Host>(ctx: &Context<'_, H>, user_id: &UserId) -> Result<(), OAuthError> {
     match active_user(ctx, user_id).await? {
         Some(_) => Ok(()),
         None => Err(OAuthError::invalid_grant("The user is deactivated or deleted.")),
@@ -240,7 +242,7 @@ async fn new_grant<H: Host>(
     with_refresh: bool,
 ) -> Result<(Grant, IssuedTokens), OAuthError> {
     let now = ctx.host.now_millis();
-    let grant_id = new_id();
+    let grant_id = GrantId::random();
     let (access_hash, tokens) = write_tokens(ctx, &grant_id, &authorization.scope, with_refresh).await?;
     let grant = Grant {
         v: 1,
@@ -252,7 +254,7 @@ async fn new_grant<H: Host>(
         created_at: now,
         access_hash,
         access_expires_at: now + tokens.expires_in * 1000,
-        refresh_hash: tokens.refresh_token.as_deref().map(hash_secret),
+        refresh_hash: tokens.refresh_token.as_ref().map(|t| SecretHash::of(t.secret())),
         epoch,
     };
     // Without a refresh token the grant is worth nothing once its access token expires.
@@ -266,19 +268,19 @@ async fn new_grant<H: Host>(
 /// New access (and refresh) token records pointing at `grant_id`; returns the access hash.
 async fn write_tokens<H: Host>(
     ctx: &Context<'_, H>,
-    grant_id: &str,
+    grant_id: &GrantId,
     scope: &str,
     with_refresh: bool,
-) -> Result<(String, IssuedTokens), OAuthError> {
+) -> Result<(SecretHash, IssuedTokens), OAuthError> {
     let store = ctx.store();
     let lifetime = access_lifetime_seconds(ctx);
-    let record = TokenRecord { v: 1, grant_id: grant_id.to_owned() };
-    let access_token = new_secret();
-    let access_hash = hash_secret(&access_token);
+    let record = TokenRecord { v: 1, grant_id: grant_id.clone() };
+    let access_token = AccessToken::new(new_secret());
+    let access_hash = SecretHash::of(access_token.secret());
     store.put(&keys::access_token(&access_hash), &record, Some(lifetime.min(u32::MAX as i64) as u32)).await?;
-    let refresh_token = if with_refresh { Some(new_secret()) } else { None };
+    let refresh_token = with_refresh.then(|| RefreshToken::new(new_secret()));
     if let Some(refresh) = &refresh_token {
-        store.put(&keys::refresh_token(&hash_secret(refresh)), &record, None).await?;
+        store.put(&keys::refresh_token(&SecretHash::of(refresh.secret())), &record, None).await?;
     }
     let tokens = IssuedTokens { access_token, expires_in: lifetime, refresh_token, scope: scope.to_owned() };
     Ok((access_hash, tokens))
@@ -293,7 +295,7 @@ pub async fn refresh<H: Host>(
     refresh_token: &str,
 ) -> Result<IssuedTokens, OAuthError> {
     let store = ctx.store();
-    let refresh_hash = hash_secret(refresh_token);
+    let refresh_hash = SecretHash::of(refresh_token);
     let refresh_key = keys::refresh_token(&refresh_hash);
     let Some(record) = store.get::<TokenRecord>(&refresh_key).await? else {
         return Err(OAuthError::invalid_grant("The refresh token is invalid."));
@@ -305,7 +307,7 @@ pub async fn refresh<H: Host>(
     if grant.client_id != client.id {
         return Err(OAuthError::invalid_grant("The refresh token was issued to another client."));
     }
-    if grant.refresh_hash.as_deref() != Some(refresh_hash.as_str()) {
+    if grant.refresh_hash.as_ref() != Some(&refresh_hash) {
         revoke_grant(ctx, &grant.id).await?;
         return Err(OAuthError::invalid_grant("The refresh token was already used; the grant is revoked."));
     }
@@ -318,7 +320,7 @@ pub async fn refresh<H: Host>(
     let rotated = Grant {
         access_hash,
         access_expires_at: ctx.host.now_millis() + tokens.expires_in * 1000,
-        refresh_hash: tokens.refresh_token.as_deref().map(hash_secret),
+        refresh_hash: tokens.refresh_token.as_ref().map(|t| SecretHash::of(t.secret())),
         ..grant.clone()
     };
     if !store.compare_and_set(&grant_key, &bytes, Some(&rotated)).await? {
@@ -345,7 +347,7 @@ pub async fn valid_access_token<H: Host>(
     ctx: &Context<'_, H>,
     token: &str,
 ) -> Result<Option<ValidToken>, OAuthError> {
-    let hash = hash_secret(token);
+    let hash = SecretHash::of(token);
     let Some(record) = ctx.store().get::<TokenRecord>(&keys::access_token(&hash)).await? else {
         return Ok(None);
     };
@@ -370,16 +372,16 @@ pub async fn resolve_refresh_token<H: Host>(
     token: &str,
 ) -> Result<Option<Grant>, OAuthError> {
     let store = ctx.store();
-    let hash = hash_secret(token);
+    let hash = SecretHash::of(token);
     let Some(record) = store.get::<TokenRecord>(&keys::refresh_token(&hash)).await? else {
         return Ok(None);
     };
     let grant = live_grant(ctx, &record.grant_id).await?;
-    Ok(grant.filter(|g| g.refresh_hash.as_deref() == Some(hash.as_str())))
+    Ok(grant.filter(|g| g.refresh_hash.as_ref() == Some(&hash)))
 }
 
 /// The grant, unless it is gone or its user deauthorized the client since (then it goes now).
-async fn live_grant<H: Host>(ctx: &Context<'_, H>, grant_id: &str) -> Result<Option<Grant>, OAuthError> {
+async fn live_grant<H: Host>(ctx: &Context<'_, H>, grant_id: &GrantId) -> Result<Option<Grant>, OAuthError> {
     let Some(grant) = ctx.store().get::<Grant>(&keys::grant(grant_id)).await? else {
         return Ok(None);
     };
@@ -400,13 +402,13 @@ async fn discard_grant<H: Host>(
     store.delete(&keys::grant(&grant.id)).await?;
     store.delete(&keys::access_token(&grant.access_hash)).await?;
     if let Some(refresh) = &tokens.refresh_token {
-        store.delete(&keys::refresh_token(&hash_secret(refresh))).await?;
+        store.delete(&keys::refresh_token(&SecretHash::of(refresh.secret()))).await?;
     }
     Ok(())
 }
 
 /// Ends a grant: its access and refresh tokens stop working at once.
-pub async fn revoke_grant<H: Host>(ctx: &Context<'_, H>, grant_id: &str) -> Result<(), OAuthError> {
+pub async fn revoke_grant<H: Host>(ctx: &Context<'_, H>, grant_id: &GrantId) -> Result<(), OAuthError> {
     ctx.store().delete(&keys::grant(grant_id)).await?;
     Ok(())
 }
@@ -418,7 +420,7 @@ pub async fn revoke_access_token<H: Host>(ctx: &Context<'_, H>, grant: &Grant) -
         .update::<Grant, _>(&keys::grant(&grant.id), |current| {
             current.map(|g| {
                 if g.access_hash == grant.access_hash {
-                    Grant { access_hash: String::new(), ..g }
+                    Grant { access_hash: SecretHash::default(), ..g }
                 } else {
                     g
                 }
@@ -436,18 +438,18 @@ async fn remember_grant<H: Host>(ctx: &Context<'_, H>, grant: &Grant) -> Result<
 
 pub async fn add_authorized_app<H: Host>(
     ctx: &Context<'_, H>,
-    user_id: &str,
-    client_id: &str,
+    user_id: &UserId,
+    client_id: &ClientId,
 ) -> Result<(), OAuthError> {
-    ctx.store().add_id(&keys::user_apps(user_id), client_id).await?;
+    ctx.store().add_id(&keys::user_apps(user_id), client_id.as_str()).await?;
     Ok(())
 }
 
 /// How often `user_id` deauthorized `client_id` so far.
 async fn current_epoch<H: Host>(
     ctx: &Context<'_, H>,
-    user_id: &str,
-    client_id: &str,
+    user_id: &UserId,
+    client_id: &ClientId,
 ) -> Result<u64, OAuthError> {
     let record = ctx.store().get::<Deauthorizations>(&keys::deauthorizations(user_id, client_id)).await?;
     Ok(record.map_or(0, |r| r.epoch))
@@ -457,8 +459,8 @@ async fn current_epoch<H: Host>(
 /// checked wherever a code or token is used, so that no list of grants needs keeping.
 pub async fn revoke_user_client<H: Host>(
     ctx: &Context<'_, H>,
-    user_id: &str,
-    client_id: &str,
+    user_id: &UserId,
+    client_id: &ClientId,
 ) -> Result<(), OAuthError> {
     ctx.store()
         .update::<Deauthorizations, _>(&keys::deauthorizations(user_id, client_id), |record| {

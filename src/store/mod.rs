@@ -221,9 +221,10 @@ struct IdList {
 }
 
 impl<H: Host> Store<'_, H> {
-    /// The ids listed under `key`.
-    pub async fn ids(&self, key: &str) -> StoreResult<Vec<String>> {
-        Ok(self.get::<IdList>(key).await?.map(|list| list.ids).unwrap_or_default())
+    /// The ids listed under `key`, as the id type they are.
+    pub async fn ids<I: From<String>>(&self, key: &str) -> StoreResult<Vec<I>> {
+        let ids = self.get::<IdList>(key).await?.map(|list| list.ids).unwrap_or_default();
+        Ok(ids.into_iter().map(I::from).collect())
     }
 
     /// Adds `id` to the list under `key`, once.
