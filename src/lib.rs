@@ -172,8 +172,9 @@ impl<H: Host> Plugin<H> {
     pub async fn resolve_access_token(&self, token: &str) -> Result<Option<TokenInfo>, String> {
         let ctx = self.context();
         let valid = provider::grants::valid_access_token(&ctx, token).await.map_err(|e| {
-            let cause = e.cause.unwrap_or(e.description);
+            let cause = e.to_string();
             self.host.log(LogLevel::Error, "resolving an access token failed", &[("error", &cause)]);
+
             "the access token could not be checked".to_owned()
         })?;
         let Some(provider::grants::ValidToken { grant, .. }) = valid else {

@@ -35,6 +35,13 @@ fn not_an_app_session() -> AppError {
     AppError::new(401, "app.apps_oauth2.not_app_session.app_error", "not an app session")
 }
 
+/// A token that could not be checked: the server's fault, the detail for the log only.
+impl From<grants::Failure> for AppError {
+    fn from(failure: grants::Failure) -> Self {
+        AppError::internal(failure)
+    }
+}
+
 fn bearer(request: &Request) -> Option<&str> {
     let (scheme, token) = request.header("authorization")?.trim().split_once(' ')?;
     scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())

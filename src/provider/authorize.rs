@@ -14,7 +14,9 @@ use super::oauth_error::{ErrorCode, OAuthError};
 use super::pkce;
 use crate::access;
 use crate::host::Host;
-use crate::http::{json_body, redirect, AppError, Params, Request, Response};
+use crate::http::{json_body, redirect, AppError, Params, Request, Response, INTERNAL_ERROR_MESSAGE};
+use crate::store::StoreError;
+
 use crate::ids::{ClientId, UserId};
 use crate::redirect_uri::{self, RedirectUri};
 use crate::Context;
@@ -89,9 +91,10 @@ fn page_error(status: u16, message: impl Into<String>) -> PageError {
     PageError { status, message: message.into(), cause: None }
 }
 
-impl From<AppError> for PageError {
-    fn from(error: AppError) -> Self {
-        PageError { status: error.status, message: error.message, cause: error.cause }
+/// A failure inside, on the page: in general words, the detail for the log only.
+impl From<StoreError> for PageError {
+    fn from(error: StoreError) -> Self {
+        PageError { status: 500, message: INTERNAL_ERROR_MESSAGE.to_owned(), cause: Some(error.to_string()) }
     }
 }
 
@@ -228,7 +231,10 @@ pub async fn serve_get<H: Host>(ctx: &Context<'_, H>, request: &Request) -> Resp
     };
     let approved = match consent::is_approved(ctx, &user_id, &verified.client.id).await {
         Ok(approved) => approved,
-        Err(error) => return redirect(&error_redirect(ctx, &verified, &params, Some(response_type), &error)),
+        Err(error) => {
+            let error = OAuthError::from(error);
+            return redirect(&error_redirect(ctx, &verified, &params, Some(response_type), &error));
+        }
     };
     if verified.client.is_trusted || approved {
         let target = answer(ctx, &user_id, &verified, &params, response_type).await;
@@ -256,16 +262,16 @@ pub async fn serve_post<H: Host>(ctx: &Context<'_, H>, request: &Request) -> Res
     let target = match check_params(&params, &verified.client) {
         Err(error) => error_redirect(ctx, &verified, &params, None, &error),
         Ok(response_type) if !params.approve => {
-            let denied = consent::forget_approval(ctx, user_id, &verified.client.id)
-                .await
-                .err()
-                .unwrap_or_else(|| OAuthError::new(ErrorCode::AccessDenied, "The user denied the request."));
+            let denied = match consent::forget_approval(ctx, user_id, &verified.client.id).await {
+                Ok(()) => OAuthError::new(ErrorCode::AccessDenied, "The user denied the request."),
+                Err(error) => error.into(),
+            };
             error_redirect(ctx, &verified, &params, Some(response_type), &denied)
         }
         Ok(response_type) => match consent::remember_approval(ctx, user_id, &verified.client.id, SCOPE).await
         {
             Ok(()) => answer(ctx, user_id, &verified, &params, response_type).await,
-            Err(error) => error_redirect(ctx, &verified, &params, Some(response_type), &error),
+            Err(error) => error_redirect(ctx, &verified, &params, Some(response_type), &error.into()),
         },
     };
     Ok(Response::json(200, &serde_json::json!({ "redirect": target })))
@@ -303,7 +309,7 @@ async fn answer<H: Host>(
     };
     match result {
         Ok(fields) => response_url(ctx, verified, params, Some(response_type), fields),
-        Err(error) => error_redirect(ctx, verified, params, Some(response_type), &error),
+        Err(error) => error_redirect(ctx, verified, params, Some(response_type), &error.into()),
     }
 }
 

@@ -1,7 +1,8 @@
 //! The OAuth apps REST API, as Mattermost's `/api/v4/oauth/apps` (api4/oauth.go): create, list,
 //! get, update, delete, regenerate the secret, and the public info of an app.
 
-use super::clients::{self, Actor, Client, ClientInput};
+use super::app_ids;
+use super::clients::{self, Actor, Client, ClientInput, Invalid, Refusal};
 use crate::access::{self, MANAGE_OAUTH, MANAGE_SYSTEM, MANAGE_SYSTEM_WIDE_OAUTH};
 use crate::host::Host;
 use crate::http::{invalid_param, json_body, AppError, Params, Request, Response};
@@ -51,7 +52,7 @@ pub async fn get<H: Host>(ctx: &Context<'_, H>, request: &Request, id: &str) -> 
 /// `GET /api/v4/oauth/apps/{id}/info`: what any logged-in user may know (the consent page's data).
 pub async fn info<H: Host>(ctx: &Context<'_, H>, request: &Request, id: &str) -> Result<Response, AppError> {
     access::user_id(request)?;
-    let client = clients::get(ctx, &ClientId::new(id)).await?.ok_or_else(clients::not_found)?;
+    let client = clients::get(ctx, &ClientId::new(id)).await?.ok_or(Refusal::NotFound)?;
     Ok(Response::json(200, &AppInfo::of(&client)))
 }
 
@@ -102,7 +103,7 @@ async fn managed_app<'r, H: Host>(
 ) -> Result<(&'r str, Client), AppError> {
     let user_id = access::user_id(request)?;
     ctx.require_permission(user_id, MANAGE_OAUTH).await?;
-    let client = clients::get(ctx, &ClientId::new(id)).await?.ok_or_else(clients::not_found)?;
+    let client = clients::get(ctx, &ClientId::new(id)).await?.ok_or(Refusal::NotFound)?;
     if client.creator_id.as_str() != user_id {
         ctx.require_permission(user_id, MANAGE_SYSTEM_WIDE_OAUTH).await?;
     }
@@ -121,7 +122,42 @@ fn paging(request: &Request) -> Result<(usize, usize), AppError> {
     Ok((page, per_page))
 }
 
+/// The one mapping of the app rules' refusals to Mattermost's errors (ids as Mattermost's).
+impl From<Refusal> for AppError {
+    fn from(refusal: Refusal) -> Self {
+        let (status, id) = match &refusal {
+            Refusal::Invalid(invalid) => (400, invalid_field_id(invalid)),
+            Refusal::MayNotLink => return access::permission_denied(MANAGE_SYSTEM),
+            Refusal::SwitchesClientType => (400, "model.oauth.is_valid.is_public.app_error"),
+            Refusal::NoSecret => (400, "api.oauth.regenerate_secret.public_client.app_error"),
+            Refusal::NotFound => (404, "app.oauth.get_app.find.app_error"),
+            Refusal::ChangedMeanwhile => (409, "app.oauth.update_app.conflict.app_error"),
+            Refusal::IdTaken => (500, "app.oauth.save_app.existing.app_error"),
+            Refusal::AppId(app_ids::Refusal::Claimed(_)) => {
+                (409, "app.oauth.mattermost_app_id.claimed.app_error")
+            }
+            Refusal::AppId(app_ids::Refusal::Busy) => (409, "app.oauth.mattermost_app_id.busy.app_error"),
+            Refusal::AppId(app_ids::Refusal::Storage(_)) | Refusal::Storage(_) => {
+                return AppError::internal(refusal)
+            }
+        };
+        AppError::new(status, id, refusal.to_string())
+    }
+}
+
+fn invalid_field_id(invalid: &Invalid) -> &'static str {
+    match invalid {
+        Invalid::Name => "model.oauth.is_valid.name.app_error",
+        Invalid::Description => "model.oauth.is_valid.description.app_error",
+        Invalid::Callbacks(_) => "model.oauth.is_valid.callback.app_error",
+        Invalid::Homepage => "model.oauth.is_valid.homepage.app_error",
+        Invalid::IconUrl => "model.oauth.is_valid.icon_url.app_error",
+        Invalid::AppId => "model.oauth.is_valid.mattermost_app_id.app_error",
+    }
+}
+
 /// What `/info` shows: no secret, no creator.
+
 #[derive(Serialize)]
 struct AppInfo<'a> {
     id: &'a ClientId,

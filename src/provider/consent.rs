@@ -3,10 +3,9 @@
 
 use super::clients::{self, Client};
 use super::grants;
-use super::oauth_error::OAuthError;
 use crate::host::Host;
 use crate::ids::{ClientId, UserId};
-use crate::store::keys;
+use crate::store::{keys, StoreResult};
 use crate::Context;
 use serde::{Deserialize, Serialize};
 
@@ -21,7 +20,7 @@ pub async fn is_approved<H: Host>(
     ctx: &Context<'_, H>,
     user_id: &UserId,
     client_id: &ClientId,
-) -> Result<bool, OAuthError> {
+) -> StoreResult<bool> {
     Ok(ctx.store().get::<Approval>(&keys::consent(user_id, client_id)).await?.is_some())
 }
 
@@ -30,7 +29,7 @@ pub async fn remember_approval<H: Host>(
     user_id: &UserId,
     client_id: &ClientId,
     scope: &str,
-) -> Result<(), OAuthError> {
+) -> StoreResult<()> {
     let approval = Approval { v: 1, scope: scope.to_owned(), at: ctx.host.now_millis() };
     ctx.store().put(&keys::consent(user_id, client_id), &approval, None).await?;
     grants::add_authorized_app(ctx, user_id, client_id).await
@@ -41,16 +40,13 @@ pub async fn forget_approval<H: Host>(
     ctx: &Context<'_, H>,
     user_id: &UserId,
     client_id: &ClientId,
-) -> Result<(), OAuthError> {
+) -> StoreResult<()> {
     ctx.store().delete(&keys::consent(user_id, client_id)).await?;
     Ok(())
 }
 
 /// The apps `user_id` authorized that still exist, in the order they were authorized.
-pub async fn authorized_apps<H: Host>(
-    ctx: &Context<'_, H>,
-    user_id: &UserId,
-) -> Result<Vec<Client>, OAuthError> {
+pub async fn authorized_apps<H: Host>(ctx: &Context<'_, H>, user_id: &UserId) -> StoreResult<Vec<Client>> {
     let ids: Vec<ClientId> = ctx.store().ids(&keys::user_apps(user_id)).await?;
     let mut found = Vec::new();
     for id in &ids {
@@ -67,7 +63,7 @@ pub async fn deauthorize<H: Host>(
     ctx: &Context<'_, H>,
     user_id: &UserId,
     client_id: &ClientId,
-) -> Result<(), OAuthError> {
+) -> StoreResult<()> {
     grants::revoke_user_client(ctx, user_id, client_id).await?;
     forget_approval(ctx, user_id, client_id).await?;
     ctx.store().remove_id(&keys::user_apps(user_id), client_id.as_str()).await?;

@@ -88,7 +88,9 @@ async fn register<H: Host>(ctx: &Context<'_, H>, request: &Request) -> Result<Re
         .render(request)
         .with_header("Retry-After", &retry_after.to_string()));
     }
-    clients::save_new(ctx, &client).await?;
+    // Checked above: what can still go wrong is inside.
+    clients::save_new(ctx, &client).await.map_err(OAuthError::internal)?;
+
     let body = RegistrationResponse {
         client_id: &client.id,
         client_secret: secret.as_ref().map(|s| s.secret().as_str()),
@@ -145,7 +147,7 @@ fn build_app<H: Host>(
         response_types,
         token_endpoint_auth_method: Some(auth_method),
     };
-    client.check().map_err(|e| metadata_error(e.message))?;
+    client.check().map_err(|invalid| metadata_error(invalid.to_string()))?;
     Ok((client, secret))
 }
 

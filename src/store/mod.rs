@@ -262,11 +262,3 @@ impl<H: Host> Store<'_, H> {
 fn sealed_error(key: &str, error: OpenError) -> StoreError {
     StoreError::Sealed { key: key.into(), reason: error.to_string() }
 }
-
-/// A store failure at an endpoint: the server's fault, told to the client in general words only;
-/// the detail goes to the server log.
-impl From<StoreError> for crate::http::AppError {
-    fn from(error: StoreError) -> Self {
-        crate::http::AppError::internal(error)
-    }
-}
