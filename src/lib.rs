@@ -110,7 +110,9 @@ impl<H: Host> Plugin<H> {
         }
         *self.sealer.borrow_mut() = Some(sealer);
         let detail = match check {
-            SchemaCheck::Older(from) => upgrade::from_schema(&self.context(), from).await?,
+            SchemaCheck::Older(from) => {
+                upgrade::from_schema(&self.context(), from).await.map_err(|e| e.to_string())?
+            }
             SchemaCheck::Initialised => "initialised".to_owned(),
             _ => "current".to_owned(),
         };
@@ -125,7 +127,8 @@ impl<H: Host> Plugin<H> {
 
     /// Takes a new configuration; an invalid one is refused and the previous one stays.
     pub fn on_configuration_change(&self, config_json: &[u8]) -> Result<(), String> {
-        let config = ServerConfig::from_json(config_json)?;
+        let config = ServerConfig::from_json(config_json).map_err(|e| e.to_string())?;
+
         *self.config.borrow_mut() = Rc::new(config);
         Ok(())
     }

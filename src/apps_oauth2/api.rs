@@ -251,8 +251,9 @@ async fn refresh<H: Host>(
         ("client_id", settings.client_id.as_str()),
         ("client_secret", settings.client_secret.secret().as_str()),
     ];
-    let obtained =
-        request_token(ctx, &settings.token_url, GrantType::RefreshToken, &form).await.map_err(failed)?;
+    let obtained = request_token(ctx, &settings.token_url, GrantType::RefreshToken, &form)
+        .await
+        .map_err(|e| failed(e.to_string()))?;
     Ok(UserToken {
         v: 1,
         expires_at: obtained.expires_in.map(|s| ctx.host.now_millis() + s * 1000),

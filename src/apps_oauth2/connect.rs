@@ -2,13 +2,14 @@
 //! flow with PKCE (RFC 6749 §4.1, RFC 7636) and a single-use state bound to the user; `complete`
 //! takes the code, exchanges it at the provider's token URL, and stores the user's token.
 
-use super::records::{self, BoundApp, ConnectState, StateRefusal, UserToken};
+use super::records::{self, BoundApp, ConnectState, RemoteSettings, StateRefusal, UserToken};
 use crate::access::login_redirect;
 use crate::grant_type::GrantType;
 use crate::host::Host;
-use crate::http::{redirect, AppError, Params, Request, Response};
+use crate::http::{redirect, Params, Request, Response, INTERNAL_ERROR_MESSAGE};
 use crate::ids::{new_secret, ConnectStateToken, PkceCodeVerifier, UserId};
-use crate::oauth_client::request_token;
+use crate::oauth_client::{request_token, TokenError};
+
 use crate::pages::message_page;
 use crate::provider::pkce;
 use crate::Context;
@@ -28,8 +29,9 @@ fn failure(status: u16, message: &str) -> Response {
     message_page(status, "Your account was not connected", message)
 }
 
-fn internal_failure(error: AppError) -> Response {
-    Response { internal_error: error.cause, ..failure(error.status, &error.message) }
+/// A failure inside: in general words, the detail for the log only.
+fn internal_failure(cause: impl std::fmt::Display) -> Response {
+    Response { internal_error: Some(cause.to_string()), ..failure(500, INTERNAL_ERROR_MESSAGE) }
 }
 
 /// `GET /plugins/oauth-plugin/apps/{app_id}/oauth2/remote/connect`.
@@ -62,8 +64,10 @@ pub async fn connect<H: Host>(ctx: &Context<'_, H>, request: &Request, app_id: &
         code_verifier,
         binding: app.binding.clone(),
     };
-    if let Err(e) = records::begin_connect(ctx, &state, &record).await {
-        return internal_failure(e);
+    match records::begin_connect(ctx, &state, &record).await {
+        Ok(true) => {}
+        Ok(false) => return internal_failure("a new connect state's key was taken"),
+        Err(e) => return internal_failure(e),
     }
     target
         .query_pairs_mut()
@@ -113,7 +117,15 @@ pub async fn complete<H: Host>(ctx: &Context<'_, H>, request: &Request, app_id: 
     let Some(code) = params.get("code") else {
         return failure(400, "The provider's answer has neither a code nor an error.");
     };
-    match exchange(ctx, &app, &record, code).await {
+    let settings = match records::settings(ctx, &app).await {
+        Ok(settings) => settings,
+        Err(e) => return internal_failure(e),
+    };
+    let obtained = match settings {
+        Some(settings) => exchange(ctx, &app, &settings, &record, code).await.map_err(|e| e.to_string()),
+        None => Err("the app has no OAuth2 settings".to_owned()),
+    };
+    match obtained {
         Ok(token) => match records::save_user_token(ctx, &app, &user_id, &token).await {
             Ok(()) => message_page(200, "Account connected", COMPLETED),
             Err(e) => internal_failure(e),
@@ -128,11 +140,10 @@ pub async fn complete<H: Host>(ctx: &Context<'_, H>, request: &Request, app_id: 
 async fn exchange<H: Host>(
     ctx: &Context<'_, H>,
     app: &BoundApp,
+    settings: &RemoteSettings,
     record: &ConnectState,
     code: &str,
-) -> Result<UserToken, String> {
-    let settings =
-        records::settings(ctx, app).await.map_err(|e| e.message)?.ok_or("the app has no OAuth2 settings")?;
+) -> Result<UserToken, TokenError> {
     let redirect_uri = complete_url(ctx, &app.app_id);
     let form = [
         ("code", code),

@@ -1,8 +1,9 @@
 //! The outgoing connections REST API, as Mattermost's `/api/v4/oauth/outgoing_connections`
 //! (so that Client4's `*OutgoingOAuthConnection*` methods work unchanged).
 
-use super::connection::{Connection, ConnectionInput};
-use super::{registry, token};
+use super::connection::{Connection, ConnectionInput, Invalid};
+use super::registry::{self, Refusal};
+use super::token;
 use crate::access;
 use crate::host::Host;
 use crate::http::{invalid_param, json_body, AppError, Params, Request, Response};
@@ -13,6 +14,46 @@ pub const MANAGE_CONNECTIONS: &str = "manage_outgoing_oauth_connections";
 pub const MANAGE_SLASH_COMMANDS: &str = "manage_slash_commands";
 const DEFAULT_LIMIT: usize = 10;
 const MAX_LIMIT: usize = 100;
+
+/// The one mapping of the connection rules' refusals to Mattermost's errors (ids as Mattermost's).
+impl From<Refusal> for AppError {
+    fn from(refusal: Refusal) -> Self {
+        let (status, id) = match &refusal {
+            Refusal::Invalid(invalid) => (400, invalid_field_id(invalid)),
+            Refusal::AudienceClaimed { .. } => {
+                (409, "app.outgoing_oauth_connection.audience_claimed.app_error")
+            }
+            Refusal::Busy => (409, "app.outgoing_oauth_connection.busy.app_error"),
+            Refusal::Storage(_) => return AppError::internal(refusal),
+        };
+        AppError::new(status, id, refusal.to_string())
+    }
+}
+
+impl From<Invalid> for AppError {
+    fn from(invalid: Invalid) -> Self {
+        Refusal::Invalid(invalid).into()
+    }
+}
+
+fn invalid_field_id(invalid: &Invalid) -> &'static str {
+    match invalid {
+        Invalid::Name => "model.outgoing_oauth_connection.is_valid.name.error",
+        Invalid::ClientId => "model.outgoing_oauth_connection.is_valid.client_id.error",
+        Invalid::ClientSecret | Invalid::SecretNotResent => {
+            "model.outgoing_oauth_connection.is_valid.client_secret.error"
+        }
+        Invalid::PasswordCredentials | Invalid::PasswordNotResent => {
+            "model.outgoing_oauth_connection.is_valid.password_credentials.error"
+        }
+        Invalid::TokenUrl => "model.outgoing_oauth_connection.is_valid.oauth_token_url.error",
+        Invalid::GrantType(_) => "model.outgoing_oauth_connection.is_valid.grant_type.error",
+        Invalid::AudienceCount => "model.outgoing_oauth_connection.is_valid.audience.empty",
+        Invalid::Audience(_) | Invalid::AudienceTwice(_) => {
+            "model.outgoing_oauth_connection.is_valid.audience.error"
+        }
+    }
+}
 
 async fn manager<'r, H: Host>(ctx: &Context<'_, H>, request: &'r Request) -> Result<&'r str, AppError> {
     let user_id = access::user_id(request)?;

@@ -60,7 +60,15 @@ pub async fn authorize_request<H: Host>(ctx: &Context<'_, H>, url: &str) -> Resu
     if !ctx.config.service_settings.enable_outgoing_oauth_connections {
         return Ok(None);
     }
-    let Some(connection) = registry::for_url(ctx, url).await.map_err(|e| e.message)? else {
+    let found = registry::for_url(ctx, url).await.map_err(|error| {
+        ctx.host.log(
+            LogLevel::Error,
+            "finding the outgoing OAuth connection failed",
+            &[("error", &error.to_string())],
+        );
+        crate::http::INTERNAL_ERROR_MESSAGE.to_owned()
+    })?;
+    let Some(connection) = found else {
         return Ok(None);
     };
     match token::authorization_header(ctx, &connection).await {
@@ -69,8 +77,9 @@ pub async fn authorize_request<H: Host>(ctx: &Context<'_, H>, url: &str) -> Resu
             ctx.host.log(
                 LogLevel::Warn,
                 "outgoing OAuth token not obtained",
-                &[("connection", connection.id.as_str()), ("reason", &reason)],
+                &[("connection", connection.id.as_str()), ("reason", &reason.to_string())],
             );
+
             Err(format!("Outgoing OAuth connection {:?} could not get a token: {reason}", connection.name))
         }
     }

@@ -7,7 +7,7 @@ use super::connection::Connection;
 use crate::grant_type::GrantType;
 use crate::host::Host;
 use crate::ids::{AuthorizationHeader, ConnectionId};
-use crate::oauth_client::request_token;
+use crate::oauth_client::{request_token, TokenError};
 use crate::store::keys;
 use crate::Context;
 use serde::{Deserialize, Serialize};
@@ -28,7 +28,7 @@ struct CachedToken {
 pub async fn authorization_header<H: Host>(
     ctx: &Context<'_, H>,
     connection: &Connection,
-) -> Result<AuthorizationHeader, String> {
+) -> Result<AuthorizationHeader, TokenError> {
     let store = ctx.store();
     let cache_key = keys::outgoing_token(&connection.id);
     if connection.cache_tokens {
@@ -58,7 +58,7 @@ pub async fn forget<H: Host>(ctx: &Context<'_, H>, connection_id: &ConnectionId)
 pub async fn fetch<H: Host>(
     ctx: &Context<'_, H>,
     connection: &Connection,
-) -> Result<(AuthorizationHeader, Option<i64>), String> {
+) -> Result<(AuthorizationHeader, Option<i64>), TokenError> {
     let mut form = vec![
         ("client_id", connection.client_id.as_str()),
         ("client_secret", connection.client_secret.secret().as_str()),
