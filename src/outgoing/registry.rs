@@ -10,7 +10,8 @@ use super::audience::{self, Audience};
 use super::connection::{Connection, Invalid};
 use crate::host::Host;
 use crate::ids::ConnectionId;
-use crate::store::{keys, StoreError, StoreResult};
+use crate::store::{self, keys, StoreError, StoreResult};
+
 use crate::Context;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -167,13 +168,8 @@ pub async fn list<H: Host>(
     let ids = index(ctx).await?.map(|(index, _)| index.ids).unwrap_or_default();
     let start =
         from_id.and_then(|from| ids.iter().position(|id| id.as_str() == from).map(|i| i + 1)).unwrap_or(0);
-    let mut found = Vec::new();
-    for id in ids.iter().skip(start) {
-        if let Some(connection) = get(ctx, id).await? {
-            found.push(connection);
-        }
-    }
-    Ok(found.into_iter().skip(skip).take(limit).collect())
+    let load = |id: ConnectionId| async move { get(ctx, &id).await };
+    store::page_of(ids.into_iter().skip(start), load, |_| true, skip, limit).await
 }
 
 /// The connection that serves `url`: the best-ranked audience whose connection is still there.

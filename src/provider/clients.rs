@@ -8,9 +8,11 @@ use crate::config::is_http_url;
 use crate::grant_type::GrantType;
 use crate::host::Host;
 use crate::ids::{new_secret, ClientId, ClientSecret, SecretHash, UserId};
-use crate::redirect_uri::{self, RedirectUri};
+use crate::redirect_uri::{self, ListRefusal};
+
 use crate::store::keys;
-use crate::store::{StoreError, StoreResult};
+use crate::store::{self, StoreError, StoreResult};
+
 use crate::text;
 use crate::Context;
 use serde::{Deserialize, Serialize};
@@ -167,21 +169,21 @@ impl Client {
         Ok(())
     }
 
+    /// Mattermost's bound on their length (an empty list passes it), then the redirect URI rule
+    /// (apps of the REST API have no allowlist).
     fn check_callbacks(&self) -> Result<(), Invalid> {
-        let invalid = |message: String| Err(Invalid::Callbacks(message));
-        if self.callback_urls.is_empty() {
-            return invalid("At least one callback URL is required.".into());
-        }
         let total: usize = self.callback_urls.iter().map(String::len).sum();
         if total > MAX_CALLBACK_URLS_LEN {
-            return invalid("Callback URLs must be at most 1024 characters in all.".into());
+            return Err(Invalid::Callbacks("Callback URLs must be at most 1024 characters in all.".into()));
         }
-        for url in &self.callback_urls {
-            if let Err(refusal) = RedirectUri::parse(url) {
-                return invalid(redirect_uri::explain(url, refusal));
-            }
-        }
-        Ok(())
+        redirect_uri::check_list(&self.callback_urls, &[]).map_err(|refusal| {
+            Invalid::Callbacks(match refusal {
+                ListRefusal::Empty => "At least one callback URL is required.".into(),
+                ListRefusal::Refused(reason) => reason,
+                // Not with an empty allowlist; worded all the same.
+                ListRefusal::NotAllowed(uri) => format!("Callback URL {uri:?} is not allowed."),
+            })
+        })
     }
 }
 
@@ -440,24 +442,8 @@ pub async fn list<H: Host>(
     page: usize,
     per_page: usize,
 ) -> StoreResult<Vec<Client>> {
-    let store = ctx.store();
-    let ids: Vec<ClientId> = store.ids(keys::CLIENT_INDEX).await?;
-    let mut clients = Vec::new();
-    let mut skipped = 0;
-    for id in &ids {
-        // An index entry whose record is gone (a delete half done) is skipped.
-        let Some(client) = get(ctx, id).await? else { continue };
-        if creator.is_some_and(|c| *c != client.creator_id) {
-            continue;
-        }
-        if skipped < page * per_page {
-            skipped += 1;
-            continue;
-        }
-        clients.push(client);
-        if clients.len() == per_page {
-            break;
-        }
-    }
-    Ok(clients)
+    let ids: Vec<ClientId> = ctx.store().ids(keys::CLIENT_INDEX).await?;
+    let by_creator = |client: &Client| creator.is_none_or(|c| *c == client.creator_id);
+    let load = |id: ClientId| async move { get(ctx, &id).await };
+    store::page_of(ids, load, by_creator, page.saturating_mul(per_page), per_page).await
 }

@@ -8,7 +8,8 @@ use crate::grant_type::GrantType;
 use crate::host::Host;
 use crate::http::{read_json, JsonShape, Request, Response, MAX_JSON_BODY};
 use crate::ids::{new_secret, ClientId, ClientSecret, SecretHash, UserId};
-use crate::redirect_uri::{self, RedirectUri};
+use crate::redirect_uri::{self, ListRefusal};
+
 use crate::store::keys;
 use crate::Context;
 use serde::{Deserialize, Serialize};
@@ -151,21 +152,17 @@ fn build_app<H: Host>(
     Ok((client, secret))
 }
 
-/// RFC 7591 §2: every redirect URI meets the rules, and the allowlist (when there is one) allows it.
+/// RFC 7591 §2: the redirect URI rule with this server's allowlist, as `invalid_redirect_uri`.
 fn check_redirect_uris(uris: &[String], allowlist: &[String]) -> Result<(), OAuthError> {
-    if uris.is_empty() {
-        return Err(redirect_error("At least one redirect URI is required."));
-    }
-    for uri in uris {
-        let checked =
-            RedirectUri::parse(uri).map_err(|refusal| redirect_error(redirect_uri::explain(uri, refusal)))?;
-        if !allowlist.is_empty() && !redirect_uri::allowed_by(&checked, allowlist) {
-            return Err(redirect_error(format!(
-                "Redirect URI {uri:?} is not allowed by this server's redirect URI allowlist."
-            )));
-        }
-    }
-    Ok(())
+    redirect_uri::check_list(uris, allowlist).map_err(|refusal| {
+        redirect_error(match refusal {
+            ListRefusal::Empty => "At least one redirect URI is required.".into(),
+            ListRefusal::Refused(reason) => reason,
+            ListRefusal::NotAllowed(uri) => {
+                format!("Redirect URI {uri:?} is not allowed by this server's redirect URI allowlist.")
+            }
+        })
+    })
 }
 
 /// RFC 7591 §2.1: grant types and response types must agree (`code` ↔ `authorization_code`,
