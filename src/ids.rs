@@ -300,6 +300,16 @@ mod tests {
     }
 
     #[test]
+    fn typed_ids_are_plain_strings_on_the_wire_and_in_the_store() {
+        let user = UserId::new("alicealicealicealicealice1");
+        assert_eq!(serde_json::to_string(&user).unwrap(), r#""alicealicealicealicealice1""#);
+        assert_eq!(serde_json::from_str::<ClientId>(r#""abc""#).unwrap(), ClientId::new("abc"));
+        assert_eq!(user.to_string(), user.as_str());
+        let secret: ClientSecret = serde_json::from_str(r#""s3cret""#).unwrap();
+        assert_eq!(serde_json::to_string(&secret).unwrap(), r#""s3cret""#);
+    }
+
+    #[test]
     fn id_check_refuses_other_shapes() {
         assert!(!is_valid_id("short"));
         assert!(!is_valid_id("ABCDEFGHIJKLMNOPQRSTUVWXYZ"));

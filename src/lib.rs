@@ -198,3 +198,27 @@ impl<H: Host> Plugin<H> {
         outgoing::authorize_request(&self.context(), url).await
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn token_info_keeps_its_json() {
+        let info = TokenInfo {
+            user_id: ids::UserId::new("alicealicealicealicealice1"),
+            client_id: ids::ClientId::new("ybndrfg8ejkmcpqxot1uwisza3"),
+            scope: "user".into(),
+            expires_at: 5,
+        };
+        assert_eq!(
+            serde_json::to_value(&info).unwrap(),
+            serde_json::json!({
+                "userId": "alicealicealicealicealice1",
+                "clientId": "ybndrfg8ejkmcpqxot1uwisza3",
+                "scope": "user",
+                "expiresAt": 5,
+            })
+        );
+    }
+}
