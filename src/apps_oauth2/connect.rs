@@ -9,7 +9,6 @@ use crate::host::Host;
 use crate::http::{redirect, Params, Request, Response, INTERNAL_ERROR_MESSAGE};
 use crate::ids::{new_secret, ConnectStateToken, PkceCodeVerifier, UserId};
 use crate::oauth_client::{request_token, TokenError};
-
 use crate::pages::message_page;
 use crate::provider::pkce;
 use crate::Context;

@@ -10,7 +10,6 @@ use crate::grant_type::GrantType;
 use crate::ids::{ClientSecret, ConnectionId, Password, UserId};
 use serde::{Deserialize, Serialize};
 use std::fmt;
-
 use url::Url;
 
 pub const MAX_NAME_CHARS: usize = 64;

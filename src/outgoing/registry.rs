@@ -11,7 +11,6 @@ use super::connection::{Connection, Invalid};
 use crate::host::Host;
 use crate::ids::ConnectionId;
 use crate::store::{self, keys, StoreError, StoreResult};
-
 use crate::Context;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;

@@ -9,10 +9,7 @@ use crate::grant_type::GrantType;
 use crate::host::Host;
 use crate::ids::{new_secret, ClientId, ClientSecret, SecretHash, UserId};
 use crate::redirect_uri::{self, ListRefusal};
-
-use crate::store::keys;
-use crate::store::{self, StoreError, StoreResult};
-
+use crate::store::{self, keys, StoreError, StoreResult};
 use crate::text;
 use crate::Context;
 use serde::{Deserialize, Serialize};

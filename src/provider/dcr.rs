@@ -9,7 +9,6 @@ use crate::host::Host;
 use crate::http::{read_json, JsonShape, Request, Response, MAX_JSON_BODY};
 use crate::ids::{new_secret, ClientId, ClientSecret, SecretHash, UserId};
 use crate::redirect_uri::{self, ListRefusal};
-
 use crate::store::keys;
 use crate::Context;
 use serde::{Deserialize, Serialize};

@@ -4,7 +4,6 @@
 
 use super::grants::{Failure, Refusal};
 use crate::http::{Request, Response};
-
 use serde::Serialize;
 
 /// The error codes, one to one with the RFCs' registry.
