@@ -2,6 +2,7 @@
 //! uses) and the plugin's own settings, as the host passes them to `onConfigurationChange`.
 
 use serde::Deserialize;
+use std::fmt;
 use url::Url;
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -53,19 +54,17 @@ impl Default for ServiceSettings {
 
 impl ServerConfig {
     /// Parses and checks a configuration; the plugin keeps its previous one when this fails.
-    pub fn from_json(json: &[u8]) -> Result<Self, String> {
+    pub fn from_json(json: &[u8]) -> Result<Self, ConfigError> {
         let config: ServerConfig =
-            serde_json::from_slice(json).map_err(|e| format!("invalid configuration: {e}"))?;
+            serde_json::from_slice(json).map_err(|e| ConfigError::Unreadable(e.to_string()))?;
         config.check()?;
         Ok(config)
     }
 
-    fn check(&self) -> Result<(), String> {
+    fn check(&self) -> Result<(), ConfigError> {
         let site_url = &self.service_settings.site_url;
         if !site_url.is_empty() && !is_http_url(site_url) {
-            return Err(format!(
-                "ServiceSettings.SiteURL must be an http(s) URL with a host, got {site_url:?}"
-            ));
+            return Err(ConfigError::SiteUrl(site_url.clone()));
         }
         Ok(())
     }
@@ -90,6 +89,26 @@ impl ServerConfig {
     /// An absolute URL on this server for `path` (which starts with `/`).
     pub fn site_url_for(&self, path: &str) -> String {
         format!("{}{}", self.service_settings.site_url.trim_end_matches('/'), path)
+    }
+}
+
+/// Why a configuration was refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConfigError {
+    /// Not the JSON of a configuration: serde's words.
+    Unreadable(String),
+    /// A SiteURL that is not an http(s) URL with a host, as given.
+    SiteUrl(String),
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ConfigError::Unreadable(reason) => write!(f, "invalid configuration: {reason}"),
+            ConfigError::SiteUrl(url) => {
+                write!(f, "ServiceSettings.SiteURL must be an http(s) URL with a host, got {url:?}")
+            }
+        }
     }
 }
 
@@ -135,7 +154,7 @@ mod tests {
         for bad in ["ftp://example.com", "example.com", "http://", "javascript:alert(1)"] {
             let json = format!(r#"{{"ServiceSettings":{{"SiteURL":"{bad}"}}}}"#);
             let err = ServerConfig::from_json(json.as_bytes()).unwrap_err();
-            assert!(err.contains("SiteURL"), "{bad}: {err}");
+            assert!(err.to_string().contains("SiteURL"), "{bad}: {err}");
         }
     }
 
@@ -143,7 +162,7 @@ mod tests {
     fn refuses_wrong_types() {
         let err = ServerConfig::from_json(br#"{"ServiceSettings":{"EnableOAuthServiceProvider":"yes"}}"#)
             .unwrap_err();
-        assert!(err.contains("invalid configuration"), "{err}");
+        assert!(err.to_string().contains("invalid configuration"), "{err}");
     }
 
     #[test]

@@ -135,7 +135,16 @@ impl AppError {
     }
 }
 
+/// A store failure at an endpoint: the server's fault, told to the client in general words only;
+/// the detail goes to the server log.
+impl From<crate::store::StoreError> for AppError {
+    fn from(error: crate::store::StoreError) -> Self {
+        AppError::internal(error)
+    }
+}
+
 pub const INTERNAL_ERROR_ID: &str = "app.plugin.internal_error.app_error";
+
 /// What a client learns of a server-side failure: that it happened, and the request id (in the
 /// body) under which the server log has the details.
 pub const INTERNAL_ERROR_MESSAGE: &str =

@@ -1,11 +1,197 @@
-//! Ids and secrets: one place for how they are made, stored and checked.
+//! Ids and secrets: one place for how they are made, stored and checked, and the types that keep
+//! them apart. An id of one kind cannot be passed where another kind is wanted (a user id for a
+//! client id), and a secret prints as `[redacted]` wherever it is formatted (as oauth2-rs's
+//! `new_secret_type!` types do), so that no `Debug` of a record and no log line carries it.
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use data_encoding::{Encoding, Specification, HEXLOWER};
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+use std::fmt;
 use std::sync::OnceLock;
 use subtle::ConstantTimeEq;
+
+/// An id type: a string on the wire and in the store (`serde(transparent)`), a type of its own in
+/// the code. Its shape is checked where it comes in (a path, a body), not here.
+macro_rules! id_type {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        #[serde(transparent)]
+        pub struct $name(String);
+
+        impl $name {
+            pub fn new(id: impl Into<String>) -> Self {
+                $name(id.into())
+            }
+
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+
+            pub fn is_empty(&self) -> bool {
+                self.0.is_empty()
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
+        impl From<&str> for $name {
+            fn from(id: &str) -> Self {
+                $name(id.to_owned())
+            }
+        }
+
+        impl From<String> for $name {
+            fn from(id: String) -> Self {
+                $name(id)
+            }
+        }
+    };
+}
+
+id_type!(
+    /// A user of the chat server: the host's id, 26 letters or digits ([`is_server_id`]).
+    UserId
+);
+id_type!(
+    /// An OAuth app (client) of this server's provider: an id of ours ([`is_valid_id`]).
+    ClientId
+);
+id_type!(
+    /// A grant: one authorization with its current tokens.
+    GrantId
+);
+id_type!(
+    /// An outgoing OAuth connection.
+    ConnectionId
+);
+
+impl ClientId {
+    pub fn random() -> Self {
+        ClientId(new_id())
+    }
+}
+
+impl GrantId {
+    pub fn random() -> Self {
+        GrantId(new_id())
+    }
+}
+
+impl ConnectionId {
+    pub fn random() -> Self {
+        ConnectionId(new_id())
+    }
+}
+
+/// A secret type, after oauth2-rs's `new_secret_type!`: the value only through `.secret()`;
+/// `Debug` prints `Name([redacted])` and `Display` `[redacted]`. Stored and sent as the plain
+/// value (`serde(transparent)`): where it is stored, the store seals or hashes it.
+macro_rules! secret_type {
+    ($(#[$doc:meta])* $name:ident($type:ty)) => {
+        $(#[$doc])*
+        #[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+        #[serde(transparent)]
+        pub struct $name($type);
+
+        impl $name {
+            pub fn new(secret: impl Into<$type>) -> Self {
+                $name(secret.into())
+            }
+
+            /// The secret itself: for the one place that sends or checks it, never for a log.
+            pub fn secret(&self) -> &$type {
+                &self.0
+            }
+        }
+
+        impl fmt::Debug for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(concat!(stringify!($name), "([redacted])"))
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("[redacted]")
+            }
+        }
+    };
+}
+
+secret_type!(
+    /// A client's password (RFC 6749 §2.3.1): ours just issued or presented, or another server's.
+    ClientSecret(String)
+);
+secret_type!(
+    /// An access token (RFC 6749 §1.4), ours or another server's.
+    AccessToken(String)
+);
+secret_type!(
+    /// A refresh token (RFC 6749 §1.5), ours or another server's.
+    RefreshToken(String)
+);
+secret_type!(
+    /// An authorization code (RFC 6749 §1.3.1).
+    AuthorizationCode(String)
+);
+secret_type!(
+    /// A resource owner's password, for the password grant (RFC 6749 §4.3).
+    Password(String)
+);
+secret_type!(
+    /// A PKCE code verifier (RFC 7636 §4.1).
+    PkceCodeVerifier(String)
+);
+secret_type!(
+    /// The `state` of a connect flow this server started (RFC 6749 §10.12).
+    ConnectStateToken(String)
+);
+secret_type!(
+    /// An `Authorization` header value carrying a token (`Bearer …`).
+    AuthorizationHeader(String)
+);
+secret_type!(
+    /// A token response or an app's stored token, as JSON: it holds tokens.
+    TokenJson(serde_json::Value)
+);
+
+/// What is stored of a secret, token or code: its SHA-256 in hex. Not a secret, but kept out of
+/// `Debug` all the same, where it sits next to one.
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct SecretHash(String);
+
+impl SecretHash {
+    pub fn of(secret: &str) -> Self {
+        SecretHash(hash_secret(secret))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Whether `secret` is the one hashed here, in constant time.
+    pub fn matches(&self, secret: &str) -> bool {
+        secret_matches(secret, &self.0)
+    }
+}
+
+impl fmt::Debug for SecretHash {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SecretHash(..)")
+    }
+}
 
 /// Mattermost's id alphabet (base32 without padding, lower case, no look-alike characters).
 const ID_ALPHABET: &str = "ybndrfg8ejkmcpqxot1uwisza345h769";
@@ -111,6 +297,16 @@ mod tests {
         assert!(!is_server_id("alice:alicealicealicealice"));
         assert!(!is_server_id(&"a".repeat(200)));
         assert!(!is_server_id("ålicealicealicealicealic"));
+    }
+
+    #[test]
+    fn typed_ids_are_plain_strings_on_the_wire_and_in_the_store() {
+        let user = UserId::new("alicealicealicealicealice1");
+        assert_eq!(serde_json::to_string(&user).unwrap(), r#""alicealicealicealicealice1""#);
+        assert_eq!(serde_json::from_str::<ClientId>(r#""abc""#).unwrap(), ClientId::new("abc"));
+        assert_eq!(user.to_string(), user.as_str());
+        let secret: ClientSecret = serde_json::from_str(r#""s3cret""#).unwrap();
+        assert_eq!(serde_json::to_string(&secret).unwrap(), r#""s3cret""#);
     }
 
     #[test]

@@ -16,6 +16,7 @@
 //! - [`outgoing`]: outgoing OAuth connections;
 //! - [`apps_oauth2`]: the app OAuth2 store (for apps of Mattermost's Apps framework);
 //! - [`oauth_client`]: token requests to other OAuth servers;
+//! - [`grant_type`]: RFC 6749's grant types, for the provider and the client side alike;
 //! - [`pages`]: the HTML pages the plugin serves;
 //! - [`ids`]: ids and secrets;
 //! - [`text`]: what text people read back may hold;
@@ -28,6 +29,7 @@ pub mod apps_oauth2;
 pub mod config;
 pub mod context;
 pub mod crypto;
+pub mod grant_type;
 pub mod host;
 pub mod http;
 pub mod ids;
@@ -61,8 +63,8 @@ pub const PLUGIN_ID: &str = "oauth-plugin";
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct TokenInfo {
-    pub user_id: String,
-    pub client_id: String,
+    pub user_id: ids::UserId,
+    pub client_id: ids::ClientId,
     pub scope: String,
     pub expires_at: i64,
 }
@@ -110,7 +112,9 @@ impl<H: Host> Plugin<H> {
         }
         *self.sealer.borrow_mut() = Some(sealer);
         let detail = match check {
-            SchemaCheck::Older(from) => upgrade::from_schema(&self.context(), from).await?,
+            SchemaCheck::Older(from) => {
+                upgrade::from_schema(&self.context(), from).await.map_err(|e| e.to_string())?
+            }
             SchemaCheck::Initialised => "initialised".to_owned(),
             _ => "current".to_owned(),
         };
@@ -125,7 +129,8 @@ impl<H: Host> Plugin<H> {
 
     /// Takes a new configuration; an invalid one is refused and the previous one stays.
     pub fn on_configuration_change(&self, config_json: &[u8]) -> Result<(), String> {
-        let config = ServerConfig::from_json(config_json)?;
+        let config = ServerConfig::from_json(config_json).map_err(|e| e.to_string())?;
+
         *self.config.borrow_mut() = Rc::new(config);
         Ok(())
     }
@@ -161,8 +166,9 @@ impl<H: Host> Plugin<H> {
     pub async fn resolve_access_token(&self, token: &str) -> Result<Option<TokenInfo>, String> {
         let ctx = self.context();
         let valid = provider::grants::valid_access_token(&ctx, token).await.map_err(|e| {
-            let cause = e.cause.unwrap_or(e.description);
+            let cause = e.to_string();
             self.host.log(LogLevel::Error, "resolving an access token failed", &[("error", &cause)]);
+
             "the access token could not be checked".to_owned()
         })?;
         let Some(provider::grants::ValidToken { grant, .. }) = valid else {
@@ -181,5 +187,29 @@ impl<H: Host> Plugin<H> {
     /// token could be had.
     pub async fn authorize_outgoing_request(&self, url: &str) -> Result<Option<String>, String> {
         outgoing::authorize_request(&self.context(), url).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn token_info_keeps_its_json() {
+        let info = TokenInfo {
+            user_id: ids::UserId::new("alicealicealicealicealice1"),
+            client_id: ids::ClientId::new("ybndrfg8ejkmcpqxot1uwisza3"),
+            scope: "user".into(),
+            expires_at: 5,
+        };
+        assert_eq!(
+            serde_json::to_value(&info).unwrap(),
+            serde_json::json!({
+                "userId": "alicealicealicealicealice1",
+                "clientId": "ybndrfg8ejkmcpqxot1uwisza3",
+                "scope": "user",
+                "expiresAt": 5,
+            })
+        );
     }
 }

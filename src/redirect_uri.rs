@@ -281,9 +281,52 @@ pub fn allowed_by(uri: &RedirectUri, allowlist: &[String]) -> bool {
     allowlist.iter().filter_map(|pattern| AllowPattern::parse(pattern)).any(|pattern| pattern.matches(uri))
 }
 
+/// Why a client's list of redirect URIs was refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ListRefusal {
+    /// RFC 6749 §3.1.2.2, RFC 7591 §2: a client registers at least one.
+    Empty,
+    /// One of them breaks the rules: [`explain`]'s words.
+    Refused(String),
+    /// One of them, as written, is outside the allowlist.
+    NotAllowed(String),
+}
+
+/// The one rule for the redirect URIs a client registers (an app created or edited, a client
+/// registered dynamically): at least one, each meets the rules, and the allowlist, when there is
+/// one, allows each.
+pub fn check_list(uris: &[String], allowlist: &[String]) -> Result<(), ListRefusal> {
+    if uris.is_empty() {
+        return Err(ListRefusal::Empty);
+    }
+    for uri in uris {
+        let checked =
+            RedirectUri::parse(uri).map_err(|refusal| ListRefusal::Refused(explain(uri, refusal)))?;
+        if !allowlist.is_empty() && !allowed_by(&checked, allowlist) {
+            return Err(ListRefusal::NotAllowed(uri.clone()));
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_list_needs_one_uri_each_valid_and_allowed() {
+        let list = |uris: &[&str]| uris.iter().map(|u| u.to_string()).collect::<Vec<_>>();
+        let allowlist = list(&["https://*.example.com/cb"]);
+        assert_eq!(check_list(&[], &[]), Err(ListRefusal::Empty));
+        assert_eq!(check_list(&[], &allowlist), Err(ListRefusal::Empty));
+        assert!(matches!(check_list(&list(&["https://app.example.com"]), &[]), Err(ListRefusal::Refused(_))));
+        let outside = list(&["https://app.example.com/cb", "https://evil.test/cb"]);
+        assert_eq!(check_list(&outside, &[]), Ok(()));
+        assert_eq!(
+            check_list(&outside, &allowlist),
+            Err(ListRefusal::NotAllowed("https://evil.test/cb".into()))
+        );
+    }
 
     fn refusal(raw: &str) -> Option<Refusal> {
         RedirectUri::parse(raw).err()

@@ -8,6 +8,7 @@ use futures::executor::block_on;
 use oauth_plugin::crypto::{is_sealed, Sealer};
 use oauth_plugin::host::memory::MemoryHost;
 use oauth_plugin::host::{FetchResponse, Host, KvWrite};
+use oauth_plugin::ids::UserId;
 use oauth_plugin::store::keys;
 use oauth_plugin::Plugin;
 use serde_json::{json, Value};
@@ -124,9 +125,10 @@ fn a_dump_of_the_store_shows_no_secret_in_plain_text() {
 fn a_sealed_record_moved_to_another_key_does_not_open() {
     let s = scenario();
     let entries = s.plugin.host().dump();
-    let (_, alices) = entries.iter().find(|(k, _)| *k == keys::app_user_token(APP_ID, ALICE)).unwrap();
+    let (_, alices) =
+        entries.iter().find(|(k, _)| *k == keys::app_user_token(APP_ID, &UserId::new(ALICE))).unwrap();
     // Someone with database access copies Alice's token into the admin's record.
-    s.plugin.host().put_raw(&keys::app_user_token(APP_ID, ADMIN), alices);
+    s.plugin.host().put_raw(&keys::app_user_token(APP_ID, &UserId::new(ADMIN)), alices);
     let apps = send(&s.plugin, "GET", "/api/v4/oauth/apps", Some(ADMIN), "").body;
     let app = &apps[0];
     let admin_token = access_token_for(

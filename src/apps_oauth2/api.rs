@@ -8,8 +8,10 @@ use super::connect::{complete_url, connect_url};
 use super::records::{self, BoundApp, RemoteSettings, UserToken};
 use crate::access::MANAGE_SYSTEM;
 use crate::config::is_http_url;
+use crate::grant_type::GrantType;
 use crate::host::Host;
 use crate::http::{json_body_within, AppError, JsonShape, Request, Response};
+use crate::ids::{TokenJson, UserId};
 use crate::oauth_client::request_token;
 use crate::provider::{app_ids, grants};
 use crate::Context;
@@ -26,11 +28,18 @@ const REFRESH_POLL_MILLIS: u32 = 100;
 /// Who is calling: an app (as the OAuth app holding its app id), for one of its users.
 pub struct AppSession {
     pub app: BoundApp,
-    pub user_id: String,
+    pub user_id: UserId,
 }
 
 fn not_an_app_session() -> AppError {
     AppError::new(401, "app.apps_oauth2.not_app_session.app_error", "not an app session")
+}
+
+/// A token that could not be checked: the server's fault, the detail for the log only.
+impl From<grants::Failure> for AppError {
+    fn from(failure: grants::Failure) -> Self {
+        AppError::internal(failure)
+    }
 }
 
 fn bearer(request: &Request) -> Option<&str> {
@@ -71,7 +80,7 @@ fn ok() -> Response {
 pub async fn put_app<H: Host>(ctx: &Context<'_, H>, request: &Request) -> Result<Response, AppError> {
     let session = app_session(ctx, request).await?;
     let settings: RemoteSettings = body_json(request, "app", JsonShape::Object)?;
-    ctx.require_permission(&session.user_id, MANAGE_SYSTEM).await?;
+    ctx.require_permission(session.user_id.as_str(), MANAGE_SYSTEM).await?;
     check_settings(&settings)?;
     records::save_settings(ctx, &session.app, &settings).await?;
     Ok(ok())
@@ -81,7 +90,9 @@ fn check_settings(settings: &RemoteSettings) -> Result<(), AppError> {
     let invalid = |field: &str| {
         AppError::new(400, "app.apps_oauth2.invalid_settings.app_error", format!("{field} is not valid."))
     };
-    for (field, value) in [("client_id", &settings.client_id), ("client_secret", &settings.client_secret)] {
+    for (field, value) in
+        [("client_id", &settings.client_id), ("client_secret", settings.client_secret.secret())]
+    {
         if value.chars().count() > 255 {
             return Err(invalid(field));
         }
@@ -108,7 +119,7 @@ fn check_settings(settings: &RemoteSettings) -> Result<(), AppError> {
 pub async fn get_user<H: Host>(ctx: &Context<'_, H>, request: &Request) -> Result<Response, AppError> {
     let session = app_session(ctx, request).await?;
     match current_token(ctx, &session.app, &session.user_id).await? {
-        Some(token) => Ok(Response::json(200, &token.value)),
+        Some(token) => Ok(Response::json(200, token.value.secret())),
         None => Ok(Response::new(200)),
     }
 }
@@ -119,7 +130,7 @@ pub async fn put_user<H: Host>(ctx: &Context<'_, H>, request: &Request) -> Resul
     let value: serde_json::Value = body_json(request, "user", JsonShape::Any)?;
     let token = UserToken {
         v: 1,
-        value,
+        value: TokenJson::new(value),
         obtained_by_plugin: false,
         expires_at: None,
         refresh_token: None,
@@ -146,10 +157,10 @@ struct AppContext<'a> {
 pub async fn context<H: Host>(ctx: &Context<'_, H>, request: &Request) -> Result<Response, AppError> {
     let session = app_session(ctx, request).await?;
     let settings = records::settings(ctx, &session.app).await?.unwrap_or_default();
-    let user = current_token(ctx, &session.app, &session.user_id).await?.map(|t| t.value);
+    let user = current_token(ctx, &session.app, &session.user_id).await?.map(|t| t.value.secret().clone());
     let body = AppContext {
         client_id: &settings.client_id,
-        client_secret: &settings.client_secret,
+        client_secret: settings.client_secret.secret(),
         remote_root_url: &settings.remote_root_url,
         data: &settings.data,
         connect_url: connect_url(ctx, &session.app.app_id),
@@ -173,7 +184,7 @@ fn needs_refresh(token: &UserToken, now: i64) -> bool {
 async fn current_token<H: Host>(
     ctx: &Context<'_, H>,
     app: &BoundApp,
-    user_id: &str,
+    user_id: &UserId,
 ) -> Result<Option<UserToken>, AppError> {
     let app_id = app.app_id.as_str();
     let timeout_ms =
@@ -205,7 +216,7 @@ async fn current_token<H: Host>(
 async fn refresh_and_store<H: Host>(
     ctx: &Context<'_, H>,
     app: &BoundApp,
-    user_id: &str,
+    user_id: &UserId,
     token: &UserToken,
     bytes: &[u8],
 ) -> Result<UserToken, AppError> {
@@ -231,17 +242,18 @@ async fn refresh<H: Host>(
     };
     let refresh_token = token
         .refresh_token
-        .as_deref()
+        .as_ref()
         .ok_or_else(|| failed("there is no refresh token; connect the account again".into()))?;
     let settings = records::settings(ctx, app).await?.filter(|s| !s.token_url.is_empty());
     let settings = settings.ok_or_else(|| failed("the app has no token_url".into()))?;
     let form = [
-        ("grant_type", "refresh_token"),
-        ("refresh_token", refresh_token),
+        ("refresh_token", refresh_token.secret().as_str()),
         ("client_id", settings.client_id.as_str()),
-        ("client_secret", settings.client_secret.as_str()),
+        ("client_secret", settings.client_secret.secret().as_str()),
     ];
-    let obtained = request_token(ctx, &settings.token_url, &form).await.map_err(failed)?;
+    let obtained = request_token(ctx, &settings.token_url, GrantType::RefreshToken, &form)
+        .await
+        .map_err(|e| failed(e.to_string()))?;
     Ok(UserToken {
         v: 1,
         expires_at: obtained.expires_in.map(|s| ctx.host.now_millis() + s * 1000),
@@ -264,7 +276,7 @@ struct ConnectedAccount<'a> {
 
 /// `GET /connections`: the apps the logged-in user connected an account to.
 pub async fn list_connections<H: Host>(ctx: &Context<'_, H>, user_id: &str) -> Result<Response, AppError> {
-    let found = records::connected_apps(ctx, user_id).await?;
+    let found = records::connected_apps(ctx, &UserId::new(user_id)).await?;
     let views: Vec<ConnectedAccount> = found
         .iter()
         .map(|(app_id, token)| ConnectedAccount {
@@ -282,6 +294,6 @@ pub async fn delete_connection<H: Host>(
     user_id: &str,
     app_id: &str,
 ) -> Result<Response, AppError> {
-    records::forget_user_token(ctx, app_id, user_id).await?;
+    records::forget_user_token(ctx, app_id, &UserId::new(user_id)).await?;
     Ok(ok())
 }

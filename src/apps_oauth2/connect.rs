@@ -2,11 +2,12 @@
 //! flow with PKCE (RFC 6749 §4.1, RFC 7636) and a single-use state bound to the user; `complete`
 //! takes the code, exchanges it at the provider's token URL, and stores the user's token.
 
-use super::records::{self, BoundApp, ConnectState, StateRefusal, UserToken};
+use super::records::{self, BoundApp, ConnectState, RemoteSettings, StateRefusal, UserToken};
+use crate::grant_type::GrantType;
 use crate::host::Host;
-use crate::http::{redirect, AppError, Params, Request, Response};
-use crate::ids::new_secret;
-use crate::oauth_client::request_token;
+use crate::http::{redirect, Params, Request, Response, INTERNAL_ERROR_MESSAGE};
+use crate::ids::{new_secret, ConnectStateToken, PkceCodeVerifier, UserId};
+use crate::oauth_client::{request_token, TokenError};
 use crate::pages::message_page;
 use crate::provider::pkce;
 use crate::Context;
@@ -26,12 +27,14 @@ fn failure(status: u16, message: &str) -> Response {
     message_page(status, "Your account was not connected", message)
 }
 
-fn internal_failure(error: AppError) -> Response {
-    Response { internal_error: error.cause, ..failure(error.status, &error.message) }
+/// A failure inside: in general words, the detail for the log only.
+fn internal_failure(cause: impl std::fmt::Display) -> Response {
+    Response { internal_error: Some(cause.to_string()), ..failure(500, INTERNAL_ERROR_MESSAGE) }
 }
 
 /// `GET /plugins/oauth-plugin/apps/{app_id}/oauth2/remote/connect`.
 pub async fn connect<H: Host>(ctx: &Context<'_, H>, user_id: &str, app_id: &str) -> Response {
+    let user_id = UserId::new(user_id);
     let not_set_up =
         || failure(404, "This app has not set up its OAuth2 provider (authorize_url, token_url, client_id).");
     let app = match records::bound_app(ctx, app_id).await {
@@ -47,26 +50,28 @@ pub async fn connect<H: Host>(ctx: &Context<'_, H>, user_id: &str, app_id: &str)
     let Ok(mut target) = Url::parse(&settings.authorize_url) else {
         return failure(500, "The app's authorize_url is not a valid URL.");
     };
-    let state = new_secret();
-    let code_verifier = new_secret();
+    let state = ConnectStateToken::new(new_secret());
+    let code_verifier = PkceCodeVerifier::new(new_secret());
+    let challenge = pkce::challenge_for(code_verifier.secret());
     let record = ConnectState {
         v: 1,
         app_id: app_id.to_owned(),
-        user_id: user_id.to_owned(),
-        code_verifier: code_verifier.clone(),
+        user_id,
+        code_verifier,
         binding: app.binding.clone(),
     };
-    if let Err(e) = records::begin_connect(ctx, &state, &record).await {
-        return internal_failure(e);
+    match records::begin_connect(ctx, &state, &record).await {
+        Ok(true) => {}
+        Ok(false) => return internal_failure("a new connect state's key was taken"),
+        Err(e) => return internal_failure(e),
     }
-    let challenge = pkce::challenge_for(&code_verifier);
     target
         .query_pairs_mut()
         .append_pair("response_type", "code")
         .append_pair("client_id", &settings.client_id)
         .append_pair("redirect_uri", &complete_url(ctx, app_id))
         .append_pair("scope", &settings.scopes.join(" "))
-        .append_pair("state", &state)
+        .append_pair("state", state.secret())
         .append_pair("code_challenge", &challenge)
         .append_pair("code_challenge_method", "S256");
     redirect(target.as_str())
@@ -74,7 +79,7 @@ pub async fn connect<H: Host>(ctx: &Context<'_, H>, user_id: &str, app_id: &str)
 
 /// `GET /plugins/oauth-plugin/apps/{app_id}/oauth2/remote/complete`.
 pub async fn complete<H: Host>(ctx: &Context<'_, H>, request: &Request, app_id: &str) -> Response {
-    let Some(user_id) = request.user_id.as_deref() else {
+    let Some(user_id) = request.user_id.as_deref().map(UserId::new) else {
         return failure(401, "You are not logged in. Log in and connect your account again.");
     };
     let Ok(params) = Params::parse(request.query.as_bytes()) else {
@@ -88,7 +93,7 @@ pub async fn complete<H: Host>(ctx: &Context<'_, H>, request: &Request, app_id: 
         Ok(None) => return failure(404, "This app is not set up on this server."),
         Err(e) => return internal_failure(e),
     };
-    let record = match records::consume_state(ctx, state, &app, user_id).await {
+    let record = match records::consume_state(ctx, state, &app, &user_id).await {
         Ok(Ok(record)) => record,
         Ok(Err(StateRefusal::Unknown)) => {
             return failure(
@@ -108,8 +113,16 @@ pub async fn complete<H: Host>(ctx: &Context<'_, H>, request: &Request, app_id: 
     let Some(code) = params.get("code") else {
         return failure(400, "The provider's answer has neither a code nor an error.");
     };
-    match exchange(ctx, &app, &record, code).await {
-        Ok(token) => match records::save_user_token(ctx, &app, user_id, &token).await {
+    let settings = match records::settings(ctx, &app).await {
+        Ok(settings) => settings,
+        Err(e) => return internal_failure(e),
+    };
+    let obtained = match settings {
+        Some(settings) => exchange(ctx, &app, &settings, &record, code).await.map_err(|e| e.to_string()),
+        None => Err("the app has no OAuth2 settings".to_owned()),
+    };
+    match obtained {
+        Ok(token) => match records::save_user_token(ctx, &app, &user_id, &token).await {
             Ok(()) => message_page(200, "Account connected", COMPLETED),
             Err(e) => internal_failure(e),
         },
@@ -123,21 +136,19 @@ pub async fn complete<H: Host>(ctx: &Context<'_, H>, request: &Request, app_id: 
 async fn exchange<H: Host>(
     ctx: &Context<'_, H>,
     app: &BoundApp,
+    settings: &RemoteSettings,
     record: &ConnectState,
     code: &str,
-) -> Result<UserToken, String> {
-    let settings =
-        records::settings(ctx, app).await.map_err(|e| e.message)?.ok_or("the app has no OAuth2 settings")?;
+) -> Result<UserToken, TokenError> {
     let redirect_uri = complete_url(ctx, &app.app_id);
     let form = [
-        ("grant_type", "authorization_code"),
         ("code", code),
         ("redirect_uri", redirect_uri.as_str()),
         ("client_id", settings.client_id.as_str()),
-        ("client_secret", settings.client_secret.as_str()),
-        ("code_verifier", record.code_verifier.as_str()),
+        ("client_secret", settings.client_secret.secret().as_str()),
+        ("code_verifier", record.code_verifier.secret().as_str()),
     ];
-    let obtained = request_token(ctx, &settings.token_url, &form).await?;
+    let obtained = request_token(ctx, &settings.token_url, GrantType::AuthorizationCode, &form).await?;
     let now = ctx.host.now_millis();
     Ok(UserToken {
         v: 1,

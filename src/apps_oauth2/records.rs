@@ -6,10 +6,11 @@
 //! so that an OAuth app that later claims a released app id sees nothing of the old holder's.
 
 use crate::host::Host;
-use crate::http::AppError;
-use crate::ids::hash_secret;
+use crate::ids::{
+    ClientSecret, ConnectStateToken, PkceCodeVerifier, RefreshToken, SecretHash, TokenJson, UserId,
+};
 use crate::provider::app_ids;
-use crate::store::keys;
+use crate::store::{keys, StoreResult};
 use crate::Context;
 use serde::{Deserialize, Serialize};
 
@@ -28,7 +29,7 @@ pub struct BoundApp {
 #[serde(default)]
 pub struct RemoteSettings {
     pub client_id: String,
-    pub client_secret: String,
+    pub client_secret: ClientSecret,
     pub remote_root_url: String,
     pub data: serde_json::Value,
     pub authorize_url: String,
@@ -50,10 +51,10 @@ struct SettingsRecord {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct UserToken {
     pub v: u32,
-    pub value: serde_json::Value,
+    pub value: TokenJson,
     pub obtained_by_plugin: bool,
     pub expires_at: Option<i64>,
-    pub refresh_token: Option<String>,
+    pub refresh_token: Option<RefreshToken>,
     pub stored_at: i64,
     #[serde(default)]
     pub binding: String,
@@ -64,16 +65,13 @@ pub struct UserToken {
 pub struct ConnectState {
     pub v: u32,
     pub app_id: String,
-    pub user_id: String,
-    pub code_verifier: String,
+    pub user_id: UserId,
+    pub code_verifier: PkceCodeVerifier,
     #[serde(default)]
     pub binding: String,
 }
 
-pub async fn settings<H: Host>(
-    ctx: &Context<'_, H>,
-    app: &BoundApp,
-) -> Result<Option<RemoteSettings>, AppError> {
+pub async fn settings<H: Host>(ctx: &Context<'_, H>, app: &BoundApp) -> StoreResult<Option<RemoteSettings>> {
     let record = ctx.store().get::<SettingsRecord>(&keys::app_remote_settings(&app.app_id)).await?;
     Ok(record.filter(|r| r.binding == app.binding).map(|r| r.settings))
 }
@@ -83,7 +81,7 @@ pub async fn save_settings<H: Host>(
     ctx: &Context<'_, H>,
     app: &BoundApp,
     settings: &RemoteSettings,
-) -> Result<bool, AppError> {
+) -> StoreResult<bool> {
     if self::settings(ctx, app).await?.as_ref() == Some(settings) {
         return Ok(false);
     }
@@ -96,8 +94,8 @@ pub async fn save_settings<H: Host>(
 pub async fn user_token<H: Host>(
     ctx: &Context<'_, H>,
     app: &BoundApp,
-    user_id: &str,
-) -> Result<Option<(UserToken, Vec<u8>)>, AppError> {
+    user_id: &UserId,
+) -> StoreResult<Option<(UserToken, Vec<u8>)>> {
     let found = ctx.store().get_versioned::<UserToken>(&keys::app_user_token(&app.app_id, user_id)).await?;
     Ok(found.filter(|(token, _)| token.binding == app.binding))
 }
@@ -106,9 +104,9 @@ pub async fn user_token<H: Host>(
 pub async fn save_user_token<H: Host>(
     ctx: &Context<'_, H>,
     app: &BoundApp,
-    user_id: &str,
+    user_id: &UserId,
     token: &UserToken,
-) -> Result<(), AppError> {
+) -> StoreResult<()> {
     let store = ctx.store();
     let token = UserToken { binding: app.binding.clone(), ..token.clone() };
     store.put(&keys::app_user_token(&app.app_id, user_id), &token, None).await?;
@@ -120,20 +118,20 @@ pub async fn save_user_token<H: Host>(
 pub async fn replace_user_token<H: Host>(
     ctx: &Context<'_, H>,
     app: &BoundApp,
-    user_id: &str,
+    user_id: &UserId,
     old: &[u8],
     token: &UserToken,
-) -> Result<bool, AppError> {
+) -> StoreResult<bool> {
     let token = UserToken { binding: app.binding.clone(), ..token.clone() };
-    Ok(ctx.store().compare_and_set(&keys::app_user_token(&app.app_id, user_id), old, Some(&token)).await?)
+    ctx.store().compare_and_set(&keys::app_user_token(&app.app_id, user_id), old, Some(&token)).await
 }
 
 /// Forgets a user's token for an app (the token first, then the list entry).
 pub async fn forget_user_token<H: Host>(
     ctx: &Context<'_, H>,
     app_id: &str,
-    user_id: &str,
-) -> Result<(), AppError> {
+    user_id: &UserId,
+) -> StoreResult<()> {
     let store = ctx.store();
     store.delete(&keys::app_user_token(app_id, user_id)).await?;
     store.remove_id(&keys::user_connected_apps(user_id), app_id).await?;
@@ -141,7 +139,7 @@ pub async fn forget_user_token<H: Host>(
 }
 
 /// The app id as its current holder binds it; `None` when no OAuth app holds it.
-pub async fn bound_app<H: Host>(ctx: &Context<'_, H>, app_id: &str) -> Result<Option<BoundApp>, AppError> {
+pub async fn bound_app<H: Host>(ctx: &Context<'_, H>, app_id: &str) -> StoreResult<Option<BoundApp>> {
     let binding = app_ids::current_binding(ctx, app_id).await?;
     Ok(binding.map(|binding| BoundApp { app_id: app_id.to_owned(), binding }))
 }
@@ -149,9 +147,9 @@ pub async fn bound_app<H: Host>(ctx: &Context<'_, H>, app_id: &str) -> Result<Op
 /// The apps the user connected whose token is still stored and bound to the id's current holder.
 pub async fn connected_apps<H: Host>(
     ctx: &Context<'_, H>,
-    user_id: &str,
-) -> Result<Vec<(String, UserToken)>, AppError> {
-    let ids = ctx.store().ids(&keys::user_connected_apps(user_id)).await?;
+    user_id: &UserId,
+) -> StoreResult<Vec<(String, UserToken)>> {
+    let ids: Vec<String> = ctx.store().ids(&keys::user_connected_apps(user_id)).await?;
     let mut found = Vec::new();
     for app_id in ids {
         let Some(app) = bound_app(ctx, &app_id).await? else { continue };
@@ -173,34 +171,31 @@ struct RefreshLock {
 pub async fn lock_refresh<H: Host>(
     ctx: &Context<'_, H>,
     app_id: &str,
-    user_id: &str,
+    user_id: &UserId,
     for_millis: i64,
-) -> Result<bool, AppError> {
+) -> StoreResult<bool> {
     let seconds = u32::try_from((for_millis / 1000).max(1)).unwrap_or(u32::MAX);
     let lock = RefreshLock { v: 1, at: ctx.host.now_millis() };
-    Ok(ctx.store().insert_expiring(&keys::app_refresh_lock(app_id, user_id), &lock, Some(seconds)).await?)
+    ctx.store().insert_expiring(&keys::app_refresh_lock(app_id, user_id), &lock, Some(seconds)).await
 }
 
 pub async fn unlock_refresh<H: Host>(
     ctx: &Context<'_, H>,
     app_id: &str,
-    user_id: &str,
-) -> Result<(), AppError> {
-    Ok(ctx.store().delete(&keys::app_refresh_lock(app_id, user_id)).await?)
+    user_id: &UserId,
+) -> StoreResult<()> {
+    ctx.store().delete(&keys::app_refresh_lock(app_id, user_id)).await
 }
 
-/// Remembers a new connect flow under its state value (hashed), for 15 minutes.
+/// Remembers a new connect flow under its state value (hashed), for 15 minutes; false when the
+/// state's key was taken (a random value repeated: never in practice).
 pub async fn begin_connect<H: Host>(
     ctx: &Context<'_, H>,
-    state: &str,
+    state: &ConnectStateToken,
     record: &ConnectState,
-) -> Result<(), AppError> {
-    let key = keys::app_connect_state(&hash_secret(state));
-    let stored = ctx.store().insert_expiring(&key, record, Some(STATE_LIFETIME_SECONDS)).await?;
-    if !stored {
-        return Err(AppError::internal("a new connect state's key was taken"));
-    }
-    Ok(())
+) -> StoreResult<bool> {
+    let key = keys::app_connect_state(&SecretHash::of(state.secret()));
+    ctx.store().insert_expiring(&key, record, Some(STATE_LIFETIME_SECONDS)).await
 }
 
 /// Why a state was refused.
@@ -217,14 +212,14 @@ pub async fn consume_state<H: Host>(
     ctx: &Context<'_, H>,
     state: &str,
     app: &BoundApp,
-    user_id: &str,
-) -> Result<Result<ConnectState, StateRefusal>, AppError> {
+    user_id: &UserId,
+) -> StoreResult<Result<ConnectState, StateRefusal>> {
     let store = ctx.store();
-    let key = keys::app_connect_state(&hash_secret(state));
+    let key = keys::app_connect_state(&SecretHash::of(state));
     let Some((record, bytes)) = store.get_versioned::<ConnectState>(&key).await? else {
         return Ok(Err(StateRefusal::Unknown));
     };
-    if record.user_id != user_id || record.app_id != app.app_id || record.binding != app.binding {
+    if record.user_id != *user_id || record.app_id != app.app_id || record.binding != app.binding {
         return Ok(Err(StateRefusal::NotYours));
     }
     // Compare-and-delete: of two uses, one wins.

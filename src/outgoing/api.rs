@@ -1,11 +1,12 @@
 //! The outgoing connections REST API, as Mattermost's `/api/v4/oauth/outgoing_connections`
 //! (so that Client4's `*OutgoingOAuthConnection*` methods work unchanged).
 
-use super::connection::{Connection, ConnectionInput};
-use super::{registry, token};
+use super::connection::{Connection, ConnectionInput, Invalid};
+use super::registry::{self, Refusal};
+use super::token;
 use crate::host::Host;
 use crate::http::{invalid_param, json_body, AppError, Params, Request, Response};
-use crate::ids::new_id;
+use crate::ids::{ConnectionId, UserId};
 use crate::Context;
 
 pub const MANAGE_CONNECTIONS: &str = "manage_outgoing_oauth_connections";
@@ -13,7 +14,47 @@ pub const MANAGE_SLASH_COMMANDS: &str = "manage_slash_commands";
 const DEFAULT_LIMIT: usize = 10;
 const MAX_LIMIT: usize = 100;
 
-async fn existing<H: Host>(ctx: &Context<'_, H>, id: &str) -> Result<Connection, AppError> {
+/// The one mapping of the connection rules' refusals to Mattermost's errors (ids as Mattermost's).
+impl From<Refusal> for AppError {
+    fn from(refusal: Refusal) -> Self {
+        let (status, id) = match &refusal {
+            Refusal::Invalid(invalid) => (400, invalid_field_id(invalid)),
+            Refusal::AudienceClaimed { .. } => {
+                (409, "app.outgoing_oauth_connection.audience_claimed.app_error")
+            }
+            Refusal::Busy => (409, "app.outgoing_oauth_connection.busy.app_error"),
+            Refusal::Storage(_) => return AppError::internal(refusal),
+        };
+        AppError::new(status, id, refusal.to_string())
+    }
+}
+
+impl From<Invalid> for AppError {
+    fn from(invalid: Invalid) -> Self {
+        Refusal::Invalid(invalid).into()
+    }
+}
+
+fn invalid_field_id(invalid: &Invalid) -> &'static str {
+    match invalid {
+        Invalid::Name => "model.outgoing_oauth_connection.is_valid.name.error",
+        Invalid::ClientId => "model.outgoing_oauth_connection.is_valid.client_id.error",
+        Invalid::ClientSecret | Invalid::SecretNotResent => {
+            "model.outgoing_oauth_connection.is_valid.client_secret.error"
+        }
+        Invalid::PasswordCredentials | Invalid::PasswordNotResent => {
+            "model.outgoing_oauth_connection.is_valid.password_credentials.error"
+        }
+        Invalid::TokenUrl => "model.outgoing_oauth_connection.is_valid.oauth_token_url.error",
+        Invalid::GrantType(_) => "model.outgoing_oauth_connection.is_valid.grant_type.error",
+        Invalid::AudienceCount => "model.outgoing_oauth_connection.is_valid.audience.empty",
+        Invalid::Audience(_) | Invalid::AudienceTwice(_) => {
+            "model.outgoing_oauth_connection.is_valid.audience.error"
+        }
+    }
+}
+
+async fn existing<H: Host>(ctx: &Context<'_, H>, id: &ConnectionId) -> Result<Connection, AppError> {
     registry::get(ctx, id).await?.ok_or_else(|| {
         AppError::new(
             404,
@@ -59,7 +100,7 @@ pub async fn list<H: Host>(
 
 /// The routes from here on are for holders of [`MANAGE_CONNECTIONS`].
 pub async fn get<H: Host>(ctx: &Context<'_, H>, id: &str) -> Result<Response, AppError> {
-    Ok(Response::json(200, &existing(ctx, id).await?.view(true)))
+    Ok(Response::json(200, &existing(ctx, &ConnectionId::new(id)).await?.view(true)))
 }
 
 pub async fn create<H: Host>(
@@ -68,7 +109,8 @@ pub async fn create<H: Host>(
     user_id: &str,
 ) -> Result<Response, AppError> {
     let input: ConnectionInput = json_body(request, "outgoing_oauth_connection")?;
-    let connection = Connection::create(new_id(), user_id, ctx.host.now_millis(), input)?;
+    let connection =
+        Connection::create(ConnectionId::random(), &UserId::new(user_id), ctx.host.now_millis(), input)?;
     registry::save(ctx, &connection, None).await?;
     Ok(Response::json(201, &connection.view(true)))
 }
@@ -83,16 +125,16 @@ pub async fn update<H: Host>(
     if !input.id.is_empty() && input.id != id {
         return Err(invalid_param("id"));
     }
-    let current = existing(ctx, id).await?;
+    let current = existing(ctx, &ConnectionId::new(id)).await?;
     let updated = current.patched(ctx.host.now_millis(), input)?;
     registry::save(ctx, &updated, Some(&current)).await?;
-    token::forget(ctx, id).await;
+    token::forget(ctx, &updated.id).await;
     Ok(Response::json(200, &updated.view(true)))
 }
 
 pub async fn delete<H: Host>(ctx: &Context<'_, H>, id: &str) -> Result<Response, AppError> {
-    existing(ctx, id).await?;
-    registry::delete(ctx, id).await?;
+    let connection = existing(ctx, &ConnectionId::new(id)).await?;
+    registry::delete(ctx, &connection.id).await?;
     Ok(Response::json(200, &serde_json::json!({"status": "OK"})))
 }
 
@@ -107,9 +149,9 @@ pub async fn validate<H: Host>(
     let input: ConnectionInput = json_body(request, "outgoing_oauth_connection")?;
     let now = ctx.host.now_millis();
     let candidate = if input.id.is_empty() {
-        Connection::create(new_id(), user_id, now, input)?
+        Connection::create(ConnectionId::random(), &UserId::new(user_id), now, input)?
     } else {
-        existing(ctx, &input.id.clone()).await?.patched(now, input)?
+        existing(ctx, &ConnectionId::new(input.id.as_str())).await?.patched(now, input)?
     };
     token::fetch(ctx, &candidate).await.map_err(|reason| {
         AppError::new(

@@ -17,17 +17,26 @@ pub async fn authorize_request<H: Host>(ctx: &Context<'_, H>, url: &str) -> Resu
     if !ctx.config.service_settings.enable_outgoing_oauth_connections {
         return Ok(None);
     }
-    let Some(connection) = registry::for_url(ctx, url).await.map_err(|e| e.message)? else {
+    let found = registry::for_url(ctx, url).await.map_err(|error| {
+        ctx.host.log(
+            LogLevel::Error,
+            "finding the outgoing OAuth connection failed",
+            &[("error", &error.to_string())],
+        );
+        crate::http::INTERNAL_ERROR_MESSAGE.to_owned()
+    })?;
+    let Some(connection) = found else {
         return Ok(None);
     };
     match token::authorization_header(ctx, &connection).await {
-        Ok(header) => Ok(Some(header)),
+        Ok(header) => Ok(Some(header.secret().clone())),
         Err(reason) => {
             ctx.host.log(
                 LogLevel::Warn,
                 "outgoing OAuth token not obtained",
-                &[("connection", &connection.id), ("reason", &reason)],
+                &[("connection", connection.id.as_str()), ("reason", &reason.to_string())],
             );
+
             Err(format!("Outgoing OAuth connection {:?} could not get a token: {reason}", connection.name))
         }
     }

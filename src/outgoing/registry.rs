@@ -7,53 +7,83 @@
 //! is treated as free.
 
 use super::audience::{self, Audience};
-use super::connection::Connection;
+use super::connection::{Connection, Invalid};
 use crate::host::Host;
-use crate::http::AppError;
-use crate::store::keys;
+use crate::ids::ConnectionId;
+use crate::store::{self, keys, StoreError, StoreResult};
 use crate::Context;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+use std::fmt;
 
 #[derive(Debug, Default, Clone, Serialize, Deserialize)]
 struct Index {
     v: u32,
-    ids: Vec<String>,
+    ids: Vec<ConnectionId>,
     /// Audience key → connection id.
-    audiences: BTreeMap<String, String>,
+    audiences: BTreeMap<String, ConnectionId>,
 }
 
-fn claimed(audience: &str, owner: &Connection) -> AppError {
-    AppError::new(
-        409,
-        "app.outgoing_oauth_connection.audience_claimed.app_error",
-        format!("Audience URL {audience:?} already belongs to connection {:?}.", owner.name),
-    )
+/// Why a connection was not saved, or what failed.
+#[derive(Debug)]
+pub enum Refusal {
+    Invalid(Invalid),
+    /// Another live connection claims the audience (its key), under the name given.
+    AudienceClaimed {
+        audience: String,
+        owner: String,
+    },
+    /// Other writers kept getting in between.
+    Busy,
+    Storage(StoreError),
 }
 
-pub async fn get<H: Host>(ctx: &Context<'_, H>, id: &str) -> Result<Option<Connection>, AppError> {
-    if !crate::ids::is_valid_id(id) {
+impl fmt::Display for Refusal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Refusal::Invalid(invalid) => invalid.fmt(f),
+            Refusal::AudienceClaimed { audience, owner } => {
+                write!(f, "Audience URL {audience:?} already belongs to connection {owner:?}.")
+            }
+            Refusal::Busy => f.write_str("Too many concurrent changes; try again."),
+            Refusal::Storage(error) => error.fmt(f),
+        }
+    }
+}
+
+impl From<Invalid> for Refusal {
+    fn from(invalid: Invalid) -> Self {
+        Refusal::Invalid(invalid)
+    }
+}
+
+impl From<StoreError> for Refusal {
+    fn from(error: StoreError) -> Self {
+        Refusal::Storage(error)
+    }
+}
+
+pub async fn get<H: Host>(ctx: &Context<'_, H>, id: &ConnectionId) -> StoreResult<Option<Connection>> {
+    if !crate::ids::is_valid_id(id.as_str()) {
         return Ok(None);
     }
-    ctx.store().get(&keys::outgoing_connection(id)).await.map_err(AppError::from)
+    ctx.store().get(&keys::outgoing_connection(id)).await
 }
 
-async fn index<H: Host>(ctx: &Context<'_, H>) -> Result<Option<(Index, Vec<u8>)>, AppError> {
-    ctx.store().get_versioned::<Index>(keys::OUTGOING_INDEX).await.map_err(AppError::from)
+async fn index<H: Host>(ctx: &Context<'_, H>) -> StoreResult<Option<(Index, Vec<u8>)>> {
+    ctx.store().get_versioned::<Index>(keys::OUTGOING_INDEX).await
 }
 
-/// Saves `connection` (new, or replacing `previous`) and moves its claims to its audiences; 409
-/// when another live connection claims one of them, with the stored record as it was.
+/// Saves `connection` (new, or replacing `previous`) and moves its claims to its audiences;
+/// refused when another live connection claims one of them, with the stored record as it was.
 pub async fn save<H: Host>(
     ctx: &Context<'_, H>,
     connection: &Connection,
     previous: Option<&Connection>,
-) -> Result<(), AppError> {
+) -> Result<(), Refusal> {
     let result = claim_and_write(ctx, connection).await;
-    if let Err(error) = &result {
-        if error.status == 409 {
-            restore(ctx, &connection.id, previous).await?;
-        }
+    if let Err(Refusal::AudienceClaimed { .. } | Refusal::Busy) = &result {
+        restore(ctx, &connection.id, previous).await?;
     }
     result
 }
@@ -61,19 +91,18 @@ pub async fn save<H: Host>(
 /// Puts back what was stored before a refused save.
 async fn restore<H: Host>(
     ctx: &Context<'_, H>,
-    id: &str,
+    id: &ConnectionId,
     previous: Option<&Connection>,
-) -> Result<(), AppError> {
+) -> StoreResult<()> {
     let store = ctx.store();
     let key = keys::outgoing_connection(id);
     match previous {
         Some(previous) => store.put(&key, previous, None).await,
         None => store.delete(&key).await,
     }
-    .map_err(AppError::from)
 }
 
-async fn claim_and_write<H: Host>(ctx: &Context<'_, H>, connection: &Connection) -> Result<(), AppError> {
+async fn claim_and_write<H: Host>(ctx: &Context<'_, H>, connection: &Connection) -> Result<(), Refusal> {
     let audiences = connection.parsed_audiences()?;
     let store = ctx.store();
     for _ in 0..64 {
@@ -87,7 +116,7 @@ async fn claim_and_write<H: Host>(ctx: &Context<'_, H>, connection: &Connection)
                 next.audiences.get(&audience.key()).filter(|owner| **owner != connection.id)
             {
                 if let Some(owner) = get(ctx, owner_id).await? {
-                    return Err(claimed(&audience.key(), &owner));
+                    return Err(Refusal::AudienceClaimed { audience: audience.key(), owner: owner.name });
                 }
             }
         }
@@ -108,15 +137,11 @@ async fn claim_and_write<H: Host>(ctx: &Context<'_, H>, connection: &Connection)
             return Ok(());
         }
     }
-    Err(AppError::new(
-        409,
-        "app.outgoing_oauth_connection.busy.app_error",
-        "Too many concurrent changes; try again.",
-    ))
+    Err(Refusal::Busy)
 }
 
 /// Deletes the connection, then its claims and its cached token.
-pub async fn delete<H: Host>(ctx: &Context<'_, H>, id: &str) -> Result<(), AppError> {
+pub async fn delete<H: Host>(ctx: &Context<'_, H>, id: &ConnectionId) -> StoreResult<()> {
     let store = ctx.store();
     store.delete(&keys::outgoing_connection(id)).await?;
     store.delete(&keys::outgoing_token(id)).await?;
@@ -138,23 +163,19 @@ pub async fn list<H: Host>(
     from_id: Option<&str>,
     skip: usize,
     limit: usize,
-) -> Result<Vec<Connection>, AppError> {
+) -> StoreResult<Vec<Connection>> {
     let ids = index(ctx).await?.map(|(index, _)| index.ids).unwrap_or_default();
-    let start = from_id.and_then(|from| ids.iter().position(|id| id == from).map(|i| i + 1)).unwrap_or(0);
-    let mut found = Vec::new();
-    for id in ids.iter().skip(start) {
-        if let Some(connection) = get(ctx, id).await? {
-            found.push(connection);
-        }
-    }
-    Ok(found.into_iter().skip(skip).take(limit).collect())
+    let start =
+        from_id.and_then(|from| ids.iter().position(|id| id.as_str() == from).map(|i| i + 1)).unwrap_or(0);
+    let load = |id: ConnectionId| async move { get(ctx, &id).await };
+    store::page_of(ids.into_iter().skip(start), load, |_| true, skip, limit).await
 }
 
 /// The connection that serves `url`: the best-ranked audience whose connection is still there.
-pub async fn for_url<H: Host>(ctx: &Context<'_, H>, url: &str) -> Result<Option<Connection>, AppError> {
+pub async fn for_url<H: Host>(ctx: &Context<'_, H>, url: &str) -> StoreResult<Option<Connection>> {
     let Some(normalized) = audience::normalize(url) else { return Ok(None) };
     let Some((index, _)) = index(ctx).await? else { return Ok(None) };
-    let mut candidates: Vec<(Audience, &String)> = index
+    let mut candidates: Vec<(Audience, &ConnectionId)> = index
         .audiences
         .iter()
         .filter_map(|(key, id)| Audience::parse(key).ok().map(|audience| (audience, id)))

@@ -3,9 +3,11 @@
 //! [`crate::oauth_client`]. A token is fetched for every request, as Mattermost documents, unless
 //! the connection caches tokens: then one is reused until shortly before it expires.
 
-use super::connection::{Connection, GrantType};
+use super::connection::Connection;
+use crate::grant_type::GrantType;
 use crate::host::Host;
-use crate::oauth_client::request_token;
+use crate::ids::{AuthorizationHeader, ConnectionId};
+use crate::oauth_client::{request_token, TokenError};
 use crate::store::keys;
 use crate::Context;
 use serde::{Deserialize, Serialize};
@@ -19,14 +21,14 @@ pub const CACHE_DEFAULT_SECONDS: i64 = 300;
 #[derive(Debug, Serialize, Deserialize)]
 struct CachedToken {
     v: u32,
-    header: String,
+    header: AuthorizationHeader,
 }
 
 /// A token for `connection` as an `Authorization` header value (`<token_type> <access_token>`).
 pub async fn authorization_header<H: Host>(
     ctx: &Context<'_, H>,
     connection: &Connection,
-) -> Result<String, String> {
+) -> Result<AuthorizationHeader, TokenError> {
     let store = ctx.store();
     let cache_key = keys::outgoing_token(&connection.id);
     if connection.cache_tokens {
@@ -48,7 +50,7 @@ pub async fn authorization_header<H: Host>(
 }
 
 /// Forgets a cached token (after the connection's settings change).
-pub async fn forget<H: Host>(ctx: &Context<'_, H>, connection_id: &str) {
+pub async fn forget<H: Host>(ctx: &Context<'_, H>, connection_id: &ConnectionId) {
     let _ = ctx.store().delete(&keys::outgoing_token(connection_id)).await;
 }
 
@@ -56,16 +58,15 @@ pub async fn forget<H: Host>(ctx: &Context<'_, H>, connection_id: &str) {
 pub async fn fetch<H: Host>(
     ctx: &Context<'_, H>,
     connection: &Connection,
-) -> Result<(String, Option<i64>), String> {
+) -> Result<(AuthorizationHeader, Option<i64>), TokenError> {
     let mut form = vec![
-        ("grant_type", connection.grant_type.as_str()),
         ("client_id", connection.client_id.as_str()),
-        ("client_secret", connection.client_secret.as_str()),
+        ("client_secret", connection.client_secret.secret().as_str()),
     ];
     if connection.grant_type == GrantType::Password {
         form.push(("username", &connection.credentials_username));
-        form.push(("password", &connection.credentials_password));
+        form.push(("password", connection.credentials_password.secret()));
     }
-    let token = request_token(ctx, &connection.oauth_token_url, &form).await?;
-    Ok((token.header_value(), token.expires_in))
+    let token = request_token(ctx, &connection.oauth_token_url, connection.grant_type, &form).await?;
+    Ok((AuthorizationHeader::new(token.header_value()), token.expires_in))
 }

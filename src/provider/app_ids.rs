@@ -11,11 +11,11 @@
 //! claim whose app is gone or names another id is stale and counts as free.
 
 use crate::host::Host;
-use crate::http::AppError;
-use crate::ids::new_id;
-use crate::store::keys;
+use crate::ids::{new_id, ClientId};
+use crate::store::{keys, StoreError, StoreResult};
 use crate::Context;
 use serde::{Deserialize, Serialize};
+use std::fmt;
 
 /// The binding of records written before app ids were claimed (schema 1).
 pub const LEGACY_BINDING: &str = "";
@@ -24,24 +24,36 @@ pub const LEGACY_BINDING: &str = "";
 struct Claim {
     v: u32,
     /// The OAuth app holding the id; empty once released.
-    client_id: String,
+    client_id: ClientId,
     binding: String,
 }
 
-fn claimed_elsewhere(app_id: &str) -> AppError {
-    AppError::new(
-        409,
-        "app.oauth.mattermost_app_id.claimed.app_error",
-        format!("The app id {app_id:?} already belongs to another OAuth app."),
-    )
+/// Why an app id could not be claimed.
+#[derive(Debug)]
+pub enum Refusal {
+    /// Another live OAuth app holds it.
+    Claimed(String),
+    /// Other writers kept getting in between.
+    Busy,
+    Storage(StoreError),
 }
 
-fn busy() -> AppError {
-    AppError::new(
-        409,
-        "app.oauth.mattermost_app_id.busy.app_error",
-        "Too many concurrent changes; try again.",
-    )
+impl fmt::Display for Refusal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Refusal::Claimed(app_id) => {
+                write!(f, "The app id {app_id:?} already belongs to another OAuth app.")
+            }
+            Refusal::Busy => f.write_str("Too many concurrent changes; try again."),
+            Refusal::Storage(error) => error.fmt(f),
+        }
+    }
+}
+
+impl From<StoreError> for Refusal {
+    fn from(error: StoreError) -> Self {
+        Refusal::Storage(error)
+    }
 }
 
 /// The one field of an app record (`app:{client_id}`, see `clients::Client`) a claim is checked against.
@@ -51,7 +63,7 @@ struct Holder {
 }
 
 /// Whether `claim` is held by a live app that still names `app_id`.
-async fn is_live<H: Host>(ctx: &Context<'_, H>, app_id: &str, claim: &Claim) -> Result<bool, AppError> {
+async fn is_live<H: Host>(ctx: &Context<'_, H>, app_id: &str, claim: &Claim) -> StoreResult<bool> {
     if claim.client_id.is_empty() {
         return Ok(false);
     }
@@ -59,48 +71,48 @@ async fn is_live<H: Host>(ctx: &Context<'_, H>, app_id: &str, claim: &Claim) -> 
     Ok(holder.is_some_and(|holder| holder.mattermost_app_id == app_id))
 }
 
-/// Claims `app_id` for `client_id` and returns the binding; 409 while another app holds it.
+/// Claims `app_id` for `client_id` and returns the binding; refused while another app holds it.
 /// `inherit` keeps the binding of a released claim, so that the new holder sees the old records.
 pub async fn claim<H: Host>(
     ctx: &Context<'_, H>,
     app_id: &str,
-    client_id: &str,
+    client_id: &ClientId,
     inherit: bool,
-) -> Result<String, AppError> {
+) -> Result<String, Refusal> {
     let store = ctx.store();
     let key = keys::app_id_claim(app_id);
     for _ in 0..16 {
         let Some((current, bytes)) = store.get_versioned::<Claim>(&key).await? else {
-            let fresh = Claim { v: 1, client_id: client_id.to_owned(), binding: new_id() };
+            let fresh = Claim { v: 1, client_id: client_id.clone(), binding: new_id() };
             if store.insert(&key, &fresh).await? {
                 return Ok(fresh.binding);
             }
             continue;
         };
-        if current.client_id == client_id {
+        if current.client_id == *client_id {
             return Ok(current.binding);
         }
         if is_live(ctx, app_id, &current).await? {
-            return Err(claimed_elsewhere(app_id));
+            return Err(Refusal::Claimed(app_id.to_owned()));
         }
         let binding = if inherit { current.binding.clone() } else { new_id() };
-        let next = Claim { v: 1, client_id: client_id.to_owned(), binding };
+        let next = Claim { v: 1, client_id: client_id.clone(), binding };
         if store.compare_and_set(&key, &bytes, Some(&next)).await? {
             return Ok(next.binding);
         }
     }
-    Err(busy())
+    Err(Refusal::Busy)
 }
 
 /// Runs `write` (the app record naming `app_id`) under a claim to `app_id` for `client_id`: the
 /// claim first, given back if the write fails. An empty `app_id` claims nothing.
-pub async fn claimed_while<H: Host>(
+pub async fn claimed_while<H: Host, E: From<Refusal> + From<StoreError>>(
     ctx: &Context<'_, H>,
     app_id: &str,
-    client_id: &str,
+    client_id: &ClientId,
     inherit: bool,
-    write: impl std::future::Future<Output = Result<(), AppError>>,
-) -> Result<(), AppError> {
+    write: impl std::future::Future<Output = Result<(), E>>,
+) -> Result<(), E> {
     if app_id.is_empty() {
         return write.await;
     }
@@ -113,10 +125,16 @@ pub async fn claimed_while<H: Host>(
 }
 
 /// Lets go of `app_id`, if `client_id` holds it; the binding is kept for a holder that inherits.
-pub async fn release<H: Host>(ctx: &Context<'_, H>, app_id: &str, client_id: &str) -> Result<(), AppError> {
+pub async fn release<H: Host>(ctx: &Context<'_, H>, app_id: &str, client_id: &ClientId) -> StoreResult<()> {
     ctx.store()
         .update::<Claim, _>(&keys::app_id_claim(app_id), |claim| {
-            claim.map(|c| if c.client_id == client_id { Claim { client_id: String::new(), ..c } } else { c })
+            claim.map(|c| {
+                if c.client_id == *client_id {
+                    Claim { client_id: ClientId::default(), ..c }
+                } else {
+                    c
+                }
+            })
         })
         .await?;
     Ok(())
@@ -126,20 +144,17 @@ pub async fn release<H: Host>(ctx: &Context<'_, H>, app_id: &str, client_id: &st
 pub async fn binding_of<H: Host>(
     ctx: &Context<'_, H>,
     app_id: &str,
-    client_id: &str,
-) -> Result<Option<String>, AppError> {
+    client_id: &ClientId,
+) -> StoreResult<Option<String>> {
     if app_id.is_empty() {
         return Ok(None);
     }
     let claim = ctx.store().get::<Claim>(&keys::app_id_claim(app_id)).await?;
-    Ok(claim.filter(|c| c.client_id == client_id).map(|c| c.binding))
+    Ok(claim.filter(|c| c.client_id == *client_id).map(|c| c.binding))
 }
 
 /// The binding of `app_id`'s live holder, if any (for pages that name an app by its id).
-pub async fn current_binding<H: Host>(
-    ctx: &Context<'_, H>,
-    app_id: &str,
-) -> Result<Option<String>, AppError> {
+pub async fn current_binding<H: Host>(ctx: &Context<'_, H>, app_id: &str) -> StoreResult<Option<String>> {
     let Some(claim) = ctx.store().get::<Claim>(&keys::app_id_claim(app_id)).await? else {
         return Ok(None);
     };
@@ -151,8 +166,8 @@ pub async fn current_binding<H: Host>(
 pub async fn claim_legacy<H: Host>(
     ctx: &Context<'_, H>,
     app_id: &str,
-    client_id: &str,
-) -> Result<bool, AppError> {
-    let legacy = Claim { v: 1, client_id: client_id.to_owned(), binding: LEGACY_BINDING.to_owned() };
-    Ok(ctx.store().insert(&keys::app_id_claim(app_id), &legacy).await?)
+    client_id: &ClientId,
+) -> StoreResult<bool> {
+    let legacy = Claim { v: 1, client_id: client_id.clone(), binding: LEGACY_BINDING.to_owned() };
+    ctx.store().insert(&keys::app_id_claim(app_id), &legacy).await
 }

@@ -14,8 +14,10 @@ use super::oauth_error::{ErrorCode, OAuthError};
 use super::pkce;
 use crate::access;
 use crate::host::Host;
-use crate::http::{json_body, redirect, AppError, Params, Request, Response};
+use crate::http::{json_body, redirect, AppError, Params, Request, Response, INTERNAL_ERROR_MESSAGE};
+use crate::ids::{ClientId, UserId};
 use crate::redirect_uri::{self, RedirectUri};
+use crate::store::StoreError;
 use crate::Context;
 use serde::{Deserialize, Serialize};
 use url::Url;
@@ -88,9 +90,10 @@ fn page_error(status: u16, message: impl Into<String>) -> PageError {
     PageError { status, message: message.into(), cause: None }
 }
 
-impl From<AppError> for PageError {
-    fn from(error: AppError) -> Self {
-        PageError { status: error.status, message: error.message, cause: error.cause }
+/// A failure inside, on the page: in general words, the detail for the log only.
+impl From<StoreError> for PageError {
+    fn from(error: StoreError) -> Self {
+        PageError { status: 500, message: INTERNAL_ERROR_MESSAGE.to_owned(), cause: Some(error.to_string()) }
     }
 }
 
@@ -108,7 +111,7 @@ async fn verify_client<H: Host>(
     if params.client_id.is_empty() {
         return Err(page_error(400, "The request has no client_id."));
     }
-    let client = clients::get(ctx, &params.client_id)
+    let client = clients::get(ctx, &ClientId::new(params.client_id.as_str()))
         .await?
         .ok_or_else(|| page_error(404, "The app that sent you here is not registered on this server."))?;
     if params.redirect_uri.is_empty() {
@@ -215,19 +218,22 @@ pub async fn serve_get<H: Host>(ctx: &Context<'_, H>, request: &Request) -> Resp
         Ok(verified) => verified,
         Err(error) => return error.render(),
     };
-    let Some(user_id) = request.user_id.as_deref() else {
+    let Some(user_id) = request.user_id.as_deref().map(UserId::new) else {
         return ctx.login_redirect(request);
     };
     let response_type = match check_params(&params, &verified.client) {
         Ok(response_type) => response_type,
         Err(error) => return redirect(&error_redirect(ctx, &verified, &params, None, &error)),
     };
-    let approved = match consent::is_approved(ctx, user_id, &verified.client.id).await {
+    let approved = match consent::is_approved(ctx, &user_id, &verified.client.id).await {
         Ok(approved) => approved,
-        Err(error) => return redirect(&error_redirect(ctx, &verified, &params, Some(response_type), &error)),
+        Err(error) => {
+            let error = OAuthError::from(error);
+            return redirect(&error_redirect(ctx, &verified, &params, Some(response_type), &error));
+        }
     };
     if verified.client.is_trusted || approved {
-        let target = answer(ctx, user_id, &verified, &params, response_type).await;
+        let target = answer(ctx, &user_id, &verified, &params, response_type).await;
         return redirect(&target);
     }
     consent_page::render(&verified.client, &params_for_page(&params, &verified))
@@ -239,6 +245,7 @@ pub async fn serve_post<H: Host>(
     request: &Request,
     user_id: &str,
 ) -> Result<Response, AppError> {
+    let user_id = &UserId::new(user_id);
     // Mattermost: an OAuth app cannot approve itself with a token.
     if request.is_oauth_session {
         return Err(access::permission_denied(access::EDIT_OTHER_USERS));
@@ -255,16 +262,16 @@ pub async fn serve_post<H: Host>(
     let target = match check_params(&params, &verified.client) {
         Err(error) => error_redirect(ctx, &verified, &params, None, &error),
         Ok(response_type) if !params.approve => {
-            let denied = consent::forget_approval(ctx, user_id, &verified.client.id)
-                .await
-                .err()
-                .unwrap_or_else(|| OAuthError::new(ErrorCode::AccessDenied, "The user denied the request."));
+            let denied = match consent::forget_approval(ctx, user_id, &verified.client.id).await {
+                Ok(()) => OAuthError::new(ErrorCode::AccessDenied, "The user denied the request."),
+                Err(error) => error.into(),
+            };
             error_redirect(ctx, &verified, &params, Some(response_type), &denied)
         }
         Ok(response_type) => match consent::remember_approval(ctx, user_id, &verified.client.id, SCOPE).await
         {
             Ok(()) => answer(ctx, user_id, &verified, &params, response_type).await,
-            Err(error) => error_redirect(ctx, &verified, &params, Some(response_type), &error),
+            Err(error) => error_redirect(ctx, &verified, &params, Some(response_type), &error.into()),
         },
     };
     Ok(Response::json(200, &serde_json::json!({ "redirect": target })))
@@ -273,14 +280,14 @@ pub async fn serve_post<H: Host>(
 /// The redirect that carries the code or the token (or the error that prevented it).
 async fn answer<H: Host>(
     ctx: &Context<'_, H>,
-    user_id: &str,
+    user_id: &UserId,
     verified: &Verified,
     params: &AuthorizeParams,
     response_type: ResponseType,
 ) -> String {
     let authorization = Authorization {
         client_id: verified.client.id.clone(),
-        user_id: user_id.to_owned(),
+        user_id: user_id.clone(),
         scope: SCOPE.to_owned(),
         redirect_uri: verified.redirect_uri.clone(),
         redirect_uri_given: verified.redirect_uri_given,
@@ -288,10 +295,12 @@ async fn answer<H: Host>(
         resource: Some(params.resource.clone()).filter(|r| !r.is_empty()),
     };
     let result = match response_type {
-        ResponseType::Code => grants::issue_code(ctx, authorization).await.map(|code| vec![("code", code)]),
+        ResponseType::Code => {
+            grants::issue_code(ctx, authorization).await.map(|code| vec![("code", code.secret().clone())])
+        }
         ResponseType::Token => grants::issue_implicit(ctx, &authorization).await.map(|tokens| {
             vec![
-                ("access_token", tokens.access_token),
+                ("access_token", tokens.access_token.secret().clone()),
                 ("token_type", "bearer".to_owned()),
                 ("expires_in", tokens.expires_in.to_string()),
                 ("scope", tokens.scope),
@@ -300,7 +309,7 @@ async fn answer<H: Host>(
     };
     match result {
         Ok(fields) => response_url(ctx, verified, params, Some(response_type), fields),
-        Err(error) => error_redirect(ctx, verified, params, Some(response_type), &error),
+        Err(error) => error_redirect(ctx, verified, params, Some(response_type), &error.into()),
     }
 }
 
@@ -346,7 +355,7 @@ fn response_url(
 /// omitted, so that the token request need not repeat it).
 fn params_for_page(params: &AuthorizeParams, verified: &Verified) -> AuthorizeParams {
     AuthorizeParams {
-        client_id: verified.client.id.clone(),
+        client_id: verified.client.id.to_string(),
         redirect_uri: if verified.redirect_uri_given { verified.redirect_uri.clone() } else { String::new() },
         ..params.clone()
     }

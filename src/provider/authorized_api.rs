@@ -5,7 +5,7 @@ use super::consent;
 use crate::access::EDIT_OTHER_USERS;
 use crate::host::Host;
 use crate::http::{invalid_param, invalid_url_param, json_body, AppError, Request, Response};
-use crate::ids::{is_server_id, is_valid_id};
+use crate::ids::{is_server_id, is_valid_id, ClientId, UserId};
 use crate::Context;
 use serde::Deserialize;
 
@@ -19,7 +19,7 @@ pub async fn list<H: Host>(ctx: &Context<'_, H>, caller: &str, user_id: &str) ->
     if caller != user_id {
         ctx.require_permission(caller, EDIT_OTHER_USERS).await?;
     }
-    let found = consent::authorized_apps(ctx, user_id).await?;
+    let found = consent::authorized_apps(ctx, &UserId::new(user_id)).await?;
     let views: Vec<_> = found.iter().map(|client| client.view(None)).collect();
     Ok(Response::json(200, &views))
 }
@@ -40,6 +40,6 @@ pub async fn deauthorize<H: Host>(
     if !is_valid_id(&body.client_id) {
         return Err(invalid_param("client_id"));
     }
-    consent::deauthorize(ctx, user_id, &body.client_id).await?;
+    consent::deauthorize(ctx, &UserId::new(user_id), &ClientId::new(body.client_id)).await?;
     Ok(Response::json(200, &serde_json::json!({"status": "OK"})))
 }

@@ -6,7 +6,7 @@ use super::clients::{self, Client};
 use super::oauth_error::{ErrorCode, OAuthError};
 use crate::host::Host;
 use crate::http::{Params, Request};
-use crate::ids::secret_matches;
+use crate::ids::{ClientId, ClientSecret};
 use crate::Context;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
@@ -14,8 +14,8 @@ use base64::Engine;
 /// Who the client says it is.
 #[derive(Debug, PartialEq, Eq)]
 pub struct ClientCredentials {
-    pub client_id: String,
-    pub secret: Option<String>,
+    pub client_id: ClientId,
+    pub secret: Option<ClientSecret>,
     pub via_basic: bool,
 }
 
@@ -65,14 +65,18 @@ pub fn credentials(request: &Request, params: &Params) -> Result<ClientCredentia
                     "client_id differs from the HTTP Basic credentials.",
                 ));
             }
-            Ok(ClientCredentials { client_id, secret: Some(secret), via_basic: true })
+            Ok(ClientCredentials {
+                client_id: ClientId::new(client_id),
+                secret: Some(ClientSecret::new(secret)),
+                via_basic: true,
+            })
         }
         None => {
             let client_id =
                 body_id.ok_or_else(|| invalid_client("Client authentication is required.", false))?;
             Ok(ClientCredentials {
-                client_id: client_id.to_owned(),
-                secret: body_secret.map(str::to_owned),
+                client_id: ClientId::new(client_id),
+                secret: body_secret.map(ClientSecret::new),
                 via_basic: false,
             })
         }
@@ -89,7 +93,7 @@ pub async fn authenticate<H: Host>(
     match (&client.secret_hash, &credentials.secret) {
         (None, None) => Ok(client),
         (None, Some(_)) => Err(refuse("A public client has no secret; send none.")),
-        (Some(hash), Some(secret)) if secret_matches(secret, hash) => Ok(client),
+        (Some(hash), Some(secret)) if hash.matches(secret.secret()) => Ok(client),
         (Some(_), _) => Err(refuse("Client authentication failed.")),
     }
 }
@@ -116,7 +120,11 @@ mod tests {
         let creds = credentials(&request, &Params::default()).unwrap();
         assert_eq!(
             creds,
-            ClientCredentials { client_id: "my app".into(), secret: Some("s:c r".into()), via_basic: true }
+            ClientCredentials {
+                client_id: ClientId::new("my app"),
+                secret: Some(ClientSecret::new("s:c r")),
+                via_basic: true
+            }
         );
     }
 
@@ -124,7 +132,7 @@ mod tests {
     fn post_credentials_and_public_clients() {
         let params = Params::parse(b"client_id=abc&client_secret=xyz").unwrap();
         let creds = credentials(&request_with(None), &params).unwrap();
-        assert_eq!(creds.secret.as_deref(), Some("xyz"));
+        assert_eq!(creds.secret.as_ref().map(|s| s.secret().as_str()), Some("xyz"));
         let params = Params::parse(b"client_id=abc").unwrap();
         assert_eq!(credentials(&request_with(None), &params).unwrap().secret, None);
     }

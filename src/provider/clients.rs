@@ -5,14 +5,15 @@
 
 use super::app_ids;
 use crate::config::is_http_url;
+use crate::grant_type::GrantType;
 use crate::host::Host;
-use crate::http::AppError;
-use crate::ids::{hash_secret, new_id, new_secret};
-use crate::redirect_uri::{self, RedirectUri};
-use crate::store::keys;
+use crate::ids::{new_secret, ClientId, ClientSecret, SecretHash, UserId};
+use crate::redirect_uri::{self, ListRefusal};
+use crate::store::{self, keys, StoreError, StoreResult};
 use crate::text;
 use crate::Context;
 use serde::{Deserialize, Serialize};
+use std::fmt;
 
 pub const MAX_NAME_CHARS: usize = 64;
 pub const MAX_DESCRIPTION_CHARS: usize = 512;
@@ -26,8 +27,8 @@ pub const MAX_MATTERMOST_APP_ID_LEN: usize = 32;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Client {
     pub v: u32,
-    pub id: String,
-    pub creator_id: String,
+    pub id: ClientId,
+    pub creator_id: UserId,
     pub create_at: i64,
     pub update_at: i64,
     pub name: String,
@@ -40,11 +41,11 @@ pub struct Client {
     pub is_dynamically_registered: bool,
     pub mattermost_app_id: String,
     /// SHA-256 of the client secret; `None` for a public client.
-    pub secret_hash: Option<String>,
+    pub secret_hash: Option<SecretHash>,
     /// RFC 7591 metadata of a dynamically registered client; empty lists mean "no restriction"
     /// (apps registered through the REST API may use every grant).
     #[serde(default)]
-    pub grant_types: Vec<String>,
+    pub grant_types: Vec<GrantType>,
     #[serde(default)]
     pub response_types: Vec<String>,
     #[serde(default)]
@@ -74,8 +75,8 @@ pub struct ClientInput {
 /// Mattermost's `OAuthApp` JSON. `client_secret` is empty except in the one response that made it.
 #[derive(Debug, Serialize)]
 pub struct ClientView<'a> {
-    pub id: &'a str,
-    pub creator_id: &'a str,
+    pub id: &'a ClientId,
+    pub creator_id: &'a UserId,
     pub create_at: i64,
     pub update_at: i64,
     pub client_secret: &'a str,
@@ -92,13 +93,13 @@ pub struct ClientView<'a> {
 }
 
 impl Client {
-    pub fn view<'a>(&'a self, secret: Option<&'a str>) -> ClientView<'a> {
+    pub fn view<'a>(&'a self, secret: Option<&'a ClientSecret>) -> ClientView<'a> {
         ClientView {
             id: &self.id,
             creator_id: &self.creator_id,
             create_at: self.create_at,
             update_at: self.update_at,
-            client_secret: secret.unwrap_or(""),
+            client_secret: secret.map_or("", |s| s.secret().as_str()),
             name: &self.name,
             description: &self.description,
             icon_url: &self.icon_url,
@@ -122,13 +123,13 @@ impl Client {
     }
 
     /// Whether the client registered `grant_type` (or registered no list at all).
-    pub fn allows_grant(&self, grant_type: &str) -> bool {
-        self.grant_types.is_empty() || self.grant_types.iter().any(|g| g == grant_type)
+    pub fn allows_grant(&self, grant_type: GrantType) -> bool {
+        self.grant_types.is_empty() || self.grant_types.contains(&grant_type)
     }
 
     /// Refresh tokens go to confidential clients that registered the grant.
     pub fn gets_refresh_tokens(&self) -> bool {
-        !self.is_public && self.allows_grant("refresh_token")
+        !self.is_public && self.allows_grant(GrantType::RefreshToken)
     }
 
     /// RFC 6749 §3.1.2.3: the redirect URI must be one registered, compared as exact strings.
@@ -137,66 +138,133 @@ impl Client {
     }
 
     /// Mattermost's `OAuthApp.IsValid`, field by field; the error names the field.
-    pub fn check(&self) -> Result<(), AppError> {
-        let invalid = |field: &'static str, message: &str| Err(AppError::new(400, field, message));
+    pub fn check(&self) -> Result<(), Invalid> {
         let name_chars = self.name.chars().count();
         if name_chars == 0 || name_chars > MAX_NAME_CHARS || !text::is_printable_line(&self.name) {
-            return invalid(
-                "model.oauth.is_valid.name.app_error",
-                "Name must be 1 to 64 characters of printable text on one line.",
-            );
+            return Err(Invalid::Name);
         }
         if self.description.chars().count() > MAX_DESCRIPTION_CHARS
             || !text::is_printable_text(&self.description)
         {
-            return invalid(
-                "model.oauth.is_valid.description.app_error",
-                "Description must be at most 512 characters of printable text.",
-            );
+            return Err(Invalid::Description);
         }
         self.check_callbacks()?;
         let homepage_required = !self.is_dynamically_registered;
         if (homepage_required || !self.homepage.is_empty())
             && (self.homepage.len() > MAX_HOMEPAGE_LEN || !is_http_url(&self.homepage))
         {
-            return invalid(
-                "model.oauth.is_valid.homepage.app_error",
-                "Homepage must be a valid URL of at most 256 characters and start with http:// or https://.",
-            );
+            return Err(Invalid::Homepage);
         }
         if !self.icon_url.is_empty()
             && (self.icon_url.len() > MAX_ICON_URL_LEN || !is_http_url(&self.icon_url))
         {
-            return invalid(
-                "model.oauth.is_valid.icon_url.app_error",
-                "Icon URL must be a valid URL of at most 512 characters and start with http:// or https://.",
-            );
+            return Err(Invalid::IconUrl);
         }
         if !is_valid_app_id(&self.mattermost_app_id) {
-            return invalid(
-                "model.oauth.is_valid.mattermost_app_id.app_error",
-                "Mattermost app id must be at most 32 letters, digits, '.', '-' or '_'.",
-            );
+            return Err(Invalid::AppId);
         }
         Ok(())
     }
 
-    fn check_callbacks(&self) -> Result<(), AppError> {
-        let invalid =
-            |message: String| Err(AppError::new(400, "model.oauth.is_valid.callback.app_error", message));
-        if self.callback_urls.is_empty() {
-            return invalid("At least one callback URL is required.".into());
-        }
+    /// Mattermost's bound on their length (an empty list passes it), then the redirect URI rule
+    /// (apps of the REST API have no allowlist).
+    fn check_callbacks(&self) -> Result<(), Invalid> {
         let total: usize = self.callback_urls.iter().map(String::len).sum();
         if total > MAX_CALLBACK_URLS_LEN {
-            return invalid("Callback URLs must be at most 1024 characters in all.".into());
+            return Err(Invalid::Callbacks("Callback URLs must be at most 1024 characters in all.".into()));
         }
-        for url in &self.callback_urls {
-            if let Err(refusal) = RedirectUri::parse(url) {
-                return invalid(redirect_uri::explain(url, refusal));
+        redirect_uri::check_list(&self.callback_urls, &[]).map_err(|refusal| {
+            Invalid::Callbacks(match refusal {
+                ListRefusal::Empty => "At least one callback URL is required.".into(),
+                ListRefusal::Refused(reason) => reason,
+                // Not with an empty allowlist; worded all the same.
+                ListRefusal::NotAllowed(uri) => format!("Callback URL {uri:?} is not allowed."),
+            })
+        })
+    }
+}
+
+/// The field of an app that breaks Mattermost's rules (`OAuthApp.IsValid`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Invalid {
+    Name,
+    Description,
+    /// What is wrong with the callback URLs.
+    Callbacks(String),
+    Homepage,
+    IconUrl,
+    AppId,
+}
+
+impl fmt::Display for Invalid {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Invalid::Name => "Name must be 1 to 64 characters of printable text on one line.",
+            Invalid::Description => "Description must be at most 512 characters of printable text.",
+            Invalid::Callbacks(message) => message,
+            Invalid::Homepage => {
+                "Homepage must be a valid URL of at most 256 characters and start with http:// or https://."
             }
+            Invalid::IconUrl => {
+                "Icon URL must be a valid URL of at most 512 characters and start with http:// or https://."
+            }
+            Invalid::AppId => "Mattermost app id must be at most 32 letters, digits, '.', '-' or '_'.",
+        })
+    }
+}
+
+/// Why a change to an app was refused, or what failed while making it.
+#[derive(Debug)]
+pub enum Refusal {
+    Invalid(Invalid),
+    /// Only those who manage the system link an app to an app id.
+    MayNotLink,
+    /// Public and confidential clients do not turn into each other.
+    SwitchesClientType,
+    /// A public client has no secret to regenerate.
+    NoSecret,
+    NotFound,
+    /// Someone else changed the app between reading and writing it.
+    ChangedMeanwhile,
+    /// A new app's id is taken (a random id repeated: never in practice).
+    IdTaken,
+    AppId(app_ids::Refusal),
+    Storage(StoreError),
+}
+
+impl fmt::Display for Refusal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Refusal::Invalid(invalid) => invalid.fmt(f),
+            Refusal::MayNotLink => f.write_str("Linking an app id needs the manage_system permission."),
+            Refusal::SwitchesClientType => f.write_str(
+                "An app cannot switch between public and confidential client; register a new app instead.",
+            ),
+            Refusal::NoSecret => f.write_str("A public client has no secret to regenerate."),
+            Refusal::NotFound => f.write_str("OAuth app not found."),
+            Refusal::ChangedMeanwhile => f.write_str("The app changed meanwhile; reload it."),
+            Refusal::IdTaken => f.write_str("An app with this id exists."),
+            Refusal::AppId(refusal) => refusal.fmt(f),
+            Refusal::Storage(error) => error.fmt(f),
         }
-        Ok(())
+    }
+}
+
+impl From<Invalid> for Refusal {
+    fn from(invalid: Invalid) -> Self {
+        Refusal::Invalid(invalid)
+    }
+}
+
+impl From<app_ids::Refusal> for Refusal {
+    fn from(refusal: app_ids::Refusal) -> Self {
+        Refusal::AppId(refusal)
+    }
+}
+
+impl From<StoreError> for Refusal {
+    fn from(error: StoreError) -> Self {
+        Refusal::Storage(error)
     }
 }
 
@@ -208,7 +276,7 @@ pub fn is_valid_app_id(id: &str) -> bool {
 
 /// Who asks for a change, as far as the app rules care.
 pub struct Actor<'a> {
-    pub user_id: &'a str,
+    pub user_id: &'a UserId,
     /// Holds `manage_system`: may make an app trusted and link it to an app id.
     pub manages_system: bool,
 }
@@ -216,21 +284,19 @@ pub struct Actor<'a> {
 impl Actor<'_> {
     /// Only those who manage the system give an app an app id: the id opens the app OAuth2
     /// store's secrets filed under it.
-    fn may_link(&self, current: &str, wanted: Option<&str>) -> Result<(), AppError> {
+    fn may_link(&self, current: &str, wanted: Option<&str>) -> Result<(), Refusal> {
         match wanted {
-            Some(wanted) if wanted != current && !self.manages_system => {
-                Err(crate::access::permission_denied(crate::access::MANAGE_SYSTEM))
-            }
+            Some(wanted) if wanted != current && !self.manages_system => Err(Refusal::MayNotLink),
             _ => Ok(()),
         }
     }
 }
 
-pub async fn get<H: Host>(ctx: &Context<'_, H>, id: &str) -> Result<Option<Client>, AppError> {
-    if !crate::ids::is_valid_id(id) {
+pub async fn get<H: Host>(ctx: &Context<'_, H>, id: &ClientId) -> StoreResult<Option<Client>> {
+    if !crate::ids::is_valid_id(id.as_str()) {
         return Ok(None);
     }
-    ctx.store().get(&keys::client(id)).await.map_err(AppError::from)
+    ctx.store().get(&keys::client(id)).await
 }
 
 /// Creates an app and returns it with its client secret (none for a public client).
@@ -238,14 +304,14 @@ pub async fn create<H: Host>(
     ctx: &Context<'_, H>,
     actor: &Actor<'_>,
     input: ClientInput,
-) -> Result<(Client, Option<String>), AppError> {
+) -> Result<(Client, Option<ClientSecret>), Refusal> {
     actor.may_link("", input.mattermost_app_id.as_deref())?;
     let now = ctx.host.now_millis();
-    let secret = (!input.is_public).then(new_secret);
+    let secret = (!input.is_public).then(|| ClientSecret::new(new_secret()));
     let client = Client {
         v: 1,
-        id: new_id(),
-        creator_id: actor.user_id.to_owned(),
+        id: ClientId::random(),
+        creator_id: actor.user_id.clone(),
         create_at: now,
         update_at: now,
         name: input.name,
@@ -257,7 +323,7 @@ pub async fn create<H: Host>(
         is_public: input.is_public,
         is_dynamically_registered: false,
         mattermost_app_id: input.mattermost_app_id.unwrap_or_default(),
-        secret_hash: secret.as_deref().map(hash_secret),
+        secret_hash: secret.as_ref().map(|s| SecretHash::of(s.secret())),
         grant_types: Vec::new(),
         response_types: Vec::new(),
         token_endpoint_auth_method: None,
@@ -275,16 +341,12 @@ pub async fn create<H: Host>(
 }
 
 /// Writes a new app: the record first, then its index entry (readers skip entries without record).
-pub async fn save_new<H: Host>(ctx: &Context<'_, H>, client: &Client) -> Result<(), AppError> {
+pub async fn save_new<H: Host>(ctx: &Context<'_, H>, client: &Client) -> Result<(), Refusal> {
     let store = ctx.store();
     if !store.insert(&keys::client(&client.id), client).await? {
-        return Err(AppError::new(
-            500,
-            "app.oauth.save_app.existing.app_error",
-            "An app with this id exists.",
-        ));
+        return Err(Refusal::IdTaken);
     }
-    store.add_id(keys::CLIENT_INDEX, &client.id).await?;
+    store.add_id(keys::CLIENT_INDEX, client.id.as_str()).await?;
     Ok(())
 }
 
@@ -295,13 +357,9 @@ pub async fn update<H: Host>(
     actor: &Actor<'_>,
     current: &Client,
     input: ClientInput,
-) -> Result<Client, AppError> {
+) -> Result<Client, Refusal> {
     if input.is_public != current.is_public {
-        return Err(AppError::new(
-            400,
-            "model.oauth.is_valid.is_public.app_error",
-            "An app cannot switch between public and confidential client; register a new app instead.",
-        ));
+        return Err(Refusal::SwitchesClientType);
     }
     actor.may_link(&current.mattermost_app_id, input.mattermost_app_id.as_deref())?;
     let edited = Client {
@@ -330,17 +388,13 @@ pub async fn update<H: Host>(
 pub async fn regenerate_secret<H: Host>(
     ctx: &Context<'_, H>,
     current: &Client,
-) -> Result<(Client, String), AppError> {
+) -> Result<(Client, ClientSecret), Refusal> {
     if current.is_public {
-        return Err(AppError::new(
-            400,
-            "api.oauth.regenerate_secret.public_client.app_error",
-            "A public client has no secret to regenerate.",
-        ));
+        return Err(Refusal::NoSecret);
     }
-    let secret = new_secret();
+    let secret = ClientSecret::new(new_secret());
     let regenerated = Client {
-        secret_hash: Some(hash_secret(&secret)),
+        secret_hash: Some(SecretHash::of(secret.secret())),
         update_at: ctx.host.now_millis().max(current.update_at + 1),
         ..current.clone()
     };
@@ -348,69 +402,45 @@ pub async fn regenerate_secret<H: Host>(
     Ok((regenerated, secret))
 }
 
-/// Replaces `current` by `next`, unless someone else changed it meanwhile (then 409: reload, retry).
-async fn replace<H: Host>(ctx: &Context<'_, H>, current: &Client, next: &Client) -> Result<(), AppError> {
+/// Replaces `current` by `next`, unless someone else changed it meanwhile (then: reload, retry).
+async fn replace<H: Host>(ctx: &Context<'_, H>, current: &Client, next: &Client) -> Result<(), Refusal> {
     let store = ctx.store();
     let key = keys::client(&current.id);
     let Some((stored, bytes)) = store.get_versioned::<Client>(&key).await? else {
-        return Err(not_found());
+        return Err(Refusal::NotFound);
     };
     if &stored != current || !store.compare_and_set(&key, &bytes, Some(next)).await? {
-        return Err(AppError::new(
-            409,
-            "app.oauth.update_app.conflict.app_error",
-            "The app changed meanwhile; reload it.",
-        ));
+        return Err(Refusal::ChangedMeanwhile);
     }
     Ok(())
 }
 
 /// Deletes the app. Its tokens and codes stop working at once, because every check of a token or
 /// code reads the app; its app id claim and index entry go after the record.
-pub async fn delete<H: Host>(ctx: &Context<'_, H>, client: &Client) -> Result<(), AppError> {
+pub async fn delete<H: Host>(ctx: &Context<'_, H>, client: &Client) -> StoreResult<()> {
     let store = ctx.store();
     store.delete(&keys::client(&client.id)).await?;
     if !client.mattermost_app_id.is_empty() {
         app_ids::release(ctx, &client.mattermost_app_id, &client.id).await?;
     }
-    store.remove_id(keys::CLIENT_INDEX, &client.id).await?;
+    store.remove_id(keys::CLIENT_INDEX, client.id.as_str()).await?;
     Ok(())
 }
 
 /// Every app, oldest first.
-pub async fn all<H: Host>(ctx: &Context<'_, H>) -> Result<Vec<Client>, AppError> {
+pub async fn all<H: Host>(ctx: &Context<'_, H>) -> StoreResult<Vec<Client>> {
     list(ctx, None, 0, usize::MAX).await
 }
 
 /// One page of apps, oldest first; `creator` limits it to that user's apps.
 pub async fn list<H: Host>(
     ctx: &Context<'_, H>,
-    creator: Option<&str>,
+    creator: Option<&UserId>,
     page: usize,
     per_page: usize,
-) -> Result<Vec<Client>, AppError> {
-    let store = ctx.store();
-    let ids = store.ids(keys::CLIENT_INDEX).await?;
-    let mut clients = Vec::new();
-    let mut skipped = 0;
-    for id in &ids {
-        // An index entry whose record is gone (a delete half done) is skipped.
-        let Some(client) = get(ctx, id).await? else { continue };
-        if creator.is_some_and(|c| c != client.creator_id) {
-            continue;
-        }
-        if skipped < page * per_page {
-            skipped += 1;
-            continue;
-        }
-        clients.push(client);
-        if clients.len() == per_page {
-            break;
-        }
-    }
-    Ok(clients)
-}
-
-pub fn not_found() -> AppError {
-    AppError::new(404, "app.oauth.get_app.find.app_error", "OAuth app not found.")
+) -> StoreResult<Vec<Client>> {
+    let ids: Vec<ClientId> = ctx.store().ids(keys::CLIENT_INDEX).await?;
+    let by_creator = |client: &Client| creator.is_none_or(|c| *c == client.creator_id);
+    let load = |id: ClientId| async move { get(ctx, &id).await };
+    store::page_of(ids, load, by_creator, page.saturating_mul(per_page), per_page).await
 }

@@ -1,10 +1,12 @@
 //! The OAuth apps REST API, as Mattermost's `/api/v4/oauth/apps` (api4/oauth.go): create, list,
 //! get, update, delete, regenerate the secret, and the public info of an app.
 
-use super::clients::{self, Actor, Client, ClientInput};
-use crate::access::{MANAGE_OAUTH, MANAGE_SYSTEM, MANAGE_SYSTEM_WIDE_OAUTH};
+use super::app_ids;
+use super::clients::{self, Actor, Client, ClientInput, Invalid, Refusal};
+use crate::access::{self, MANAGE_OAUTH, MANAGE_SYSTEM, MANAGE_SYSTEM_WIDE_OAUTH};
 use crate::host::Host;
 use crate::http::{invalid_param, json_body, AppError, Params, Request, Response};
+use crate::ids::{ClientId, UserId};
 use crate::Context;
 use serde::Serialize;
 
@@ -19,9 +21,10 @@ pub async fn create<H: Host>(
     user_id: &str,
 ) -> Result<Response, AppError> {
     let input: ClientInput = json_body(request, "oauth_app")?;
-    let actor = Actor { user_id, manages_system: ctx.has_permission(user_id, MANAGE_SYSTEM).await };
+    let creator = UserId::new(user_id);
+    let actor = Actor { user_id: &creator, manages_system: ctx.has_permission(user_id, MANAGE_SYSTEM).await };
     let (client, secret) = clients::create(ctx, &actor, input).await?;
-    Ok(Response::json(201, &client.view(secret.as_deref())))
+    Ok(Response::json(201, &client.view(secret.as_ref())))
 }
 
 /// `GET /api/v4/oauth/apps?page&per_page`: every app for `manage_system_wide_oauth`, else one's own.
@@ -38,8 +41,9 @@ pub async fn list<H: Host>(
         ));
     }
     let (page, per_page) = paging(request)?;
+    let creator = UserId::new(user_id);
     let creator =
-        if ctx.has_permission(user_id, MANAGE_SYSTEM_WIDE_OAUTH).await { None } else { Some(user_id) };
+        if ctx.has_permission(user_id, MANAGE_SYSTEM_WIDE_OAUTH).await { None } else { Some(&creator) };
     let found = clients::list(ctx, creator, page, per_page).await?;
     let views: Vec<_> = found.iter().map(|client| client.view(None)).collect();
     Ok(Response::json(200, &views))
@@ -53,7 +57,7 @@ pub async fn get<H: Host>(ctx: &Context<'_, H>, user_id: &str, id: &str) -> Resu
 
 /// `GET /api/v4/oauth/apps/{id}/info`: what any logged-in user may know (the consent page's data).
 pub async fn info<H: Host>(ctx: &Context<'_, H>, id: &str) -> Result<Response, AppError> {
-    let client = clients::get(ctx, id).await?.ok_or_else(clients::not_found)?;
+    let client = clients::get(ctx, &ClientId::new(id)).await?.ok_or(Refusal::NotFound)?;
     Ok(Response::json(200, &AppInfo::of(&client)))
 }
 
@@ -69,7 +73,8 @@ pub async fn update<H: Host>(
         return Err(invalid_param("app_id"));
     }
     let current = managed_app(ctx, user_id, id).await?;
-    let actor = Actor { user_id, manages_system: ctx.has_permission(user_id, MANAGE_SYSTEM).await };
+    let editor = UserId::new(user_id);
+    let actor = Actor { user_id: &editor, manages_system: ctx.has_permission(user_id, MANAGE_SYSTEM).await };
     let updated = clients::update(ctx, &actor, &current, input).await?;
     Ok(Response::json(200, &updated.view(None)))
 }
@@ -95,8 +100,8 @@ pub async fn regenerate_secret<H: Host>(
 /// The app, for a caller (who holds `manage_oauth`) who created it or holds
 /// `manage_system_wide_oauth`.
 async fn managed_app<H: Host>(ctx: &Context<'_, H>, user_id: &str, id: &str) -> Result<Client, AppError> {
-    let client = clients::get(ctx, id).await?.ok_or_else(clients::not_found)?;
-    if client.creator_id != user_id {
+    let client = clients::get(ctx, &ClientId::new(id)).await?.ok_or(Refusal::NotFound)?;
+    if client.creator_id.as_str() != user_id {
         ctx.require_permission(user_id, MANAGE_SYSTEM_WIDE_OAUTH).await?;
     }
     Ok(client)
@@ -114,10 +119,45 @@ fn paging(request: &Request) -> Result<(usize, usize), AppError> {
     Ok((page, per_page))
 }
 
+/// The one mapping of the app rules' refusals to Mattermost's errors (ids as Mattermost's).
+impl From<Refusal> for AppError {
+    fn from(refusal: Refusal) -> Self {
+        let (status, id) = match &refusal {
+            Refusal::Invalid(invalid) => (400, invalid_field_id(invalid)),
+            Refusal::MayNotLink => return access::permission_denied(MANAGE_SYSTEM),
+            Refusal::SwitchesClientType => (400, "model.oauth.is_valid.is_public.app_error"),
+            Refusal::NoSecret => (400, "api.oauth.regenerate_secret.public_client.app_error"),
+            Refusal::NotFound => (404, "app.oauth.get_app.find.app_error"),
+            Refusal::ChangedMeanwhile => (409, "app.oauth.update_app.conflict.app_error"),
+            Refusal::IdTaken => (500, "app.oauth.save_app.existing.app_error"),
+            Refusal::AppId(app_ids::Refusal::Claimed(_)) => {
+                (409, "app.oauth.mattermost_app_id.claimed.app_error")
+            }
+            Refusal::AppId(app_ids::Refusal::Busy) => (409, "app.oauth.mattermost_app_id.busy.app_error"),
+            Refusal::AppId(app_ids::Refusal::Storage(_)) | Refusal::Storage(_) => {
+                return AppError::internal(refusal)
+            }
+        };
+        AppError::new(status, id, refusal.to_string())
+    }
+}
+
+fn invalid_field_id(invalid: &Invalid) -> &'static str {
+    match invalid {
+        Invalid::Name => "model.oauth.is_valid.name.app_error",
+        Invalid::Description => "model.oauth.is_valid.description.app_error",
+        Invalid::Callbacks(_) => "model.oauth.is_valid.callback.app_error",
+        Invalid::Homepage => "model.oauth.is_valid.homepage.app_error",
+        Invalid::IconUrl => "model.oauth.is_valid.icon_url.app_error",
+        Invalid::AppId => "model.oauth.is_valid.mattermost_app_id.app_error",
+    }
+}
+
 /// What `/info` shows: no secret, no creator.
+
 #[derive(Serialize)]
 struct AppInfo<'a> {
-    id: &'a str,
+    id: &'a ClientId,
     name: &'a str,
     description: &'a str,
     icon_url: &'a str,

@@ -3,9 +3,9 @@
 
 use super::clients::{self, Client};
 use super::grants;
-use super::oauth_error::OAuthError;
 use crate::host::Host;
-use crate::store::keys;
+use crate::ids::{ClientId, UserId};
+use crate::store::{keys, StoreResult};
 use crate::Context;
 use serde::{Deserialize, Serialize};
 
@@ -18,18 +18,18 @@ struct Approval {
 
 pub async fn is_approved<H: Host>(
     ctx: &Context<'_, H>,
-    user_id: &str,
-    client_id: &str,
-) -> Result<bool, OAuthError> {
+    user_id: &UserId,
+    client_id: &ClientId,
+) -> StoreResult<bool> {
     Ok(ctx.store().get::<Approval>(&keys::consent(user_id, client_id)).await?.is_some())
 }
 
 pub async fn remember_approval<H: Host>(
     ctx: &Context<'_, H>,
-    user_id: &str,
-    client_id: &str,
+    user_id: &UserId,
+    client_id: &ClientId,
     scope: &str,
-) -> Result<(), OAuthError> {
+) -> StoreResult<()> {
     let approval = Approval { v: 1, scope: scope.to_owned(), at: ctx.host.now_millis() };
     ctx.store().put(&keys::consent(user_id, client_id), &approval, None).await?;
     grants::add_authorized_app(ctx, user_id, client_id).await
@@ -38,19 +38,16 @@ pub async fn remember_approval<H: Host>(
 /// A denial: the next request asks again.
 pub async fn forget_approval<H: Host>(
     ctx: &Context<'_, H>,
-    user_id: &str,
-    client_id: &str,
-) -> Result<(), OAuthError> {
+    user_id: &UserId,
+    client_id: &ClientId,
+) -> StoreResult<()> {
     ctx.store().delete(&keys::consent(user_id, client_id)).await?;
     Ok(())
 }
 
 /// The apps `user_id` authorized that still exist, in the order they were authorized.
-pub async fn authorized_apps<H: Host>(
-    ctx: &Context<'_, H>,
-    user_id: &str,
-) -> Result<Vec<Client>, OAuthError> {
-    let ids = ctx.store().ids(&keys::user_apps(user_id)).await?;
+pub async fn authorized_apps<H: Host>(ctx: &Context<'_, H>, user_id: &UserId) -> StoreResult<Vec<Client>> {
+    let ids: Vec<ClientId> = ctx.store().ids(&keys::user_apps(user_id)).await?;
     let mut found = Vec::new();
     for id in &ids {
         if let Some(client) = clients::get(ctx, id).await? {
@@ -64,11 +61,11 @@ pub async fn authorized_apps<H: Host>(
 /// forgotten, so that the next authorization asks again.
 pub async fn deauthorize<H: Host>(
     ctx: &Context<'_, H>,
-    user_id: &str,
-    client_id: &str,
-) -> Result<(), OAuthError> {
+    user_id: &UserId,
+    client_id: &ClientId,
+) -> StoreResult<()> {
     grants::revoke_user_client(ctx, user_id, client_id).await?;
     forget_approval(ctx, user_id, client_id).await?;
-    ctx.store().remove_id(&keys::user_apps(user_id), client_id).await?;
+    ctx.store().remove_id(&keys::user_apps(user_id), client_id.as_str()).await?;
     Ok(())
 }

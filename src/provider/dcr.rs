@@ -4,16 +4,18 @@
 
 use super::clients::{self, Client};
 use super::oauth_error::{no_store, ErrorCode, OAuthError};
+use crate::grant_type::GrantType;
 use crate::host::Host;
 use crate::http::{read_json, JsonShape, Request, Response, MAX_JSON_BODY};
-use crate::ids::{hash_secret, new_id, new_secret};
-use crate::redirect_uri::{self, RedirectUri};
+use crate::ids::{new_secret, ClientId, ClientSecret, SecretHash, UserId};
+use crate::redirect_uri::{self, ListRefusal};
 use crate::store::keys;
 use crate::Context;
 use serde::{Deserialize, Serialize};
 
 const DEFAULT_NAME: &str = "Dynamically Registered Client";
-const GRANT_TYPES: &[&str] = &["authorization_code", "implicit", "refresh_token"];
+const GRANT_TYPES: &[GrantType] =
+    &[GrantType::AuthorizationCode, GrantType::Implicit, GrantType::RefreshToken];
 const AUTH_METHODS: &[&str] = &["client_secret_basic", "client_secret_post", "none"];
 
 /// RFC 7591 §2: the metadata we act on. Other registered names (contacts, tos_uri, jwks…) are
@@ -34,7 +36,7 @@ struct RegistrationRequest {
 /// RFC 7591 §3.2.1.
 #[derive(Debug, Serialize)]
 struct RegistrationResponse<'a> {
-    client_id: &'a str,
+    client_id: &'a ClientId,
     #[serde(skip_serializing_if = "Option::is_none")]
     client_secret: Option<&'a str>,
     client_id_issued_at: i64,
@@ -42,7 +44,7 @@ struct RegistrationResponse<'a> {
     client_secret_expires_at: Option<i64>,
     redirect_uris: &'a [String],
     token_endpoint_auth_method: &'a str,
-    grant_types: &'a [String],
+    grant_types: &'a [GrantType],
     response_types: &'a [String],
     client_name: &'a str,
     #[serde(skip_serializing_if = "str::is_empty")]
@@ -79,10 +81,12 @@ async fn register<H: Host>(ctx: &Context<'_, H>, request: &Request) -> Result<Re
         .render(request)
         .with_header("Retry-After", &retry_after.to_string()));
     }
-    clients::save_new(ctx, &client).await?;
+    // Checked above: what can still go wrong is inside.
+    clients::save_new(ctx, &client).await.map_err(OAuthError::internal)?;
+
     let body = RegistrationResponse {
         client_id: &client.id,
-        client_secret: secret.as_deref(),
+        client_secret: secret.as_ref().map(|s| s.secret().as_str()),
         client_id_issued_at: client.create_at / 1000,
         // RFC 7591 §3.2.1: required with a secret; 0 means it does not expire.
         client_secret_expires_at: secret.as_ref().map(|_| 0),
@@ -102,7 +106,7 @@ async fn register<H: Host>(ctx: &Context<'_, H>, request: &Request) -> Result<Re
 fn build_app<H: Host>(
     ctx: &Context<'_, H>,
     metadata: RegistrationRequest,
-) -> Result<(Client, Option<String>), OAuthError> {
+) -> Result<(Client, Option<ClientSecret>), OAuthError> {
     check_redirect_uris(&metadata.redirect_uris, &ctx.config.service_settings.dcr_redirect_uri_allowlist)?;
     let auth_method = metadata.token_endpoint_auth_method.unwrap_or_else(|| "client_secret_basic".into());
     if !AUTH_METHODS.contains(&auth_method.as_str()) {
@@ -115,11 +119,11 @@ fn build_app<H: Host>(
         return Err(metadata_error("scope is longer than 128 characters."));
     }
     let now = ctx.host.now_millis();
-    let secret = (!is_public).then(new_secret);
+    let secret = (!is_public).then(|| ClientSecret::new(new_secret()));
     let client = Client {
         v: 1,
-        id: new_id(),
-        creator_id: String::new(),
+        id: ClientId::random(),
+        creator_id: UserId::default(),
         create_at: now,
         update_at: now,
         name: metadata.client_name.unwrap_or_else(|| DEFAULT_NAME.into()),
@@ -131,30 +135,26 @@ fn build_app<H: Host>(
         is_public,
         is_dynamically_registered: true,
         mattermost_app_id: String::new(),
-        secret_hash: secret.as_deref().map(hash_secret),
+        secret_hash: secret.as_ref().map(|s| SecretHash::of(s.secret())),
         grant_types,
         response_types,
         token_endpoint_auth_method: Some(auth_method),
     };
-    client.check().map_err(|e| metadata_error(e.message))?;
+    client.check().map_err(|invalid| metadata_error(invalid.to_string()))?;
     Ok((client, secret))
 }
 
-/// RFC 7591 §2: every redirect URI meets the rules, and the allowlist (when there is one) allows it.
+/// RFC 7591 §2: the redirect URI rule with this server's allowlist, as `invalid_redirect_uri`.
 fn check_redirect_uris(uris: &[String], allowlist: &[String]) -> Result<(), OAuthError> {
-    if uris.is_empty() {
-        return Err(redirect_error("At least one redirect URI is required."));
-    }
-    for uri in uris {
-        let checked =
-            RedirectUri::parse(uri).map_err(|refusal| redirect_error(redirect_uri::explain(uri, refusal)))?;
-        if !allowlist.is_empty() && !redirect_uri::allowed_by(&checked, allowlist) {
-            return Err(redirect_error(format!(
-                "Redirect URI {uri:?} is not allowed by this server's redirect URI allowlist."
-            )));
-        }
-    }
-    Ok(())
+    redirect_uri::check_list(uris, allowlist).map_err(|refusal| {
+        redirect_error(match refusal {
+            ListRefusal::Empty => "At least one redirect URI is required.".into(),
+            ListRefusal::Refused(reason) => reason,
+            ListRefusal::NotAllowed(uri) => {
+                format!("Redirect URI {uri:?} is not allowed by this server's redirect URI allowlist.")
+            }
+        })
+    })
 }
 
 /// RFC 7591 §2.1: grant types and response types must agree (`code` ↔ `authorization_code`,
@@ -163,23 +163,26 @@ fn grants_and_responses(
     grants: Option<Vec<String>>,
     responses: Option<Vec<String>>,
     is_public: bool,
-) -> Result<(Vec<String>, Vec<String>), OAuthError> {
-    let mut grants = grants.unwrap_or_else(|| vec!["authorization_code".into()]);
-    if let Some(unknown) = grants.iter().find(|g| !GRANT_TYPES.contains(&g.as_str())) {
-        return Err(metadata_error(format!("grant_type {unknown:?} is not supported.")));
+) -> Result<(Vec<GrantType>, Vec<String>), OAuthError> {
+    let names = grants.unwrap_or_else(|| vec![GrantType::AuthorizationCode.as_str().into()]);
+    let mut grants = Vec::with_capacity(names.len());
+    for name in &names {
+        match GrantType::parse(name).filter(|grant| GRANT_TYPES.contains(grant)) {
+            Some(grant) => grants.push(grant),
+            None => return Err(metadata_error(format!("grant_type {name:?} is not supported."))),
+        }
     }
     if is_public {
-        grants.retain(|g| g != "refresh_token");
-    } else if grants.iter().any(|g| g == "authorization_code") && !grants.iter().any(|g| g == "refresh_token")
-    {
+        grants.retain(|g| *g != GrantType::RefreshToken);
+    } else if grants.contains(&GrantType::AuthorizationCode) && !grants.contains(&GrantType::RefreshToken) {
         // Mattermost's confidential clients always get refresh tokens; say so.
-        grants.push("refresh_token".into());
+        grants.push(GrantType::RefreshToken);
     }
     let derived: Vec<String> = grants
         .iter()
-        .filter_map(|g| match g.as_str() {
-            "authorization_code" => Some("code".to_owned()),
-            "implicit" => Some("token".to_owned()),
+        .filter_map(|g| match g {
+            GrantType::AuthorizationCode => Some("code".to_owned()),
+            GrantType::Implicit => Some("token".to_owned()),
             _ => None,
         })
         .collect();
@@ -231,10 +234,10 @@ mod tests {
     #[test]
     fn grant_and_response_types_agree() {
         let ok = grants_and_responses(None, None, false).unwrap();
-        assert_eq!(ok, (vec!["authorization_code".into(), "refresh_token".into()], vec!["code".into()]));
+        assert_eq!(ok, (vec![GrantType::AuthorizationCode, GrantType::RefreshToken], vec!["code".into()]));
         let public =
             grants_and_responses(Some(vec!["authorization_code".into(), "refresh_token".into()]), None, true);
-        assert_eq!(public.unwrap().0, ["authorization_code"]);
+        assert_eq!(public.unwrap().0, [GrantType::AuthorizationCode]);
         assert!(grants_and_responses(
             Some(vec!["authorization_code".into()]),
             Some(vec!["token".into()]),

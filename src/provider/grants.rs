@@ -8,12 +8,14 @@
 //! effective at once; the token records left behind point at nothing.
 
 use super::clients::{self, Client};
-use super::oauth_error::OAuthError;
-use crate::host::{Host, User};
-use crate::ids::{hash_secret, new_id, new_secret};
-use crate::store::keys;
+use crate::host::{Host, HostError, User};
+use crate::ids::{
+    new_secret, AccessToken, AuthorizationCode, ClientId, GrantId, RefreshToken, SecretHash, UserId,
+};
+use crate::store::{keys, StoreError, StoreResult};
 use crate::Context;
 use serde::{Deserialize, Serialize};
+use std::fmt;
 
 /// RFC 6749 §4.1.2 recommends at most 10 minutes; Mattermost's `AuthCodeExpireTime` is 600 s.
 pub const CODE_LIFETIME_SECONDS: u32 = 600;
@@ -22,11 +24,107 @@ pub const ROTATED_REFRESH_MEMORY_SECONDS: u32 = 30 * 24 * 3600;
 /// The only scope there is: the user's whole account, as in Mattermost.
 pub const SCOPE: &str = "user";
 
+/// Why a code or a refresh token was not honoured (RFC 6749 §5.2 `invalid_grant`, but for a
+/// missing `redirect_uri`), or what failed inside.
+#[derive(Debug)]
+pub enum Refusal {
+    /// Unknown, expired and gone, or issued to another client: the client learns nothing more.
+    CodeUnknown,
+    /// Used before: what its first use issued is revoked now (RFC 6749 §4.1.2).
+    CodeReused,
+    CodeExpired,
+    /// A concurrent exchange of the same code won.
+    CodeRaced,
+    RedirectUriMismatch,
+    /// The authorization request had `redirect_uri`, so the token request must repeat it.
+    RedirectUriMissing,
+    VerifierMismatch,
+    VerifierMissing,
+    /// A verifier for a code issued without a challenge (a PKCE downgrade).
+    VerifierUnexpected,
+    /// The user deauthorized the app since.
+    Deauthorized,
+    UserInactive,
+    RefreshUnknown,
+    RefreshRevoked,
+    RefreshOtherClient,
+    /// Used after its rotation: the grant is revoked (RFC 9700 §4.14.2).
+    RefreshReused,
+    RefreshRaced,
+    Failed(Failure),
+}
+
+impl fmt::Display for Refusal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Refusal::CodeUnknown => "The authorization code is invalid or has expired.",
+            Refusal::CodeReused => {
+                "The authorization code was already used; the tokens issued for it are revoked."
+            }
+            Refusal::CodeExpired => "The authorization code has expired.",
+            Refusal::CodeRaced => "The authorization code was already used.",
+            Refusal::RedirectUriMismatch => "redirect_uri does not match the authorization request.",
+            Refusal::RedirectUriMissing => "redirect_uri is required: the authorization request had it.",
+            Refusal::VerifierMismatch => "code_verifier does not match the code_challenge.",
+            Refusal::VerifierMissing => "code_verifier is required for this code.",
+            Refusal::VerifierUnexpected => {
+                "code_verifier was sent for a code issued without a code_challenge."
+            }
+            Refusal::Deauthorized => "The user revoked this app's access.",
+            Refusal::UserInactive => "The user is deactivated or deleted.",
+            Refusal::RefreshUnknown => "The refresh token is invalid.",
+            Refusal::RefreshRevoked => "The refresh token was revoked.",
+            Refusal::RefreshOtherClient => "The refresh token was issued to another client.",
+            Refusal::RefreshReused => "The refresh token was already used; the grant is revoked.",
+            Refusal::RefreshRaced => "The refresh token was used concurrently.",
+            Refusal::Failed(failure) => return failure.fmt(f),
+        })
+    }
+}
+
+/// What failed inside while codes and tokens were checked or made: never the client's fault.
+#[derive(Debug)]
+pub enum Failure {
+    Storage(StoreError),
+    /// The host could not say whether the user is active.
+    UserLookup(HostError),
+    /// A freshly made random key was taken (never in practice).
+    KeyTaken(&'static str),
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Failure::Storage(error) => error.fmt(f),
+            Failure::UserLookup(error) => write!(f, "looking up the user failed: {error}"),
+            Failure::KeyTaken(what) => f.write_str(what),
+        }
+    }
+}
+
+impl From<StoreError> for Failure {
+    fn from(error: StoreError) -> Self {
+        Failure::Storage(error)
+    }
+}
+
+impl From<Failure> for Refusal {
+    fn from(failure: Failure) -> Self {
+        Refusal::Failed(failure)
+    }
+}
+
+impl From<StoreError> for Refusal {
+    fn from(error: StoreError) -> Self {
+        Refusal::Failed(Failure::Storage(error))
+    }
+}
+
 /// What the user approved, on its way to a code or a token.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Authorization {
-    pub client_id: String,
-    pub user_id: String,
+    pub client_id: ClientId,
+    pub user_id: UserId,
     pub scope: String,
     pub redirect_uri: String,
     /// RFC 6749 §4.1.3: the token request must repeat `redirect_uri` only if the authorization
@@ -46,21 +144,21 @@ struct CodeRecord {
     issued_at: i64,
     expires_at: i64,
     /// The grant this code was exchanged for; a second exchange revokes it (RFC 6749 §4.1.2).
-    redeemed_by: Option<String>,
+    redeemed_by: Option<GrantId>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Grant {
     pub v: u32,
-    pub id: String,
-    pub client_id: String,
-    pub user_id: String,
+    pub id: GrantId,
+    pub client_id: ClientId,
+    pub user_id: UserId,
     pub scope: String,
     pub resource: Option<String>,
     pub created_at: i64,
-    pub access_hash: String,
+    pub access_hash: SecretHash,
     pub access_expires_at: i64,
-    pub refresh_hash: Option<String>,
+    pub refresh_hash: Option<SecretHash>,
     /// The user's deauthorization count for the client when the grant was made.
     #[serde(default)]
     pub epoch: u64,
@@ -70,15 +168,15 @@ pub struct Grant {
 #[derive(Debug, Serialize, Deserialize)]
 struct TokenRecord {
     v: u32,
-    grant_id: String,
+    grant_id: GrantId,
 }
 
 /// The tokens handed to a client (RFC 6749 §5.1).
 #[derive(Debug, Clone)]
 pub struct IssuedTokens {
-    pub access_token: String,
+    pub access_token: AccessToken,
     pub expires_in: i64,
-    pub refresh_token: Option<String>,
+    pub refresh_token: Option<RefreshToken>,
     pub scope: String,
 }
 
@@ -98,8 +196,8 @@ pub fn access_lifetime_seconds<H: Host>(ctx: &Context<'_, H>) -> i64 {
 pub async fn issue_code<H: Host>(
     ctx: &Context<'_, H>,
     authorization: Authorization,
-) -> Result<String, OAuthError> {
-    let code = new_secret();
+) -> Result<AuthorizationCode, Refusal> {
+    let code = AuthorizationCode::new(new_secret());
     let now = ctx.host.now_millis();
     let record = CodeRecord {
         v: 1,
@@ -111,10 +209,10 @@ pub async fn issue_code<H: Host>(
     };
     let stored = ctx
         .store()
-        .insert_expiring(&keys::code(&hash_secret(&code)), &record, Some(CODE_LIFETIME_SECONDS))
+        .insert_expiring(&keys::code(&SecretHash::of(code.secret())), &record, Some(CODE_LIFETIME_SECONDS))
         .await?;
     if !stored {
-        return Err(OAuthError::internal("a new authorization code's key was taken"));
+        return Err(Failure::KeyTaken("a new authorization code's key was taken").into());
     }
     Ok(code)
 }
@@ -131,24 +229,22 @@ pub async fn redeem_code<H: Host>(
     ctx: &Context<'_, H>,
     client: &Client,
     exchange: &CodeExchange<'_>,
-) -> Result<IssuedTokens, OAuthError> {
+) -> Result<IssuedTokens, Refusal> {
     let store = ctx.store();
-    let key = keys::code(&hash_secret(exchange.code));
+    let key = keys::code(&SecretHash::of(exchange.code));
     let Some((record, bytes)) = store.get_versioned::<CodeRecord>(&key).await? else {
-        return Err(OAuthError::invalid_grant("The authorization code is invalid or has expired."));
+        return Err(Refusal::CodeUnknown);
     };
     // RFC 6749 §4.1.3: the code must have been issued to this client. Checked before anything
     // else, so that another client presenting a code (stolen, or guessed from a log) learns
     // nothing and changes nothing.
     if record.authorization.client_id != client.id {
-        return Err(OAuthError::invalid_grant("The authorization code is invalid or has expired."));
+        return Err(Refusal::CodeUnknown);
     }
     if let Some(grant_id) = &record.redeemed_by {
         // RFC 6749 §4.1.2: a code used twice revokes what its first use issued.
         revoke_grant(ctx, grant_id).await?;
-        return Err(OAuthError::invalid_grant(
-            "The authorization code was already used; the tokens issued for it are revoked.",
-        ));
+        return Err(Refusal::CodeReused);
     }
     check_exchange(ctx, client, &record, exchange).await?;
     let authorization = &record.authorization;
@@ -159,7 +255,7 @@ pub async fn redeem_code<H: Host>(
         ((record.expires_at - ctx.host.now_millis()) / 1000).clamp(1, i64::from(CODE_LIFETIME_SECONDS));
     if !store.compare_and_set_expiring(&key, &bytes, Some(&redeemed), Some(remaining as u32)).await? {
         discard_grant(ctx, &grant, &tokens).await?;
-        return Err(OAuthError::invalid_grant("The authorization code was already used."));
+        return Err(Refusal::CodeRaced);
     }
     remember_grant(ctx, &grant).await?;
     Ok(tokens)
@@ -170,53 +266,45 @@ async fn check_exchange<H: Host>(
     client: &Client,
     record: &CodeRecord,
     exchange: &CodeExchange<'_>,
-) -> Result<(), OAuthError> {
+) -> Result<(), Refusal> {
     let authorization = &record.authorization;
     if record.expires_at <= ctx.host.now_millis() {
-        return Err(OAuthError::invalid_grant("The authorization code has expired."));
+        return Err(Refusal::CodeExpired);
     }
     match exchange.redirect_uri {
         Some(uri) if uri != authorization.redirect_uri => {
-            return Err(OAuthError::invalid_grant("redirect_uri does not match the authorization request."));
+            return Err(Refusal::RedirectUriMismatch);
         }
         None if authorization.redirect_uri_given => {
-            return Err(OAuthError::invalid_request(
-                "redirect_uri is required: the authorization request had it.",
-            ));
+            return Err(Refusal::RedirectUriMissing);
         }
         _ => {}
     }
     match (&authorization.code_challenge, exchange.code_verifier) {
         (Some(challenge), Some(verifier)) if super::pkce::verifier_matches(verifier, challenge) => {}
-        (Some(_), Some(_)) => {
-            return Err(OAuthError::invalid_grant("code_verifier does not match the code_challenge."))
-        }
-        (Some(_), None) => return Err(OAuthError::invalid_grant("code_verifier is required for this code.")),
-        (None, Some(_)) => {
-            return Err(OAuthError::invalid_grant(
-                "code_verifier was sent for a code issued without a code_challenge.",
-            ))
-        }
+        (Some(_), Some(_)) => return Err(Refusal::VerifierMismatch),
+        (Some(_), None) => return Err(Refusal::VerifierMissing),
+        (None, Some(_)) => return Err(Refusal::VerifierUnexpected),
         (None, None) => {}
     }
     check_user(ctx, &authorization.user_id).await?;
     if current_epoch(ctx, &authorization.user_id, &client.id).await? != record.epoch {
-        return Err(OAuthError::invalid_grant("The user revoked this app's access."));
+        return Err(Refusal::Deauthorized);
     }
     Ok(())
 }
 
 /// The user, unless deactivated or deleted.
-async fn active_user<H: Host>(ctx: &Context<'_, H>, user_id: &str) -> Result<Option<User>, OAuthError> {
-    let user = ctx.host.get_user(user_id).await.map_err(OAuthError::internal)?;
+async fn active_user<H: Host>(ctx: &Context<'_, H>, user_id: &UserId) -> Result<Option<User>, Failure> {
+    let user = ctx.host.get_user(user_id.as_str()).await.map_err(Failure::UserLookup)?;
     Ok(user.filter(User::is_active))
 }
 
 /// Deactivated and deleted users get nothing.
-async fn check_user<H: Host>(ctx: &Context<'_, H>, user_id: &str) -> Result<(), OAuthError> {
+async fn check_user<H: Host>(ctx: &Context<'_, H>, user_id: &UserId) -> Result<(), Refusal> {
     match active_user(ctx, user_id).await? {
         Some(_) => Ok(()),
-        None => Err(OAuthError::invalid_grant("The user is deactivated or deleted.")),
+        None => Err(Refusal::UserInactive),
     }
 }
 
@@ -224,7 +312,7 @@ async fn check_user<H: Host>(ctx: &Context<'_, H>, user_id: &str) -> Result<(), 
 pub async fn issue_implicit<H: Host>(
     ctx: &Context<'_, H>,
     authorization: &Authorization,
-) -> Result<IssuedTokens, OAuthError> {
+) -> Result<IssuedTokens, Refusal> {
     let epoch = current_epoch(ctx, &authorization.user_id, &authorization.client_id).await?;
     let (grant, tokens) = new_grant(ctx, authorization, epoch, false).await?;
     remember_grant(ctx, &grant).await?;
@@ -238,9 +326,9 @@ async fn new_grant<H: Host>(
     authorization: &Authorization,
     epoch: u64,
     with_refresh: bool,
-) -> Result<(Grant, IssuedTokens), OAuthError> {
+) -> Result<(Grant, IssuedTokens), Refusal> {
     let now = ctx.host.now_millis();
-    let grant_id = new_id();
+    let grant_id = GrantId::random();
     let (access_hash, tokens) = write_tokens(ctx, &grant_id, &authorization.scope, with_refresh).await?;
     let grant = Grant {
         v: 1,
@@ -252,13 +340,13 @@ async fn new_grant<H: Host>(
         created_at: now,
         access_hash,
         access_expires_at: now + tokens.expires_in * 1000,
-        refresh_hash: tokens.refresh_token.as_deref().map(hash_secret),
+        refresh_hash: tokens.refresh_token.as_ref().map(|t| SecretHash::of(t.secret())),
         epoch,
     };
     // Without a refresh token the grant is worth nothing once its access token expires.
     let expiry = if with_refresh { None } else { u32::try_from(tokens.expires_in).ok() };
     if !ctx.store().insert_expiring(&keys::grant(&grant.id), &grant, expiry).await? {
-        return Err(OAuthError::internal("a new grant's key was taken"));
+        return Err(Failure::KeyTaken("a new grant's key was taken").into());
     }
     Ok((grant, tokens))
 }
@@ -266,19 +354,19 @@ async fn new_grant<H: Host>(
 /// New access (and refresh) token records pointing at `grant_id`; returns the access hash.
 async fn write_tokens<H: Host>(
     ctx: &Context<'_, H>,
-    grant_id: &str,
+    grant_id: &GrantId,
     scope: &str,
     with_refresh: bool,
-) -> Result<(String, IssuedTokens), OAuthError> {
+) -> Result<(SecretHash, IssuedTokens), Refusal> {
     let store = ctx.store();
     let lifetime = access_lifetime_seconds(ctx);
-    let record = TokenRecord { v: 1, grant_id: grant_id.to_owned() };
-    let access_token = new_secret();
-    let access_hash = hash_secret(&access_token);
+    let record = TokenRecord { v: 1, grant_id: grant_id.clone() };
+    let access_token = AccessToken::new(new_secret());
+    let access_hash = SecretHash::of(access_token.secret());
     store.put(&keys::access_token(&access_hash), &record, Some(lifetime.min(u32::MAX as i64) as u32)).await?;
-    let refresh_token = if with_refresh { Some(new_secret()) } else { None };
+    let refresh_token = with_refresh.then(|| RefreshToken::new(new_secret()));
     if let Some(refresh) = &refresh_token {
-        store.put(&keys::refresh_token(&hash_secret(refresh)), &record, None).await?;
+        store.put(&keys::refresh_token(&SecretHash::of(refresh.secret())), &record, None).await?;
     }
     let tokens = IssuedTokens { access_token, expires_in: lifetime, refresh_token, scope: scope.to_owned() };
     Ok((access_hash, tokens))
@@ -291,38 +379,38 @@ pub async fn refresh<H: Host>(
     ctx: &Context<'_, H>,
     client: &Client,
     refresh_token: &str,
-) -> Result<IssuedTokens, OAuthError> {
+) -> Result<IssuedTokens, Refusal> {
     let store = ctx.store();
-    let refresh_hash = hash_secret(refresh_token);
+    let refresh_hash = SecretHash::of(refresh_token);
     let refresh_key = keys::refresh_token(&refresh_hash);
     let Some(record) = store.get::<TokenRecord>(&refresh_key).await? else {
-        return Err(OAuthError::invalid_grant("The refresh token is invalid."));
+        return Err(Refusal::RefreshUnknown);
     };
     let grant_key = keys::grant(&record.grant_id);
     let Some((grant, bytes)) = store.get_versioned::<Grant>(&grant_key).await? else {
-        return Err(OAuthError::invalid_grant("The refresh token was revoked."));
+        return Err(Refusal::RefreshRevoked);
     };
     if grant.client_id != client.id {
-        return Err(OAuthError::invalid_grant("The refresh token was issued to another client."));
+        return Err(Refusal::RefreshOtherClient);
     }
-    if grant.refresh_hash.as_deref() != Some(refresh_hash.as_str()) {
+    if grant.refresh_hash.as_ref() != Some(&refresh_hash) {
         revoke_grant(ctx, &grant.id).await?;
-        return Err(OAuthError::invalid_grant("The refresh token was already used; the grant is revoked."));
+        return Err(Refusal::RefreshReused);
     }
     if current_epoch(ctx, &grant.user_id, &grant.client_id).await? != grant.epoch {
         revoke_grant(ctx, &grant.id).await?;
-        return Err(OAuthError::invalid_grant("The user revoked this app's access."));
+        return Err(Refusal::Deauthorized);
     }
     check_user(ctx, &grant.user_id).await?;
     let (access_hash, tokens) = write_tokens(ctx, &grant.id, &grant.scope, true).await?;
     let rotated = Grant {
         access_hash,
         access_expires_at: ctx.host.now_millis() + tokens.expires_in * 1000,
-        refresh_hash: tokens.refresh_token.as_deref().map(hash_secret),
+        refresh_hash: tokens.refresh_token.as_ref().map(|t| SecretHash::of(t.secret())),
         ..grant.clone()
     };
     if !store.compare_and_set(&grant_key, &bytes, Some(&rotated)).await? {
-        return Err(OAuthError::invalid_grant("The refresh token was used concurrently."));
+        return Err(Refusal::RefreshRaced);
     }
     // Kept a while, pointing at the grant, so that its reuse is recognised.
     store.put(&refresh_key, &record, Some(ROTATED_REFRESH_MEMORY_SECONDS)).await?;
@@ -344,8 +432,8 @@ pub struct ValidToken {
 pub async fn valid_access_token<H: Host>(
     ctx: &Context<'_, H>,
     token: &str,
-) -> Result<Option<ValidToken>, OAuthError> {
-    let hash = hash_secret(token);
+) -> Result<Option<ValidToken>, Failure> {
+    let hash = SecretHash::of(token);
     let Some(record) = ctx.store().get::<TokenRecord>(&keys::access_token(&hash)).await? else {
         return Ok(None);
     };
@@ -368,18 +456,18 @@ pub async fn valid_access_token<H: Host>(
 pub async fn resolve_refresh_token<H: Host>(
     ctx: &Context<'_, H>,
     token: &str,
-) -> Result<Option<Grant>, OAuthError> {
+) -> Result<Option<Grant>, Failure> {
     let store = ctx.store();
-    let hash = hash_secret(token);
+    let hash = SecretHash::of(token);
     let Some(record) = store.get::<TokenRecord>(&keys::refresh_token(&hash)).await? else {
         return Ok(None);
     };
     let grant = live_grant(ctx, &record.grant_id).await?;
-    Ok(grant.filter(|g| g.refresh_hash.as_deref() == Some(hash.as_str())))
+    Ok(grant.filter(|g| g.refresh_hash.as_ref() == Some(&hash)))
 }
 
 /// The grant, unless it is gone or its user deauthorized the client since (then it goes now).
-async fn live_grant<H: Host>(ctx: &Context<'_, H>, grant_id: &str) -> Result<Option<Grant>, OAuthError> {
+async fn live_grant<H: Host>(ctx: &Context<'_, H>, grant_id: &GrantId) -> Result<Option<Grant>, Failure> {
     let Some(grant) = ctx.store().get::<Grant>(&keys::grant(grant_id)).await? else {
         return Ok(None);
     };
@@ -395,30 +483,30 @@ async fn discard_grant<H: Host>(
     ctx: &Context<'_, H>,
     grant: &Grant,
     tokens: &IssuedTokens,
-) -> Result<(), OAuthError> {
+) -> StoreResult<()> {
     let store = ctx.store();
     store.delete(&keys::grant(&grant.id)).await?;
     store.delete(&keys::access_token(&grant.access_hash)).await?;
     if let Some(refresh) = &tokens.refresh_token {
-        store.delete(&keys::refresh_token(&hash_secret(refresh))).await?;
+        store.delete(&keys::refresh_token(&SecretHash::of(refresh.secret()))).await?;
     }
     Ok(())
 }
 
 /// Ends a grant: its access and refresh tokens stop working at once.
-pub async fn revoke_grant<H: Host>(ctx: &Context<'_, H>, grant_id: &str) -> Result<(), OAuthError> {
+pub async fn revoke_grant<H: Host>(ctx: &Context<'_, H>, grant_id: &GrantId) -> StoreResult<()> {
     ctx.store().delete(&keys::grant(grant_id)).await?;
     Ok(())
 }
 
 /// Ends only the access token of a grant (RFC 7009 §2.1); its refresh token goes on working.
-pub async fn revoke_access_token<H: Host>(ctx: &Context<'_, H>, grant: &Grant) -> Result<(), OAuthError> {
+pub async fn revoke_access_token<H: Host>(ctx: &Context<'_, H>, grant: &Grant) -> StoreResult<()> {
     let store = ctx.store();
     store
         .update::<Grant, _>(&keys::grant(&grant.id), |current| {
             current.map(|g| {
                 if g.access_hash == grant.access_hash {
-                    Grant { access_hash: String::new(), ..g }
+                    Grant { access_hash: SecretHash::default(), ..g }
                 } else {
                     g
                 }
@@ -430,25 +518,25 @@ pub async fn revoke_access_token<H: Host>(ctx: &Context<'_, H>, grant: &Grant) -
 }
 
 /// Adds the client to the user's authorized apps (`consent::authorized_apps` lists them).
-async fn remember_grant<H: Host>(ctx: &Context<'_, H>, grant: &Grant) -> Result<(), OAuthError> {
+async fn remember_grant<H: Host>(ctx: &Context<'_, H>, grant: &Grant) -> StoreResult<()> {
     add_authorized_app(ctx, &grant.user_id, &grant.client_id).await
 }
 
 pub async fn add_authorized_app<H: Host>(
     ctx: &Context<'_, H>,
-    user_id: &str,
-    client_id: &str,
-) -> Result<(), OAuthError> {
-    ctx.store().add_id(&keys::user_apps(user_id), client_id).await?;
+    user_id: &UserId,
+    client_id: &ClientId,
+) -> StoreResult<()> {
+    ctx.store().add_id(&keys::user_apps(user_id), client_id.as_str()).await?;
     Ok(())
 }
 
 /// How often `user_id` deauthorized `client_id` so far.
 async fn current_epoch<H: Host>(
     ctx: &Context<'_, H>,
-    user_id: &str,
-    client_id: &str,
-) -> Result<u64, OAuthError> {
+    user_id: &UserId,
+    client_id: &ClientId,
+) -> StoreResult<u64> {
     let record = ctx.store().get::<Deauthorizations>(&keys::deauthorizations(user_id, client_id)).await?;
     Ok(record.map_or(0, |r| r.epoch))
 }
@@ -457,9 +545,9 @@ async fn current_epoch<H: Host>(
 /// checked wherever a code or token is used, so that no list of grants needs keeping.
 pub async fn revoke_user_client<H: Host>(
     ctx: &Context<'_, H>,
-    user_id: &str,
-    client_id: &str,
-) -> Result<(), OAuthError> {
+    user_id: &UserId,
+    client_id: &ClientId,
+) -> StoreResult<()> {
     ctx.store()
         .update::<Deauthorizations, _>(&keys::deauthorizations(user_id, client_id), |record| {
             let record = record.unwrap_or_default();

@@ -2,7 +2,8 @@
 //! RFC 7009, RFC 7662 and RFC 7591 §3.2.2, with Mattermost's `id`, `message` and `status_code`
 //! alongside so that Mattermost's clients read them too.
 
-use crate::http::{AppError, Request, Response};
+use super::grants::{Failure, Refusal};
+use crate::http::{Request, Response};
 use serde::Serialize;
 
 /// The error codes, one to one with the RFCs' registry.
@@ -141,21 +142,25 @@ pub fn no_store(response: Response) -> Response {
     response.with_header("Cache-Control", "no-store").with_header("Pragma", "no-cache")
 }
 
-/// An OAuth failure at a Mattermost-style REST endpoint: same status, Mattermost's error JSON.
-impl From<OAuthError> for AppError {
-    fn from(error: OAuthError) -> Self {
-        let status = error.status();
-        AppError { cause: error.cause, ..AppError::new(status, error.mattermost_id, error.description) }
+/// The one mapping of the grant rules' refusals to RFC 6749 §5.2: a missing `redirect_uri` is
+/// `invalid_request`, every other refusal `invalid_grant`, a failure inside `server_error`.
+impl From<Refusal> for OAuthError {
+    fn from(refusal: Refusal) -> Self {
+        match refusal {
+            Refusal::Failed(failure) => failure.into(),
+            Refusal::RedirectUriMissing => OAuthError::invalid_request(refusal.to_string()),
+            _ => OAuthError::invalid_grant(refusal.to_string()),
+        }
     }
 }
 
-/// A REST-side failure (reading or writing an app) inside an OAuth flow: the server's fault.
-impl From<AppError> for OAuthError {
-    fn from(error: AppError) -> Self {
-        OAuthError::internal(error.cause.unwrap_or(error.message))
+impl From<Failure> for OAuthError {
+    fn from(failure: Failure) -> Self {
+        OAuthError::internal(failure)
     }
 }
 
+/// A store failure at an OAuth endpoint: `server_error`, the detail for the log only.
 impl From<crate::store::StoreError> for OAuthError {
     fn from(error: crate::store::StoreError) -> Self {
         OAuthError::internal(error)

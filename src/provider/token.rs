@@ -4,8 +4,10 @@
 use super::client_auth::{authenticate, credentials};
 use super::grants::{self, CodeExchange, IssuedTokens};
 use super::oauth_error::{no_store, ErrorCode, OAuthError};
+use crate::grant_type::GrantType;
 use crate::host::Host;
 use crate::http::{Params, Request, Response};
+use crate::ids::{ClientId, UserId};
 use crate::Context;
 use serde::Serialize;
 
@@ -55,14 +57,14 @@ pub async fn serve_token<H: Host>(ctx: &Context<'_, H>, request: &Request) -> Re
         let grant_type =
             params.get("grant_type").ok_or_else(|| OAuthError::invalid_request("grant_type is required."))?;
         let client = authenticate(ctx, &credentials(request, &params)?).await?;
-        let tokens = match grant_type {
-            "authorization_code" if !client.allows_grant("authorization_code") => {
+        let tokens = match GrantType::parse(grant_type) {
+            Some(GrantType::AuthorizationCode) if !client.allows_grant(GrantType::AuthorizationCode) => {
                 return Err(OAuthError::new(
                     ErrorCode::UnauthorizedClient,
                     "This client did not register the authorization_code grant.",
                 ));
             }
-            "authorization_code" => {
+            Some(GrantType::AuthorizationCode) => {
                 let code =
                     params.get("code").ok_or_else(|| OAuthError::invalid_request("code is required."))?;
                 let exchange = CodeExchange {
@@ -72,7 +74,7 @@ pub async fn serve_token<H: Host>(ctx: &Context<'_, H>, request: &Request) -> Re
                 };
                 grants::redeem_code(ctx, &client, &exchange).await?
             }
-            "refresh_token" => {
+            Some(GrantType::RefreshToken) => {
                 if !client.gets_refresh_tokens() {
                     return Err(OAuthError::new(
                         ErrorCode::UnauthorizedClient,
@@ -84,11 +86,11 @@ pub async fn serve_token<H: Host>(ctx: &Context<'_, H>, request: &Request) -> Re
                     .ok_or_else(|| OAuthError::invalid_request("refresh_token is required."))?;
                 grants::refresh(ctx, &client, token).await?
             }
-            other => {
+            _ => {
                 return Err(OAuthError::new(
                     ErrorCode::UnsupportedGrantType,
                     format!(
-                        "grant_type {other:?} is not supported; use authorization_code or refresh_token."
+                        "grant_type {grant_type:?} is not supported; use authorization_code or refresh_token."
                     ),
                 ))
             }
@@ -100,11 +102,11 @@ pub async fn serve_token<H: Host>(ctx: &Context<'_, H>, request: &Request) -> Re
 
 fn token_response(tokens: &IssuedTokens) -> Response {
     let body = TokenResponse {
-        access_token: &tokens.access_token,
+        access_token: tokens.access_token.secret(),
         token_type: "bearer",
         expires_in: tokens.expires_in,
         scope: &tokens.scope,
-        refresh_token: tokens.refresh_token.as_deref(),
+        refresh_token: tokens.refresh_token.as_ref().map(|t| t.secret().as_str()),
     };
     no_store(Response::json(200, &body))
 }
@@ -136,7 +138,7 @@ struct Introspection<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     scope: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    client_id: Option<&'a str>,
+    client_id: Option<&'a ClientId>,
     #[serde(skip_serializing_if = "Option::is_none")]
     username: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -146,7 +148,7 @@ struct Introspection<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     iat: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    sub: Option<&'a str>,
+    sub: Option<&'a UserId>,
     #[serde(skip_serializing_if = "Option::is_none")]
     iss: Option<&'a str>,
 }

@@ -25,40 +25,42 @@
 //!
 //! Sealed kinds (encrypted at rest, see [`is_sealed`]): `oc`, `octok`, `a2app`, `a2tok`, `a2st`.
 
+use crate::ids::{ClientId, ConnectionId, GrantId, SecretHash, UserId};
+
 pub const SCHEMA: &str = "meta:schema";
 pub const KEY_CHECK: &str = "meta:keycheck";
 pub const CLIENT_INDEX: &str = "idx:apps";
 pub const OUTGOING_INDEX: &str = "idx:oc";
 
-pub fn client(client_id: &str) -> String {
+pub fn client(client_id: &ClientId) -> String {
     format!("app:{client_id}")
 }
 
-pub fn code(hash: &str) -> String {
-    format!("code:{hash}")
+pub fn code(hash: &SecretHash) -> String {
+    format!("code:{}", hash.as_str())
 }
 
-pub fn grant(id: &str) -> String {
+pub fn grant(id: &GrantId) -> String {
     format!("grant:{id}")
 }
 
-pub fn access_token(hash: &str) -> String {
-    format!("at:{hash}")
+pub fn access_token(hash: &SecretHash) -> String {
+    format!("at:{}", hash.as_str())
 }
 
-pub fn refresh_token(hash: &str) -> String {
-    format!("rt:{hash}")
+pub fn refresh_token(hash: &SecretHash) -> String {
+    format!("rt:{}", hash.as_str())
 }
 
-pub fn consent(user_id: &str, client_id: &str) -> String {
+pub fn consent(user_id: &UserId, client_id: &ClientId) -> String {
     format!("consent:{user_id}:{client_id}")
 }
 
-pub fn user_apps(user_id: &str) -> String {
+pub fn user_apps(user_id: &UserId) -> String {
     format!("idx:ua:{user_id}")
 }
 
-pub fn deauthorizations(user_id: &str, client_id: &str) -> String {
+pub fn deauthorizations(user_id: &UserId, client_id: &ClientId) -> String {
     format!("rvk:{user_id}:{client_id}")
 }
 
@@ -66,11 +68,11 @@ pub fn rate_limit(kind: &str, address: &str, window: i64) -> String {
     format!("rl:{kind}:{address}:{window}")
 }
 
-pub fn outgoing_connection(id: &str) -> String {
+pub fn outgoing_connection(id: &ConnectionId) -> String {
     format!("oc:{id}")
 }
 
-pub fn outgoing_token(id: &str) -> String {
+pub fn outgoing_token(id: &ConnectionId) -> String {
     format!("octok:{id}")
 }
 
@@ -78,19 +80,19 @@ pub fn app_remote_settings(app_id: &str) -> String {
     format!("a2app:{app_id}")
 }
 
-pub fn app_user_token(app_id: &str, user_id: &str) -> String {
+pub fn app_user_token(app_id: &str, user_id: &UserId) -> String {
     format!("a2tok:{app_id}:{user_id}")
 }
 
-pub fn app_connect_state(hash: &str) -> String {
-    format!("a2st:{hash}")
+pub fn app_connect_state(hash: &SecretHash) -> String {
+    format!("a2st:{}", hash.as_str())
 }
 
-pub fn user_connected_apps(user_id: &str) -> String {
+pub fn user_connected_apps(user_id: &UserId) -> String {
     format!("idx:a2:{user_id}")
 }
 
-pub fn app_refresh_lock(app_id: &str, user_id: &str) -> String {
+pub fn app_refresh_lock(app_id: &str, user_id: &UserId) -> String {
     format!("a2lock:{app_id}:{user_id}")
 }
 
@@ -127,7 +129,9 @@ mod tests {
     /// Every kind of key, built from the longest inputs it can get.
     fn longest_keys() -> Vec<String> {
         let id = "y".repeat(26);
-        let hash = "f".repeat(64);
+        let (user, client_id, grant_id, connection) =
+            (UserId::new(&id), ClientId::new(&id), GrantId::new(&id), ConnectionId::new(&id));
+        let hash = SecretHash::of("a secret");
         let app_id = "a".repeat(32);
         let address = "0".repeat(64);
         vec![
@@ -135,22 +139,22 @@ mod tests {
             KEY_CHECK.to_owned(),
             CLIENT_INDEX.to_owned(),
             OUTGOING_INDEX.to_owned(),
-            client(&id),
+            client(&client_id),
             code(&hash),
-            grant(&id),
+            grant(&grant_id),
             access_token(&hash),
             refresh_token(&hash),
-            consent(&id, &id),
-            user_apps(&id),
-            deauthorizations(&id, &id),
+            consent(&user, &client_id),
+            user_apps(&user),
+            deauthorizations(&user, &client_id),
             rate_limit("dcr", &address, i64::MAX),
-            outgoing_connection(&id),
-            outgoing_token(&id),
+            outgoing_connection(&connection),
+            outgoing_token(&connection),
             app_remote_settings(&app_id),
-            app_user_token(&app_id, &id),
+            app_user_token(&app_id, &user),
             app_connect_state(&hash),
-            app_refresh_lock(&app_id, &id),
-            user_connected_apps(&id),
+            app_refresh_lock(&app_id, &user),
+            user_connected_apps(&user),
             app_id_claim(&app_id),
         ]
     }
@@ -186,13 +190,23 @@ mod tests {
     #[test]
     fn secrets_kinds_are_sealed_and_the_rest_not() {
         let id = "y".repeat(26);
-        for sealed in [outgoing_connection(&id), outgoing_token(&id), app_remote_settings("jira")] {
+        let connection = ConnectionId::new(&id);
+        for sealed in
+            [outgoing_connection(&connection), outgoing_token(&connection), app_remote_settings("jira")]
+        {
             assert!(is_sealed(&sealed), "{sealed}");
         }
-        assert!(is_sealed(&app_user_token("jira", &id)) && is_sealed(&app_connect_state(&"f".repeat(64))));
-        for plain in
-            [SCHEMA.to_owned(), OUTGOING_INDEX.to_owned(), client(&id), grant(&id), app_id_claim("jira")]
-        {
+        assert!(
+            is_sealed(&app_user_token("jira", &UserId::new(&id)))
+                && is_sealed(&app_connect_state(&SecretHash::of("state")))
+        );
+        for plain in [
+            SCHEMA.to_owned(),
+            OUTGOING_INDEX.to_owned(),
+            client(&ClientId::new(&id)),
+            grant(&GrantId::new(&id)),
+            app_id_claim("jira"),
+        ] {
             assert!(!is_sealed(&plain), "{plain}");
         }
     }
@@ -200,8 +214,9 @@ mod tests {
     #[test]
     fn keys_that_join_ids_keep_them_apart() {
         // Ids have a fixed alphabet without ':', so a joined key splits back into its parts.
-        assert_eq!(consent("user", "client"), "consent:user:client");
-        assert_eq!(app_user_token("com.example.jira", "user"), "a2tok:com.example.jira:user");
+        let user = UserId::new("user");
+        assert_eq!(consent(&user, &ClientId::new("client")), "consent:user:client");
+        assert_eq!(app_user_token("com.example.jira", &user), "a2tok:com.example.jira:user");
         assert!(!crate::provider::clients::is_valid_app_id("a:b"), "an app id cannot carry the separator");
     }
 }

@@ -221,9 +221,10 @@ struct IdList {
 }
 
 impl<H: Host> Store<'_, H> {
-    /// The ids listed under `key`.
-    pub async fn ids(&self, key: &str) -> StoreResult<Vec<String>> {
-        Ok(self.get::<IdList>(key).await?.map(|list| list.ids).unwrap_or_default())
+    /// The ids listed under `key`, as the id type they are.
+    pub async fn ids<I: From<String>>(&self, key: &str) -> StoreResult<Vec<I>> {
+        let ids = self.get::<IdList>(key).await?.map(|list| list.ids).unwrap_or_default();
+        Ok(ids.into_iter().map(I::from).collect())
     }
 
     /// Adds `id` to the list under `key`, once.
@@ -258,14 +259,61 @@ impl<H: Host> Store<'_, H> {
     }
 }
 
+/// One page of the records an index lists, in the index's order: those `load` still finds (an
+/// entry whose record is gone, a delete half done, is skipped) and `keep` accepts; `skip` of them
+/// passed over, then at most `limit`. The one walk over a paged index.
+pub async fn page_of<I, T, Load, Loading>(
+    ids: impl IntoIterator<Item = I>,
+    mut load: Load,
+    keep: impl Fn(&T) -> bool,
+    skip: usize,
+    limit: usize,
+) -> StoreResult<Vec<T>>
+where
+    Load: FnMut(I) -> Loading,
+    Loading: std::future::Future<Output = StoreResult<Option<T>>>,
+{
+    let mut found = Vec::new();
+    if limit == 0 {
+        return Ok(found);
+    }
+    let mut skipped = 0;
+    for id in ids {
+        let Some(record) = load(id).await? else { continue };
+        if !keep(&record) {
+            continue;
+        }
+        if skipped < skip {
+            skipped += 1;
+            continue;
+        }
+        found.push(record);
+        if found.len() == limit {
+            break;
+        }
+    }
+    Ok(found)
+}
+
 fn sealed_error(key: &str, error: OpenError) -> StoreError {
     StoreError::Sealed { key: key.into(), reason: error.to_string() }
 }
 
-/// A store failure at an endpoint: the server's fault, told to the client in general words only;
-/// the detail goes to the server log.
-impl From<StoreError> for crate::http::AppError {
-    fn from(error: StoreError) -> Self {
-        crate::http::AppError::internal(error)
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use futures::executor::block_on;
+
+    #[test]
+    fn a_page_skips_missing_and_unwanted_records_then_counts() {
+        // Ids 1..=9; 3 and 6 have no record; only odd records are wanted.
+        let load = |id: u32| async move { Ok((id % 3 != 0).then_some(id)) };
+        let odd = |n: &u32| n % 2 == 1;
+        let page = |skip, limit| block_on(page_of(1..=9, load, odd, skip, limit)).unwrap();
+        assert_eq!(page(0, 10), [1, 5, 7]);
+        assert_eq!(page(1, 1), [5]);
+        assert_eq!(page(2, 5), [7]);
+        assert_eq!(page(3, 5), Vec::<u32>::new());
+        assert_eq!(page(0, 0), Vec::<u32>::new());
     }
 }

@@ -106,7 +106,7 @@ pub fn refresh(plugin: &Plugin<MemoryHost>, client: &Client, token: &str) -> Rep
 }
 
 pub fn user_of(plugin: &Plugin<MemoryHost>, token: &str) -> Option<String> {
-    block_on(plugin.resolve_access_token(token)).unwrap().map(|info| info.user_id)
+    block_on(plugin.resolve_access_token(token)).unwrap().map(|info| info.user_id.to_string())
 }
 
 pub fn form_post(plugin: &Plugin<MemoryHost>, path: &str, form: &str) -> Reply {
