@@ -2,6 +2,8 @@
 //! an implementation: the in-memory host (`kv_contract.rs`) or the JS in-memory host of the wasm
 //! tests (`wasm_kv_contract.rs`). The reference server's stores play the same file in
 //! `reference-server/test/kv-contract.ts`.
+// Each runner's test binary compiles this module and leaves unused what only the other one needs.
+#![allow(dead_code)]
 
 use oauth_plugin::host::{KvCondition, KvWrite};
 use serde::{Deserialize, Deserializer};
@@ -31,10 +33,10 @@ struct Contract {
 }
 
 #[derive(Deserialize)]
-pub struct Case {
-    pub name: String,
+struct Case {
+    name: String,
     /// What the case needs that the Rust `Host` trait cannot say, if anything.
-    pub plugin_host_only: Option<String>,
+    plugin_host_only: Option<String>,
     steps: Vec<Step>,
 }
 
@@ -105,8 +107,6 @@ enum Op {
 
 /// The options of a PluginHost `kvSet` call; `None` leaves a field out.
 #[derive(Deserialize)]
-// Read only by the runners of PluginHost implementations.
-#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Options {
     pub atomic: Option<bool>,
@@ -307,10 +307,22 @@ async fn run(case: &Case, kv: &impl Kv) -> Vec<String> {
     failures
 }
 
-/// Plays every case `include` keeps, each on a fresh implementation from `fresh`, and fails with
-/// every deviation found. Returns how many cases ran.
-pub async fn run_all<K: Kv>(fresh: impl Fn() -> K, include: impl Fn(&Case) -> bool) -> usize {
-    let cases: Vec<Case> = cases().into_iter().filter(|case| include(case)).collect();
+/// What an implementation is called through.
+#[derive(PartialEq)]
+pub enum Interface {
+    /// The Rust `Host` trait, whose types rule out what the `plugin_host_only` cases need.
+    HostTrait,
+    /// A JS PluginHost, which takes any options.
+    PluginHost,
+}
+
+/// Plays every case the interface can say, each on a fresh implementation from `fresh`, and fails
+/// with every deviation found. Returns how many cases ran.
+pub async fn run_all<K: Kv>(interface: Interface, fresh: impl Fn() -> K) -> usize {
+    let cases: Vec<Case> = cases()
+        .into_iter()
+        .filter(|case| interface == Interface::PluginHost || case.plugin_host_only.is_none())
+        .collect();
     let mut failures = Vec::new();
     for case in &cases {
         failures.extend(run(case, &fresh()).await);
