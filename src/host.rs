@@ -32,7 +32,8 @@ pub type HostResult<T> = Result<T, HostError>;
 pub enum KvCondition<'a> {
     /// Plain upsert; resets the expiry.
     Always,
-    /// Atomic insert: only when the key is absent (an expired key counts as absent).
+    /// Atomic insert: only when the key is absent (an expired key counts as absent). Never with
+    /// `value: None`, as in Mattermost: nothing is stored as null, so there is nothing to delete.
     Absent,
     /// Atomic compare-and-set (or compare-and-delete when the new value is `None`): only when the
     /// stored, unexpired value equals this one.
@@ -67,11 +68,15 @@ impl<'a> KvWrite<'a> {
     }
 }
 
-/// Checks a KV key as Mattermost does: 1 to 150 characters.
+/// Checks a KV key as Mattermost does: 1 to 150 characters, counted in code points as Go's
+/// `utf8.RuneCountInString`. Nor may it hold NUL, which PostgreSQL text cannot store.
 pub fn check_key(key: &str) -> HostResult<()> {
     let chars = key.chars().count();
     if chars == 0 || chars > MAX_KEY_CHARS {
         return Err(HostError(format!("KV key must be 1 to {MAX_KEY_CHARS} characters, got {chars}")));
+    }
+    if key.contains('\0') {
+        return Err(HostError("KV key must not contain NUL".into()));
     }
     Ok(())
 }

@@ -206,7 +206,8 @@ impl Host for MemoryHost {
         let current = self.live_value(key);
         let applies = match write.condition {
             KvCondition::Always => true,
-            KvCondition::Absent => current.is_none(),
+            // As Mattermost: a null value cannot be stored, so "delete if it is null" never matches.
+            KvCondition::Absent => write.value.is_some() && current.is_none(),
             KvCondition::Equals(old) => current.as_deref() == Some(old),
         };
         if !applies {
@@ -235,6 +236,9 @@ impl Host for MemoryHost {
 
     async fn kv_list(&self, page: u32, per_page: u32) -> HostResult<Vec<String>> {
         self.kv_available()?;
+        if per_page == 0 {
+            return Err(HostError("invalid paging: per_page must be 1 or more".into()));
+        }
         let now = self.now.get();
         let skip = page as usize * per_page as usize;
         Ok(self

@@ -1,13 +1,45 @@
 // A JS in-memory PluginHost for the wasm-bindgen tests of the exported Plugin, with Mattermost's
-// KV semantics (the same rules as the reference server's SQL store) and a clock the test moves.
+// KV semantics and a clock the test moves. Its KV calls keep the contract of tests/kv-contract.json
+// (tests/wasm_kv_contract.rs plays it), as the reference server's SQL stores do.
 
 const MAX_KEY_CHARS = 150;
 
+// Characters are code points, as Go's utf8.RuneCountInString counts them: [...key] splits into
+// code points, where key.length would count UTF-16 units. NUL is refused: PostgreSQL text cannot
+// hold it.
 function checkKey(key) {
   const chars = [...key].length;
   if (chars < 1 || chars > MAX_KEY_CHARS) {
     throw new Error(`KV key must be 1 to ${MAX_KEY_CHARS} characters, got ${chars}`);
   }
+  if (key.includes('\0')) throw new Error('KV key must not contain NUL');
+}
+
+function checkOptions(opts) {
+  // As in Go, a null oldValue is the same as none: only a real value needs atomic.
+  if (opts.oldValue != null && !opts.atomic) throw new Error('oldValue requires atomic');
+  const seconds = opts.expireInSeconds ?? 0;
+  if (!Number.isInteger(seconds) || seconds < 0) {
+    throw new Error('expireInSeconds must be a whole number of seconds, 0 or more');
+  }
+}
+
+function checkPage(page, perPage) {
+  if (!Number.isInteger(page) || page < 0 || !Number.isInteger(perPage) || perPage < 1) {
+    throw new Error('invalid paging: page must be 0 or more and perPage 1 or more');
+  }
+}
+
+// Code point order, which is the byte order of UTF-8 that the SQL stores and Rust sort keys in.
+// The default sort compares UTF-16 units, which puts U+10000 and above before U+E000 to U+FFFF.
+function byCodePoint(a, b) {
+  for (let i = 0; i < a.length && i < b.length; ) {
+    const x = a.codePointAt(i);
+    const y = b.codePointAt(i);
+    if (x !== y) return x - y;
+    i += x > 0xffff ? 2 : 1;
+  }
+  return a.length - b.length;
 }
 
 function sameBytes(a, b) {
@@ -31,12 +63,13 @@ export function memoryHost() {
     },
     async kvSet(key, value, opts = {}) {
       checkKey(key);
-      if (opts.oldValue !== undefined && !opts.atomic) throw new Error('oldValue requires atomic');
+      checkOptions(opts);
       const seconds = opts.expireInSeconds ?? 0;
-      if (seconds < 0) throw new Error('expireInSeconds must not be negative');
       if (opts.atomic) {
         const current = host.live(key)?.value ?? null;
         const old = opts.oldValue ?? null;
+        // As Mattermost: a null value cannot be stored, so "delete if it is null" never matches.
+        if (old === null && value === null) return false;
         const matches = old === null ? current === null : current !== null && sameBytes(current, old);
         if (!matches) return false;
       }
@@ -49,7 +82,8 @@ export function memoryHost() {
       kv.delete(key);
     },
     async kvList(page, perPage) {
-      const keys = [...kv.keys()].filter((k) => host.live(k)).sort();
+      checkPage(page, perPage);
+      const keys = [...kv.keys()].filter((k) => host.live(k)).sort(byCodePoint);
       return keys.slice(page * perPage, (page + 1) * perPage);
     },
     async httpFetch(req) {
@@ -70,6 +104,11 @@ export function memoryHost() {
   };
   host.atRestKeyBytes = new TextEncoder().encode('a wasm test at-rest key of 32+ bytes');
   return host;
+}
+
+// Moves the host's KV clock (the one expiry is judged by) forward.
+export function advanceClock(host, millis) {
+  host.now += millis;
 }
 
 export function putText(host, key, text) {

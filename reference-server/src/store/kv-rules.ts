@@ -6,10 +6,17 @@ export class KvError extends Error {}
 
 export const MAX_KEY_LENGTH = 150;
 
+/**
+ * Characters are code points, as Go's utf8.RuneCountInString counts them: [...key] splits into
+ * code points, where key.length would count UTF-16 units (an emoji is two). NUL is refused on both
+ * drivers, as PostgreSQL text cannot hold it, so that a key that works on one works on the other.
+ */
 export function checkKey(key: string): void {
-  if (typeof key !== 'string' || key.length < 1 || key.length > MAX_KEY_LENGTH) {
+  const chars = typeof key === 'string' ? [...key].length : 0;
+  if (chars < 1 || chars > MAX_KEY_LENGTH) {
     throw new KvError(`invalid key: a key must have 1 to ${MAX_KEY_LENGTH} characters`);
   }
+  if (key.includes('\0')) throw new KvError('invalid key: a key must not contain NUL');
 }
 
 /** Returns the ExpireAt column value: 0 means never. */
