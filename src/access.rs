@@ -1,5 +1,5 @@
 //! Mattermost's permission names, and its 401 and 403 answers. Who is calling is asked of the
-//! [`Context`](crate::Context); which calls need a session or a permission is the route table's
+//! [`Context`](crate::context::Context); which calls need a session or a permission is the route table's
 //! ([`crate::routes`]).
 
 pub const MANAGE_SYSTEM: &str = "manage_system";

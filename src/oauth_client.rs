@@ -2,10 +2,10 @@
 //! §4.3, §4.4, §6) through the host's `httpFetch`, and the reading of its answer (§5.1, §5.2).
 //! Outgoing connections and the app OAuth2 store both ask through here.
 
+use crate::context::Context;
 use crate::grant_type::GrantType;
 use crate::host::{FetchRequest, FetchResponse, Host, HostError};
 use crate::ids::{AccessToken, RefreshToken, TokenJson};
-use crate::Context;
 use serde::Deserialize;
 use std::fmt;
 

@@ -2,10 +2,10 @@
 //! request is served. Every step can run again after a crash part-way: it skips what is done.
 
 use crate::access::MANAGE_SYSTEM;
+use crate::context::Context;
 use crate::host::Host;
 use crate::provider::{app_ids, clients};
 use crate::store::{schema, StoreError, StoreResult};
-use crate::Context;
 use std::collections::BTreeMap;
 use std::fmt;
 

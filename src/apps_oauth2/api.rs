@@ -8,13 +8,13 @@ use super::connect::{complete_url, connect_url};
 use super::records::{self, BoundApp, RemoteSettings, UserToken};
 use crate::access::MANAGE_SYSTEM;
 use crate::config::is_http_url;
+use crate::context::Context;
 use crate::grant_type::GrantType;
 use crate::host::Host;
 use crate::http::{json_body_within, AppError, JsonShape, Request, Response};
 use crate::ids::{TokenJson, UserId};
 use crate::oauth_client::request_token;
 use crate::provider::{app_ids, grants};
-use crate::Context;
 use serde::Serialize;
 
 /// Mattermost Apps: request bodies up to 8192 bytes.

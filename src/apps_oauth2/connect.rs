@@ -3,6 +3,7 @@
 //! takes the code, exchanges it at the provider's token URL, and stores the user's token.
 
 use super::records::{self, BoundApp, ConnectState, RemoteSettings, StateRefusal, UserToken};
+use crate::context::Context;
 use crate::grant_type::GrantType;
 use crate::host::Host;
 use crate::http::{redirect, Params, Request, Response, INTERNAL_ERROR_MESSAGE};
@@ -10,7 +11,6 @@ use crate::ids::{new_secret, ConnectStateToken, PkceCodeVerifier, UserId};
 use crate::oauth_client::{request_token, TokenError};
 use crate::pages::message_page;
 use crate::provider::pkce;
-use crate::Context;
 use url::Url;
 
 const COMPLETED: &str = "Completed connecting your account. Please close this window.";

@@ -5,13 +5,13 @@
 //! is read only through the app it is bound to: a record of another binding is as good as absent,
 //! so that an OAuth app that later claims a released app id sees nothing of the old holder's.
 
+use crate::context::Context;
 use crate::host::Host;
 use crate::ids::{
     ClientSecret, ConnectStateToken, PkceCodeVerifier, RefreshToken, SecretHash, TokenJson, UserId,
 };
 use crate::provider::app_ids;
 use crate::store::{keys, StoreResult};
-use crate::Context;
 use serde::{Deserialize, Serialize};
 
 /// How long a connect flow may take (Mattermost Apps: 15 minutes).

@@ -4,10 +4,10 @@
 use super::connection::{Connection, ConnectionInput, Invalid};
 use super::registry::{self, Refusal};
 use super::token;
+use crate::context::Context;
 use crate::host::Host;
 use crate::http::{invalid_param, json_body, AppError, Params, Request, Response};
 use crate::ids::{ConnectionId, UserId};
-use crate::Context;
 
 pub const MANAGE_CONNECTIONS: &str = "manage_outgoing_oauth_connections";
 pub const MANAGE_SLASH_COMMANDS: &str = "manage_slash_commands";

@@ -7,8 +7,8 @@ pub mod connection;
 pub mod registry;
 pub mod token;
 
+use crate::context::Context;
 use crate::host::{Host, LogLevel};
-use crate::Context;
 
 /// The `Authorization` header for a request to `url`: `None` when no connection covers it (or the
 /// feature is off); an error naming the connection when one covers it but no token could be had,

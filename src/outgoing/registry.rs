@@ -8,10 +8,10 @@
 
 use super::audience::{self, Audience};
 use super::connection::{Connection, Invalid};
+use crate::context::Context;
 use crate::host::Host;
 use crate::ids::ConnectionId;
 use crate::store::{self, keys, StoreError, StoreResult};
-use crate::Context;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt;

@@ -4,12 +4,12 @@
 //! the connection caches tokens: then one is reused until shortly before it expires.
 
 use super::connection::Connection;
+use crate::context::Context;
 use crate::grant_type::GrantType;
 use crate::host::Host;
 use crate::ids::{AuthorizationHeader, ConnectionId};
 use crate::oauth_client::{request_token, TokenError};
 use crate::store::keys;
-use crate::Context;
 use serde::{Deserialize, Serialize};
 
 /// A cached token is dropped this long before the server said it expires, so that a request never

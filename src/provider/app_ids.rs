@@ -10,10 +10,10 @@
 //! The claim is written before the app record that names the id, and readers check both sides: a
 //! claim whose app is gone or names another id is stale and counts as free.
 
+use crate::context::Context;
 use crate::host::Host;
 use crate::ids::{new_id, ClientId};
 use crate::store::{keys, StoreError, StoreResult};
-use crate::Context;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 

@@ -13,12 +13,12 @@ use super::grants::{self, Authorization, SCOPE};
 use super::oauth_error::{ErrorCode, OAuthError};
 use super::pkce;
 use crate::access;
+use crate::context::Context;
 use crate::host::Host;
 use crate::http::{json_body, redirect, AppError, Params, Request, Response, INTERNAL_ERROR_MESSAGE};
 use crate::ids::{ClientId, UserId};
 use crate::redirect_uri::{self, RedirectUri};
 use crate::store::StoreError;
-use crate::Context;
 use serde::{Deserialize, Serialize};
 use url::Url;
 

@@ -3,10 +3,10 @@
 
 use super::consent;
 use crate::access::EDIT_OTHER_USERS;
+use crate::context::Context;
 use crate::host::Host;
 use crate::http::{invalid_param, invalid_url_param, json_body, AppError, Request, Response};
 use crate::ids::{is_server_id, is_valid_id, ClientId, UserId};
-use crate::Context;
 use serde::Deserialize;
 
 /// The apps a user authorized, without secrets: for the user themself or `edit_other_users`.

@@ -4,10 +4,10 @@
 
 use super::clients::{self, Client};
 use super::oauth_error::{ErrorCode, OAuthError};
+use crate::context::Context;
 use crate::host::Host;
 use crate::http::{Params, Request};
 use crate::ids::{ClientId, ClientSecret};
-use crate::Context;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 

@@ -5,13 +5,13 @@
 
 use super::app_ids;
 use crate::config::is_http_url;
+use crate::context::Context;
 use crate::grant_type::GrantType;
 use crate::host::Host;
 use crate::ids::{new_secret, ClientId, ClientSecret, SecretHash, UserId};
 use crate::redirect_uri::{self, ListRefusal};
 use crate::store::{self, keys, StoreError, StoreResult};
 use crate::text;
-use crate::Context;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 

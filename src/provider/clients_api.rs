@@ -4,10 +4,10 @@
 use super::app_ids;
 use super::clients::{self, Actor, Client, ClientInput, Invalid, Refusal};
 use crate::access::{self, MANAGE_OAUTH, MANAGE_SYSTEM, MANAGE_SYSTEM_WIDE_OAUTH};
+use crate::context::Context;
 use crate::host::Host;
 use crate::http::{invalid_param, json_body, AppError, Params, Request, Response};
 use crate::ids::{ClientId, UserId};
-use crate::Context;
 use serde::Serialize;
 
 const DEFAULT_PER_PAGE: usize = 60;

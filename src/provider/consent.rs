@@ -3,10 +3,10 @@
 
 use super::clients::{self, Client};
 use super::grants;
+use crate::context::Context;
 use crate::host::Host;
 use crate::ids::{ClientId, UserId};
 use crate::store::{keys, StoreResult};
-use crate::Context;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Serialize, Deserialize)]

@@ -4,13 +4,13 @@
 
 use super::clients::{self, Client};
 use super::oauth_error::{no_store, ErrorCode, OAuthError};
+use crate::context::Context;
 use crate::grant_type::GrantType;
 use crate::host::Host;
 use crate::http::{read_json, JsonShape, Request, Response, MAX_JSON_BODY};
 use crate::ids::{new_secret, ClientId, ClientSecret, SecretHash, UserId};
 use crate::redirect_uri::{self, ListRefusal};
 use crate::store::keys;
-use crate::Context;
 use serde::{Deserialize, Serialize};
 
 const DEFAULT_NAME: &str = "Dynamically Registered Client";

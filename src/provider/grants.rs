@@ -8,12 +8,12 @@
 //! effective at once; the token records left behind point at nothing.
 
 use super::clients::{self, Client};
+use crate::context::Context;
 use crate::host::{Host, HostError, User};
 use crate::ids::{
     new_secret, AccessToken, AuthorizationCode, ClientId, GrantId, RefreshToken, SecretHash, UserId,
 };
 use crate::store::{keys, StoreError, StoreResult};
-use crate::Context;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 

@@ -1,8 +1,8 @@
 //! Authorization server metadata, RFC 8414.
 
 use crate::config::ServerConfig;
+use crate::context::Context;
 use crate::http::Response;
-use crate::Context;
 use serde::Serialize;
 
 /// RFC 8414 §2.

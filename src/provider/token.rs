@@ -4,11 +4,11 @@
 use super::client_auth::{authenticate, credentials};
 use super::grants::{self, CodeExchange, IssuedTokens};
 use super::oauth_error::{no_store, ErrorCode, OAuthError};
+use crate::context::Context;
 use crate::grant_type::GrantType;
 use crate::host::Host;
 use crate::http::{Params, Request, Response};
 use crate::ids::{ClientId, UserId};
-use crate::Context;
 use serde::Serialize;
 
 /// Form bodies larger than this are refused: no valid token request comes near it.
