@@ -1,5 +1,6 @@
 // Building blocks shared by the pages: loading state, layouts (backstage, System Console, Settings),
-// form fields tied to their labels, buttons that show progress, dialogs, copy buttons.
+// form fields tied to their labels, buttons that show progress, dialogs, copy buttons, item lists
+// and app icons.
 import React, { useCallback, useEffect, useId, useRef, useState, type ButtonHTMLAttributes, type KeyboardEvent, type ReactNode } from 'react';
 import { currentUser, get, isAdmin, post, type Team, type User } from './client';
 import { Link } from './router';
@@ -406,6 +407,30 @@ export function Dialog({
         </div>
       </div>
     </div>
+  );
+}
+
+/** An app's icon, or its initial when it has none (or the image does not load). */
+export function AppIcon({ app }: { app: { name: string; icon_url?: string } }) {
+  const [broken, setBroken] = useState(false);
+  if (app.icon_url && !broken) return <img className="item-icon" src={app.icon_url} alt="" onError={() => setBroken(true)} />;
+  return (
+    <span className="item-icon item-icon-letter" aria-hidden="true">
+      {(app.name.trim()[0] ?? '?').toUpperCase()}
+    </span>
+  );
+}
+
+/** The backstage's list of items (commands, apps, connections): one `li.item` per item, named for tests. */
+export function ItemList<T>({ label, items, keyOf, testId, children }: { label: string; items: T[]; keyOf: (item: T) => string; testId: string; children: (item: T) => ReactNode }) {
+  return (
+    <ul className="items" aria-label={label}>
+      {items.map((item) => (
+        <li className="item" key={keyOf(item)} data-testid={testId}>
+          {children(item)}
+        </li>
+      ))}
+    </ul>
   );
 }
 

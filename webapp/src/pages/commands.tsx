@@ -3,7 +3,7 @@
 import React, { useEffect, useRef, useState, type FormEvent } from 'react';
 import { del, get, post, put, type Command, type OutgoingConnection, type Team } from '../client';
 import {
-  Backstage, Button, CopyValue, Crumbs, Dialog, ErrorBanner, Field, Loading, PageTitle, teamByName, useAction, useLoad,
+  Backstage, Button, CopyValue, Crumbs, Dialog, ErrorBanner, Field, Loading, PageTitle, teamByName, useAction, useLoad, ItemList,
 } from '../components';
 import { Link, navigate, query } from '../router';
 import { chars, firstError, focusField, isHttpUrl, type Errors } from '../validation';
@@ -51,9 +51,9 @@ export function CommandsPage({ params }: Params) {
         </div>
       )}
       {list.state === 'ready' && list.data.length > 0 && (
-        <ul className="items" aria-label="Slash Commands">
-          {list.data.map((c) => (
-            <li className="item" key={c.id} data-testid="slash-command">
+        <ItemList label="Slash Commands" items={list.data} keyOf={(c) => c.id} testId="slash-command">
+          {(c) => (
+            <>
               <div className="item-main">
                 <div className="item-title">
                   <span className="item-name">{c.display_name || c.trigger}</span>
@@ -82,9 +82,9 @@ export function CommandsPage({ params }: Params) {
                   Delete
                 </Button>
               </div>
-            </li>
-          ))}
-        </ul>
+            </>
+          )}
+        </ItemList>
       )}
       {confirm && (
         <Dialog

@@ -3,7 +3,7 @@
 import React, { useState, type FormEvent } from 'react';
 import { ApiError, del, get, isAdmin, post, put, type OAuthApp } from '../client';
 import {
-  Backstage, Button, CopyValue, Crumbs, Dialog, ErrorBanner, Field, ListError, Loading, PageTitle, UrlList, YesNo, useAction, useLoad, useUser,
+  Backstage, Button, CopyValue, Crumbs, Dialog, ErrorBanner, Field, ListError, Loading, PageTitle, UrlList, YesNo, useAction, useLoad, useUser, ItemList, AppIcon,
 } from '../components';
 import { Link, navigate, query } from '../router';
 import { chars, firstError, focusField, isHttpUrl, lines, type Errors } from '../validation';
@@ -14,16 +14,6 @@ type Params = { params: { team: string } };
 const justSaved = new Map<string, OAuthApp>();
 
 const appsPath = (team: string) => `/${team}/integrations/oauth2-apps`;
-
-function AppIcon({ app }: { app: OAuthApp }) {
-  const [broken, setBroken] = useState(false);
-  if (app.icon_url && !broken) return <img className="item-icon" src={app.icon_url} alt="" onError={() => setBroken(true)} />;
-  return (
-    <span className="item-icon item-icon-letter" aria-hidden="true">
-      {(app.name.trim()[0] ?? '?').toUpperCase()}
-    </span>
-  );
-}
 
 export function OAuthAppsPage({ params }: Params) {
   const user = useUser();
@@ -85,9 +75,9 @@ export function OAuthAppsPage({ params }: Params) {
             <input id="searchInput" type="search" placeholder="Search OAuth 2.0 Applications" value={filter} onChange={(e) => setFilter(e.target.value)} />
           </div>
           {shown.length === 0 && <p className="muted">No OAuth 2.0 applications match “{filter}”.</p>}
-          <ul className="items" aria-label="OAuth 2.0 Applications">
-            {shown.map((app) => (
-              <li className="item" key={app.id} data-testid="oauth-app">
+          <ItemList label="OAuth 2.0 Applications" items={shown} keyOf={(app) => app.id} testId="oauth-app">
+            {(app) => (
+              <>
                 <AppIcon app={app} />
                 <div className="item-main">
                   <div className="item-title">
@@ -131,9 +121,9 @@ export function OAuthAppsPage({ params }: Params) {
                     Delete
                   </Button>
                 </div>
-              </li>
-            ))}
-          </ul>
+              </>
+            )}
+          </ItemList>
         </>
       )}
       {confirm?.kind === 'delete' && (

@@ -2,7 +2,7 @@
 import React, { useState, type FormEvent } from 'react';
 import { del, get, isAdmin, post, put, type OutgoingConnection } from '../client';
 import {
-  Backstage, Button, Crumbs, Dialog, ErrorBanner, Field, ListError, Loading, PageTitle, UrlList, useAction, useLoad, useUser,
+  Backstage, Button, Crumbs, Dialog, ErrorBanner, Field, ListError, Loading, PageTitle, UrlList, useAction, useLoad, useUser, ItemList,
 } from '../components';
 import { Link, navigate, query } from '../router';
 import { chars, firstError, focusField, isHttpUrl, lines, origin, type Errors } from '../validation';
@@ -53,9 +53,9 @@ export function OutgoingConnectionsPage({ params }: Params) {
         </div>
       )}
       {list.state === 'ready' && list.data.length > 0 && (
-        <ul className="items" aria-label="Outgoing OAuth 2.0 Connections">
-          {list.data.map((c) => (
-            <li className="item" key={c.id} data-testid="outgoing-connection">
+        <ItemList label="Outgoing OAuth 2.0 Connections" items={list.data} keyOf={(c) => c.id} testId="outgoing-connection">
+          {(c) => (
+            <>
               <div className="item-main">
                 <div className="item-title">
                   <span className="item-name">{c.name}</span>
@@ -79,9 +79,9 @@ export function OutgoingConnectionsPage({ params }: Params) {
                   Delete
                 </Button>
               </div>
-            </li>
-          ))}
-        </ul>
+            </>
+          )}
+        </ItemList>
       )}
       {deleting && (
         <Dialog

@@ -2,7 +2,7 @@
 // accounts connected through the app OAuth2 store (Disconnect).
 import React, { useState } from 'react';
 import { currentUser, del, get, post, type AppConnection, type OAuthApp } from '../client';
-import { Button, ErrorBanner, Loading, PageTitle, SettingsLayout, useLoad, type Load } from '../components';
+import { Button, ErrorBanner, Loading, PageTitle, SettingsLayout, useLoad, type Load, ItemList, AppIcon } from '../components';
 
 function when(millis: number): string {
   return new Date(millis).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
@@ -56,10 +56,10 @@ function AuthorizedApps() {
       {apps.state === 'error' && <ErrorBanner>{apps.error}</ErrorBanner>}
       {apps.state === 'ready' && apps.data.length === 0 && <p className="empty-line">You have not authorized any OAuth 2.0 application.</p>}
       {apps.state === 'ready' && apps.data.length > 0 && (
-        <ul className="items" aria-label="Authorized OAuth 2.0 applications">
-          {apps.data.map((app) => (
-            <li className="item" key={app.id} data-testid="authorized-app">
-              {app.icon_url ? <img className="item-icon" src={app.icon_url} alt="" /> : <span className="item-icon item-icon-letter" aria-hidden="true">{(app.name[0] ?? '?').toUpperCase()}</span>}
+        <ItemList label="Authorized OAuth 2.0 applications" items={apps.data} keyOf={(app) => app.id} testId="authorized-app">
+          {(app) => (
+            <>
+              <AppIcon app={app} />
               <div className="item-main">
                 <div className="item-title">
                   <span className="item-name">{app.name}</span>
@@ -76,9 +76,9 @@ function AuthorizedApps() {
                   Deauthorize
                 </Button>
               </div>
-            </li>
-          ))}
-        </ul>
+            </>
+          )}
+        </ItemList>
       )}
     </section>
   );
@@ -98,9 +98,9 @@ function ConnectedAccounts() {
       {list.state === 'error' && <ErrorBanner>{list.error}</ErrorBanner>}
       {list.state === 'ready' && list.data.length === 0 && <p className="empty-line">No app has connected an account of yours.</p>}
       {list.state === 'ready' && list.data.length > 0 && (
-        <ul className="items" aria-label="Connected accounts">
-          {list.data.map((c) => (
-            <li className="item" key={c.app_id} data-testid="connected-account">
+        <ItemList label="Connected accounts" items={list.data} keyOf={(c) => c.app_id} testId="connected-account">
+          {(c) => (
+            <>
               <div className="item-main">
                 <div className="item-title">
                   <span className="item-name">{c.app_id}</span>
@@ -115,9 +115,9 @@ function ConnectedAccounts() {
                   Disconnect
                 </Button>
               </div>
-            </li>
-          ))}
-        </ul>
+            </>
+          )}
+        </ItemList>
       )}
     </section>
   );
