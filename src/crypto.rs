@@ -21,6 +21,16 @@ const PREFIX: &[u8] = b"enc1:";
 const NONCE_LEN: usize = 12;
 /// Mattermost refuses an `AtRestEncryptKey` shorter than this.
 pub const MIN_KEY_LEN: usize = 32;
+
+/// The host's at-rest key is shorter than [`MIN_KEY_LEN`] bytes (its length).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KeyTooShort(pub usize);
+
+impl fmt::Display for KeyTooShort {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "the at-rest encryption key must be at least {MIN_KEY_LEN} bytes, got {}", self.0)
+    }
+}
 /// HKDF's info: this plugin's key is not the host key itself, nor any other use's of it.
 const KEY_INFO: &[u8] = b"oauth-plugin at-rest v1";
 
@@ -55,12 +65,9 @@ impl fmt::Debug for Sealer {
 
 impl Sealer {
     /// Derives the plugin's key from the host's at-rest key; refuses a short one.
-    pub fn from_host_key(host_key: &[u8]) -> Result<Sealer, String> {
+    pub fn from_host_key(host_key: &[u8]) -> Result<Sealer, KeyTooShort> {
         if host_key.len() < MIN_KEY_LEN {
-            return Err(format!(
-                "the at-rest encryption key must be at least {MIN_KEY_LEN} bytes, got {}",
-                host_key.len()
-            ));
+            return Err(KeyTooShort(host_key.len()));
         }
         let mut key = [0u8; 32];
         // 32 bytes is far below HKDF-SHA256's limit of 255 × 32: expanding cannot fail.
@@ -132,7 +139,7 @@ mod tests {
 
     #[test]
     fn short_keys_are_refused() {
-        assert!(Sealer::from_host_key(b"short").unwrap_err().contains("at least 32 bytes"));
+        assert!(Sealer::from_host_key(b"short").unwrap_err().to_string().contains("at least 32 bytes"));
         assert_eq!(format!("{:?}", Sealer::from_host_key(KEY).unwrap()), "Sealer(..)");
     }
 }

@@ -49,9 +49,10 @@ pub use context::Context;
 
 use config::ServerConfig;
 use crypto::Sealer;
-use host::{Host, LogLevel};
+use host::{Host, HostError, LogLevel};
 use http::{Request, Response};
 use std::cell::RefCell;
+use std::fmt;
 use std::rc::Rc;
 use store::schema::{self, SchemaCheck};
 use store::Store;
@@ -67,6 +68,49 @@ pub struct TokenInfo {
     pub client_id: ids::ClientId,
     pub scope: String,
     pub expires_at: i64,
+}
+
+/// Why a hook of the plugin failed: the words the server logs and shows its admin.
+#[derive(Debug)]
+pub enum HookError {
+    /// The server gave no at-rest key.
+    NoAtRestKey(HostError),
+    AtRestKey(crypto::KeyTooShort),
+    Storage(store::StoreError),
+    /// The store holds data of this newer schema version.
+    NewerSchema(u32),
+    /// The store's secrets are sealed under another at-rest key.
+    WrongAtRestKey,
+    Upgrade(upgrade::UpgradeError),
+    Config(config::ConfigError),
+    /// An access token could not be checked (the cause is logged).
+    TokenNotChecked,
+    Outgoing(outgoing::AuthorizeError),
+}
+
+impl fmt::Display for HookError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            HookError::NoAtRestKey(error) => write!(f, "no at-rest encryption key: {error}"),
+            HookError::AtRestKey(error) => error.fmt(f),
+            HookError::Storage(error) => error.fmt(f),
+            HookError::NewerSchema(found) => write!(
+                f,
+                "the KV store holds data of schema version {found}, written by a newer version of \
+                 {PLUGIN_ID}; this version understands up to {}. Install the newer version.",
+                schema::CURRENT
+            ),
+            HookError::WrongAtRestKey => f.write_str(
+                "the KV store's secrets are encrypted with another at-rest key than the one the server \
+                 gave (MM_SQLSETTINGS_ATRESTENCRYPTKEY, or the key file beside the SQLite database); \
+                 start the server with the key the data was written with. Nothing was changed.",
+            ),
+            HookError::Upgrade(error) => error.fmt(f),
+            HookError::Config(error) => error.fmt(f),
+            HookError::TokenNotChecked => f.write_str("the access token could not be checked"),
+            HookError::Outgoing(error) => error.fmt(f),
+        }
+    }
 }
 
 pub struct Plugin<H: Host> {
@@ -87,33 +131,21 @@ impl<H: Host> Plugin<H> {
     /// Takes the host's at-rest key; refuses data written by a newer version of the plugin or sealed
     /// under another key (changing nothing), brings data of an older version up to date, and marks
     /// an empty store as ours.
-    pub async fn on_activate(&self) -> Result<(), String> {
-        let key = self.host.at_rest_key().await.map_err(|e| format!("no at-rest encryption key: {e}"))?;
-        let sealer = Rc::new(Sealer::from_host_key(&key)?);
+    pub async fn on_activate(&self) -> Result<(), HookError> {
+        let key = self.host.at_rest_key().await.map_err(HookError::NoAtRestKey)?;
+        let sealer = Rc::new(Sealer::from_host_key(&key).map_err(HookError::AtRestKey)?);
         let check = schema::check(&Store::new(&self.host, Some(&sealer)), &sealer)
             .await
-            .map_err(|e| e.to_string())?;
+            .map_err(HookError::Storage)?;
         match check {
-            SchemaCheck::Newer(found) => {
-                return Err(format!(
-                    "the KV store holds data of schema version {found}, written by a newer version of \
-                     {PLUGIN_ID}; this version understands up to {}. Install the newer version.",
-                    schema::CURRENT
-                ))
-            }
-            SchemaCheck::WrongKey => {
-                return Err("the KV store's secrets are encrypted with another at-rest key than the one \
-                            the server gave (MM_SQLSETTINGS_ATRESTENCRYPTKEY, or the key file beside the \
-                            SQLite database); start the server with the key the data was written with. \
-                            Nothing was changed."
-                    .into())
-            }
+            SchemaCheck::Newer(found) => return Err(HookError::NewerSchema(found)),
+            SchemaCheck::WrongKey => return Err(HookError::WrongAtRestKey),
             _ => {}
         }
         *self.sealer.borrow_mut() = Some(sealer);
         let detail = match check {
             SchemaCheck::Older(from) => {
-                upgrade::from_schema(&self.context(), from).await.map_err(|e| e.to_string())?
+                upgrade::from_schema(&self.context(), from).await.map_err(HookError::Upgrade)?
             }
             SchemaCheck::Initialised => "initialised".to_owned(),
             _ => "current".to_owned(),
@@ -122,15 +154,14 @@ impl<H: Host> Plugin<H> {
         Ok(())
     }
 
-    pub async fn on_deactivate(&self) -> Result<(), String> {
+    pub async fn on_deactivate(&self) -> Result<(), HookError> {
         self.host.log(LogLevel::Info, "deactivated", &[]);
         Ok(())
     }
 
     /// Takes a new configuration; an invalid one is refused and the previous one stays.
-    pub fn on_configuration_change(&self, config_json: &[u8]) -> Result<(), String> {
-        let config = ServerConfig::from_json(config_json).map_err(|e| e.to_string())?;
-
+    pub fn on_configuration_change(&self, config_json: &[u8]) -> Result<(), HookError> {
+        let config = ServerConfig::from_json(config_json).map_err(HookError::Config)?;
         *self.config.borrow_mut() = Rc::new(config);
         Ok(())
     }
@@ -163,13 +194,12 @@ impl<H: Host> Plugin<H> {
     /// Whether `token` is an access token this plugin issued that is still valid (unexpired, not
     /// revoked, its app and its user still there). Tokens keep working while the provider is
     /// switched off, as in Mattermost.
-    pub async fn resolve_access_token(&self, token: &str) -> Result<Option<TokenInfo>, String> {
+    pub async fn resolve_access_token(&self, token: &str) -> Result<Option<TokenInfo>, HookError> {
         let ctx = self.context();
         let valid = provider::grants::valid_access_token(&ctx, token).await.map_err(|e| {
             let cause = e.to_string();
             self.host.log(LogLevel::Error, "resolving an access token failed", &[("error", &cause)]);
-
-            "the access token could not be checked".to_owned()
+            HookError::TokenNotChecked
         })?;
         let Some(provider::grants::ValidToken { grant, .. }) = valid else {
             return Ok(None);
@@ -185,8 +215,8 @@ impl<H: Host> Plugin<H> {
     /// The `Authorization` header value for an outgoing request to `url`, when an outgoing OAuth
     /// connection covers it; an error (and the request must not be sent) when one covers it but no
     /// token could be had.
-    pub async fn authorize_outgoing_request(&self, url: &str) -> Result<Option<String>, String> {
-        outgoing::authorize_request(&self.context(), url).await
+    pub async fn authorize_outgoing_request(&self, url: &str) -> Result<Option<String>, HookError> {
+        outgoing::authorize_request(&self.context(), url).await.map_err(HookError::Outgoing)
     }
 }
 

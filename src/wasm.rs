@@ -223,13 +223,13 @@ impl WasmPlugin {
     #[wasm_bindgen(js_name = onActivate)]
     pub async fn on_activate(&self) -> Result<(), JsError> {
         let inner = Rc::clone(&self.inner);
-        inner.on_activate().await.map_err(|e| JsError::new(&e))
+        inner.on_activate().await.map_err(|e| JsError::new(&e.to_string()))
     }
 
     #[wasm_bindgen(js_name = onDeactivate)]
     pub async fn on_deactivate(&self) -> Result<(), JsError> {
         let inner = Rc::clone(&self.inner);
-        inner.on_deactivate().await.map_err(|e| JsError::new(&e))
+        inner.on_deactivate().await.map_err(|e| JsError::new(&e.to_string()))
     }
 
     /// Takes `{ServiceSettings: {...}, PluginSettings: {...}}`.
@@ -238,7 +238,7 @@ impl WasmPlugin {
         let json = js_sys::JSON::stringify(&config)
             .map_err(|e| JsError::new(&format!("invalid configuration: {}", js_message(&e))))?;
         let json = String::from(json);
-        self.inner.on_configuration_change(json.as_bytes()).map_err(|e| JsError::new(&e))
+        self.inner.on_configuration_change(json.as_bytes()).map_err(|e| JsError::new(&e.to_string()))
     }
 
     /// The plugin's routes, `[{method, pattern}]` (`PluginRoute` in contract.ts): the server
@@ -260,7 +260,7 @@ impl WasmPlugin {
     #[wasm_bindgen(js_name = resolveAccessToken)]
     pub async fn resolve_access_token(&self, token: String) -> Result<JsValue, JsError> {
         let inner = Rc::clone(&self.inner);
-        let info = inner.resolve_access_token(&token).await.map_err(|e| JsError::new(&e))?;
+        let info = inner.resolve_access_token(&token).await.map_err(|e| JsError::new(&e.to_string()))?;
         Ok(info.map_or(JsValue::NULL, |info| to_js(&info)))
     }
 
@@ -268,7 +268,8 @@ impl WasmPlugin {
     #[wasm_bindgen(js_name = authorizeOutgoingRequest)]
     pub async fn authorize_outgoing_request(&self, url: String) -> Result<JsValue, JsError> {
         let inner = Rc::clone(&self.inner);
-        let header = inner.authorize_outgoing_request(&url).await.map_err(|e| JsError::new(&e))?;
+        let header =
+            inner.authorize_outgoing_request(&url).await.map_err(|e| JsError::new(&e.to_string()))?;
         Ok(header.map_or(JsValue::NULL, JsValue::from))
     }
 

@@ -153,11 +153,11 @@ fn a_wrong_key_fails_activation_and_changes_nothing() {
     let s = scenario();
     let before = s.plugin.host().dump();
     s.plugin.host().set_at_rest_key(b"another key, also 32 bytes long or more");
-    let error = block_on(s.plugin.on_activate()).unwrap_err();
+    let error = block_on(s.plugin.on_activate()).unwrap_err().to_string();
     assert!(error.contains("another at-rest key") && error.contains("Nothing was changed"), "{error}");
     assert_eq!(s.plugin.host().dump(), before);
     s.plugin.host().set_at_rest_key(b"short");
-    assert!(block_on(s.plugin.on_activate()).unwrap_err().contains("at least 32 bytes"));
+    assert!(block_on(s.plugin.on_activate()).unwrap_err().to_string().contains("at least 32 bytes"));
     s.plugin.host().set_at_rest_key(KEY);
     block_on(s.plugin.on_activate()).unwrap();
 }

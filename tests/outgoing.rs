@@ -57,7 +57,7 @@ fn create(plugin: &Plugin<MemoryHost>, body: Value) -> Reply {
 }
 
 fn authorize(plugin: &Plugin<MemoryHost>, url: &str) -> Result<Option<String>, String> {
-    block_on(plugin.authorize_outgoing_request(url))
+    block_on(plugin.authorize_outgoing_request(url)).map_err(|error| error.to_string())
 }
 
 #[test]

@@ -39,7 +39,7 @@ fn activation_refuses_a_newer_schema_and_leaves_it_alone() {
     let plugin = plugin_with("{}");
     let newer = format!(r#"{{"v":{}}}"#, CURRENT + 1);
     block_on(plugin.host().kv_set("meta:schema", KvWrite::set(newer.as_bytes()))).unwrap();
-    let err = block_on(plugin.on_activate()).unwrap_err();
+    let err = block_on(plugin.on_activate()).unwrap_err().to_string();
     assert!(err.contains(&format!("schema version {}", CURRENT + 1)), "{err}");
     assert_eq!(block_on(plugin.host().kv_get("meta:schema")).unwrap().unwrap(), newer.as_bytes());
     assert_eq!(block_on(plugin.host().kv_get("meta:keycheck")).unwrap(), None, "nothing written");
@@ -49,7 +49,7 @@ fn activation_refuses_a_newer_schema_and_leaves_it_alone() {
 fn activation_reports_an_unreadable_schema_mark() {
     let plugin = plugin_with("{}");
     block_on(plugin.host().kv_set("meta:schema", KvWrite::set(b"not json"))).unwrap();
-    let err = block_on(plugin.on_activate()).unwrap_err();
+    let err = block_on(plugin.on_activate()).unwrap_err().to_string();
     assert!(err.contains("meta:schema") && err.contains("unreadable"), "{err}");
 }
 
@@ -125,7 +125,8 @@ fn unknown_paths_get_mattermosts_404() {
 #[test]
 fn a_refused_configuration_keeps_the_previous_one() {
     let plugin = plugin_with(r#"{"SiteURL":"https://a.example.com","EnableOAuthServiceProvider":true}"#);
-    let err = plugin.on_configuration_change(br#"{"ServiceSettings":{"SiteURL":"nope"}}"#).unwrap_err();
+    let err =
+        plugin.on_configuration_change(br#"{"ServiceSettings":{"SiteURL":"nope"}}"#).unwrap_err().to_string();
     assert!(err.contains("SiteURL"));
     let (_, body) = serve(&plugin, "GET", METADATA);
     assert_eq!(body["issuer"], "https://a.example.com");

@@ -5,7 +5,32 @@
 
 use crate::config::is_http_url;
 use std::cmp::Ordering;
+use std::fmt;
 use url::Url;
+
+/// Why a text is not an audience URL (each names the text as it was given).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AudienceError {
+    StarNotAtEnd(String),
+    Fragment(String),
+    NotHttpUrl(String),
+    Credentials(String),
+    TooLong(String),
+}
+
+impl fmt::Display for AudienceError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            AudienceError::StarNotAtEnd(raw) => write!(f, "{raw:?}: `*` may only end an audience URL"),
+            AudienceError::Fragment(raw) => write!(f, "{raw:?}: an audience URL has no fragment"),
+            AudienceError::NotHttpUrl(raw) => write!(f, "{raw:?} is not a valid http(s) URL"),
+            AudienceError::Credentials(raw) => {
+                write!(f, "{raw:?}: an audience URL has no user name or password")
+            }
+            AudienceError::TooLong(raw) => write!(f, "{raw:?} is longer than 1024 characters"),
+        }
+    }
+}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Audience {
@@ -33,20 +58,20 @@ pub fn normalize(url: &str) -> Option<String> {
 }
 
 impl Audience {
-    pub fn parse(raw: &str) -> Result<Audience, String> {
+    pub fn parse(raw: &str) -> Result<Audience, AudienceError> {
         let (base, is_prefix) = match raw.strip_suffix('*') {
             Some(base) => (base, true),
             None => (raw, false),
         };
         if base.contains('*') {
-            return Err(format!("{raw:?}: `*` may only end an audience URL"));
+            return Err(AudienceError::StarNotAtEnd(raw.to_owned()));
         }
         if base.contains('#') {
-            return Err(format!("{raw:?}: an audience URL has no fragment"));
+            return Err(AudienceError::Fragment(raw.to_owned()));
         }
-        let normalized = normalize(base).ok_or_else(|| format!("{raw:?} is not a valid http(s) URL"))?;
+        let normalized = normalize(base).ok_or_else(|| AudienceError::NotHttpUrl(raw.to_owned()))?;
         if Url::parse(base).is_ok_and(|u| !u.username().is_empty() || u.password().is_some()) {
-            return Err(format!("{raw:?}: an audience URL has no user name or password"));
+            return Err(AudienceError::Credentials(raw.to_owned()));
         }
         Ok(if is_prefix { Audience::Prefix(normalized) } else { Audience::Exact(normalized) })
     }

@@ -4,7 +4,7 @@
 //! the integration's token server, so they are stored as given, but no response and no log line
 //! ever carries them.
 
-use super::audience::Audience;
+use super::audience::{Audience, AudienceError};
 use crate::config::is_http_url;
 use crate::grant_type::GrantType;
 use crate::ids::{ClientSecret, ConnectionId, Password, UserId};
@@ -109,7 +109,7 @@ pub enum Invalid {
     GrantType(String),
     AudienceCount,
     /// An audience that does not parse, and why.
-    Audience(String),
+    Audience(AudienceError),
     /// An audience listed twice, as sent.
     AudienceTwice(String),
 }
@@ -275,7 +275,7 @@ impl Connection {
             let parsed_one = if raw.chars().count() <= MAX_AUDIENCE_CHARS {
                 Audience::parse(raw)
             } else {
-                Err(format!("{raw:?} is longer than 1024 characters"))
+                Err(AudienceError::TooLong(raw.clone()))
             };
             let audience = parsed_one.map_err(Invalid::Audience)?;
             if parsed.iter().any(|a| a.key() == audience.key()) {

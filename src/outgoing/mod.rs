@@ -9,11 +9,37 @@ pub mod token;
 
 use crate::context::Context;
 use crate::host::{Host, LogLevel};
+use crate::http::INTERNAL_ERROR_MESSAGE;
+use crate::oauth_client::TokenError;
+use std::fmt;
+
+/// Why an outgoing request may not be sent.
+#[derive(Debug)]
+pub enum AuthorizeError {
+    /// The connections could not be read (the cause is logged).
+    Lookup,
+    /// A connection covers the URL but gave no token.
+    NoToken { connection: String, reason: TokenError },
+}
+
+impl fmt::Display for AuthorizeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            AuthorizeError::Lookup => f.write_str(INTERNAL_ERROR_MESSAGE),
+            AuthorizeError::NoToken { connection, reason } => {
+                write!(f, "Outgoing OAuth connection {connection:?} could not get a token: {reason}")
+            }
+        }
+    }
+}
 
 /// The `Authorization` header for a request to `url`: `None` when no connection covers it (or the
 /// feature is off); an error naming the connection when one covers it but no token could be had,
 /// in which case the request must not be sent.
-pub async fn authorize_request<H: Host>(ctx: &Context<'_, H>, url: &str) -> Result<Option<String>, String> {
+pub async fn authorize_request<H: Host>(
+    ctx: &Context<'_, H>,
+    url: &str,
+) -> Result<Option<String>, AuthorizeError> {
     if !ctx.config.service_settings.enable_outgoing_oauth_connections {
         return Ok(None);
     }
@@ -23,7 +49,7 @@ pub async fn authorize_request<H: Host>(ctx: &Context<'_, H>, url: &str) -> Resu
             "finding the outgoing OAuth connection failed",
             &[("error", &error.to_string())],
         );
-        crate::http::INTERNAL_ERROR_MESSAGE.to_owned()
+        AuthorizeError::Lookup
     })?;
     let Some(connection) = found else {
         return Ok(None);
@@ -36,8 +62,7 @@ pub async fn authorize_request<H: Host>(ctx: &Context<'_, H>, url: &str) -> Resu
                 "outgoing OAuth token not obtained",
                 &[("connection", connection.id.as_str()), ("reason", &reason.to_string())],
             );
-
-            Err(format!("Outgoing OAuth connection {:?} could not get a token: {reason}", connection.name))
+            Err(AuthorizeError::NoToken { connection: connection.name, reason })
         }
     }
 }
