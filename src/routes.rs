@@ -252,6 +252,12 @@ impl<H: Host + 'static> Table<H> {
         route(Options, "/.well-known/oauth-authorization-server", Anyone, Gate::Always, Style::Metadata, preflight),
         route(GetOrHead, "/.well-known/oauth-authorization-server/{issuer_path...}", Anyone, Gate::Provider, Style::Metadata, |c| own(ready(metadata::serve(c.ctx)))),
         route(Options, "/.well-known/oauth-authorization-server/{issuer_path...}", Anyone, Gate::Always, Style::Metadata, preflight),
+        // RFC 9728 §3: the chat server's API as a protected resource, with the SiteURL's path
+        // appended when it has one (§3.1).
+        route(GetOrHead, "/.well-known/oauth-protected-resource", Anyone, Gate::Provider, Style::Metadata, |c| own(ready(metadata::serve_protected_resource(c.ctx, c.request, "")))),
+        route(Options, "/.well-known/oauth-protected-resource", Anyone, Gate::Always, Style::Metadata, preflight),
+        route(GetOrHead, "/.well-known/oauth-protected-resource/{resource_path...}", Anyone, Gate::Provider, Style::Metadata, |c| own(ready(metadata::serve_protected_resource(c.ctx, c.request, c.param("resource_path"))))),
+        route(Options, "/.well-known/oauth-protected-resource/{resource_path...}", Anyone, Gate::Always, Style::Metadata, preflight),
 
         // RFC 6749 §3.1, Mattermost web/oauth.go. GET verifies the client before it asks a logged-out
         // user to log in (Mattermost's order), so it takes anyone and decides the login itself.

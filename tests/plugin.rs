@@ -131,3 +131,46 @@ fn a_refused_configuration_keeps_the_previous_one() {
     let (_, body) = serve(&plugin, "GET", METADATA);
     assert_eq!(body["issuer"], "https://a.example.com");
 }
+
+const RESOURCE_METADATA: &str = "/.well-known/oauth-protected-resource";
+
+#[test]
+fn the_server_is_a_protected_resource_rfc_9728() {
+    let plugin = plugin_with(r#"{"SiteURL":"https://chat.example.com","EnableOAuthServiceProvider":true}"#);
+    let (response, body) = serve(&plugin, "GET", RESOURCE_METADATA);
+    assert_eq!(response.status, 200);
+    assert_eq!(response.header("Access-Control-Allow-Origin"), Some("*"));
+    assert_eq!(body["resource"], "https://chat.example.com", "§3.3: the identifier the URL was made from");
+    assert_eq!(body["authorization_servers"], serde_json::json!(["https://chat.example.com"]));
+    assert_eq!(body["bearer_methods_supported"], serde_json::json!(["header", "query"]));
+    assert_eq!(body["scopes_supported"], serde_json::json!(["user"]));
+    let (_, issuer) = serve(&plugin, "GET", METADATA);
+    assert_eq!(body["authorization_servers"][0], issuer["issuer"], "the authorization server is this issuer");
+    assert_eq!(serve(&plugin, "OPTIONS", RESOURCE_METADATA).0.status, 204);
+    // No other resource is registered: a path-inserted URL names none.
+    let (other, body) = serve(&plugin, "GET", &format!("{RESOURCE_METADATA}/mcp"));
+    assert_eq!((other.status, body["id"].as_str()), (404, Some("api.context.404.app_error")));
+}
+
+#[test]
+fn a_site_url_with_a_path_has_its_resource_metadata_at_the_path_inserted_url() {
+    let plugin =
+        plugin_with(r#"{"SiteURL":"https://chat.example.com/team","EnableOAuthServiceProvider":true}"#);
+    let (response, body) = serve(&plugin, "GET", &format!("{RESOURCE_METADATA}/team"));
+    assert_eq!(response.status, 200);
+    assert_eq!(body["resource"], "https://chat.example.com/team");
+    assert_eq!(
+        serve(&plugin, "GET", RESOURCE_METADATA).0.status,
+        404,
+        "https://chat.example.com is not the resource"
+    );
+    assert_eq!(serve(&plugin, "GET", &format!("{RESOURCE_METADATA}/other")).0.status, 404);
+}
+
+#[test]
+fn resource_metadata_is_501_while_the_provider_is_off() {
+    let plugin = plugin_with(r#"{"SiteURL":"https://chat.example.com"}"#);
+    let (response, body) = serve(&plugin, "GET", RESOURCE_METADATA);
+    assert_eq!(response.status, 501);
+    assert!(body["message"].as_str().unwrap().contains("disabled"));
+}

@@ -281,6 +281,16 @@ describe('OAuth failure cases on the wire', () => {
     assert.equal(authorize.headers.get('access-control-allow-origin'), null);
   });
 
+  it('the server describes itself as a protected resource of this issuer (RFC 9728)', async () => {
+    const res = await fetch(`${p.server.url}/.well-known/oauth-protected-resource`, { headers: { origin: 'http://127.0.0.1:9' } });
+    assert.equal(res.status, 200);
+    assert.equal(res.headers.get('access-control-allow-origin'), '*');
+    const body = (await res.json()) as { resource: string; authorization_servers: string[] };
+    const issuer = ((await (await fetch(`${p.server.url}/.well-known/oauth-authorization-server`)).json()) as { issuer: string }).issuer;
+    assert.equal(body.resource, p.server.url);
+    assert.deepEqual(body.authorization_servers, [issuer]);
+  });
+
   it('a user who is not logged in is sent to the login page, and back here after', async () => {
     const params = { response_type: 'code', client_id: app.id, redirect_uri: CALLBACK, state: 's' };
     const res = await getAuthorize({ url: p.server.url }, params);

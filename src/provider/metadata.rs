@@ -2,8 +2,10 @@
 
 use crate::config::ServerConfig;
 use crate::context::Context;
-use crate::http::Response;
+use crate::host::Host;
+use crate::http::{AppError, Request, Response};
 use serde::Serialize;
+use url::Url;
 
 /// RFC 8414 §2.
 #[derive(Debug, Serialize)]
@@ -56,6 +58,45 @@ impl Metadata {
 }
 
 /// `GET /.well-known/oauth-authorization-server`, open to any origin (RFC 8414 §3).
-pub fn serve<H: crate::host::Host>(ctx: &Context<'_, H>) -> Response {
+pub fn serve<H: Host>(ctx: &Context<'_, H>) -> Response {
     Response::json(200, &Metadata::for_config(&ctx.config)).allow_any_origin()
+}
+
+/// RFC 9728 §2: what a client learns of a protected resource, here the chat server's own API.
+#[derive(Debug, Serialize)]
+pub struct ProtectedResourceMetadata {
+    pub resource: String,
+    pub authorization_servers: Vec<String>,
+    pub bearer_methods_supported: &'static [&'static str],
+    pub scopes_supported: &'static [&'static str],
+}
+
+impl ProtectedResourceMetadata {
+    /// The chat server's API: its resource identifier is the SiteURL, its authorization server
+    /// this plugin's issuer. Mattermost takes a bearer token in the header and in `?access_token=`
+    /// (RFC 6750 §2.1, §2.3).
+    pub fn for_server(config: &ServerConfig) -> Self {
+        ProtectedResourceMetadata {
+            resource: config.issuer().to_owned(),
+            authorization_servers: vec![config.issuer().to_owned()],
+            bearer_methods_supported: &["header", "query"],
+            scopes_supported: &["user"],
+        }
+    }
+}
+
+/// `GET /.well-known/oauth-protected-resource[/{path}]` (RFC 9728 §3.1: the well-known path goes
+/// between the host and the resource identifier's path), open to any origin. The server's own
+/// metadata answers only at the URL made from the SiteURL, because §3.3 has the `resource` it
+/// returns be the identifier that URL was made from; any other is not a resource here.
+pub fn serve_protected_resource<H: Host>(
+    ctx: &Context<'_, H>,
+    request: &Request,
+    resource_path: &str,
+) -> Response {
+    let site_path = Url::parse(ctx.config.issuer()).map(|url| url.path().trim_matches('/').to_owned());
+    if site_path.as_deref() != Ok(resource_path.trim_matches('/')) {
+        return AppError::not_found().render(request).allow_any_origin();
+    }
+    Response::json(200, &ProtectedResourceMetadata::for_server(&ctx.config)).allow_any_origin()
 }
