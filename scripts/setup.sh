@@ -36,7 +36,10 @@ install_debian_packages() {
 # cargo install <crate> <version> <binary>, unless that binary already reports that version.
 install_crate() {
   local crate=$1 version=$2 binary=$3
-  if "$CARGO_BIN/$binary" --version 2>/dev/null | grep -qF " $version"; then
+  # Read the whole answer before matching: `grep -q` stops reading at the first match, and under
+  # pipefail a tool that prints more (geckodriver's licence lines) then fails with SIGPIPE.
+  local reported; reported=$("$CARGO_BIN/$binary" --version 2>/dev/null || true)
+  if grep -qF " $version" <<<"$reported"; then
     say "$crate $version present"; return
   fi
   say "building $crate $version from crates.io (about 2 minutes)"
