@@ -7,6 +7,7 @@ use crate::config::ServerConfig;
 use crate::crypto::Sealer;
 use crate::host::Host;
 use crate::http::{redirect, AppError, Request, Response};
+use crate::ids::UserId;
 use crate::store::Store;
 use std::rc::Rc;
 
@@ -24,16 +25,17 @@ impl<H: Host> Context<'_, H> {
     }
 
     /// The calling user's id; the host sets it only for a valid session.
-    pub fn caller<'r>(&self, request: &'r Request) -> Result<&'r str, AppError> {
-        request.user_id.as_deref().filter(|id| !id.is_empty()).ok_or_else(session_required)
+    pub fn caller(&self, request: &Request) -> Result<UserId, AppError> {
+        let id = request.user_id.as_deref().filter(|id| !id.is_empty()).ok_or_else(session_required)?;
+        Ok(UserId::new(id))
     }
 
     /// Whether `user_id` holds `permission`. A host that cannot tell counts as a no.
-    pub async fn has_permission(&self, user_id: &str, permission: &str) -> bool {
-        self.host.has_permission(user_id, permission).await.unwrap_or(false)
+    pub async fn has_permission(&self, user_id: &UserId, permission: &str) -> bool {
+        self.host.has_permission(user_id.as_str(), permission).await.unwrap_or(false)
     }
 
-    pub async fn require_permission(&self, user_id: &str, permission: &str) -> Result<(), AppError> {
+    pub async fn require_permission(&self, user_id: &UserId, permission: &str) -> Result<(), AppError> {
         if self.has_permission(user_id, permission).await {
             Ok(())
         } else {

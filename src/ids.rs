@@ -15,6 +15,16 @@ use subtle::ConstantTimeEq;
 /// An id type: a string on the wire and in the store (`serde(transparent)`), a type of its own in
 /// the code. Its shape is checked where it comes in (a path, a body), not here.
 macro_rules! id_type {
+    // An id this plugin makes: [`new_id`]'s shape.
+    ($(#[$doc:meta])* $name:ident, made here) => {
+        id_type!($(#[$doc])* $name);
+
+        impl $name {
+            pub fn random() -> Self {
+                $name(new_id())
+            }
+        }
+    };
     ($(#[$doc:meta])* $name:ident) => {
         $(#[$doc])*
         #[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -61,34 +71,16 @@ id_type!(
 );
 id_type!(
     /// An OAuth app (client) of this server's provider: an id of ours ([`is_valid_id`]).
-    ClientId
+    ClientId, made here
 );
 id_type!(
     /// A grant: one authorization with its current tokens.
-    GrantId
+    GrantId, made here
 );
 id_type!(
     /// An outgoing OAuth connection.
-    ConnectionId
+    ConnectionId, made here
 );
-
-impl ClientId {
-    pub fn random() -> Self {
-        ClientId(new_id())
-    }
-}
-
-impl GrantId {
-    pub fn random() -> Self {
-        GrantId(new_id())
-    }
-}
-
-impl ConnectionId {
-    pub fn random() -> Self {
-        ConnectionId(new_id())
-    }
-}
 
 /// A secret type, after oauth2-rs's `new_secret_type!`: the value only through `.secret()`;
 /// `Debug` prints `Name([redacted])` and `Display` `[redacted]`. Stored and sent as the plain

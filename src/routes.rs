@@ -14,6 +14,7 @@ use crate::config::ServiceSettings;
 use crate::context::Context;
 use crate::host::Host;
 use crate::http::{cors_preflight, wrong_method, AppError, Request, Response};
+use crate::ids::UserId;
 use crate::outgoing::api::{self as outgoing_api, MANAGE_CONNECTIONS};
 use crate::provider::clients::is_valid_app_id;
 use crate::provider::oauth_error::{no_store, ErrorCode, OAuthError};
@@ -178,7 +179,7 @@ impl Style {
 pub struct Call<'a, H: Host> {
     pub ctx: &'a Context<'a, H>,
     pub request: &'a Request,
-    pub user_id: &'a str,
+    pub user_id: &'a UserId,
     captures: &'a Captures<'a>,
     /// The pattern's methods, as `Allow` lists them.
     allowed: &'a str,
@@ -361,23 +362,23 @@ pub async fn serve<H: Host + 'static>(ctx: &Context<'_, H>, request: &Request) -
         Ok(user_id) => user_id,
         Err(refusal) => return route.style.refuse(ctx, request, refusal),
     };
-    (route.handler)(Call { ctx, request, user_id, captures: &found, allowed: &allowed }).await
+    (route.handler)(Call { ctx, request, user_id: &user_id, captures: &found, allowed: &allowed }).await
 }
 
 /// The caller, as the route's access asks: empty for anyone.
-async fn caller<'r, H: Host>(
+async fn caller<H: Host>(
     ctx: &Context<'_, H>,
-    request: &'r Request,
+    request: &Request,
     access: Access,
-) -> Result<&'r str, Refusal<'static>> {
+) -> Result<UserId, Refusal<'static>> {
     let permission = match access {
-        Access::Anyone => return Ok(""),
+        Access::Anyone => return Ok(UserId::default()),
         Access::Session => None,
         Access::Permission(permission) => Some(permission),
     };
     let user_id = ctx.caller(request).map_err(|_| Refusal::NoSession)?;
     match permission {
-        Some(permission) if !ctx.has_permission(user_id, permission).await => {
+        Some(permission) if !ctx.has_permission(&user_id, permission).await => {
             Err(Refusal::Denied(permission))
         }
         _ => Ok(user_id),

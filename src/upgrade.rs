@@ -57,7 +57,7 @@ async fn claim_existing_app_ids<H: Host>(ctx: &Context<'_, H>) -> StoreResult<us
     for (app_id, mut carriers) in by_app_id {
         carriers.sort_by_key(|client| client.create_at);
         for client in &carriers {
-            if carriers.len() == 1 || ctx.has_permission(client.creator_id.as_str(), MANAGE_SYSTEM).await {
+            if carriers.len() == 1 || ctx.has_permission(&client.creator_id, MANAGE_SYSTEM).await {
                 claimed += usize::from(app_ids::claim_legacy(ctx, &app_id, &client.id).await?);
                 break;
             }

@@ -80,7 +80,7 @@ fn ok() -> Response {
 pub async fn put_app<H: Host>(ctx: &Context<'_, H>, request: &Request) -> Result<Response, AppError> {
     let session = app_session(ctx, request).await?;
     let settings: RemoteSettings = body_json(request, "app", JsonShape::Object)?;
-    ctx.require_permission(session.user_id.as_str(), MANAGE_SYSTEM).await?;
+    ctx.require_permission(&session.user_id, MANAGE_SYSTEM).await?;
     check_settings(&settings)?;
     records::save_settings(ctx, &session.app, &settings).await?;
     Ok(ok())
@@ -275,8 +275,8 @@ struct ConnectedAccount<'a> {
 }
 
 /// `GET /connections`: the apps the logged-in user connected an account to.
-pub async fn list_connections<H: Host>(ctx: &Context<'_, H>, user_id: &str) -> Result<Response, AppError> {
-    let found = records::connected_apps(ctx, &UserId::new(user_id)).await?;
+pub async fn list_connections<H: Host>(ctx: &Context<'_, H>, user_id: &UserId) -> Result<Response, AppError> {
+    let found = records::connected_apps(ctx, user_id).await?;
     let views: Vec<ConnectedAccount> = found
         .iter()
         .map(|(app_id, token)| ConnectedAccount {
@@ -291,9 +291,9 @@ pub async fn list_connections<H: Host>(ctx: &Context<'_, H>, user_id: &str) -> R
 /// `DELETE /connections/{app_id}`: forgets the user's token for that app.
 pub async fn delete_connection<H: Host>(
     ctx: &Context<'_, H>,
-    user_id: &str,
+    user_id: &UserId,
     app_id: &str,
 ) -> Result<Response, AppError> {
-    records::forget_user_token(ctx, app_id, &UserId::new(user_id)).await?;
+    records::forget_user_token(ctx, app_id, user_id).await?;
     Ok(ok())
 }

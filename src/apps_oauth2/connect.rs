@@ -33,8 +33,7 @@ fn internal_failure(cause: impl std::fmt::Display) -> Response {
 }
 
 /// `GET /plugins/oauth-plugin/apps/{app_id}/oauth2/remote/connect`.
-pub async fn connect<H: Host>(ctx: &Context<'_, H>, user_id: &str, app_id: &str) -> Response {
-    let user_id = UserId::new(user_id);
+pub async fn connect<H: Host>(ctx: &Context<'_, H>, user_id: &UserId, app_id: &str) -> Response {
     let not_set_up =
         || failure(404, "This app has not set up its OAuth2 provider (authorize_url, token_url, client_id).");
     let app = match records::bound_app(ctx, app_id).await {
@@ -56,7 +55,7 @@ pub async fn connect<H: Host>(ctx: &Context<'_, H>, user_id: &str, app_id: &str)
     let record = ConnectState {
         v: 1,
         app_id: app_id.to_owned(),
-        user_id,
+        user_id: user_id.clone(),
         code_verifier,
         binding: app.binding.clone(),
     };

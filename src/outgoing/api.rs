@@ -69,7 +69,7 @@ async fn existing<H: Host>(ctx: &Context<'_, H>, id: &ConnectionId) -> Result<Co
 pub async fn list<H: Host>(
     ctx: &Context<'_, H>,
     request: &Request,
-    user_id: &str,
+    user_id: &UserId,
 ) -> Result<Response, AppError> {
     let is_manager = ctx.has_permission(user_id, MANAGE_CONNECTIONS).await;
     if !is_manager {
@@ -106,11 +106,10 @@ pub async fn get<H: Host>(ctx: &Context<'_, H>, id: &str) -> Result<Response, Ap
 pub async fn create<H: Host>(
     ctx: &Context<'_, H>,
     request: &Request,
-    user_id: &str,
+    user_id: &UserId,
 ) -> Result<Response, AppError> {
     let input: ConnectionInput = json_body(request, "outgoing_oauth_connection")?;
-    let connection =
-        Connection::create(ConnectionId::random(), &UserId::new(user_id), ctx.host.now_millis(), input)?;
+    let connection = Connection::create(ConnectionId::random(), user_id, ctx.host.now_millis(), input)?;
     registry::save(ctx, &connection, None).await?;
     Ok(Response::json(201, &connection.view(true)))
 }
@@ -144,12 +143,12 @@ pub async fn delete<H: Host>(ctx: &Context<'_, H>, id: &str) -> Result<Response,
 pub async fn validate<H: Host>(
     ctx: &Context<'_, H>,
     request: &Request,
-    user_id: &str,
+    user_id: &UserId,
 ) -> Result<Response, AppError> {
     let input: ConnectionInput = json_body(request, "outgoing_oauth_connection")?;
     let now = ctx.host.now_millis();
     let candidate = if input.id.is_empty() {
-        Connection::create(ConnectionId::random(), &UserId::new(user_id), now, input)?
+        Connection::create(ConnectionId::random(), user_id, now, input)?
     } else {
         existing(ctx, &ConnectionId::new(input.id.as_str())).await?.patched(now, input)?
     };

@@ -243,9 +243,8 @@ pub async fn serve_get<H: Host>(ctx: &Context<'_, H>, request: &Request) -> Resp
 pub async fn serve_post<H: Host>(
     ctx: &Context<'_, H>,
     request: &Request,
-    user_id: &str,
+    user_id: &UserId,
 ) -> Result<Response, AppError> {
-    let user_id = &UserId::new(user_id);
     // Mattermost: an OAuth app cannot approve itself with a token.
     if request.is_oauth_session {
         return Err(access::permission_denied(access::EDIT_OTHER_USERS));

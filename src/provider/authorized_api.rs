@@ -10,16 +10,20 @@ use crate::ids::{is_server_id, is_valid_id, ClientId, UserId};
 use serde::Deserialize;
 
 /// The apps a user authorized, without secrets: for the user themself or `edit_other_users`.
-pub async fn list<H: Host>(ctx: &Context<'_, H>, caller: &str, user_id: &str) -> Result<Response, AppError> {
+pub async fn list<H: Host>(
+    ctx: &Context<'_, H>,
+    caller: &UserId,
+    user_id: &str,
+) -> Result<Response, AppError> {
     // Mattermost: `me` in a user id parameter is the session's user.
-    let user_id = if user_id == "me" { caller } else { user_id };
-    if !is_server_id(user_id) {
+    let user_id = if user_id == "me" { caller.clone() } else { UserId::new(user_id) };
+    if !is_server_id(user_id.as_str()) {
         return Err(invalid_url_param("user_id"));
     }
-    if caller != user_id {
+    if *caller != user_id {
         ctx.require_permission(caller, EDIT_OTHER_USERS).await?;
     }
-    let found = consent::authorized_apps(ctx, &UserId::new(user_id)).await?;
+    let found = consent::authorized_apps(ctx, &user_id).await?;
     let views: Vec<_> = found.iter().map(|client| client.view(None)).collect();
     Ok(Response::json(200, &views))
 }
@@ -34,12 +38,12 @@ struct DeauthorizeRequest {
 pub async fn deauthorize<H: Host>(
     ctx: &Context<'_, H>,
     request: &Request,
-    user_id: &str,
+    user_id: &UserId,
 ) -> Result<Response, AppError> {
     let body: DeauthorizeRequest = json_body(request, "client_id")?;
     if !is_valid_id(&body.client_id) {
         return Err(invalid_param("client_id"));
     }
-    consent::deauthorize(ctx, &UserId::new(user_id), &ClientId::new(body.client_id)).await?;
+    consent::deauthorize(ctx, user_id, &ClientId::new(body.client_id)).await?;
     Ok(Response::json(200, &serde_json::json!({"status": "OK"})))
 }

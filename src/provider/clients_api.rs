@@ -18,12 +18,10 @@ const MAX_PER_PAGE: usize = 200;
 pub async fn create<H: Host>(
     ctx: &Context<'_, H>,
     request: &Request,
-    user_id: &str,
+    user_id: &UserId,
 ) -> Result<Response, AppError> {
     let input: ClientInput = json_body(request, "oauth_app")?;
-    let creator = UserId::new(user_id);
-    let actor = Actor { user_id: &creator, manages_system: ctx.has_permission(user_id, MANAGE_SYSTEM).await };
-    let (client, secret) = clients::create(ctx, &actor, input).await?;
+    let (client, secret) = clients::create(ctx, &actor(ctx, user_id).await, input).await?;
     Ok(Response::json(201, &client.view(secret.as_ref())))
 }
 
@@ -31,7 +29,7 @@ pub async fn create<H: Host>(
 pub async fn list<H: Host>(
     ctx: &Context<'_, H>,
     request: &Request,
-    user_id: &str,
+    user_id: &UserId,
 ) -> Result<Response, AppError> {
     if !ctx.has_permission(user_id, MANAGE_OAUTH).await {
         return Err(AppError::new(
@@ -41,16 +39,15 @@ pub async fn list<H: Host>(
         ));
     }
     let (page, per_page) = paging(request)?;
-    let creator = UserId::new(user_id);
     let creator =
-        if ctx.has_permission(user_id, MANAGE_SYSTEM_WIDE_OAUTH).await { None } else { Some(&creator) };
+        if ctx.has_permission(user_id, MANAGE_SYSTEM_WIDE_OAUTH).await { None } else { Some(user_id) };
     let found = clients::list(ctx, creator, page, per_page).await?;
     let views: Vec<_> = found.iter().map(|client| client.view(None)).collect();
     Ok(Response::json(200, &views))
 }
 
 /// `GET /api/v4/oauth/apps/{id}`.
-pub async fn get<H: Host>(ctx: &Context<'_, H>, user_id: &str, id: &str) -> Result<Response, AppError> {
+pub async fn get<H: Host>(ctx: &Context<'_, H>, user_id: &UserId, id: &str) -> Result<Response, AppError> {
     let client = managed_app(ctx, user_id, id).await?;
     Ok(Response::json(200, &client.view(None)))
 }
@@ -65,7 +62,7 @@ pub async fn info<H: Host>(ctx: &Context<'_, H>, id: &str) -> Result<Response, A
 pub async fn update<H: Host>(
     ctx: &Context<'_, H>,
     request: &Request,
-    user_id: &str,
+    user_id: &UserId,
     id: &str,
 ) -> Result<Response, AppError> {
     let input: ClientInput = json_body(request, "oauth_app")?;
@@ -73,14 +70,12 @@ pub async fn update<H: Host>(
         return Err(invalid_param("app_id"));
     }
     let current = managed_app(ctx, user_id, id).await?;
-    let editor = UserId::new(user_id);
-    let actor = Actor { user_id: &editor, manages_system: ctx.has_permission(user_id, MANAGE_SYSTEM).await };
-    let updated = clients::update(ctx, &actor, &current, input).await?;
+    let updated = clients::update(ctx, &actor(ctx, user_id).await, &current, input).await?;
     Ok(Response::json(200, &updated.view(None)))
 }
 
 /// `DELETE /api/v4/oauth/apps/{id}`: `{"status":"OK"}`.
-pub async fn delete<H: Host>(ctx: &Context<'_, H>, user_id: &str, id: &str) -> Result<Response, AppError> {
+pub async fn delete<H: Host>(ctx: &Context<'_, H>, user_id: &UserId, id: &str) -> Result<Response, AppError> {
     let client = managed_app(ctx, user_id, id).await?;
     clients::delete(ctx, &client).await?;
     Ok(Response::json(200, &serde_json::json!({"status": "OK"})))
@@ -89,7 +84,7 @@ pub async fn delete<H: Host>(ctx: &Context<'_, H>, user_id: &str, id: &str) -> R
 /// `POST /api/v4/oauth/apps/{id}/regen_secret`: the app with its new secret, shown this once.
 pub async fn regenerate_secret<H: Host>(
     ctx: &Context<'_, H>,
-    user_id: &str,
+    user_id: &UserId,
     id: &str,
 ) -> Result<Response, AppError> {
     let client = managed_app(ctx, user_id, id).await?;
@@ -97,11 +92,16 @@ pub async fn regenerate_secret<H: Host>(
     Ok(Response::json(200, &client.view(Some(&secret))))
 }
 
+/// The caller as the app rules see them: `manage_system` lets them make an app trusted and link it.
+async fn actor<'u, H: Host>(ctx: &Context<'_, H>, user_id: &'u UserId) -> Actor<'u> {
+    Actor { user_id, manages_system: ctx.has_permission(user_id, MANAGE_SYSTEM).await }
+}
+
 /// The app, for a caller (who holds `manage_oauth`) who created it or holds
 /// `manage_system_wide_oauth`.
-async fn managed_app<H: Host>(ctx: &Context<'_, H>, user_id: &str, id: &str) -> Result<Client, AppError> {
+async fn managed_app<H: Host>(ctx: &Context<'_, H>, user_id: &UserId, id: &str) -> Result<Client, AppError> {
     let client = clients::get(ctx, &ClientId::new(id)).await?.ok_or(Refusal::NotFound)?;
-    if client.creator_id.as_str() != user_id {
+    if client.creator_id != *user_id {
         ctx.require_permission(user_id, MANAGE_SYSTEM_WIDE_OAUTH).await?;
     }
     Ok(client)
@@ -154,7 +154,6 @@ fn invalid_field_id(invalid: &Invalid) -> &'static str {
 }
 
 /// What `/info` shows: no secret, no creator.
-
 #[derive(Serialize)]
 struct AppInfo<'a> {
     id: &'a ClientId,
