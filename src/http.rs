@@ -240,9 +240,13 @@ pub fn json_body_within<T: DeserializeOwned>(
 }
 
 /// URL-encoded parameters (a query string or a form body), each name at most once (RFC 6749 §3.1:
-/// "Request and response parameters MUST NOT be included more than once").
+/// "Request and response parameters MUST NOT be included more than once"), but for the names in
+/// [`REPEATABLE`].
 #[derive(Debug, Default, Clone)]
-pub struct Params(BTreeMap<String, String>);
+pub struct Params(BTreeMap<String, Vec<String>>);
+
+/// The parameters a request may repeat: RFC 8707 §2 `resource`, once per resource.
+pub const REPEATABLE: &[&str] = &["resource"];
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ParamsError {
@@ -252,22 +256,29 @@ pub enum ParamsError {
 
 impl Params {
     pub fn parse(encoded: &[u8]) -> Result<Params, ParamsError> {
-        let mut params = BTreeMap::new();
+        let mut params = BTreeMap::<String, Vec<String>>::new();
         for (name, value) in url::form_urlencoded::parse(encoded) {
             // form_urlencoded replaces invalid UTF-8 silently; refuse it instead of guessing.
             if name.contains(char::REPLACEMENT_CHARACTER) || value.contains(char::REPLACEMENT_CHARACTER) {
                 return Err(ParamsError::NotUtf8);
             }
-            if params.insert(name.to_string(), value.into_owned()).is_some() {
+            let values = params.entry(name.to_string()).or_default();
+            if !values.is_empty() && !REPEATABLE.contains(&name.as_ref()) {
                 return Err(ParamsError::Repeated(name.into_owned()));
             }
+            values.push(value.into_owned());
         }
         Ok(Params(params))
     }
 
     /// The value, with an empty one counting as absent (RFC 6749 §3.1).
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.0.get(name).map(String::as_str).filter(|v| !v.is_empty())
+        self.all(name).next()
+    }
+
+    /// Every value of a [`REPEATABLE`] parameter, in order, empty ones left out.
+    pub fn all<'a>(&'a self, name: &str) -> impl Iterator<Item = &'a str> + Clone {
+        self.0.get(name).into_iter().flatten().map(String::as_str).filter(|v| !v.is_empty())
     }
 }
 

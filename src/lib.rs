@@ -192,11 +192,11 @@ impl<H: Host> Plugin<H> {
     }
 
     /// Whether `token` is an access token this plugin issued that is still valid (unexpired, not
-    /// revoked, its app and its user still there). Tokens keep working while the provider is
-    /// switched off, as in Mattermost.
+    /// revoked, its app and its user still there) and meant for the chat server's API. Tokens keep
+    /// working while the provider is switched off, as in Mattermost.
     pub async fn resolve_access_token(&self, token: &str) -> Result<Option<TokenInfo>, HookError> {
         let ctx = self.context();
-        let valid = provider::grants::valid_access_token(&ctx, token).await.map_err(|e| {
+        let valid = provider::grants::chat_api_token(&ctx, token).await.map_err(|e| {
             let cause = e.to_string();
             self.host.log(LogLevel::Error, "resolving an access token failed", &[("error", &cause)]);
             HookError::TokenNotChecked
@@ -210,6 +210,13 @@ impl<H: Host> Plugin<H> {
             scope: grant.scope,
             expires_at: grant.access_expires_at,
         }))
+    }
+
+    /// The `WWW-Authenticate` value for the server's 401s (RFC 9728 §5.1); `invalid_token` when a
+    /// bearer token was sent and refused.
+    pub fn bearer_challenge(&self, invalid_token: bool) -> Option<String> {
+        let error = invalid_token.then_some(provider::metadata::BearerError::InvalidToken);
+        provider::metadata::bearer_challenge(&self.config.borrow(), error)
     }
 
     /// The `Authorization` header value for an outgoing request to `url`, when an outgoing OAuth

@@ -17,6 +17,7 @@ use crate::http::{cors_preflight, wrong_method, AppError, Request, Response};
 use crate::ids::UserId;
 use crate::outgoing::api::{self as outgoing_api, MANAGE_CONNECTIONS};
 use crate::provider::clients::is_valid_app_id;
+use crate::provider::metadata::BearerError;
 use crate::provider::oauth_error::{no_store, ErrorCode, OAuthError};
 use crate::provider::{authorize, authorized_api, clients_api, consent_page, dcr, metadata, token};
 use pattern::{captures, specificity, Captures};
@@ -165,12 +166,26 @@ impl Style {
                 );
                 no_store(error.render(request)).allow_any_origin()
             }
+            (Style::Api, Refusal::NoSession) => with_bearer_challenge(ctx, request, refusal.render(request)),
             (Style::Metadata, Refusal::Disabled(gate)) => {
                 let id = "api.oauth.authorization_server_metadata.disabled.app_error";
                 AppError { id, ..gate.disabled() }.render(request)
             }
             _ => refusal.render(request),
         }
+    }
+}
+
+/// RFC 9728 §5.1, RFC 6750 §3: a 401 of the API says where to get a token, and that the one sent
+/// (the server forwards a request with a bearer token it did not take without a user) is refused.
+fn with_bearer_challenge<H: Host>(ctx: &Context<'_, H>, request: &Request, response: Response) -> Response {
+    let bearer_sent = request.header("authorization").is_some_and(|value| {
+        value.trim_start().get(..7).is_some_and(|scheme| scheme.eq_ignore_ascii_case("bearer "))
+    });
+    let error = bearer_sent.then_some(BearerError::InvalidToken);
+    match metadata::bearer_challenge(&ctx.config, error) {
+        Some(challenge) => response.with_header("WWW-Authenticate", &challenge),
+        None => response,
     }
 }
 

@@ -264,6 +264,12 @@ impl WasmPlugin {
         Ok(info.map_or(JsValue::NULL, |info| to_js(&info)))
     }
 
+    /// The `WWW-Authenticate` value for a 401 of the server's API, or `null` (the provider is off).
+    #[wasm_bindgen(js_name = bearerChallenge)]
+    pub fn bearer_challenge(&self, invalid_token: bool) -> JsValue {
+        self.inner.bearer_challenge(invalid_token).map_or(JsValue::NULL, |value| JsValue::from(value))
+    }
+
     /// Resolves to the `Authorization` header value for a request to `url`, or `null`.
     #[wasm_bindgen(js_name = authorizeOutgoingRequest)]
     pub async fn authorize_outgoing_request(&self, url: String) -> Result<JsValue, JsError> {

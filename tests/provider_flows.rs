@@ -108,7 +108,8 @@ fn later_errors_redirect_with_error_state_and_iss() {
         ("response_type=code&code_challenge_method=plain&code_challenge=abc", "invalid_request"),
         (&*format!("response_type=code&code_challenge={}", challenge(VERIFIER)), "invalid_request"),
         ("response_type=code&code_challenge_method=S256&code_challenge=short", "invalid_request"),
-        ("response_type=code&resource=relative/path", "invalid_request"),
+        ("response_type=code&resource=relative/path", "invalid_target"),
+        ("response_type=code&resource=https://elsewhere.example.com", "invalid_target"),
     ];
     for (extra, error) in cases {
         let url = location(&authorize(&plugin, Some(ALICE), &format!("{base}&{extra}")));

@@ -25,7 +25,7 @@ type TokenLocation = 'cookie' | 'header' | 'query';
 export type AuthResult =
   | { kind: 'none' }
   | { kind: 'session'; session: Session }
-  | { kind: 'invalid' } // a token was sent but is not valid
+  | { kind: 'invalid'; bearer: boolean } // a token was sent but is not valid (bearer: not a cookie)
   | { kind: 'csrf' }; // a valid cookie session on a change without the CSRF header
 
 export type OAuthResolver = (token: string) => Promise<TokenInfo | null>;
@@ -64,7 +64,7 @@ export class Authenticator {
     const found = findToken(req, query);
     if (!found) return { kind: 'none' };
     const session = await this.sessionFor(found.token, found.location);
-    if (!session) return { kind: 'invalid' };
+    if (!session) return { kind: 'invalid', bearer: found.location !== 'cookie' };
     if (found.location === 'cookie' && !passesCsrf(req, session)) return { kind: 'csrf' };
     return { kind: 'session', session };
   }

@@ -57,6 +57,8 @@ export interface Plugin {
   serveHttp(req: PluginRequest): Promise<PluginResponse>;
   resolveAccessToken(token: string): Promise<TokenInfo | null>;
   authorizeOutgoingRequest(url: string): Promise<string | null>;
+  /** The `WWW-Authenticate` of the server's 401s (RFC 9728 §5.1), or null while the provider is off. */
+  bearerChallenge(invalidToken: boolean): string | null;
   free?(): void;
 }
 

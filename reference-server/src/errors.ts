@@ -5,8 +5,14 @@ export class ApiError extends Error {
     readonly id: string,
     message: string,
     readonly detailedError = '',
+    /** Headers the answer carries besides the host's own (a 401's `WWW-Authenticate`). */
+    readonly headers: Readonly<Record<string, string>> = {},
   ) {
     super(message);
+  }
+
+  withHeader(name: string, value: string): ApiError {
+    return new ApiError(this.status, this.id, this.message, this.detailedError, { ...this.headers, [name]: value });
   }
 }
 

@@ -109,6 +109,18 @@ export class PluginManager {
     }
   }
 
+  /** The plugin's bearer challenge for a 401 (null when it is not active, or has none to give). */
+  bearerChallenge(invalidToken: boolean): string | null {
+    const instance = this.instance;
+    if (this.state !== 'active' || !instance) return null;
+    try {
+      return instance.plugin.bearerChallenge(invalidToken);
+    } catch (err) {
+      this.opts.log.log('error', 'plugin call failed', { plugin: this.id, call: 'bearerChallenge', error: errorMessage(err) });
+      return null;
+    }
+  }
+
   async configure(config: PluginConfig): Promise<void> {
     if (this.state !== 'active') return;
     try {

@@ -230,8 +230,9 @@ function authorizeCases(): Case[] {
     authorizeCase('PKCE: a method without a challenge', (w) => ({ ...base(w), code_challenge_method: 'S256' }), 302, toClient('invalid_request')),
     authorizeCase('PKCE: a malformed challenge', (w) => ({ ...base(w), code_challenge: 'short=', code_challenge_method: 'S256' }), 302, toClient('invalid_request')),
     authorizeCase('PKCE: a public client without a challenge', (w) => ({ ...base(w), client_id: w.publicApp.id }), 302, toClient('invalid_request')),
-    authorizeCase('a resource with a fragment', (w) => ({ ...base(w), resource: 'https://api.example.com/#x' }), 302, toClient('invalid_request')),
-    authorizeCase('a relative resource', (w) => ({ ...base(w), resource: '/api/v4' }), 302, toClient('invalid_request')),
+    authorizeCase('a resource with a fragment', (w) => ({ ...base(w), resource: 'https://api.example.com/#x' }), 302, toClient('invalid_target')),
+    authorizeCase('a resource that is not this server', (w) => ({ ...base(w), resource: 'https://api.example.com/' }), 302, toClient('invalid_target')),
+    authorizeCase('a relative resource', (w) => ({ ...base(w), resource: '/api/v4' }), 302, toClient('invalid_target')),
   );
   cases.push({
     name: 'authorize: client_id repeated',

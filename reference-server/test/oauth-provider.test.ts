@@ -291,6 +291,23 @@ describe('OAuth failure cases on the wire', () => {
     assert.deepEqual(body.authorization_servers, [issuer]);
   });
 
+  it('a 401 of the API says where to get a token, and that a token sent was refused (RFC 9728 §5.1, RFC 6750 §3)', async () => {
+    const metadata = `${p.server.url}/.well-known/oauth-protected-resource`;
+    const none = await fetch(`${p.server.url}/api/v4/users/me`);
+    assert.equal(none.status, 401);
+    assert.equal(none.headers.get('www-authenticate'), `Bearer resource_metadata="${metadata}"`);
+    const bad = await fetch(`${p.server.url}/api/v4/users/me`, { headers: { authorization: 'Bearer not-a-token' } });
+    assert.equal(bad.status, 401);
+    assert.equal(bad.headers.get('www-authenticate'), `Bearer error="invalid_token", resource_metadata="${metadata}"`);
+    const pluginRoute = await fetch(`${p.server.url}/api/v4/oauth/apps`, { headers: { authorization: 'Bearer not-a-token' } });
+    assert.equal(pluginRoute.status, 401);
+    assert.equal(pluginRoute.headers.get('www-authenticate'), `Bearer error="invalid_token", resource_metadata="${metadata}"`);
+    // A wrong password is no bearer challenge.
+    const login = await fetch(`${p.server.url}/api/v4/users/login`, { method: 'POST', body: JSON.stringify({ login_id: 'nobody', password: 'whatever-password' }) });
+    assert.equal(login.status, 401);
+    assert.equal(login.headers.get('www-authenticate'), null);
+  });
+
   it('a user who is not logged in is sent to the login page, and back here after', async () => {
     const params = { response_type: 'code', client_id: app.id, redirect_uri: CALLBACK, state: 's' };
     const res = await getAuthorize({ url: p.server.url }, params);

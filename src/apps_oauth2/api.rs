@@ -51,7 +51,7 @@ fn bearer(request: &Request) -> Option<&str> {
 /// the claim to its app id.
 pub async fn app_session<H: Host>(ctx: &Context<'_, H>, request: &Request) -> Result<AppSession, AppError> {
     let token = bearer(request).ok_or_else(not_an_app_session)?;
-    let valid = grants::valid_access_token(ctx, token).await?.ok_or_else(not_an_app_session)?;
+    let valid = grants::chat_api_token(ctx, token).await?.ok_or_else(not_an_app_session)?;
     let not_linked =
         |message: &str| AppError::new(403, "app.apps_oauth2.no_app_id.app_error", message.to_owned());
     if valid.client.mattermost_app_id.is_empty() {

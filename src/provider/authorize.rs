@@ -12,6 +12,7 @@ use super::consent_page;
 use super::grants::{self, Authorization, SCOPE};
 use super::oauth_error::{ErrorCode, OAuthError};
 use super::pkce;
+use super::resource_indicators::{self, Audience};
 use crate::access;
 use crate::context::Context;
 use crate::host::Host;
@@ -24,7 +25,6 @@ use url::Url;
 
 pub const MAX_STATE_LEN: usize = 1024;
 pub const MAX_SCOPE_LEN: usize = 128;
-pub const MAX_RESOURCE_LEN: usize = 512;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum ResponseType {
@@ -44,7 +44,9 @@ pub struct AuthorizeParams {
     pub scope: String,
     pub code_challenge: String,
     pub code_challenge_method: String,
-    pub resource: String,
+    /// RFC 8707 §2: once per resource (the consent page's JSON: a string, or a list).
+    #[serde(deserialize_with = "one_or_many")]
+    pub resource: Vec<String>,
     /// Only from the consent page: `false` is Deny. Mattermost's own consent page never sends it.
     #[serde(default = "yes", skip_serializing)]
     pub approve: bool,
@@ -52,6 +54,21 @@ pub struct AuthorizeParams {
 
 fn yes() -> bool {
     true
+}
+
+/// A string (as Mattermost's `AuthorizeRequest` has it), or a list of them.
+fn one_or_many<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum OneOrMany {
+        One(String),
+        Many(Vec<String>),
+    }
+    Ok(match OneOrMany::deserialize(deserializer)? {
+        OneOrMany::One(one) if one.is_empty() => Vec::new(),
+        OneOrMany::One(one) => vec![one],
+        OneOrMany::Many(many) => many,
+    })
 }
 
 impl AuthorizeParams {
@@ -65,7 +82,7 @@ impl AuthorizeParams {
             scope: get("scope"),
             code_challenge: get("code_challenge"),
             code_challenge_method: get("code_challenge_method"),
-            resource: get("resource"),
+            resource: params.all("resource").map(str::to_owned).collect(),
             approve: true,
         }
     }
@@ -167,12 +184,19 @@ fn check_params(params: &AuthorizeParams, client: &Client) -> Result<ResponseTyp
         return Err(OAuthError::new(ErrorCode::InvalidScope, "scope is longer than 128 characters."));
     }
     check_pkce(params, client, response_type)?;
-    if !params.resource.is_empty() && !is_valid_resource(&params.resource) {
-        return Err(OAuthError::invalid_request(
-            "resource must be an absolute URI without a fragment, at most 512 characters (RFC 8707).",
-        ));
-    }
     Ok(response_type)
+}
+
+/// The parameter checks, then RFC 8707 §2: the resources the request names, each one this server
+/// knows.
+async fn checked<H: Host>(
+    ctx: &Context<'_, H>,
+    params: &AuthorizeParams,
+    client: &Client,
+) -> Result<(ResponseType, Audience), OAuthError> {
+    let response_type = check_params(params, client)?;
+    let audience = resource_indicators::resolve(ctx, params.resource.iter().map(String::as_str)).await?;
+    Ok((response_type, audience))
 }
 
 /// RFC 7636 §4.3 with `S256` only; public clients must use it for the code flow.
@@ -202,10 +226,6 @@ fn check_pkce(
     Ok(())
 }
 
-fn is_valid_resource(resource: &str) -> bool {
-    resource.len() <= MAX_RESOURCE_LEN && !resource.contains('#') && Url::parse(resource).is_ok()
-}
-
 /// `GET /oauth/authorize`.
 pub async fn serve_get<H: Host>(ctx: &Context<'_, H>, request: &Request) -> Response {
     let params = match Params::parse(request.query.as_bytes()) {
@@ -221,8 +241,8 @@ pub async fn serve_get<H: Host>(ctx: &Context<'_, H>, request: &Request) -> Resp
     let Some(user_id) = request.user_id.as_deref().map(UserId::new) else {
         return ctx.login_redirect(request);
     };
-    let response_type = match check_params(&params, &verified.client) {
-        Ok(response_type) => response_type,
+    let (response_type, audience) = match checked(ctx, &params, &verified.client).await {
+        Ok(checked) => checked,
         Err(error) => return redirect(&error_redirect(ctx, &verified, &params, None, &error)),
     };
     let approved = match consent::is_approved(ctx, &user_id, &verified.client.id).await {
@@ -233,7 +253,7 @@ pub async fn serve_get<H: Host>(ctx: &Context<'_, H>, request: &Request) -> Resp
         }
     };
     if verified.client.is_trusted || approved {
-        let target = answer(ctx, &user_id, &verified, &params, response_type).await;
+        let target = answer(ctx, &user_id, &verified, &params, response_type, audience).await;
         return redirect(&target);
     }
     consent_page::render(&verified.client, &params_for_page(&params, &verified))
@@ -258,20 +278,21 @@ pub async fn serve_post<H: Host>(
         };
         AppError { cause: e.cause, ..AppError::new(e.status, id, e.message) }
     })?;
-    let target = match check_params(&params, &verified.client) {
+    let target = match checked(ctx, &params, &verified.client).await {
         Err(error) => error_redirect(ctx, &verified, &params, None, &error),
-        Ok(response_type) if !params.approve => {
+        Ok((response_type, _)) if !params.approve => {
             let denied = match consent::forget_approval(ctx, user_id, &verified.client.id).await {
                 Ok(()) => OAuthError::new(ErrorCode::AccessDenied, "The user denied the request."),
                 Err(error) => error.into(),
             };
             error_redirect(ctx, &verified, &params, Some(response_type), &denied)
         }
-        Ok(response_type) => match consent::remember_approval(ctx, user_id, &verified.client.id, SCOPE).await
-        {
-            Ok(()) => answer(ctx, user_id, &verified, &params, response_type).await,
-            Err(error) => error_redirect(ctx, &verified, &params, Some(response_type), &error.into()),
-        },
+        Ok((response_type, audience)) => {
+            match consent::remember_approval(ctx, user_id, &verified.client.id, SCOPE).await {
+                Ok(()) => answer(ctx, user_id, &verified, &params, response_type, audience).await,
+                Err(error) => error_redirect(ctx, &verified, &params, Some(response_type), &error.into()),
+            }
+        }
     };
     Ok(Response::json(200, &serde_json::json!({ "redirect": target })))
 }
@@ -283,6 +304,7 @@ async fn answer<H: Host>(
     verified: &Verified,
     params: &AuthorizeParams,
     response_type: ResponseType,
+    audience: Audience,
 ) -> String {
     let authorization = Authorization {
         client_id: verified.client.id.clone(),
@@ -291,7 +313,7 @@ async fn answer<H: Host>(
         redirect_uri: verified.redirect_uri.clone(),
         redirect_uri_given: verified.redirect_uri_given,
         code_challenge: Some(params.code_challenge.clone()).filter(|c| !c.is_empty()),
-        resource: Some(params.resource.clone()).filter(|r| !r.is_empty()),
+        audience,
     };
     let result = match response_type {
         ResponseType::Code => {

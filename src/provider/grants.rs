@@ -8,6 +8,7 @@
 //! effective at once; the token records left behind point at nothing.
 
 use super::clients::{self, Client};
+use super::resource_indicators::Audience;
 use crate::context::Context;
 use crate::host::{Host, HostError, User};
 use crate::ids::{
@@ -51,6 +52,8 @@ pub enum Refusal {
     /// Used after its rotation: the grant is revoked (RFC 9700 §4.14.2).
     RefreshReused,
     RefreshRaced,
+    /// The token request named a resource the grant does not cover (RFC 8707 §2.2).
+    TargetNotGranted,
     Failed(Failure),
 }
 
@@ -77,6 +80,7 @@ impl fmt::Display for Refusal {
             Refusal::RefreshOtherClient => "The refresh token was issued to another client.",
             Refusal::RefreshReused => "The refresh token was already used; the grant is revoked.",
             Refusal::RefreshRaced => "The refresh token was used concurrently.",
+            Refusal::TargetNotGranted => "resource names a resource the authorization did not grant.",
             Refusal::Failed(failure) => return failure.fmt(f),
         })
     }
@@ -131,7 +135,9 @@ pub struct Authorization {
     /// request had it.
     pub redirect_uri_given: bool,
     pub code_challenge: Option<String>,
-    pub resource: Option<String>,
+    /// RFC 8707: the resources the request named (none: the chat API's alone).
+    #[serde(default)]
+    pub audience: Audience,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -154,7 +160,12 @@ pub struct Grant {
     pub client_id: ClientId,
     pub user_id: UserId,
     pub scope: String,
-    pub resource: Option<String>,
+    /// What the user approved (RFC 8707): each access token's audience lies within it.
+    #[serde(default)]
+    pub audience: Audience,
+    /// The current access token's audience (RFC 8707 §2.2: a token request may narrow it).
+    #[serde(default)]
+    pub access_audience: Audience,
     pub created_at: i64,
     pub access_hash: SecretHash,
     pub access_expires_at: i64,
@@ -222,6 +233,8 @@ pub struct CodeExchange<'a> {
     pub code: &'a str,
     pub redirect_uri: Option<&'a str>,
     pub code_verifier: Option<&'a str>,
+    /// RFC 8707 §2.2: the resources the token is asked for (none: all the authorization named).
+    pub audience: &'a Audience,
 }
 
 /// RFC 6749 §4.1.3: exchanges a code for tokens, once.
@@ -248,7 +261,9 @@ pub async fn redeem_code<H: Host>(
     }
     check_exchange(ctx, client, &record, exchange).await?;
     let authorization = &record.authorization;
-    let (grant, tokens) = new_grant(ctx, authorization, record.epoch, client.gets_refresh_tokens()).await?;
+    let access_audience = token_audience(ctx, &authorization.audience, exchange.audience)?;
+    let (grant, tokens) =
+        new_grant(ctx, authorization, access_audience, record.epoch, client.gets_refresh_tokens()).await?;
     // Marking the code used is the commit point: of concurrent exchanges exactly one gets here.
     let redeemed = CodeRecord { redeemed_by: Some(grant.id.clone()), ..record.clone() };
     let remaining =
@@ -294,6 +309,15 @@ async fn check_exchange<H: Host>(
     Ok(())
 }
 
+/// RFC 8707 §2.2: the audience of a new access token, within what was granted.
+fn token_audience<H: Host>(
+    ctx: &Context<'_, H>,
+    granted: &Audience,
+    requested: &Audience,
+) -> Result<Audience, Refusal> {
+    granted.narrowed_to(requested, ctx.config.issuer()).ok_or(Refusal::TargetNotGranted)
+}
+
 /// The user, unless deactivated or deleted.
 async fn active_user<H: Host>(ctx: &Context<'_, H>, user_id: &UserId) -> Result<Option<User>, Failure> {
     let user = ctx.host.get_user(user_id.as_str()).await.map_err(Failure::UserLookup)?;
@@ -314,7 +338,7 @@ pub async fn issue_implicit<H: Host>(
     authorization: &Authorization,
 ) -> Result<IssuedTokens, Refusal> {
     let epoch = current_epoch(ctx, &authorization.user_id, &authorization.client_id).await?;
-    let (grant, tokens) = new_grant(ctx, authorization, epoch, false).await?;
+    let (grant, tokens) = new_grant(ctx, authorization, authorization.audience.clone(), epoch, false).await?;
     remember_grant(ctx, &grant).await?;
     Ok(tokens)
 }
@@ -324,6 +348,7 @@ pub async fn issue_implicit<H: Host>(
 async fn new_grant<H: Host>(
     ctx: &Context<'_, H>,
     authorization: &Authorization,
+    access_audience: Audience,
     epoch: u64,
     with_refresh: bool,
 ) -> Result<(Grant, IssuedTokens), Refusal> {
@@ -336,7 +361,8 @@ async fn new_grant<H: Host>(
         client_id: authorization.client_id.clone(),
         user_id: authorization.user_id.clone(),
         scope: authorization.scope.clone(),
-        resource: authorization.resource.clone(),
+        audience: authorization.audience.clone(),
+        access_audience,
         created_at: now,
         access_hash,
         access_expires_at: now + tokens.expires_in * 1000,
@@ -379,6 +405,7 @@ pub async fn refresh<H: Host>(
     ctx: &Context<'_, H>,
     client: &Client,
     refresh_token: &str,
+    requested: &Audience,
 ) -> Result<IssuedTokens, Refusal> {
     let store = ctx.store();
     let refresh_hash = SecretHash::of(refresh_token);
@@ -402,9 +429,12 @@ pub async fn refresh<H: Host>(
         return Err(Refusal::Deauthorized);
     }
     check_user(ctx, &grant.user_id).await?;
+    // RFC 8707 §2.2: a refresh may narrow the audience, never widen it past the grant's.
+    let access_audience = token_audience(ctx, &grant.audience, requested)?;
     let (access_hash, tokens) = write_tokens(ctx, &grant.id, &grant.scope, true).await?;
     let rotated = Grant {
         access_hash,
+        access_audience,
         access_expires_at: ctx.host.now_millis() + tokens.expires_in * 1000,
         refresh_hash: tokens.refresh_token.as_ref().map(|t| SecretHash::of(t.secret())),
         ..grant.clone()
@@ -427,8 +457,8 @@ pub struct ValidToken {
 }
 
 /// The one rule for whether an access token is valid: it is current for a live grant (not
-/// revoked, not deauthorized), unexpired, its app still exists and its user is active. The API
-/// (through the host), introspection, revocation and the app store's app sessions all ask here.
+/// revoked, not deauthorized), unexpired, its app still exists and its user is active.
+/// Introspection, revocation and [`chat_api_token`] ask here.
 pub async fn valid_access_token<H: Host>(
     ctx: &Context<'_, H>,
     token: &str,
@@ -450,6 +480,25 @@ pub async fn valid_access_token<H: Host>(
         return Ok(None);
     };
     Ok(Some(ValidToken { grant, client, user }))
+}
+
+impl ValidToken {
+    /// Whether the token is meant for the resource `identifier` (RFC 8707): one asked for no
+    /// resource is the chat server's alone.
+    pub fn is_for<H: Host>(&self, ctx: &Context<'_, H>, identifier: &str) -> bool {
+        self.grant.access_audience.admits(identifier, ctx.config.issuer())
+    }
+}
+
+/// A valid access token that the chat server's own API takes: one meant for it (RFC 8707; RFC 6750
+/// §3.1 `invalid_token` otherwise). The API (through the host) and the app store's app sessions ask
+/// here.
+pub async fn chat_api_token<H: Host>(
+    ctx: &Context<'_, H>,
+    token: &str,
+) -> Result<Option<ValidToken>, Failure> {
+    let valid = valid_access_token(ctx, token).await?;
+    Ok(valid.filter(|valid| valid.is_for(ctx, ctx.config.issuer())))
 }
 
 /// The grant a refresh token currently belongs to (not a rotated one).

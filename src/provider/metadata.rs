@@ -100,3 +100,36 @@ pub fn serve_protected_resource<H: Host>(
     }
     Response::json(200, &ProtectedResourceMetadata::for_server(&ctx.config)).allow_any_origin()
 }
+
+/// Where a client finds the chat server's protected resource metadata (RFC 9728 §3.1: the
+/// well-known path between the SiteURL's host and its path).
+pub fn protected_resource_metadata_url(config: &ServerConfig) -> Option<String> {
+    let site = Url::parse(config.issuer()).ok()?;
+    let path = site.path().trim_end_matches('/');
+    let mut url = site.clone();
+    url.set_path(&format!("/.well-known/oauth-protected-resource{path}"));
+    url.set_query(None);
+    Some(url.into())
+}
+
+/// The errors a bearer challenge may name (RFC 6750 §3.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BearerError {
+    /// A token was sent, and it is unknown, expired, revoked or meant for another resource.
+    InvalidToken,
+}
+
+/// The `WWW-Authenticate` of a 401 from the chat API (RFC 6750 §3, RFC 9728 §5.1): where to learn
+/// which authorization server to ask, and why the token sent was refused. None while the provider
+/// is off (there is no metadata to point at, and no token to get).
+pub fn bearer_challenge(config: &ServerConfig, error: Option<BearerError>) -> Option<String> {
+    if !config.service_settings.enable_oauth_service_provider {
+        return None;
+    }
+    let metadata = protected_resource_metadata_url(config)?;
+    let error = match error {
+        Some(BearerError::InvalidToken) => r#"error="invalid_token", "#,
+        None => "",
+    };
+    Some(format!(r#"Bearer {error}resource_metadata="{metadata}""#))
+}

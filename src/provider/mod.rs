@@ -13,4 +13,5 @@ pub mod grants;
 pub mod metadata;
 pub mod oauth_error;
 pub mod pkce;
+pub mod resource_indicators;
 pub mod token;

@@ -3,6 +3,7 @@
 //! alongside so that Mattermost's clients read them too.
 
 use super::grants::{Failure, Refusal};
+use super::resource_indicators::TargetError;
 use crate::http::{Request, Response};
 use serde::Serialize;
 
@@ -23,6 +24,8 @@ pub enum ErrorCode {
     InvalidClientMetadata,
     UnsupportedOperation,
     TemporarilyUnavailable,
+    /// RFC 8707 §2.
+    InvalidTarget,
 }
 
 impl ErrorCode {
@@ -42,6 +45,7 @@ impl ErrorCode {
             ErrorCode::InvalidClientMetadata => "invalid_client_metadata",
             ErrorCode::UnsupportedOperation => "unsupported_operation",
             ErrorCode::TemporarilyUnavailable => "temporarily_unavailable",
+            ErrorCode::InvalidTarget => "invalid_target",
         }
     }
 }
@@ -143,13 +147,25 @@ pub fn no_store(response: Response) -> Response {
 }
 
 /// The one mapping of the grant rules' refusals to RFC 6749 §5.2: a missing `redirect_uri` is
-/// `invalid_request`, every other refusal `invalid_grant`, a failure inside `server_error`.
+/// `invalid_request`, a resource not granted RFC 8707's `invalid_target`, every other refusal
+/// `invalid_grant`, a failure inside `server_error`.
 impl From<Refusal> for OAuthError {
     fn from(refusal: Refusal) -> Self {
         match refusal {
             Refusal::Failed(failure) => failure.into(),
             Refusal::RedirectUriMissing => OAuthError::invalid_request(refusal.to_string()),
+            Refusal::TargetNotGranted => OAuthError::new(ErrorCode::InvalidTarget, refusal.to_string()),
             _ => OAuthError::invalid_grant(refusal.to_string()),
+        }
+    }
+}
+
+/// RFC 8707 §2: a resource that is malformed, unknown or not granted is `invalid_target`.
+impl From<TargetError> for OAuthError {
+    fn from(error: TargetError) -> Self {
+        match error {
+            TargetError::Failed(error) => error.into(),
+            _ => OAuthError::new(ErrorCode::InvalidTarget, error.to_string()),
         }
     }
 }

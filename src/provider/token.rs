@@ -4,6 +4,7 @@
 use super::client_auth::{authenticate, credentials};
 use super::grants::{self, CodeExchange, IssuedTokens};
 use super::oauth_error::{no_store, ErrorCode, OAuthError};
+use super::resource_indicators::{self, Audience};
 use crate::context::Context;
 use crate::grant_type::GrantType;
 use crate::host::Host;
@@ -71,6 +72,7 @@ pub async fn serve_token<H: Host>(ctx: &Context<'_, H>, request: &Request) -> Re
                     code,
                     redirect_uri: params.get("redirect_uri"),
                     code_verifier: params.get("code_verifier"),
+                    audience: &requested_audience(ctx, &params).await?,
                 };
                 grants::redeem_code(ctx, &client, &exchange).await?
             }
@@ -84,7 +86,7 @@ pub async fn serve_token<H: Host>(ctx: &Context<'_, H>, request: &Request) -> Re
                 let token = params
                     .get("refresh_token")
                     .ok_or_else(|| OAuthError::invalid_request("refresh_token is required."))?;
-                grants::refresh(ctx, &client, token).await?
+                grants::refresh(ctx, &client, token, &requested_audience(ctx, &params).await?).await?
             }
             _ => {
                 return Err(OAuthError::new(
@@ -98,6 +100,11 @@ pub async fn serve_token<H: Host>(ctx: &Context<'_, H>, request: &Request) -> Re
         Ok(token_response(&tokens))
     })
     .await
+}
+
+/// RFC 8707 §2.2: the resources a token request names, each one this server knows.
+async fn requested_audience<H: Host>(ctx: &Context<'_, H>, params: &Params) -> Result<Audience, OAuthError> {
+    Ok(resource_indicators::resolve(ctx, params.all("resource")).await?)
 }
 
 fn token_response(tokens: &IssuedTokens) -> Response {
@@ -151,6 +158,9 @@ struct Introspection<'a> {
     sub: Option<&'a UserId>,
     #[serde(skip_serializing_if = "Option::is_none")]
     iss: Option<&'a str>,
+    /// RFC 7662 §2.2, RFC 8707: the resources the token is for; absent for one that named none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    aud: Option<&'a [String]>,
 }
 
 /// `POST /oauth/introspect`: for confidential clients, about their own tokens; anything else is
@@ -179,6 +189,7 @@ pub async fn serve_introspect<H: Host>(ctx: &Context<'_, H>, request: &Request) 
             iat: Some(grant.access_expires_at / 1000 - grants::access_lifetime_seconds(ctx)),
             sub: Some(&grant.user_id),
             iss: Some(ctx.config.issuer()),
+            aud: Some(grant.access_audience.identifiers()).filter(|aud| !aud.is_empty()),
         };
         Ok(no_store(Response::json(200, &body)))
     })

@@ -1,0 +1,176 @@
+//! Resource indicators (RFC 8707) and the bearer challenge (RFC 9728 §5.1, RFC 6750 §3) on the
+//! in-memory host: which resources a grant and its tokens are for, and what a 401 tells a client.
+
+mod common;
+
+use common::provider::*;
+use common::*;
+use serde_json::{json, Value};
+
+const SITE_ENCODED: &str = "https%3A%2F%2Fchat.example.com";
+
+fn exchange_with(
+    plugin: &oauth_plugin::Plugin<oauth_plugin::host::memory::MemoryHost>,
+    client: &Client,
+    code: &str,
+    extra: &str,
+) -> Reply {
+    let form = format!(
+        "grant_type=authorization_code&code={code}&redirect_uri={CALLBACK}&client_id={}&client_secret={}{extra}",
+        client.id, client.secret
+    );
+    token_request(plugin, &form, None)
+}
+
+fn introspect(
+    plugin: &oauth_plugin::Plugin<oauth_plugin::host::memory::MemoryHost>,
+    client: &Client,
+    token: &str,
+) -> Value {
+    let form = format!("token={token}&client_id={}&client_secret={}", client.id, client.secret);
+    form_post(plugin, "/oauth/introspect", &form).body
+}
+
+#[test]
+fn a_request_that_names_no_resource_works_as_before() {
+    let plugin = plugin();
+    let client = client(&plugin, json!({"is_trusted": true}));
+    let code = code_for(&plugin, &client, ALICE, "");
+    let tokens = exchange(&plugin, &client, &code).body;
+    let access = tokens["access_token"].as_str().unwrap();
+    assert_eq!(user_of(&plugin, access).as_deref(), Some(ALICE));
+    let introspection = introspect(&plugin, &client, access);
+    assert_eq!(introspection["active"], true);
+    assert!(introspection.get("aud").is_none(), "{introspection}");
+}
+
+#[test]
+fn a_token_for_the_server_names_it_as_its_audience() {
+    let plugin = plugin();
+    let client = client(&plugin, json!({"is_trusted": true}));
+    // The server's identifier, written with a trailing slash and twice: one audience entry.
+    let code =
+        code_for(&plugin, &client, ALICE, &format!("&resource={SITE_ENCODED}%2F&resource={SITE_ENCODED}"));
+    let tokens = exchange_with(&plugin, &client, &code, &format!("&resource={SITE_ENCODED}")).body;
+    let access = tokens["access_token"].as_str().unwrap();
+    assert_eq!(user_of(&plugin, access).as_deref(), Some(ALICE));
+    assert_eq!(introspect(&plugin, &client, access)["aud"], json!([SITE]));
+}
+
+#[test]
+fn an_unknown_resource_is_invalid_target_and_issues_nothing() {
+    let plugin = plugin();
+    let client = client(&plugin, json!({"is_trusted": true}));
+    for resource in
+        ["https%3A%2F%2Fother.example.com", "https%3A%2F%2Fchat.example.com.evil.com", "%2Fapi%2Fv4"]
+    {
+        let query = format!(
+            "response_type=code&client_id={}&redirect_uri={CALLBACK}&state=s&resource={resource}",
+            client.id
+        );
+        let url = location(&authorize(&plugin, Some(ALICE), &query));
+        assert_eq!(query_param(&url, "error").as_deref(), Some("invalid_target"), "{resource}");
+        assert_eq!(query_param(&url, "code"), None);
+    }
+    let too_many = format!("&resource={SITE_ENCODED}").repeat(11);
+    let query = format!("response_type=code&client_id={}&redirect_uri={CALLBACK}{too_many}", client.id);
+    let url = location(&authorize(&plugin, Some(ALICE), &query));
+    assert_eq!(query_param(&url, "error").as_deref(), Some("invalid_target"));
+}
+
+#[test]
+fn the_token_request_cannot_widen_the_authorization_and_a_refusal_keeps_the_code() {
+    let plugin = plugin();
+    let client = client(&plugin, json!({"is_trusted": true}));
+    let code = code_for(&plugin, &client, ALICE, &format!("&resource={SITE_ENCODED}"));
+    for (resource, error) in [
+        ("https%3A%2F%2Fother.example.com", "invalid_target"),
+        ("not%20a%20uri", "invalid_target"),
+        ("https%3A%2F%2Fchat.example.com%2F%23x", "invalid_target"),
+    ] {
+        let reply = exchange_with(&plugin, &client, &code, &format!("&resource={resource}"));
+        assert_eq!((reply.status, reply.body["error"].as_str()), (400, Some(error)), "{resource}");
+    }
+    // Nothing was used up: the code still works, once.
+    let reply = exchange(&plugin, &client, &code);
+    assert_eq!(reply.status, 200, "{}", reply.body);
+}
+
+#[test]
+fn a_refresh_may_name_what_was_granted_and_nothing_else() {
+    let plugin = plugin();
+    let client = client(&plugin, json!({"is_trusted": true}));
+    let code = code_for(&plugin, &client, ALICE, &format!("&resource={SITE_ENCODED}"));
+    let refresh_token = exchange(&plugin, &client, &code).body["refresh_token"].as_str().unwrap().to_owned();
+    let form = format!(
+        "grant_type=refresh_token&refresh_token={refresh_token}&resource=https%3A%2F%2Fother.example.com"
+    );
+    let refused = token_request(&plugin, &form, Some((&client.id, &client.secret)));
+    assert_eq!(refused.body["error"], "invalid_target");
+    // The refused refresh changed nothing: the same refresh token still rotates.
+    let form = format!("grant_type=refresh_token&refresh_token={refresh_token}&resource={SITE_ENCODED}");
+    let rotated = token_request(&plugin, &form, Some((&client.id, &client.secret)));
+    assert_eq!(rotated.status, 200, "{}", rotated.body);
+    let access = rotated.body["access_token"].as_str().unwrap();
+    assert_eq!(introspect(&plugin, &client, access)["aud"], json!([SITE]));
+}
+
+#[test]
+fn a_grant_without_an_audience_cannot_be_refreshed_into_one_for_another_resource() {
+    let plugin = plugin();
+    let client = client(&plugin, json!({"is_trusted": true}));
+    let code = code_for(&plugin, &client, ALICE, "");
+    let refresh_token = exchange(&plugin, &client, &code).body["refresh_token"].as_str().unwrap().to_owned();
+    let form = format!(
+        "grant_type=refresh_token&refresh_token={refresh_token}&resource=https%3A%2F%2Fother.example.com"
+    );
+    assert_eq!(
+        token_request(&plugin, &form, Some((&client.id, &client.secret))).body["error"],
+        "invalid_target"
+    );
+}
+
+#[test]
+fn a_repeated_parameter_other_than_resource_is_still_refused() {
+    let plugin = plugin();
+    let client = client(&plugin, json!({"is_trusted": true}));
+    let code = code_for(&plugin, &client, ALICE, "");
+    let reply = exchange_with(&plugin, &client, &code, "&code_verifier=a&code_verifier=b");
+    assert_eq!(reply.body["error"], "invalid_request");
+}
+
+#[test]
+fn a_401_of_the_api_says_where_to_get_a_token() {
+    let plugin = plugin();
+    let challenge =
+        r#"Bearer resource_metadata="https://chat.example.com/.well-known/oauth-protected-resource""#;
+    let reply = send(&plugin, "GET", "/api/v4/oauth/apps", None, "");
+    assert_eq!(reply.status, 401);
+    assert_eq!(reply.response.header("WWW-Authenticate"), Some(challenge));
+    let reply = send_as_app(&plugin, "GET", "/api/v4/oauth/apps", "not-a-token", "");
+    assert_eq!(reply.status, 401);
+    assert_eq!(
+        reply.response.header("WWW-Authenticate"),
+        Some(
+            r#"Bearer error="invalid_token", resource_metadata="https://chat.example.com/.well-known/oauth-protected-resource""#
+        )
+    );
+    assert_eq!(plugin.bearer_challenge(false).as_deref(), Some(challenge));
+}
+
+#[test]
+fn the_challenge_points_at_the_path_inserted_metadata_and_is_absent_while_the_provider_is_off() {
+    let plugin = plugin();
+    let config = json!({"ServiceSettings": {"SiteURL": "https://chat.example.com/team/", "EnableOAuthServiceProvider": true}});
+    plugin.on_configuration_change(config.to_string().as_bytes()).unwrap();
+    assert_eq!(
+        plugin.bearer_challenge(true).as_deref(),
+        Some(
+            r#"Bearer error="invalid_token", resource_metadata="https://chat.example.com/.well-known/oauth-protected-resource/team""#
+        )
+    );
+    configure(&plugin, r#"{"EnableOAuthServiceProvider":false}"#);
+    assert_eq!(plugin.bearer_challenge(true), None);
+    let reply = send(&plugin, "GET", "/api/v4/oauth/apps", None, "");
+    assert_eq!(reply.response.header("WWW-Authenticate"), None);
+}
