@@ -181,7 +181,7 @@ mod tests {
     fn shapes_are_checked() {
         assert!(check_shape(["relative/path"].into_iter()).is_err());
         assert!(check_shape(["https://x.example/#frag"].into_iter()).is_err());
-        assert!(check_shape(std::iter::repeat("https://x.example").take(MAX_RESOURCES + 1)).is_err());
+        assert!(check_shape(std::iter::repeat_n("https://x.example", MAX_RESOURCES + 1)).is_err());
         let long = format!("https://x.example/{}", "a".repeat(MAX_RESOURCE_LEN));
         assert!(check_shape([long.as_str()].into_iter()).is_err());
         assert_eq!(check_shape(["https://x.example"].into_iter()).unwrap(), ["https://x.example"]);
