@@ -219,7 +219,7 @@ function send(url: URL, method: string, req: FetchRequest, policy: FetchPolicy):
   // Node skips the lookup for IP literals, so those are checked here.
   if (isIP(host) && !listedHost) checkAddress(host, allow);
   const timeoutMs = Math.min(req.timeoutMs ?? Infinity, policy.timeoutMs);
-  const maxBytes = policy.maxResponseBytes ?? MAX_RESPONSE_BYTES;
+  const maxBytes = Math.min(req.maxResponseBytes ?? Infinity, policy.maxResponseBytes ?? MAX_RESPONSE_BYTES);
   const transport = url.protocol === 'https:' ? https : http;
   return new Promise((resolve, reject) => {
     let request: http.ClientRequest;
