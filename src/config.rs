@@ -27,6 +27,10 @@ pub struct ServiceSettings {
     pub enable_dynamic_client_registration: bool,
     #[serde(rename = "DCRRedirectURIAllowlist")]
     pub dcr_redirect_uri_allowlist: Vec<String>,
+    /// A `client_id` that is an https URL names its Client ID Metadata Document (off by default).
+    pub enable_client_id_metadata_documents: bool,
+    /// Globs for the documents' URLs, in `DCRRedirectURIAllowlist`'s syntax; empty allows any.
+    pub client_id_metadata_document_allowlist: Vec<String>,
     #[serde(rename = "EnableOutgoingOAuthConnections")]
     pub enable_outgoing_oauth_connections: bool,
     pub enable_only_admin_integrations: bool,
@@ -43,6 +47,8 @@ impl Default for ServiceSettings {
             enable_oauth_service_provider: false,
             enable_dynamic_client_registration: false,
             dcr_redirect_uri_allowlist: Vec::new(),
+            enable_client_id_metadata_documents: false,
+            client_id_metadata_document_allowlist: Vec::new(),
             enable_outgoing_oauth_connections: false,
             enable_only_admin_integrations: true,
             allowed_untrusted_internal_connections: String::new(),
@@ -79,6 +85,11 @@ impl ServerConfig {
         let number =
             value.and_then(|v| v.as_u64().or_else(|| v.as_str().and_then(|s| s.trim().parse().ok())));
         number.map_or(DEFAULT_DCR_RATE_LIMIT_PER_MINUTE, |n| n.min(u64::from(u32::MAX)) as u32)
+    }
+
+    /// How long an outbound request may take: `OutgoingIntegrationRequestsTimeout`, at least a second.
+    pub fn outgoing_timeout_ms(&self) -> u32 {
+        self.service_settings.outgoing_integration_requests_timeout.saturating_mul(1000).max(1000)
     }
 
     /// The issuer identifier (RFC 8414 §2): the SiteURL exactly as configured.
@@ -132,6 +143,7 @@ mod tests {
         let s = &config.service_settings;
         assert!(!s.enable_oauth_service_provider);
         assert!(!s.enable_dynamic_client_registration);
+        assert!(!s.enable_client_id_metadata_documents && s.client_id_metadata_document_allowlist.is_empty());
         assert!(s.enable_only_admin_integrations);
         assert_eq!(s.outgoing_integration_requests_timeout, 30);
         assert_eq!(s.session_length_sso_in_hours, 720);

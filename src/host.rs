@@ -93,6 +93,9 @@ pub struct FetchRequest {
     pub body: Option<Vec<u8>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub timeout_ms: Option<u32>,
+    /// A response body longer than this is refused (the host's own limit still applies).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_response_bytes: Option<u32>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]

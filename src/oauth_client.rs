@@ -42,7 +42,6 @@ pub async fn request_token<H: Host>(
     grant: GrantType,
     form: &[(&str, &str)],
 ) -> Result<ObtainedToken, TokenError> {
-    let timeout_ms = ctx.config.service_settings.outgoing_integration_requests_timeout.saturating_mul(1000);
     let body = url::form_urlencoded::Serializer::new(String::new())
         .append_pair("grant_type", grant.as_str())
         .extend_pairs(form)
@@ -55,7 +54,8 @@ pub async fn request_token<H: Host>(
             ("Accept".into(), "application/json".into()),
         ],
         body: Some(body.into_bytes()),
-        timeout_ms: Some(timeout_ms.max(1000)),
+        timeout_ms: Some(ctx.config.outgoing_timeout_ms()),
+        max_response_bytes: None,
     };
     let response = ctx.host.http_fetch(request).await.map_err(TokenError::Unreachable)?;
     read_token(&response)

@@ -9,6 +9,10 @@ export interface ServiceSettings {
   EnableOAuthServiceProvider: boolean;
   EnableDynamicClientRegistration: boolean;
   DCRRedirectURIAllowlist: string[];
+  /** A client_id that is an https URL names its Client ID Metadata Document. */
+  EnableClientIdMetadataDocuments: boolean;
+  /** Globs for those documents' URLs, in DCRRedirectURIAllowlist's syntax; empty: any. */
+  ClientIdMetadataDocumentAllowlist: string[];
   EnableOutgoingOAuthConnections: boolean;
   EnableOnlyAdminIntegrations: boolean;
   AllowedUntrustedInternalConnections: string;
@@ -49,6 +53,8 @@ const SERVICE_SETTINGS: { [K in keyof ServiceSettings]: { kind: Kind; default: S
   EnableOAuthServiceProvider: { kind: 'boolean', default: false },
   EnableDynamicClientRegistration: { kind: 'boolean', default: false },
   DCRRedirectURIAllowlist: { kind: 'stringList', default: [] },
+  EnableClientIdMetadataDocuments: { kind: 'boolean', default: false },
+  ClientIdMetadataDocumentAllowlist: { kind: 'stringList', default: [] },
   EnableOutgoingOAuthConnections: { kind: 'boolean', default: false },
   EnableOnlyAdminIntegrations: { kind: 'boolean', default: true },
   AllowedUntrustedInternalConnections: { kind: 'string', default: '' },

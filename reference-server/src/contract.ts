@@ -74,6 +74,8 @@ export interface FetchRequest {
   headers: Array<[string, string]>;
   body?: Uint8Array;
   timeoutMs?: number;
+  /** A longer response body is refused; the server's own limit still applies. */
+  maxResponseBytes?: number;
 }
 
 export interface FetchResponse {

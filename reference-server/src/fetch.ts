@@ -3,6 +3,7 @@
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import http from 'node:http';
 import https from 'node:https';
+import { rootCertificates } from 'node:tls';
 import { isIP, type LookupFunction } from 'node:net';
 import ipaddr from 'ipaddr.js';
 import type { FetchRequest, FetchResponse } from './contract.js';
@@ -16,6 +17,8 @@ export interface FetchPolicy {
   /** OutgoingIntegrationRequestsTimeout, in milliseconds. */
   timeoutMs: number;
   maxResponseBytes?: number;
+  /** Certificate authorities trusted for https beside Node's own (PEM), as tests need for their own servers. */
+  extraCa?: string[];
 }
 
 export type Fetcher = (req: FetchRequest) => Promise<FetchResponse>;
@@ -219,13 +222,14 @@ function send(url: URL, method: string, req: FetchRequest, policy: FetchPolicy):
   // Node skips the lookup for IP literals, so those are checked here.
   if (isIP(host) && !listedHost) checkAddress(host, allow);
   const timeoutMs = Math.min(req.timeoutMs ?? Infinity, policy.timeoutMs);
-  const maxBytes = policy.maxResponseBytes ?? MAX_RESPONSE_BYTES;
+  const maxBytes = Math.min(req.maxResponseBytes ?? Infinity, policy.maxResponseBytes ?? MAX_RESPONSE_BYTES);
   const transport = url.protocol === 'https:' ? https : http;
   return new Promise((resolve, reject) => {
     let request: http.ClientRequest;
     try {
       request = transport.request(url, {
         method, headers: headerObject(req.headers ?? []), agent: false,
+        ...(policy.extraCa?.length ? { ca: [...rootCertificates, ...policy.extraCa] } : {}),
         lookup: listedHost ? undefined : guardedLookup(allow),
       });
     } catch (err) {

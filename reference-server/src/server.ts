@@ -30,6 +30,8 @@ export interface ServerOptions {
   logSink?: LogSink;
   clock?: Clock;
   pluginCallTimeoutMs?: number;
+  /** Certificate authorities (PEM) the plugin's outbound https trusts beside Node's own; for tests. */
+  outboundCa?: string[];
 }
 
 export interface RunningServer {
@@ -98,6 +100,7 @@ async function start(options: ServerOptions & { env: NodeJS.ProcessEnv; clock: C
   const fetch = createFetcher(() => ({
     allowList: config.service.AllowedUntrustedInternalConnections,
     timeoutMs: config.service.OutgoingIntegrationRequestsTimeout * 1000,
+    extraCa: options.outboundCa,
   }), log);
   const host = createPluginHost({ pluginId: files.manifest.id, store, settings: () => config.service, fetch, log, atRestKey });
   plugin = new PluginManager({ files, host, log, config: () => pluginConfig(config.get(), files.manifest.id), callTimeoutMs: options.pluginCallTimeoutMs });

@@ -65,6 +65,7 @@ export async function startWorld(): Promise<World> {
   await admin.patchConfig({
     ServiceSettings: {
       EnableOAuthServiceProvider: true, EnableDynamicClientRegistration: true, DCRRedirectURIAllowlist: DCR_ALLOWLIST,
+      EnableClientIdMetadataDocuments: true,
       EnableOutgoingOAuthConnections: true, EnableOnlyAdminIntegrations: false,
     },
     PluginSettings: { Plugins: { 'oauth-plugin': { DcrRateLimitPerMinute: 0 } } },

@@ -476,9 +476,35 @@ function ssrfCases(): Case[] {
   }));
 }
 
+
+// ---- Client ID Metadata Documents: URLs that are not what they look like, and internal addresses
+
+/** client_id URLs refused before or by the fetch: each a page, nothing fetched is kept. */
+const DOCUMENT_URL_TRICKS: [string, string, number][] = [
+  ['on a loopback address', 'https://127.0.0.1:9/client.json', 400],
+  ['on loopback IPv6', 'https://[::1]:9/client.json', 400],
+  ['on a private address', 'https://10.0.0.1/client.json', 400],
+  ['on the cloud metadata address', 'https://169.254.169.254/latest/meta-data', 400],
+  ['on loopback in hex', 'https://0x7f.0.0.1/client.json', 400],
+  ['with a fragment', 'https://client.example.com/client.json#x', 400],
+  ['with user info', 'https://me:pw@client.example.com/client.json', 400],
+  ['with a dot segment', 'https://client.example.com/a/../client.json', 400],
+  ['with an encoded dot segment', 'https://client.example.com/a/%2e%2e/client.json', 400],
+  ['without a path', 'https://client.example.com/', 400],
+  ['with markup', 'https://client.example.com/<script>alert(1)</script>', 400],
+  ['over plain http', 'http://client.example.com/client.json', 404],
+];
+
+function documentCases(): Case[] {
+  return DOCUMENT_URL_TRICKS.flatMap(([what, clientId, status]): Case[] => [
+    authorizeCase(`a client metadata document ${what}`, () => ({ response_type: 'code', client_id: clientId, redirect_uri: CALLBACK }), status, PAGE, ['<script>']),
+    formCase(`/oauth/access_token: a client metadata document ${what}`, '/oauth/access_token', () => `grant_type=authorization_code&code=x&client_id=${encodeURIComponent(clientId)}`, 401, 'invalid_client'),
+  ]);
+}
+
 const ALL: Case[] = [
   ...jsonCases(), ...textCases(), ...tokenCases(), ...authorizeCases(), ...registrationCases(), ...idCases(), ...othersCases(),
-  ...csrfCases(), ...markupCases(), ...holeCases(), ...ssrfCases(),
+  ...csrfCases(), ...markupCases(), ...holeCases(), ...ssrfCases(), ...documentCases(),
 ];
 
 describe(`hostile input: ${ALL.length} cases, each refused with a clear error and nothing stored`, () => {

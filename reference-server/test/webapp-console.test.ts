@@ -82,6 +82,33 @@ describe('webapp: System Console → Integration Management (Chromium)', () => {
     assert.equal(metadata.registration_endpoint, `${server.url}/api/v4/oauth/apps/register`);
   });
 
+  it('Client ID Metadata Documents with their allowlist: the metadata advertises them while on', { timeout: 60_000 }, async () => {
+    const documents = page.getByRole('switch', { name: 'Enable Client ID Metadata Documents:' });
+    const allowlist = page.getByLabel('Client ID Metadata Document Allowlist:');
+    const advertised = async () => {
+      const metadata = await (await fetch(`${server.url}/.well-known/oauth-authorization-server`)).json() as Record<string, unknown>;
+      return metadata.client_id_metadata_document_supported;
+    };
+    assert.equal(await documents.isChecked(), false, 'off by default');
+    assert.equal(await allowlist.isDisabled(), true, 'the allowlist needs the switch');
+    assert.equal(await advertised(), undefined);
+    await documents.click();
+    await allowlist.fill('http://client.example.com/**');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByText('Each pattern must start with https://').waitFor();
+    assert.equal(await allowlist.getAttribute('aria-invalid'), 'true');
+    await allowlist.fill('https://client.example.com/**\nhttps://*.tools.example.com/**');
+    await save();
+    await screenshot(page, 'console-client-id-metadata-documents-on');
+    const settings = (await admin.getConfig()).ServiceSettings as unknown as Record<string, unknown>;
+    assert.equal(settings.EnableClientIdMetadataDocuments, true);
+    assert.deepEqual(settings.ClientIdMetadataDocumentAllowlist, ['https://client.example.com/**', 'https://*.tools.example.com/**']);
+    assert.equal(await advertised(), true);
+    await documents.click();
+    await save();
+    assert.equal(await advertised(), undefined, 'off again: not advertised');
+  });
+
   it('outgoing connections and "Restrict managing integrations to Admins" take effect for a user', { timeout: 60_000 }, async () => {
     const outgoing = page.getByRole('switch', { name: 'Enable Outgoing OAuth Connections:' });
     const connections = () => fetch(`${server.url}/api/v4/oauth/outgoing_connections`).then((r) => r.status);

@@ -4,6 +4,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { ServerOptions } from '../src/server.js';
 import { createAdmin, realPluginDir, startServer, type Client, type TestServer } from './helpers.js';
 
 /** test-output/ at the repository root (tests run from reference-server/dist/test). */
@@ -59,8 +60,8 @@ export interface BrowserSession {
  * The host with the real plugin, its admin, `serviceSettings` patched into its config (when given),
  * and a fresh page on it in a new browser. What was started is closed again if a later step fails.
  */
-export async function startBrowserSession(serviceSettings?: Record<string, unknown>): Promise<BrowserSession> {
-  const server = await startServer({ pluginDir: realPluginDir() });
+export async function startBrowserSession(serviceSettings?: Record<string, unknown>, serverOptions: ServerOptions = {}): Promise<BrowserSession> {
+  const server = await startServer({ pluginDir: realPluginDir(), ...serverOptions });
   let browser: Browser | undefined;
   try {
     const { client: admin } = await createAdmin(server.url);

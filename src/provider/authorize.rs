@@ -6,7 +6,8 @@
 //! URI) get an error page; every later error goes back to the client with `error`, `state` and
 //! `iss` (RFC 6749 §4.1.2.1, RFC 9207).
 
-use super::clients::{self, Client};
+use super::client_metadata::{self, Refusal as DocumentRefusal};
+use super::clients::Client;
 use super::consent;
 use super::consent_page;
 use super::grants::{self, Authorization, SCOPE};
@@ -120,6 +121,20 @@ impl PageError {
     }
 }
 
+/// A client id that names a document which could not be used: said on the page.
+impl From<DocumentRefusal> for PageError {
+    fn from(refusal: DocumentRefusal) -> Self {
+        match refusal {
+            DocumentRefusal::Storage(error) => error.into(),
+            DocumentRefusal::Disabled => page_error(404, refusal.to_string()),
+            DocumentRefusal::Unreachable(ref reason) => {
+                PageError { cause: Some(reason.clone()), ..page_error(400, refusal.to_string()) }
+            }
+            other => page_error(400, other.to_string()),
+        }
+    }
+}
+
 /// RFC 6749 §3.1.2.3 and §4.1.2.1: the client must exist and the redirect URI be registered.
 async fn verify_client<H: Host>(
     ctx: &Context<'_, H>,
@@ -128,7 +143,7 @@ async fn verify_client<H: Host>(
     if params.client_id.is_empty() {
         return Err(page_error(400, "The request has no client_id."));
     }
-    let client = clients::get(ctx, &ClientId::new(params.client_id.as_str()))
+    let client = client_metadata::find(ctx, &ClientId::new(params.client_id.as_str()))
         .await?
         .ok_or_else(|| page_error(404, "The app that sent you here is not registered on this server."))?;
     if params.redirect_uri.is_empty() {

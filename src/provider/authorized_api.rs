@@ -1,12 +1,13 @@
 //! Users' authorized apps: `GET /api/v4/users/{user_id}/oauth/apps/authorized` and
 //! `POST /oauth/deauthorize` `{client_id}`, as Mattermost's.
 
+use super::client_metadata::is_client_id;
 use super::consent;
 use crate::access::EDIT_OTHER_USERS;
 use crate::context::Context;
 use crate::host::Host;
 use crate::http::{invalid_param, invalid_url_param, json_body, AppError, Request, Response};
-use crate::ids::{is_server_id, is_valid_id, ClientId, UserId};
+use crate::ids::{is_server_id, ClientId, UserId};
 use serde::Deserialize;
 
 /// The apps a user authorized, without secrets: for the user themself or `edit_other_users`.
@@ -41,7 +42,7 @@ pub async fn deauthorize<H: Host>(
     user_id: &UserId,
 ) -> Result<Response, AppError> {
     let body: DeauthorizeRequest = json_body(request, "client_id")?;
-    if !is_valid_id(&body.client_id) {
+    if !is_client_id(&body.client_id) {
         return Err(invalid_param("client_id"));
     }
     consent::deauthorize(ctx, user_id, &ClientId::new(body.client_id)).await?;

@@ -2,7 +2,8 @@
 //! `client_secret_basic`, `client_secret_post`, and `none` for public clients. Secrets are
 //! compared in constant time against their stored hash.
 
-use super::clients::{self, Client};
+use super::client_metadata::{self, Refusal as DocumentRefusal};
+use super::clients::Client;
 use super::oauth_error::{ErrorCode, OAuthError};
 use crate::context::Context;
 use crate::host::Host;
@@ -89,7 +90,12 @@ pub async fn authenticate<H: Host>(
     credentials: &ClientCredentials,
 ) -> Result<Client, OAuthError> {
     let refuse = |description: &str| invalid_client(description, credentials.via_basic);
-    let client = clients::get(ctx, &credentials.client_id).await?.ok_or_else(|| refuse("Unknown client."))?;
+    let client = match client_metadata::find(ctx, &credentials.client_id).await {
+        Ok(Some(client)) => client,
+        Ok(None) => return Err(refuse("Unknown client.")),
+        Err(DocumentRefusal::Storage(error)) => return Err(error.into()),
+        Err(refusal) => return Err(refuse(&refusal.to_string())),
+    };
     match (&client.secret_hash, &credentials.secret) {
         (None, None) => Ok(client),
         (None, Some(_)) => Err(refuse("A public client has no secret; send none.")),

@@ -132,6 +132,11 @@ impl Client {
         !self.is_public && self.allows_grant(GrantType::RefreshToken)
     }
 
+    /// Whether this client is described by a Client ID Metadata Document (its id is the URL).
+    pub fn is_metadata_document(&self) -> bool {
+        super::client_metadata::is_document_url(self.id.as_str())
+    }
+
     /// RFC 6749 §3.1.2.3: the redirect URI must be one registered, compared as exact strings.
     pub fn has_callback(&self, redirect_uri: &str) -> bool {
         self.callback_urls.iter().any(|registered| registered == redirect_uri)
@@ -149,7 +154,7 @@ impl Client {
             return Err(Invalid::Description);
         }
         self.check_callbacks()?;
-        let homepage_required = !self.is_dynamically_registered;
+        let homepage_required = !self.is_dynamically_registered && !self.is_metadata_document();
         if (homepage_required || !self.homepage.is_empty())
             && (self.homepage.len() > MAX_HOMEPAGE_LEN || !is_http_url(&self.homepage))
         {

@@ -1,7 +1,8 @@
 //! What users approved: remembered approvals (so that consent is asked once per app, as in
 //! Mattermost), and each user's list of authorized apps.
 
-use super::clients::{self, Client};
+use super::client_metadata;
+use super::clients::Client;
 use super::grants;
 use crate::context::Context;
 use crate::host::Host;
@@ -50,7 +51,7 @@ pub async fn authorized_apps<H: Host>(ctx: &Context<'_, H>, user_id: &UserId) ->
     let ids: Vec<ClientId> = ctx.store().ids(&keys::user_apps(user_id)).await?;
     let mut found = Vec::new();
     for id in &ids {
-        if let Some(client) = clients::get(ctx, id).await? {
+        if let Some(client) = client_metadata::known(ctx, id).await? {
             found.push(client);
         }
     }

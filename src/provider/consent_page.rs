@@ -1,6 +1,7 @@
 //! The consent page and the authorization error page: plain HTML that works without the rest of
 //! the webapp, cannot be framed, and runs only its own script (a per-response CSP nonce).
 
+use super::client_metadata::document_host;
 use super::clients::Client;
 use crate::http::Response;
 use crate::ids::new_secret;
@@ -21,9 +22,10 @@ pub fn render(client: &Client, request: &impl Serialize) -> Response {
             client.name.chars().next().map(|c| c.to_uppercase().collect()).unwrap_or_default();
         format!(r#"<div class="avatar" aria-hidden="true">{}</div>"#, escape_html(&initial))
     };
+    let (title, origin) = who_asks(client);
     let body = format!(
-        r#"<h1>Authorize {name}?</h1>
-<div class="app">{icon}<div><strong>{name}</strong><div class="muted">{description}</div>
+        r#"<h1>Authorize {title}?</h1>
+{origin}<div class="app">{icon}<div><strong>{name}</strong><div class="muted">{description}</div>
 <a href="{homepage}" rel="noopener noreferrer" target="_blank">{homepage}</a></div></div>
 <p>{name} will be able to act on your behalf: read and change your data.</p>
 <p class="muted">You can revoke its access at any time in Settings → Security → OAuth 2.0 Applications.</p>
@@ -60,7 +62,24 @@ document.getElementById('deny').addEventListener('click', () => decide(false));
         homepage = escape_html(&client.homepage),
         request_json = script_json(request),
     );
-    page(200, &nonce, &format!("Authorize {name}"), &body)
+    page(200, &nonce, &format!("Authorize {title}"), &body)
+}
+
+/// Whom the page names: a registered app by its name; a client of a metadata document by its
+/// document's host, plainly, because anyone can declare any name in a document they serve.
+fn who_asks(client: &Client) -> (String, String) {
+    match document_host(&client.id) {
+        Some(host) => {
+            let host = escape_html(&host);
+            let origin = format!(
+                r#"<p class="origin" id="origin"><strong>{host}</strong> is asking for access. It calls itself “{}”; this server has not checked that name.</p>
+"#,
+                escape_html(&client.name)
+            );
+            (host, origin)
+        }
+        None => (escape_html(&client.name), String::new()),
+    }
 }
 
 /// An error that cannot go back to the client.

@@ -7,7 +7,8 @@
 //! has not deauthorized the app since the grant was made. Revoking is therefore one write,
 //! effective at once; the token records left behind point at nothing.
 
-use super::clients::{self, Client};
+use super::client_metadata;
+use super::clients::Client;
 use super::resource_indicators::Audience;
 use crate::context::Context;
 use crate::host::{Host, HostError, User};
@@ -473,7 +474,7 @@ pub async fn valid_access_token<H: Host>(
     if grant.access_hash != hash || grant.access_expires_at <= ctx.host.now_millis() {
         return Ok(None);
     }
-    let Some(client) = clients::get(ctx, &grant.client_id).await? else {
+    let Some(client) = client_metadata::known(ctx, &grant.client_id).await? else {
         return Ok(None);
     };
     let Some(user) = active_user(ctx, &grant.user_id).await? else {

@@ -27,6 +27,9 @@ pub struct Metadata {
     pub scopes_supported: &'static [&'static str],
     /// RFC 9207 §3.
     pub authorization_response_iss_parameter_supported: bool,
+    /// draft-ietf-oauth-client-id-metadata-document §5: only while they are accepted.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub client_id_metadata_document_supported: bool,
 }
 
 const CLIENT_AUTH_METHODS: &[&str] = &["client_secret_post", "client_secret_basic", "none"];
@@ -53,6 +56,7 @@ impl Metadata {
             code_challenge_methods_supported: &["S256"],
             scopes_supported: &["user"],
             authorization_response_iss_parameter_supported: true,
+            client_id_metadata_document_supported: settings.enable_client_id_metadata_documents,
         }
     }
 }

@@ -4,6 +4,7 @@ pub mod app_ids;
 pub mod authorize;
 pub mod authorized_api;
 pub mod client_auth;
+pub mod client_metadata;
 pub mod clients;
 pub mod clients_api;
 pub mod consent;

@@ -22,15 +22,29 @@
 //! | `a2lock:{app_id}:{user}` | held while a user's token for an app is being refreshed |
 //! | `idx:a2:{user}` | the apps a user connected |
 //! | `a2claim:{app_id}` | which OAuth app holds an app id, and the binding of the app store's records |
+//! | `cimd:{hash}` | a Client ID Metadata Document, by the hash of its URL (expires with its cache lifetime); `idx:cimd` their hashes |
 //!
 //! Sealed kinds (encrypted at rest, see [`is_sealed`]): `oc`, `octok`, `a2app`, `a2tok`, `a2st`.
 
-use crate::ids::{ClientId, ConnectionId, GrantId, SecretHash, UserId};
+use crate::ids::{hash_secret, is_valid_id, ClientId, ConnectionId, GrantId, SecretHash, UserId};
+use std::borrow::Cow;
 
 pub const SCHEMA: &str = "meta:schema";
 pub const KEY_CHECK: &str = "meta:keycheck";
 pub const CLIENT_INDEX: &str = "idx:apps";
 pub const OUTGOING_INDEX: &str = "idx:oc";
+pub const CLIENT_DOCUMENT_INDEX: &str = "idx:cimd";
+
+/// A client id as a part of a key, the one place where client ids enter keys: an id of ours as
+/// it is; any other (a metadata document's URL, longer than a key may be and full of `:`) as
+/// `h` and its SHA-256, which no id of ours can equal.
+pub fn client_part(client_id: &ClientId) -> Cow<'_, str> {
+    if is_valid_id(client_id.as_str()) {
+        Cow::Borrowed(client_id.as_str())
+    } else {
+        Cow::Owned(format!("h{}", hash_secret(client_id.as_str())))
+    }
+}
 
 pub fn client(client_id: &ClientId) -> String {
     format!("app:{client_id}")
@@ -53,7 +67,7 @@ pub fn refresh_token(hash: &SecretHash) -> String {
 }
 
 pub fn consent(user_id: &UserId, client_id: &ClientId) -> String {
-    format!("consent:{user_id}:{client_id}")
+    format!("consent:{user_id}:{}", client_part(client_id))
 }
 
 pub fn user_apps(user_id: &UserId) -> String {
@@ -61,7 +75,7 @@ pub fn user_apps(user_id: &UserId) -> String {
 }
 
 pub fn deauthorizations(user_id: &UserId, client_id: &ClientId) -> String {
-    format!("rvk:{user_id}:{client_id}")
+    format!("rvk:{user_id}:{}", client_part(client_id))
 }
 
 pub fn rate_limit(kind: &str, address: &str, window: i64) -> String {
@@ -100,6 +114,11 @@ pub fn app_id_claim(app_id: &str) -> String {
     format!("a2claim:{app_id}")
 }
 
+/// A cached Client ID Metadata Document, under the hash of its URL (`url_hash`, from [`client_part`]).
+pub fn client_document(url_hash: &str) -> String {
+    format!("cimd:{url_hash}")
+}
+
 /// The kinds whose records hold secrets the plugin must use again, and so are sealed at rest.
 const SEALED_KINDS: &[&str] = &["oc", "octok", "a2app", "a2tok", "a2st"];
 
@@ -131,6 +150,7 @@ mod tests {
         let id = "y".repeat(26);
         let (user, client_id, grant_id, connection) =
             (UserId::new(&id), ClientId::new(&id), GrantId::new(&id), ConnectionId::new(&id));
+        let document_url = ClientId::new(format!("https://client.example.com/{}", "x".repeat(4000)));
         let hash = SecretHash::of("a secret");
         let app_id = "a".repeat(32);
         let address = "0".repeat(64);
@@ -139,6 +159,7 @@ mod tests {
             KEY_CHECK.to_owned(),
             CLIENT_INDEX.to_owned(),
             OUTGOING_INDEX.to_owned(),
+            CLIENT_DOCUMENT_INDEX.to_owned(),
             client(&client_id),
             code(&hash),
             grant(&grant_id),
@@ -147,6 +168,7 @@ mod tests {
             consent(&user, &client_id),
             user_apps(&user),
             deauthorizations(&user, &client_id),
+            client_document(&client_part(&document_url)),
             rate_limit("dcr", &address, i64::MAX),
             outgoing_connection(&connection),
             outgoing_token(&connection),
@@ -211,11 +233,31 @@ mod tests {
         }
     }
 
+    /// The longest consent key there is: for a client id that is a long URL.
+    fn consent_of_document(user: &UserId) -> String {
+        consent(user, &ClientId::new(format!("https://client.example.com/{}", "x".repeat(4000))))
+    }
+
+    #[test]
+    fn url_client_ids_enter_keys_as_their_hash() {
+        let user = UserId::new("y".repeat(26));
+        let url = ClientId::new("https://client.example.com/a:b");
+        let key = deauthorizations(&user, &url);
+        assert_eq!(key, format!("rvk:{user}:h{}", hash_secret(url.as_str())));
+        assert!(!key["rvk:".len()..].contains("client.example.com"));
+        assert_ne!(client_part(&url), client_part(&ClientId::new("https://client.example.com/a:c")));
+        assert!(check_key_all([consent_of_document(&user), deauthorizations(&user, &url)]));
+    }
+
+    fn check_key_all(keys: impl IntoIterator<Item = String>) -> bool {
+        keys.into_iter().all(|key| crate::host::check_key(&key).is_ok())
+    }
+
     #[test]
     fn keys_that_join_ids_keep_them_apart() {
         // Ids have a fixed alphabet without ':', so a joined key splits back into its parts.
-        let user = UserId::new("user");
-        assert_eq!(consent(&user, &ClientId::new("client")), "consent:user:client");
+        let (user, client) = (UserId::new("user"), "c".repeat(26));
+        assert_eq!(consent(&user, &ClientId::new(&client)), format!("consent:user:{client}"));
         assert_eq!(app_user_token("com.example.jira", &user), "a2tok:com.example.jira:user");
         assert!(!crate::provider::clients::is_valid_app_id("a:b"), "an app id cannot carry the separator");
     }

@@ -8,11 +8,14 @@ interface Settings {
   EnableOAuthServiceProvider: boolean;
   EnableDynamicClientRegistration: boolean;
   DCRRedirectURIAllowlist: string[];
+  EnableClientIdMetadataDocuments: boolean;
+  ClientIdMetadataDocumentAllowlist: string[];
   EnableOutgoingOAuthConnections: boolean;
   EnableOnlyAdminIntegrations: boolean;
 }
 
-type Flag = Exclude<keyof Settings, 'DCRRedirectURIAllowlist'>;
+type List = 'DCRRedirectURIAllowlist' | 'ClientIdMetadataDocumentAllowlist';
+type Flag = Exclude<keyof Settings, List>;
 
 function Switch({ id, label, help, checked, disabled, onChange }: { id: Flag; label: string; help: ReactNode; checked: boolean; disabled?: boolean; onChange: (v: boolean) => void }) {
   const htmlId = `ServiceSettings.${id}`;
@@ -50,7 +53,7 @@ export function IntegrationManagementPage() {
 
 function SettingsForm() {
   const [config] = useLoad(() => get<{ ServiceSettings: Settings }>('/api/v4/config'), []);
-  const [form, setForm] = useState<(Omit<Settings, 'DCRRedirectURIAllowlist'> & { allowlist: string }) | null>(null);
+  const [form, setForm] = useState<(Omit<Settings, List> & { allowlist: string; documentAllowlist: string }) | null>(null);
   const [saved, setSaved] = useState<string>('');
   const [saving, setSaving] = useState(false);
   const [error, setError] = useState('');
@@ -60,8 +63,10 @@ function SettingsForm() {
     const s = config.data.ServiceSettings;
     const initial = {
       EnableOAuthServiceProvider: s.EnableOAuthServiceProvider, EnableDynamicClientRegistration: s.EnableDynamicClientRegistration,
+      EnableClientIdMetadataDocuments: s.EnableClientIdMetadataDocuments ?? false,
       EnableOutgoingOAuthConnections: s.EnableOutgoingOAuthConnections, EnableOnlyAdminIntegrations: s.EnableOnlyAdminIntegrations,
       allowlist: (s.DCRRedirectURIAllowlist ?? []).join('\n'),
+      documentAllowlist: (s.ClientIdMetadataDocumentAllowlist ?? []).join('\n'),
     };
     setForm(initial);
     setSaved(JSON.stringify(initial));
@@ -77,16 +82,20 @@ function SettingsForm() {
   /** A switch's id, state and change handler, all from its setting. */
   const flag = (k: Flag) => ({ id: k, checked: form[k], onChange: (v: boolean) => set(k, v) });
   const badPattern = lines(form.allowlist).find((p) => !/^https?:\/\//.test(p));
+  const badDocumentPattern = lines(form.documentAllowlist).find((p) => !/^https:\/\//.test(p));
 
   const save = async (e: FormEvent) => {
     e.preventDefault();
     if (badPattern) return document.getElementById('ServiceSettings.DCRRedirectURIAllowlist')?.focus();
+    if (badDocumentPattern) return document.getElementById('ServiceSettings.ClientIdMetadataDocumentAllowlist')?.focus();
     setSaving(true);
     setError('');
     setStatus('');
     try {
-      const { allowlist, ...flags } = form;
-      await put('/api/v4/config/patch', { ServiceSettings: { ...flags, DCRRedirectURIAllowlist: lines(allowlist) } });
+      const { allowlist, documentAllowlist, ...flags } = form;
+      await put('/api/v4/config/patch', {
+        ServiceSettings: { ...flags, DCRRedirectURIAllowlist: lines(allowlist), ClientIdMetadataDocumentAllowlist: lines(documentAllowlist) },
+      });
       setSaved(JSON.stringify(form));
       setStatus('Settings saved.');
     } catch (err) {
@@ -136,6 +145,36 @@ function SettingsForm() {
             </div>
             <div className="field-error" id="ServiceSettings.DCRRedirectURIAllowlist-error" aria-live="polite">
               {badPattern ? `Each pattern must start with http:// or https:// (“${badPattern}”).` : ''}
+            </div>
+          </div>
+        </div>
+        <Switch
+          {...flag('EnableClientIdMetadataDocuments')}
+          label="Enable Client ID Metadata Documents:"
+          disabled={!form.EnableOAuthServiceProvider}
+          help="When on, an application may use an https URL as its client ID: this server fetches the JSON document at that URL (its client metadata) and treats the application as a public client with the redirect URIs it lists. The consent screen shows the document's host name. Needs the service provider on."
+        />
+        <div className="field setting">
+          <label className="field-label" htmlFor="ServiceSettings.ClientIdMetadataDocumentAllowlist">
+            Client ID Metadata Document Allowlist:
+          </label>
+          <div className="field-control">
+            <textarea
+              id="ServiceSettings.ClientIdMetadataDocumentAllowlist"
+              rows={3}
+              value={form.documentAllowlist}
+              disabled={!form.EnableOAuthServiceProvider || !form.EnableClientIdMetadataDocuments}
+              onChange={(e) => (setForm({ ...form, documentAllowlist: e.target.value }), setStatus(''))}
+              aria-invalid={badDocumentPattern ? true : undefined}
+              aria-describedby="ServiceSettings.ClientIdMetadataDocumentAllowlist-error ServiceSettings.ClientIdMetadataDocumentAllowlist-help"
+              placeholder="https://*.example.com/**"
+            />
+            <div className="field-help" id="ServiceSettings.ClientIdMetadataDocumentAllowlist-help">
+              One pattern per line, in the same syntax as the DCR Redirect URI Allowlist, for the URLs that may serve as client IDs, such
+              as https://client.example.com/** . Empty: any https URL whose address the server may reach.
+            </div>
+            <div className="field-error" id="ServiceSettings.ClientIdMetadataDocumentAllowlist-error" aria-live="polite">
+              {badDocumentPattern ? `Each pattern must start with https:// (“${badDocumentPattern}”).` : ''}
             </div>
           </div>
         </div>
