@@ -13,4 +13,6 @@ pub mod grants;
 pub mod metadata;
 pub mod oauth_error;
 pub mod pkce;
+pub mod resources;
+pub mod resources_api;
 pub mod token;

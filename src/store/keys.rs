@@ -22,15 +22,18 @@
 //! | `a2lock:{app_id}:{user}` | held while a user's token for an app is being refreshed |
 //! | `idx:a2:{user}` | the apps a user connected |
 //! | `a2claim:{app_id}` | which OAuth app holds an app id, and the binding of the app store's records |
+//! | `res:{id}` | a registered protected resource; `idx:res` lists their ids |
+//! | `resid:{hash}` | which resource holds an identifier (SHA-256 of its normalized URL) |
 //!
 //! Sealed kinds (encrypted at rest, see [`is_sealed`]): `oc`, `octok`, `a2app`, `a2tok`, `a2st`.
 
-use crate::ids::{ClientId, ConnectionId, GrantId, SecretHash, UserId};
+use crate::ids::{ClientId, ConnectionId, GrantId, ResourceId, SecretHash, UserId};
 
 pub const SCHEMA: &str = "meta:schema";
 pub const KEY_CHECK: &str = "meta:keycheck";
 pub const CLIENT_INDEX: &str = "idx:apps";
 pub const OUTGOING_INDEX: &str = "idx:oc";
+pub const RESOURCE_INDEX: &str = "idx:res";
 
 pub fn client(client_id: &ClientId) -> String {
     format!("app:{client_id}")
@@ -100,6 +103,16 @@ pub fn app_id_claim(app_id: &str) -> String {
     format!("a2claim:{app_id}")
 }
 
+pub fn resource(id: &ResourceId) -> String {
+    format!("res:{id}")
+}
+
+/// `identifier_hash` is the [`SecretHash`] of a normalized resource identifier: a fixed length
+/// whatever the URL's.
+pub fn resource_identifier(identifier_hash: &SecretHash) -> String {
+    format!("resid:{}", identifier_hash.as_str())
+}
+
 /// The kinds whose records hold secrets the plugin must use again, and so are sealed at rest.
 const SEALED_KINDS: &[&str] = &["oc", "octok", "a2app", "a2tok", "a2st"];
 
@@ -156,6 +169,9 @@ mod tests {
             app_refresh_lock(&app_id, &user),
             user_connected_apps(&user),
             app_id_claim(&app_id),
+            RESOURCE_INDEX.to_owned(),
+            resource(&ResourceId::new(&id)),
+            resource_identifier(&hash),
         ]
     }
 
