@@ -9,8 +9,16 @@ use url::Url;
 #[serde(rename_all = "PascalCase", default)]
 pub struct ServerConfig {
     pub service_settings: ServiceSettings,
+    pub team_settings: TeamSettings,
     /// This plugin's own settings (`settings_schema` in plugin.json), keys as the admin saved them.
     pub plugin_settings: serde_json::Map<String, serde_json::Value>,
+}
+
+/// Mattermost's `TeamSettings`: only the site's name, which the plugin shows as the server's.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct TeamSettings {
+    pub site_name: String,
 }
 
 /// Registrations one address may make per minute, unless the admin set another number (0: no limit).
@@ -95,6 +103,14 @@ impl ServerConfig {
     /// The issuer identifier (RFC 8414 §2): the SiteURL exactly as configured.
     pub fn issuer(&self) -> &str {
         &self.service_settings.site_url
+    }
+
+    /// The server's name as people read it: `TeamSettings.SiteName`, else Mattermost's default.
+    pub fn site_name(&self) -> &str {
+        match self.team_settings.site_name.trim() {
+            "" => "Mattermost",
+            name => name,
+        }
     }
 
     /// An absolute URL on this server for `path` (which starts with `/`).
@@ -191,6 +207,13 @@ mod tests {
         let config = ServerConfig::from_json(br#"{"PluginSettings":{"DcrRateLimitPerMinute":0}}"#).unwrap();
         assert_eq!(config.dcr_rate_limit_per_minute(), 0);
         assert_eq!(ServerConfig::default().dcr_rate_limit_per_minute(), DEFAULT_DCR_RATE_LIMIT_PER_MINUTE);
+    }
+
+    #[test]
+    fn the_site_name_defaults_to_mattermost() {
+        assert_eq!(ServerConfig::default().site_name(), "Mattermost");
+        let config = ServerConfig::from_json(br#"{"TeamSettings":{"SiteName":"Acme Chat"}}"#).unwrap();
+        assert_eq!(config.site_name(), "Acme Chat");
     }
 
     #[test]

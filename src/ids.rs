@@ -81,6 +81,10 @@ id_type!(
     /// An outgoing OAuth connection.
     ConnectionId, made here
 );
+id_type!(
+    /// A registered protected resource (RFC 9728); also its `client_id` at introspection.
+    ResourceId, made here
+);
 
 /// A secret type, after oauth2-rs's `new_secret_type!`: the value only through `.secret()`;
 /// `Debug` prints `Name([redacted])` and `Display` `[redacted]`. Stored and sent as the plain

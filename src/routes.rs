@@ -8,7 +8,7 @@
 
 mod pattern;
 
-use crate::access::{permission_denied, session_required, MANAGE_OAUTH};
+use crate::access::{permission_denied, session_required, MANAGE_OAUTH, MANAGE_SYSTEM};
 use crate::apps_oauth2::{api as store_api, connect};
 use crate::config::ServiceSettings;
 use crate::context::Context;
@@ -19,7 +19,9 @@ use crate::outgoing::api::{self as outgoing_api, MANAGE_CONNECTIONS};
 use crate::provider::clients::is_valid_app_id;
 use crate::provider::metadata::BearerError;
 use crate::provider::oauth_error::{no_store, ErrorCode, OAuthError};
-use crate::provider::{authorize, authorized_api, clients_api, consent_page, dcr, metadata, token};
+use crate::provider::{
+    authorize, authorized_api, clients_api, consent_page, dcr, metadata, resources_api, token,
+};
 use pattern::{captures, specificity, Captures};
 use serde::Serialize;
 use std::future::{ready, Future};
@@ -269,10 +271,10 @@ impl<H: Host + 'static> Table<H> {
         route(GetOrHead, "/.well-known/oauth-authorization-server/{issuer_path...}", Anyone, Gate::Provider, Style::Metadata, |c| own(ready(metadata::serve(c.ctx)))),
         route(Options, "/.well-known/oauth-authorization-server/{issuer_path...}", Anyone, Gate::Always, Style::Metadata, preflight),
         // RFC 9728 §3: the chat server's API as a protected resource, with the SiteURL's path
-        // appended when it has one (§3.1).
-        route(GetOrHead, "/.well-known/oauth-protected-resource", Anyone, Gate::Provider, Style::Metadata, |c| own(ready(metadata::serve_protected_resource(c.ctx, c.request, "")))),
+        // appended when it has one (§3.1), and each registered resource under the SiteURL.
+        route(GetOrHead, "/.well-known/oauth-protected-resource", Anyone, Gate::Provider, Style::Metadata, |c| own(metadata::serve_protected_resource(c.ctx, c.request, ""))),
         route(Options, "/.well-known/oauth-protected-resource", Anyone, Gate::Always, Style::Metadata, preflight),
-        route(GetOrHead, "/.well-known/oauth-protected-resource/{resource_path...}", Anyone, Gate::Provider, Style::Metadata, |c| own(ready(metadata::serve_protected_resource(c.ctx, c.request, c.param("resource_path"))))),
+        route(GetOrHead, "/.well-known/oauth-protected-resource/{resource_path...}", Anyone, Gate::Provider, Style::Metadata, |c| own(metadata::serve_protected_resource(c.ctx, c.request, c.param("resource_path")))),
         route(Options, "/.well-known/oauth-protected-resource/{resource_path...}", Anyone, Gate::Always, Style::Metadata, preflight),
 
         // RFC 6749 §3.1, Mattermost web/oauth.go. GET verifies the client before it asks a logged-out
@@ -324,6 +326,13 @@ impl<H: Host + 'static> Table<H> {
         route(Post, "/plugins/oauth-plugin/api/v1/oauth2/user", Anyone, Gate::Always, Style::Api, |c| api(c, store_api::put_user(c.ctx, c.request))),
         route(Put, "/plugins/oauth-plugin/api/v1/oauth2/user", Anyone, Gate::Always, Style::Api, |c| api(c, store_api::put_user(c.ctx, c.request))),
         route(Get, "/plugins/oauth-plugin/api/v1/oauth2/context", Anyone, Gate::Always, Style::Api, |c| api(c, store_api::context(c.ctx, c.request))),
+        // Protected resources (RFC 9728) that accept this server's tokens: the system admin's.
+        route(Get, "/plugins/oauth-plugin/api/v1/resources", Permission(MANAGE_SYSTEM), Gate::Provider, Style::Api, |c| api(c, resources_api::list(c.ctx))),
+        route(Post, "/plugins/oauth-plugin/api/v1/resources", Permission(MANAGE_SYSTEM), Gate::Provider, Style::Api, |c| api(c, resources_api::create(c.ctx, c.request, c.user_id))),
+        route(Get, "/plugins/oauth-plugin/api/v1/resources/{resource_id}", Permission(MANAGE_SYSTEM), Gate::Provider, Style::Api, |c| api(c, resources_api::get(c.ctx, c.param("resource_id")))),
+        route(Put, "/plugins/oauth-plugin/api/v1/resources/{resource_id}", Permission(MANAGE_SYSTEM), Gate::Provider, Style::Api, |c| api(c, resources_api::update(c.ctx, c.request, c.param("resource_id")))),
+        route(Delete, "/plugins/oauth-plugin/api/v1/resources/{resource_id}", Permission(MANAGE_SYSTEM), Gate::Provider, Style::Api, |c| api(c, resources_api::delete(c.ctx, c.param("resource_id")))),
+        route(Post, "/plugins/oauth-plugin/api/v1/resources/{resource_id}/regen_secret", Permission(MANAGE_SYSTEM), Gate::Provider, Style::Api, |c| api(c, resources_api::regenerate_secret(c.ctx, c.param("resource_id")))),
         // The logged-in user's own connected accounts.
         route(Get, "/plugins/oauth-plugin/api/v1/oauth2/connections", Session, Gate::Always, Style::Api, |c| api(c, store_api::list_connections(c.ctx, c.user_id))),
         route(Delete, "/plugins/oauth-plugin/api/v1/oauth2/connections/{app_id}", Session, Gate::Always, Style::Api, |c| api(c, store_api::delete_connection(c.ctx, c.user_id, c.param("app_id")))),

@@ -10,7 +10,7 @@ use crate::grant_type::GrantType;
 use crate::host::Host;
 use crate::ids::{new_secret, ClientId, ClientSecret, SecretHash, UserId};
 use crate::redirect_uri::{self, ListRefusal};
-use crate::store::{self, keys, StoreError, StoreResult};
+use crate::store::{self, keys, Replaced, StoreError, StoreResult};
 use crate::text;
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -409,15 +409,11 @@ pub async fn regenerate_secret<H: Host>(
 
 /// Replaces `current` by `next`, unless someone else changed it meanwhile (then: reload, retry).
 async fn replace<H: Host>(ctx: &Context<'_, H>, current: &Client, next: &Client) -> Result<(), Refusal> {
-    let store = ctx.store();
-    let key = keys::client(&current.id);
-    let Some((stored, bytes)) = store.get_versioned::<Client>(&key).await? else {
-        return Err(Refusal::NotFound);
-    };
-    if &stored != current || !store.compare_and_set(&key, &bytes, Some(next)).await? {
-        return Err(Refusal::ChangedMeanwhile);
+    match ctx.store().replace_unchanged(&keys::client(&current.id), current, next).await? {
+        Replaced::Done => Ok(()),
+        Replaced::Missing => Err(Refusal::NotFound),
+        Replaced::Changed => Err(Refusal::ChangedMeanwhile),
     }
-    Ok(())
 }
 
 /// Deletes the app. Its tokens and codes stop working at once, because every check of a token or

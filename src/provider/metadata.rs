@@ -4,6 +4,8 @@ use crate::config::ServerConfig;
 use crate::context::Context;
 use crate::host::Host;
 use crate::http::{AppError, Request, Response};
+use crate::provider::resources::{self, Placement, ProtectedResource};
+use crate::store::StoreResult;
 use serde::Serialize;
 use url::Url;
 
@@ -66,13 +68,15 @@ pub fn serve<H: Host>(ctx: &Context<'_, H>) -> Response {
     Response::json(200, &Metadata::for_config(&ctx.config)).allow_any_origin()
 }
 
-/// RFC 9728 §2: what a client learns of a protected resource, here the chat server's own API.
+/// RFC 9728 §2: what a client learns of a protected resource: the chat server's own API or a
+/// registered resource. One document for both, built here.
 #[derive(Debug, Serialize)]
 pub struct ProtectedResourceMetadata {
     pub resource: String,
     pub authorization_servers: Vec<String>,
     pub bearer_methods_supported: &'static [&'static str],
-    pub scopes_supported: &'static [&'static str],
+    pub scopes_supported: Vec<String>,
+    pub resource_name: String,
 }
 
 impl ProtectedResourceMetadata {
@@ -84,25 +88,63 @@ impl ProtectedResourceMetadata {
             resource: config.issuer().to_owned(),
             authorization_servers: vec![config.issuer().to_owned()],
             bearer_methods_supported: &["header", "query"],
-            scopes_supported: &["user"],
+            scopes_supported: vec!["user".to_owned()],
+            resource_name: config.site_name().to_owned(),
+        }
+    }
+
+    /// A registered resource: its identifier exactly as registered; the header is the bearer
+    /// method RFC 9728 §2 and the MCP authorization specification expect.
+    pub fn for_resource(config: &ServerConfig, resource: &ProtectedResource) -> Self {
+        ProtectedResourceMetadata {
+            resource: resource.identifier.clone(),
+            authorization_servers: vec![config.issuer().to_owned()],
+            bearer_methods_supported: &["header"],
+            scopes_supported: resource.scopes.clone(),
+            resource_name: resource.name.clone(),
         }
     }
 }
 
 /// `GET /.well-known/oauth-protected-resource[/{path}]` (RFC 9728 §3.1: the well-known path goes
-/// between the host and the resource identifier's path), open to any origin. The server's own
-/// metadata answers only at the URL made from the SiteURL, because §3.3 has the `resource` it
-/// returns be the identifier that URL was made from; any other is not a resource here.
-pub fn serve_protected_resource<H: Host>(
+/// between the host and the resource identifier's path), open to any origin. §3.3 has the
+/// `resource` returned be the identifier the URL was made from, so each document answers only at
+/// its own URL: the server's at the one made from the SiteURL, a registered resource's under the
+/// SiteURL at the one made from its identifier. Any other path is not a resource here.
+pub async fn serve_protected_resource<H: Host>(
     ctx: &Context<'_, H>,
     request: &Request,
     resource_path: &str,
 ) -> Response {
-    let site_path = Url::parse(ctx.config.issuer()).map(|url| url.path().trim_matches('/').to_owned());
-    if site_path.as_deref() != Ok(resource_path.trim_matches('/')) {
-        return AppError::not_found().render(request).allow_any_origin();
+    let site = Url::parse(ctx.config.issuer());
+    let site_path = site.as_ref().map(|url| url.path().trim_matches('/').to_owned());
+    if site_path.as_deref() == Ok(resource_path.trim_matches('/')) {
+        return Response::json(200, &ProtectedResourceMetadata::for_server(&ctx.config)).allow_any_origin();
     }
-    Response::json(200, &ProtectedResourceMetadata::for_server(&ctx.config)).allow_any_origin()
+    match registered_at(ctx, site.ok(), resource_path).await {
+        Ok(Some(resource)) => {
+            Response::json(200, &ProtectedResourceMetadata::for_resource(&ctx.config, &resource))
+                .allow_any_origin()
+        }
+        Ok(None) => AppError::not_found().render(request).allow_any_origin(),
+        Err(error) => AppError::internal(error).render(request).allow_any_origin(),
+    }
+}
+
+/// The registered resource under the SiteURL whose identifier's path is exactly `/{resource_path}`
+/// (a path that parses into another, such as `a/../b`, names none).
+async fn registered_at<H: Host>(
+    ctx: &Context<'_, H>,
+    site: Option<Url>,
+    resource_path: &str,
+) -> StoreResult<Option<ProtectedResource>> {
+    let Some(site) = site else { return Ok(None) };
+    let identifier = format!("{}/{resource_path}", site.origin().ascii_serialization());
+    if Url::parse(&identifier).map(|url| url.as_str() == identifier) != Ok(true) {
+        return Ok(None);
+    }
+    let found = resources::find_by_identifier(ctx, &identifier).await?;
+    Ok(found.filter(|resource| matches!(resource.placement(&ctx.config), Placement::UnderSite { .. })))
 }
 
 /// Where a client finds the chat server's protected resource metadata (RFC 9728 §3.1: the

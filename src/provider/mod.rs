@@ -15,4 +15,6 @@ pub mod metadata;
 pub mod oauth_error;
 pub mod pkce;
 pub mod resource_indicators;
+pub mod resources;
+pub mod resources_api;
 pub mod token;

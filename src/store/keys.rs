@@ -23,10 +23,12 @@
 //! | `idx:a2:{user}` | the apps a user connected |
 //! | `a2claim:{app_id}` | which OAuth app holds an app id, and the binding of the app store's records |
 //! | `cimd:{hash}` | a Client ID Metadata Document, by the hash of its URL (expires with its cache lifetime); `idx:cimd` their hashes |
+//! | `res:{id}` | a registered protected resource; `idx:res` lists their ids |
+//! | `resid:{hash}` | which resource holds an identifier (SHA-256 of its normalized URL) |
 //!
 //! Sealed kinds (encrypted at rest, see [`is_sealed`]): `oc`, `octok`, `a2app`, `a2tok`, `a2st`.
 
-use crate::ids::{hash_secret, is_valid_id, ClientId, ConnectionId, GrantId, SecretHash, UserId};
+use crate::ids::{hash_secret, is_valid_id, ClientId, ConnectionId, GrantId, ResourceId, SecretHash, UserId};
 use std::borrow::Cow;
 
 pub const SCHEMA: &str = "meta:schema";
@@ -34,6 +36,7 @@ pub const KEY_CHECK: &str = "meta:keycheck";
 pub const CLIENT_INDEX: &str = "idx:apps";
 pub const OUTGOING_INDEX: &str = "idx:oc";
 pub const CLIENT_DOCUMENT_INDEX: &str = "idx:cimd";
+pub const RESOURCE_INDEX: &str = "idx:res";
 
 /// A client id as a part of a key, the one place where client ids enter keys: an id of ours as
 /// it is; any other (a metadata document's URL, longer than a key may be and full of `:`) as
@@ -45,7 +48,6 @@ pub fn client_part(client_id: &ClientId) -> Cow<'_, str> {
         Cow::Owned(format!("h{}", hash_secret(client_id.as_str())))
     }
 }
-
 pub fn client(client_id: &ClientId) -> String {
     format!("app:{client_id}")
 }
@@ -119,6 +121,16 @@ pub fn client_document(url_hash: &str) -> String {
     format!("cimd:{url_hash}")
 }
 
+pub fn resource(id: &ResourceId) -> String {
+    format!("res:{id}")
+}
+
+/// `identifier_hash` is the [`SecretHash`] of a normalized resource identifier: a fixed length
+/// whatever the URL's.
+pub fn resource_identifier(identifier_hash: &SecretHash) -> String {
+    format!("resid:{}", identifier_hash.as_str())
+}
+
 /// The kinds whose records hold secrets the plugin must use again, and so are sealed at rest.
 const SEALED_KINDS: &[&str] = &["oc", "octok", "a2app", "a2tok", "a2st"];
 
@@ -178,6 +190,9 @@ mod tests {
             app_refresh_lock(&app_id, &user),
             user_connected_apps(&user),
             app_id_claim(&app_id),
+            RESOURCE_INDEX.to_owned(),
+            resource(&ResourceId::new(&id)),
+            resource_identifier(&hash),
         ]
     }
 

@@ -52,6 +52,16 @@ impl From<HostError> for StoreError {
 pub type StoreResult<T> = Result<T, StoreError>;
 
 /// JSON records on top of a [`Host`]'s KV calls.
+/// What [`Store::replace_unchanged`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Replaced {
+    Done,
+    /// No record under the key.
+    Missing,
+    /// The record is not the one read: someone else changed it meanwhile.
+    Changed,
+}
+
 pub struct Store<'h, H: Host> {
     host: &'h H,
     /// The at-rest cipher; without it, records of sealed kinds can be neither read nor written.
@@ -136,6 +146,19 @@ impl<'h, H: Host> Store<'h, H> {
 
     pub async fn delete(&self, key: &str) -> StoreResult<()> {
         Ok(self.host.kv_delete(key).await?)
+    }
+
+    /// Replaces the record under `key` by `next` if it still is `current` (an edit of what a caller
+    /// read: someone else's change in between is not overwritten).
+    pub async fn replace_unchanged<T>(&self, key: &str, current: &T, next: &T) -> StoreResult<Replaced>
+    where
+        T: Serialize + DeserializeOwned + PartialEq,
+    {
+        let Some((stored, bytes)) = self.get_versioned::<T>(key).await? else { return Ok(Replaced::Missing) };
+        if &stored != current || !self.compare_and_set(key, &bytes, Some(next)).await? {
+            return Ok(Replaced::Changed);
+        }
+        Ok(Replaced::Done)
     }
 
     /// Replaces `old` (the exact bytes read) by `new`, or deletes it when `new` is `None`;
