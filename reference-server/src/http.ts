@@ -77,7 +77,7 @@ export function sendError(res: ServerResponse, err: ApiError, requestId: string)
   // Drop headers set before the failure (e.g. by a plugin response), keeping the host's own.
   for (const name of res.getHeaderNames()) if (!isHostHeader(name)) res.removeHeader(name);
   const body = errorBody(err, requestId);
-  res.writeHead(err.status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) });
+  res.writeHead(err.status, { ...err.headers, 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) });
   res.end(body);
 }
 

@@ -9,9 +9,11 @@
 use super::clients::{self, Client};
 use super::consent;
 use super::consent_page;
-use super::grants::{self, Authorization, SCOPE};
+use super::grants::{self, Authorization};
 use super::oauth_error::{ErrorCode, OAuthError};
 use super::pkce;
+use super::prompt::{self, Prompt, Session};
+use super::scope;
 use crate::access;
 use crate::context::Context;
 use crate::host::Host;
@@ -25,6 +27,8 @@ use url::Url;
 pub const MAX_STATE_LEN: usize = 1024;
 pub const MAX_SCOPE_LEN: usize = 128;
 pub const MAX_RESOURCE_LEN: usize = 512;
+/// OpenID Connect's `nonce` (Core §3.1.2.1) travels in the code record and the ID token.
+pub const MAX_NONCE_LEN: usize = 512;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum ResponseType {
@@ -45,6 +49,10 @@ pub struct AuthorizeParams {
     pub code_challenge: String,
     pub code_challenge_method: String,
     pub resource: String,
+    /// OpenID Connect Core §3.1.2.1.
+    pub nonce: String,
+    pub prompt: String,
+    pub max_age: String,
     /// Only from the consent page: `false` is Deny. Mattermost's own consent page never sends it.
     #[serde(default = "yes", skip_serializing)]
     pub approve: bool,
@@ -66,6 +74,9 @@ impl AuthorizeParams {
             code_challenge: get("code_challenge"),
             code_challenge_method: get("code_challenge_method"),
             resource: get("resource"),
+            nonce: get("nonce"),
+            prompt: get("prompt"),
+            max_age: get("max_age"),
             approve: true,
         }
     }
@@ -133,8 +144,15 @@ async fn verify_client<H: Host>(
     Ok(Verified { redirect_uri: params.redirect_uri.clone(), redirect_uri_given: true, client })
 }
 
+/// A request that passed [`check_params`].
+struct Checked {
+    response_type: ResponseType,
+    prompt: Prompt,
+    max_age: Option<i64>,
+}
+
 /// The remaining checks, whose failures go back to the client.
-fn check_params(params: &AuthorizeParams, client: &Client) -> Result<ResponseType, OAuthError> {
+fn check_params(params: &AuthorizeParams, client: &Client) -> Result<Checked, OAuthError> {
     let response_type = match params.response_type.as_str() {
         "code" => ResponseType::Code,
         "token" => ResponseType::Token,
@@ -166,13 +184,23 @@ fn check_params(params: &AuthorizeParams, client: &Client) -> Result<ResponseTyp
     if params.scope.len() > MAX_SCOPE_LEN {
         return Err(OAuthError::new(ErrorCode::InvalidScope, "scope is longer than 128 characters."));
     }
+    if params.nonce.len() > MAX_NONCE_LEN {
+        return Err(OAuthError::invalid_request("nonce is longer than 512 characters."));
+    }
     check_pkce(params, client, response_type)?;
     if !params.resource.is_empty() && !is_valid_resource(&params.resource) {
         return Err(OAuthError::invalid_request(
             "resource must be an absolute URI without a fragment, at most 512 characters (RFC 8707).",
         ));
     }
-    Ok(response_type)
+    let prompt = prompt::parse(&params.prompt)?;
+    let max_age = prompt::parse_max_age(&params.max_age)?;
+    Ok(Checked { response_type, prompt, max_age })
+}
+
+/// The scope this request is granted (see [`scope::grant`]). No protected resource adds scopes yet.
+fn granted_scope(params: &AuthorizeParams) -> String {
+    scope::grant(&params.scope, &[])
 }
 
 /// RFC 7636 §4.3 with `S256` only; public clients must use it for the code flow.
@@ -208,8 +236,10 @@ fn is_valid_resource(resource: &str) -> bool {
 
 /// `GET /oauth/authorize`.
 pub async fn serve_get<H: Host>(ctx: &Context<'_, H>, request: &Request) -> Response {
-    let params = match Params::parse(request.query.as_bytes()) {
-        Ok(params) => AuthorizeParams::from_query(&params),
+    let (params, login_after) = match Params::parse(request.query.as_bytes()) {
+        Ok(query) => {
+            (AuthorizeParams::from_query(&query), query.get(prompt::LOGIN_AFTER).and_then(|t| t.parse().ok()))
+        }
         Err(error) => {
             return consent_page::error_page(400, &format!("Invalid authorization request: {error}."))
         }
@@ -218,25 +248,63 @@ pub async fn serve_get<H: Host>(ctx: &Context<'_, H>, request: &Request) -> Resp
         Ok(verified) => verified,
         Err(error) => return error.render(),
     };
+    let fail = |error: OAuthError, response_type| {
+        redirect(&error_redirect(ctx, &verified, &params, response_type, &error))
+    };
     let Some(user_id) = request.user_id.as_deref().map(UserId::new) else {
+        // OpenID Connect Core §3.1.2.6: with prompt=none no page is shown, not even the login.
+        if prompt::parse(&params.prompt).is_ok_and(|p| p.none) {
+            return fail(login_required(), None);
+        }
         return ctx.login_redirect(request);
     };
-    let response_type = match check_params(&params, &verified.client) {
-        Ok(response_type) => response_type,
-        Err(error) => return redirect(&error_redirect(ctx, &verified, &params, None, &error)),
+    let checked = match check_params(&params, &verified.client) {
+        Ok(checked) => checked,
+        Err(error) => return fail(error, None),
     };
-    let approved = match consent::is_approved(ctx, &user_id, &verified.client.id).await {
-        Ok(approved) => approved,
-        Err(error) => {
-            let error = OAuthError::from(error);
-            return redirect(&error_redirect(ctx, &verified, &params, Some(response_type), &error));
+    let response_type = Some(checked.response_type);
+    let now = ctx.host.now_millis();
+    // Core §3.1.2.1: prompt=login and max_age ask for a login newer than the session.
+    match prompt::session(checked.prompt, checked.max_age, request.session_created_at, login_after, now) {
+        Session::Fresh => {}
+        Session::Stale if !checked.prompt.none => {
+            return ctx.fresh_login_redirect(&with_login_asked(request, now))
         }
+        _ => return fail(login_required(), response_type),
+    }
+    let granted = granted_scope(&params);
+    let approved = match consent::is_approved(ctx, &user_id, &verified.client.id, &granted).await {
+        Ok(approved) => approved,
+        Err(error) => return fail(error.into(), response_type),
     };
-    if verified.client.is_trusted || approved {
-        let target = answer(ctx, &user_id, &verified, &params, response_type).await;
+    if !checked.prompt.consent && (verified.client.is_trusted || approved) {
+        let target =
+            answer(ctx, &user_id, &verified, &params, checked.response_type, request.session_created_at)
+                .await;
         return redirect(&target);
     }
-    consent_page::render(&verified.client, &params_for_page(&params, &verified))
+    if checked.prompt.none {
+        return fail(
+            OAuthError::new(ErrorCode::ConsentRequired, "The user has not approved this app."),
+            response_type,
+        );
+    }
+    consent_page::render(&verified.client, &params_for_page(&params, &verified), scope::allows_api(&granted))
+}
+
+fn login_required() -> OAuthError {
+    OAuthError::new(ErrorCode::LoginRequired, "The user must log in.")
+}
+
+/// The request with the time a login was asked added to its query, for the login to return to.
+fn with_login_asked(request: &Request, now: i64) -> Request {
+    let pairs =
+        url::form_urlencoded::parse(request.query.as_bytes()).filter(|(k, _)| k != prompt::LOGIN_AFTER);
+    let query = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(pairs)
+        .append_pair(prompt::LOGIN_AFTER, &now.to_string())
+        .finish();
+    Request { query, ..request.clone() }
 }
 
 /// `POST /oauth/authorize`: Allow (or Deny) from the consent page, for a logged-in user.
@@ -258,7 +326,9 @@ pub async fn serve_post<H: Host>(
         };
         AppError { cause: e.cause, ..AppError::new(e.status, id, e.message) }
     })?;
-    let target = match check_params(&params, &verified.client) {
+    let granted = granted_scope(&params);
+    let auth_time = request.session_created_at;
+    let target = match check_params(&params, &verified.client).map(|checked| checked.response_type) {
         Err(error) => error_redirect(ctx, &verified, &params, None, &error),
         Ok(response_type) if !params.approve => {
             let denied = match consent::forget_approval(ctx, user_id, &verified.client.id).await {
@@ -267,11 +337,12 @@ pub async fn serve_post<H: Host>(
             };
             error_redirect(ctx, &verified, &params, Some(response_type), &denied)
         }
-        Ok(response_type) => match consent::remember_approval(ctx, user_id, &verified.client.id, SCOPE).await
-        {
-            Ok(()) => answer(ctx, user_id, &verified, &params, response_type).await,
-            Err(error) => error_redirect(ctx, &verified, &params, Some(response_type), &error.into()),
-        },
+        Ok(response_type) => {
+            match consent::remember_approval(ctx, user_id, &verified.client.id, &granted).await {
+                Ok(()) => answer(ctx, user_id, &verified, &params, response_type, auth_time).await,
+                Err(error) => error_redirect(ctx, &verified, &params, Some(response_type), &error.into()),
+            }
+        }
     };
     Ok(Response::json(200, &serde_json::json!({ "redirect": target })))
 }
@@ -283,15 +354,18 @@ async fn answer<H: Host>(
     verified: &Verified,
     params: &AuthorizeParams,
     response_type: ResponseType,
+    auth_time: Option<i64>,
 ) -> String {
     let authorization = Authorization {
         client_id: verified.client.id.clone(),
         user_id: user_id.clone(),
-        scope: SCOPE.to_owned(),
+        scope: granted_scope(params),
         redirect_uri: verified.redirect_uri.clone(),
         redirect_uri_given: verified.redirect_uri_given,
         code_challenge: Some(params.code_challenge.clone()).filter(|c| !c.is_empty()),
         resource: Some(params.resource.clone()).filter(|r| !r.is_empty()),
+        nonce: Some(params.nonce.clone()).filter(|n| !n.is_empty()),
+        auth_time,
     };
     let result = match response_type {
         ResponseType::Code => {

@@ -23,6 +23,9 @@ pub enum ErrorCode {
     InvalidClientMetadata,
     UnsupportedOperation,
     TemporarilyUnavailable,
+    /// OpenID Connect Core §3.1.2.6.
+    LoginRequired,
+    ConsentRequired,
 }
 
 impl ErrorCode {
@@ -42,6 +45,8 @@ impl ErrorCode {
             ErrorCode::InvalidClientMetadata => "invalid_client_metadata",
             ErrorCode::UnsupportedOperation => "unsupported_operation",
             ErrorCode::TemporarilyUnavailable => "temporarily_unavailable",
+            ErrorCode::LoginRequired => "login_required",
+            ErrorCode::ConsentRequired => "consent_required",
         }
     }
 }

@@ -22,8 +22,9 @@
 //! | `a2lock:{app_id}:{user}` | held while a user's token for an app is being refreshed |
 //! | `idx:a2:{user}` | the apps a user connected |
 //! | `a2claim:{app_id}` | which OAuth app holds an app id, and the binding of the app store's records |
+//! | `sk:ring` | the provider's signing keys (OpenID Connect ID tokens, JWT access tokens) |
 //!
-//! Sealed kinds (encrypted at rest, see [`is_sealed`]): `oc`, `octok`, `a2app`, `a2tok`, `a2st`.
+//! Sealed kinds (encrypted at rest, see [`is_sealed`]): `oc`, `octok`, `a2app`, `a2tok`, `a2st`, `sk`.
 
 use crate::ids::{ClientId, ConnectionId, GrantId, SecretHash, UserId};
 
@@ -31,6 +32,7 @@ pub const SCHEMA: &str = "meta:schema";
 pub const KEY_CHECK: &str = "meta:keycheck";
 pub const CLIENT_INDEX: &str = "idx:apps";
 pub const OUTGOING_INDEX: &str = "idx:oc";
+pub const SIGNING_KEYS: &str = "sk:ring";
 
 pub fn client(client_id: &ClientId) -> String {
     format!("app:{client_id}")
@@ -101,7 +103,7 @@ pub fn app_id_claim(app_id: &str) -> String {
 }
 
 /// The kinds whose records hold secrets the plugin must use again, and so are sealed at rest.
-const SEALED_KINDS: &[&str] = &["oc", "octok", "a2app", "a2tok", "a2st"];
+const SEALED_KINDS: &[&str] = &["oc", "octok", "a2app", "a2tok", "a2st", "sk"];
 
 /// Sealed kinds whose records expire by themselves (a cached token, a pending connect flow).
 const EXPIRING_SEALED_KINDS: &[&str] = &["octok", "a2st"];
@@ -139,6 +141,7 @@ mod tests {
             KEY_CHECK.to_owned(),
             CLIENT_INDEX.to_owned(),
             OUTGOING_INDEX.to_owned(),
+            SIGNING_KEYS.to_owned(),
             client(&client_id),
             code(&hash),
             grant(&grant_id),
@@ -199,6 +202,7 @@ mod tests {
         assert!(
             is_sealed(&app_user_token("jira", &UserId::new(&id)))
                 && is_sealed(&app_connect_state(&SecretHash::of("state")))
+                && is_sealed(SIGNING_KEYS)
         );
         for plain in [
             SCHEMA.to_owned(),

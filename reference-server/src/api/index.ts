@@ -1,5 +1,5 @@
 // /api/v4 dispatch: route match (404/405), authentication, then the handler.
-import { ApiError, sessionExpired } from '../errors.js';
+import { ApiError, insufficientScope, sessionExpired } from '../errors.js';
 import { parseJsonBody, readBody } from '../http.js';
 import { Router } from '../router.js';
 import { addCommandRoutes } from './commands.js';
@@ -26,6 +26,7 @@ export async function serveApi(ctx: RequestContext, router: Router<ApiRoute>): P
   const auth = await ctx.services.auth.authenticate(ctx.req, ctx.query);
   // A cookie session changing state without the CSRF header is refused outright, as in Mattermost.
   if (auth.kind === 'csrf') throw sessionExpired();
+  if (auth.kind === 'insufficient_scope') throw insufficientScope();
   const session = auth.kind === 'session' ? auth.session : null;
   if (match.handler.session === 'required' && !session) throw sessionExpired();
   ctx.userId = session?.user.id;
