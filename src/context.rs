@@ -45,12 +45,23 @@ impl<H: Host> Context<'_, H> {
 
     /// Mattermost: to `/login?redirect_to=<the request URI, escaped>`, and back here after login.
     pub fn login_redirect(&self, request: &Request) -> Response {
+        self.login_page(request, false)
+    }
+
+    /// To the login page even with a session (`reauthenticate=true`): it makes a fresh one
+    /// (OpenID Connect's `prompt=login` and `max_age`).
+    pub fn fresh_login_redirect(&self, request: &Request) -> Response {
+        self.login_page(request, true)
+    }
+
+    fn login_page(&self, request: &Request, fresh: bool) -> Response {
         let back = if request.query.is_empty() {
             request.path.clone()
         } else {
             format!("{}?{}", request.path, request.query)
         };
         let escaped: String = url::form_urlencoded::byte_serialize(back.as_bytes()).collect();
-        redirect(&self.config.site_url_for(&format!("/login?redirect_to={escaped}")))
+        let again = if fresh { "&reauthenticate=true" } else { "" };
+        redirect(&self.config.site_url_for(&format!("/login?redirect_to={escaped}{again}")))
     }
 }

@@ -114,6 +114,7 @@ pub struct User {
     pub id: String,
     pub username: String,
     pub email: String,
+    pub email_verified: bool,
     pub first_name: String,
     pub last_name: String,
     pub nickname: String,

@@ -27,6 +27,10 @@ pub struct Request {
     /// The session is an OAuth access token rather than a login.
     #[serde(default, rename = "isOAuthSession")]
     pub is_oauth_session: bool,
+    /// When the session logged in (ms since the epoch), for OpenID Connect's `max_age`,
+    /// `prompt=login` and `auth_time`.
+    #[serde(default)]
+    pub session_created_at: Option<i64>,
     #[serde(default)]
     pub remote_addr: String,
     #[serde(default)]

@@ -68,6 +68,9 @@ pub struct TokenInfo {
     pub client_id: ids::ClientId,
     pub scope: String,
     pub expires_at: i64,
+    /// Whether the token may use the chat API: only a full-access grant may (a token of OpenID
+    /// Connect's scopes only signs a user in and reads UserInfo).
+    pub api_access: bool,
 }
 
 /// Why a hook of the plugin failed: the words the server logs and shows its admin.
@@ -86,6 +89,8 @@ pub enum HookError {
     /// An access token could not be checked (the cause is logged).
     TokenNotChecked,
     Outgoing(outgoing::AuthorizeError),
+    /// The first signing key could not be made or stored.
+    Signing(provider::signing::SigningError),
 }
 
 impl fmt::Display for HookError {
@@ -109,6 +114,7 @@ impl fmt::Display for HookError {
             HookError::Config(error) => error.fmt(f),
             HookError::TokenNotChecked => f.write_str("the access token could not be checked"),
             HookError::Outgoing(error) => error.fmt(f),
+            HookError::Signing(error) => error.fmt(f),
         }
     }
 }
@@ -150,6 +156,7 @@ impl<H: Host> Plugin<H> {
             SchemaCheck::Initialised => "initialised".to_owned(),
             _ => "current".to_owned(),
         };
+        provider::signing::ensure_key(&self.context()).await.map_err(HookError::Signing)?;
         self.host.log(LogLevel::Info, "activated", &[("schema", &detail)]);
         Ok(())
     }
@@ -205,6 +212,7 @@ impl<H: Host> Plugin<H> {
             return Ok(None);
         };
         Ok(Some(TokenInfo {
+            api_access: provider::scope::allows_api(&grant.scope),
             user_id: grant.user_id,
             client_id: grant.client_id,
             scope: grant.scope,
@@ -238,6 +246,7 @@ mod tests {
             client_id: ids::ClientId::new("ybndrfg8ejkmcpqxot1uwisza3"),
             scope: "user".into(),
             expires_at: 5,
+            api_access: true,
         };
         assert_eq!(
             serde_json::to_value(&info).unwrap(),
@@ -246,6 +255,7 @@ mod tests {
                 "clientId": "ybndrfg8ejkmcpqxot1uwisza3",
                 "scope": "user",
                 "expiresAt": 5,
+                "apiAccess": true,
             })
         );
     }

@@ -20,7 +20,7 @@ use crate::provider::clients::is_valid_app_id;
 use crate::provider::metadata::BearerError;
 use crate::provider::oauth_error::{no_store, ErrorCode, OAuthError};
 use crate::provider::{
-    authorize, authorized_api, clients_api, consent_page, dcr, metadata, resources_api, token,
+    authorize, authorized_api, clients_api, consent_page, dcr, jwks, metadata, resources_api, token, userinfo,
 };
 use pattern::{captures, specificity, Captures};
 use serde::Serialize;
@@ -252,6 +252,11 @@ fn own<'a>(reply: impl Future<Output = Response> + 'a) -> Reply<'a> {
     Box::pin(reply)
 }
 
+/// Open to any origin, whatever the answer.
+fn cors(reply: Reply<'_>) -> Reply<'_> {
+    Box::pin(async move { reply.await.allow_any_origin() })
+}
+
 fn preflight<H: Host>(call: Call<'_, H>) -> Reply<'_> {
     own(ready(cors_preflight(call.allowed)))
 }
@@ -270,6 +275,18 @@ impl<H: Host + 'static> Table<H> {
         route(Options, "/.well-known/oauth-authorization-server", Anyone, Gate::Always, Style::Metadata, preflight),
         route(GetOrHead, "/.well-known/oauth-authorization-server/{issuer_path...}", Anyone, Gate::Provider, Style::Metadata, |c| own(ready(metadata::serve(c.ctx)))),
         route(Options, "/.well-known/oauth-authorization-server/{issuer_path...}", Anyone, Gate::Always, Style::Metadata, preflight),
+        // OpenID Connect Discovery 1.0 §4: the same document, also with the issuer's path appended.
+        route(GetOrHead, "/.well-known/openid-configuration", Anyone, Gate::Provider, Style::Metadata, |c| own(ready(metadata::serve(c.ctx)))),
+        route(Options, "/.well-known/openid-configuration", Anyone, Gate::Always, Style::Metadata, preflight),
+        route(GetOrHead, "/.well-known/openid-configuration/{issuer_path...}", Anyone, Gate::Provider, Style::Metadata, |c| own(ready(metadata::serve(c.ctx)))),
+        route(Options, "/.well-known/openid-configuration/{issuer_path...}", Anyone, Gate::Always, Style::Metadata, preflight),
+        // RFC 7517 §5: the signing keys' public halves; OpenID Connect Core §5.3: UserInfo, which
+        // reads its bearer token itself.
+        route(GetOrHead, "/oauth/jwks", Anyone, Gate::Provider, Style::Metadata, |c| cors(api(c, jwks::serve(c.ctx)))),
+        route(Options, "/oauth/jwks", Anyone, Gate::Always, Style::Metadata, preflight),
+        route(Get, "/oauth/userinfo", Anyone, Gate::Provider, Style::OAuth, |c| own(userinfo::serve(c.ctx, c.request))),
+        route(Post, "/oauth/userinfo", Anyone, Gate::Provider, Style::OAuth, |c| own(userinfo::serve(c.ctx, c.request))),
+        route(Options, "/oauth/userinfo", Anyone, Gate::Always, Style::OAuth, preflight),
         // RFC 9728 §3: the chat server's API as a protected resource, with the SiteURL's path
         // appended when it has one (§3.1), and each registered resource under the SiteURL.
         route(GetOrHead, "/.well-known/oauth-protected-resource", Anyone, Gate::Provider, Style::Metadata, |c| own(metadata::serve_protected_resource(c.ctx, c.request, ""))),
@@ -288,6 +305,8 @@ impl<H: Host + 'static> Table<H> {
         route(Options, "/oauth/revoke", Anyone, Gate::Always, Style::OAuth, preflight),
         route(Post, "/oauth/introspect", Anyone, Gate::Provider, Style::OAuth, |c| own(token::serve_introspect(c.ctx, c.request))),
         route(Options, "/oauth/introspect", Anyone, Gate::Always, Style::OAuth, preflight),
+        // OpenID Connect Core §10.1.1: a new signing key; the previous one is published until its tokens expire.
+        route(Post, "/plugins/oauth-plugin/api/v1/signing_keys/rotate", Permission(MANAGE_SYSTEM), Gate::Provider, Style::Api, |c| api(c, jwks::rotate(c.ctx, c.user_id))),
         route(Post, "/oauth/deauthorize", Session, Gate::Provider, Style::Api, |c| api(c, authorized_api::deauthorize(c.ctx, c.request, c.user_id))),
 
         // Mattermost api4/oauth.go. Listing needs manage_oauth too, refused in Mattermost's own

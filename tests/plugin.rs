@@ -76,7 +76,8 @@ fn metadata_follows_rfc_8414() {
     assert_eq!(body["introspection_endpoint"], "https://chat.example.com/team/oauth/introspect");
     assert!(body.get("registration_endpoint").is_none(), "DCR is off");
     assert_eq!(body["code_challenge_methods_supported"], serde_json::json!(["S256"]));
-    assert_eq!(body["scopes_supported"], serde_json::json!(["user"]));
+    assert_eq!(body["scopes_supported"], serde_json::json!(["openid", "profile", "email", "user"]));
+    assert_eq!(body["jwks_uri"], "https://chat.example.com/team/oauth/jwks");
     assert_eq!(body["authorization_response_iss_parameter_supported"], true);
     let methods = body["token_endpoint_auth_methods_supported"].as_array().unwrap();
     for method in ["client_secret_post", "client_secret_basic", "none"] {

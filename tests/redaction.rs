@@ -54,6 +54,7 @@ fn structs_holding_secrets_print_none() {
         expires_in: 3600,
         refresh_token: Some(RefreshToken::new(SECRET)),
         scope: "user".into(),
+        subject: Default::default(),
     };
     assert_hidden("IssuedTokens", &tokens);
     let credentials = ClientCredentials {

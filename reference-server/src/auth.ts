@@ -18,6 +18,8 @@ export interface Session {
   isOAuth: boolean;
   /** Hash of the CSRF token; null for OAuth sessions, which have none. */
   csrfHash: string | null;
+  /** When a login session was created (ms); absent for OAuth sessions. */
+  createAt?: number;
 }
 
 type TokenLocation = 'cookie' | 'header' | 'query';
@@ -26,7 +28,11 @@ export type AuthResult =
   | { kind: 'none' }
   | { kind: 'session'; session: Session }
   | { kind: 'invalid'; bearer: boolean } // a token was sent but is not valid (bearer: not a cookie)
+  | { kind: 'insufficient_scope' } // a valid OAuth token that may not use the chat API
   | { kind: 'csrf' }; // a valid cookie session on a change without the CSRF header
+
+/** A valid OAuth token granted only OpenID Connect's scopes: it signs a user in, nothing more. */
+const NO_API_ACCESS = Symbol('no API access');
 
 export type OAuthResolver = (token: string) => Promise<TokenInfo | null>;
 
@@ -65,6 +71,7 @@ export class Authenticator {
     if (!found) return { kind: 'none' };
     const session = await this.sessionFor(found.token, found.location);
     if (!session) return { kind: 'invalid', bearer: found.location !== 'cookie' };
+    if (session === NO_API_ACCESS) return { kind: 'insufficient_scope' };
     if (found.location === 'cookie' && !passesCsrf(req, session)) return { kind: 'csrf' };
     return { kind: 'session', session };
   }
@@ -83,22 +90,23 @@ export class Authenticator {
     if (!session.isOAuth) await this.store.sessions.delete(session.id);
   }
 
-  private async sessionFor(token: string, location: TokenLocation): Promise<Session | null> {
+  private async sessionFor(token: string, location: TokenLocation): Promise<Session | typeof NO_API_ACCESS | null> {
     // Host session tokens never travel in URLs (they would end up in logs and Referer headers).
     if (location !== 'query') {
       const record = await this.store.sessions.findByTokenHash(sha256Hex(token), this.clock());
       if (record) {
         const user = await this.activeUser(record.userId);
-        return user && { id: record.id, user, isOAuth: false, csrfHash: record.csrfHash };
+        return user && { id: record.id, user, isOAuth: false, csrfHash: record.csrfHash, createAt: record.createAt };
       }
     }
     // Cookies carry only host sessions; OAuth tokens come in a header or ?access_token.
     return location === 'cookie' ? null : this.oauthSession(token);
   }
 
-  private async oauthSession(token: string): Promise<Session | null> {
+  private async oauthSession(token: string): Promise<Session | typeof NO_API_ACCESS | null> {
     const info = await this.resolveOAuth(token);
     if (!info || typeof info.userId !== 'string') return null;
+    if (info.apiAccess !== true) return NO_API_ACCESS;
     if (typeof info.expiresAt === 'number' && info.expiresAt > 0 && info.expiresAt <= this.clock()) return null;
     const user = await this.activeUser(info.userId);
     // The session id names the token without revealing it.

@@ -20,6 +20,8 @@ export interface PluginRequest {
   userId?: string;
   sessionId?: string;
   isOAuthSession?: boolean;
+  /** When the (login) session was created, ms since the epoch: OpenID Connect's max_age and auth_time. */
+  sessionCreatedAt?: number;
   remoteAddr: string;
   requestId: string;
 }
@@ -46,6 +48,8 @@ export interface TokenInfo {
   clientId: string;
   scope: string;
   expiresAt: number;
+  /** Whether the token may use the chat API (false for a token that only signs a user in). */
+  apiAccess: boolean;
 }
 
 export interface Plugin {

@@ -38,6 +38,12 @@ export const invalidUrlParam = (name: string) =>
 export const sessionExpired = () =>
   new ApiError(401, 'api.context.session_expired.app_error', 'Invalid or expired session, please login again.');
 
+/** RFC 6750 §3.1: a valid token whose scope does not reach the chat API (it lacks `user`). */
+export const insufficientScope = () =>
+  new ApiError(403, 'api.context.insufficient_scope.app_error',
+    'This token was granted only to sign a user in; the API needs scope user.', '',
+    { 'WWW-Authenticate': 'Bearer error="insufficient_scope", scope="user"' });
+
 export const forbidden = () =>
   new ApiError(403, 'api.context.permissions.app_error', 'You do not have the appropriate permissions.');
 

@@ -70,7 +70,8 @@ async function pluginRequest(ctx: RequestContext): Promise<PluginRequest> {
   };
   if (auth.kind === 'session') {
     ctx.userId = auth.session.user.id;
-    Object.assign(request, { userId: auth.session.user.id, sessionId: auth.session.id, isOAuthSession: auth.session.isOAuth });
+    Object.assign(request, { userId: auth.session.user.id, sessionId: auth.session.id, isOAuthSession: auth.session.isOAuth,
+      sessionCreatedAt: auth.session.createAt });
   }
   return request;
 }

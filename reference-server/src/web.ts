@@ -87,7 +87,8 @@ export async function serveWebPage(ctx: RequestContext): Promise<void> {
 
   if (ctx.path === '/login') {
     const target = safeRedirect(ctx.query.get('redirect_to'), ctx.services.config.service.SiteURL);
-    if (session) return redirect(ctx, target);
+    // reauthenticate=true (OpenID Connect's prompt=login, max_age): a fresh login even with a session.
+    if (session && ctx.query.get('reauthenticate') !== 'true') return redirect(ctx, target);
     return sendPage(ctx, 'Log in', loginBody(target, nonce), nonce);
   }
   if (!session) {

@@ -47,11 +47,17 @@ fn bearer(request: &Request) -> Option<&str> {
     scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
 }
 
+const INSUFFICIENT_SCOPE: &str = "This token was granted only to sign a user in; the API needs scope user.";
+
 /// The app and user behind the request's bearer token: a valid token of an OAuth app that holds
 /// the claim to its app id.
 pub async fn app_session<H: Host>(ctx: &Context<'_, H>, request: &Request) -> Result<AppSession, AppError> {
     let token = bearer(request).ok_or_else(not_an_app_session)?;
     let valid = grants::chat_api_token(ctx, token).await?.ok_or_else(not_an_app_session)?;
+    // A token that only signs a user in (OpenID Connect's scopes) is no app session.
+    if !crate::provider::scope::allows_api(&valid.grant.scope) {
+        return Err(AppError::new(403, "api.context.insufficient_scope.app_error", INSUFFICIENT_SCOPE));
+    }
     let not_linked =
         |message: &str| AppError::new(403, "app.apps_oauth2.no_app_id.app_error", message.to_owned());
     if valid.client.mattermost_app_id.is_empty() {

@@ -10,10 +10,12 @@ use super::client_metadata::{self, Refusal as DocumentRefusal};
 use super::clients::Client;
 use super::consent;
 use super::consent_page;
-use super::grants::{self, Authorization, SCOPE};
+use super::grants::{self, Authorization};
 use super::oauth_error::{ErrorCode, OAuthError};
 use super::pkce;
+use super::prompt::{self, Prompt, Session};
 use super::resource_indicators::{self, Audience};
+use super::scope;
 use crate::access;
 use crate::context::Context;
 use crate::host::Host;
@@ -26,6 +28,8 @@ use url::Url;
 
 pub const MAX_STATE_LEN: usize = 1024;
 pub const MAX_SCOPE_LEN: usize = 128;
+/// OpenID Connect's `nonce` (Core §3.1.2.1) travels in the code record and the ID token.
+pub const MAX_NONCE_LEN: usize = 512;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum ResponseType {
@@ -48,6 +52,10 @@ pub struct AuthorizeParams {
     /// RFC 8707 §2: once per resource (the consent page's JSON: a string, or a list).
     #[serde(deserialize_with = "one_or_many")]
     pub resource: Vec<String>,
+    /// OpenID Connect Core §3.1.2.1.
+    pub nonce: String,
+    pub prompt: String,
+    pub max_age: String,
     /// Only from the consent page: `false` is Deny. Mattermost's own consent page never sends it.
     #[serde(default = "yes", skip_serializing)]
     pub approve: bool,
@@ -84,6 +92,9 @@ impl AuthorizeParams {
             code_challenge: get("code_challenge"),
             code_challenge_method: get("code_challenge_method"),
             resource: params.all("resource").map(str::to_owned).collect(),
+            nonce: get("nonce"),
+            prompt: get("prompt"),
+            max_age: get("max_age"),
             approve: true,
         }
     }
@@ -165,8 +176,17 @@ async fn verify_client<H: Host>(
     Ok(Verified { redirect_uri: params.redirect_uri.clone(), redirect_uri_given: true, client })
 }
 
+/// A request that passed [`check_params`].
+struct Checked {
+    response_type: ResponseType,
+    prompt: Prompt,
+    max_age: Option<i64>,
+    /// RFC 8707: the resources the request names.
+    audience: Audience,
+}
+
 /// The remaining checks, whose failures go back to the client.
-fn check_params(params: &AuthorizeParams, client: &Client) -> Result<ResponseType, OAuthError> {
+fn check_params(params: &AuthorizeParams, client: &Client) -> Result<Checked, OAuthError> {
     let response_type = match params.response_type.as_str() {
         "code" => ResponseType::Code,
         "token" => ResponseType::Token,
@@ -198,8 +218,18 @@ fn check_params(params: &AuthorizeParams, client: &Client) -> Result<ResponseTyp
     if params.scope.len() > MAX_SCOPE_LEN {
         return Err(OAuthError::new(ErrorCode::InvalidScope, "scope is longer than 128 characters."));
     }
+    if params.nonce.len() > MAX_NONCE_LEN {
+        return Err(OAuthError::invalid_request("nonce is longer than 512 characters."));
+    }
     check_pkce(params, client, response_type)?;
-    Ok(response_type)
+    let prompt = prompt::parse(&params.prompt)?;
+    let max_age = prompt::parse_max_age(&params.max_age)?;
+    Ok(Checked { response_type, prompt, max_age, audience: Audience::default() })
+}
+
+/// The scope this request is granted (see [`scope::grant`]). No protected resource adds scopes yet.
+fn granted_scope(params: &AuthorizeParams) -> String {
+    scope::grant(&params.scope, &[])
 }
 
 /// The parameter checks, then RFC 8707 §2: the resources the request names, each one this server
@@ -208,10 +238,10 @@ async fn checked<H: Host>(
     ctx: &Context<'_, H>,
     params: &AuthorizeParams,
     client: &Client,
-) -> Result<(ResponseType, Audience), OAuthError> {
-    let response_type = check_params(params, client)?;
+) -> Result<Checked, OAuthError> {
+    let checked = check_params(params, client)?;
     let audience = resource_indicators::resolve(ctx, params.resource.iter().map(String::as_str)).await?;
-    Ok((response_type, audience))
+    Ok(Checked { audience, ..checked })
 }
 
 /// RFC 7636 §4.3 with `S256` only; public clients must use it for the code flow.
@@ -243,8 +273,10 @@ fn check_pkce(
 
 /// `GET /oauth/authorize`.
 pub async fn serve_get<H: Host>(ctx: &Context<'_, H>, request: &Request) -> Response {
-    let params = match Params::parse(request.query.as_bytes()) {
-        Ok(params) => AuthorizeParams::from_query(&params),
+    let (params, login_after) = match Params::parse(request.query.as_bytes()) {
+        Ok(query) => {
+            (AuthorizeParams::from_query(&query), query.get(prompt::LOGIN_AFTER).and_then(|t| t.parse().ok()))
+        }
         Err(error) => {
             return consent_page::error_page(400, &format!("Invalid authorization request: {error}."))
         }
@@ -253,25 +285,70 @@ pub async fn serve_get<H: Host>(ctx: &Context<'_, H>, request: &Request) -> Resp
         Ok(verified) => verified,
         Err(error) => return error.render(),
     };
+    let fail = |error: OAuthError, response_type| {
+        redirect(&error_redirect(ctx, &verified, &params, response_type, &error))
+    };
     let Some(user_id) = request.user_id.as_deref().map(UserId::new) else {
+        // OpenID Connect Core §3.1.2.6: with prompt=none no page is shown, not even the login.
+        if prompt::parse(&params.prompt).is_ok_and(|p| p.none) {
+            return fail(login_required(), None);
+        }
         return ctx.login_redirect(request);
     };
-    let (response_type, audience) = match checked(ctx, &params, &verified.client).await {
+    let checked = match checked(ctx, &params, &verified.client).await {
         Ok(checked) => checked,
-        Err(error) => return redirect(&error_redirect(ctx, &verified, &params, None, &error)),
+        Err(error) => return fail(error, None),
     };
-    let approved = match consent::is_approved(ctx, &user_id, &verified.client.id).await {
-        Ok(approved) => approved,
-        Err(error) => {
-            let error = OAuthError::from(error);
-            return redirect(&error_redirect(ctx, &verified, &params, Some(response_type), &error));
+    let response_type = Some(checked.response_type);
+    let now = ctx.host.now_millis();
+    // Core §3.1.2.1: prompt=login and max_age ask for a login newer than the session.
+    match prompt::session(checked.prompt, checked.max_age, request.session_created_at, login_after, now) {
+        Session::Fresh => {}
+        Session::Stale if !checked.prompt.none => {
+            return ctx.fresh_login_redirect(&with_login_asked(request, now))
         }
+        _ => return fail(login_required(), response_type),
+    }
+    let granted = granted_scope(&params);
+    let approved = match consent::is_approved(ctx, &user_id, &verified.client.id, &granted).await {
+        Ok(approved) => approved,
+        Err(error) => return fail(error.into(), response_type),
     };
-    if verified.client.is_trusted || approved {
-        let target = answer(ctx, &user_id, &verified, &params, response_type, audience).await;
+    if !checked.prompt.consent && (verified.client.is_trusted || approved) {
+        let target = answer(
+            ctx,
+            &user_id,
+            &verified,
+            &params,
+            checked.response_type,
+            request.session_created_at,
+            checked.audience,
+        )
+        .await;
         return redirect(&target);
     }
-    consent_page::render(&verified.client, &params_for_page(&params, &verified))
+    if checked.prompt.none {
+        return fail(
+            OAuthError::new(ErrorCode::ConsentRequired, "The user has not approved this app."),
+            response_type,
+        );
+    }
+    consent_page::render(&verified.client, &params_for_page(&params, &verified), scope::allows_api(&granted))
+}
+
+fn login_required() -> OAuthError {
+    OAuthError::new(ErrorCode::LoginRequired, "The user must log in.")
+}
+
+/// The request with the time a login was asked added to its query, for the login to return to.
+fn with_login_asked(request: &Request, now: i64) -> Request {
+    let pairs =
+        url::form_urlencoded::parse(request.query.as_bytes()).filter(|(k, _)| k != prompt::LOGIN_AFTER);
+    let query = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(pairs)
+        .append_pair(prompt::LOGIN_AFTER, &now.to_string())
+        .finish();
+    Request { query, ..request.clone() }
 }
 
 /// `POST /oauth/authorize`: Allow (or Deny) from the consent page, for a logged-in user.
@@ -293,21 +370,24 @@ pub async fn serve_post<H: Host>(
         };
         AppError { cause: e.cause, ..AppError::new(e.status, id, e.message) }
     })?;
+    let granted = granted_scope(&params);
+    let auth_time = request.session_created_at;
     let target = match checked(ctx, &params, &verified.client).await {
         Err(error) => error_redirect(ctx, &verified, &params, None, &error),
-        Ok((response_type, _)) if !params.approve => {
+        Ok(Checked { response_type, .. }) if !params.approve => {
             let denied = match consent::forget_approval(ctx, user_id, &verified.client.id).await {
                 Ok(()) => OAuthError::new(ErrorCode::AccessDenied, "The user denied the request."),
                 Err(error) => error.into(),
             };
             error_redirect(ctx, &verified, &params, Some(response_type), &denied)
         }
-        Ok((response_type, audience)) => {
-            match consent::remember_approval(ctx, user_id, &verified.client.id, SCOPE).await {
-                Ok(()) => answer(ctx, user_id, &verified, &params, response_type, audience).await,
-                Err(error) => error_redirect(ctx, &verified, &params, Some(response_type), &error.into()),
+        Ok(checked) => match consent::remember_approval(ctx, user_id, &verified.client.id, &granted).await {
+            Ok(()) => {
+                answer(ctx, user_id, &verified, &params, checked.response_type, auth_time, checked.audience)
+                    .await
             }
-        }
+            Err(error) => error_redirect(ctx, &verified, &params, Some(checked.response_type), &error.into()),
+        },
     };
     Ok(Response::json(200, &serde_json::json!({ "redirect": target })))
 }
@@ -319,16 +399,19 @@ async fn answer<H: Host>(
     verified: &Verified,
     params: &AuthorizeParams,
     response_type: ResponseType,
+    auth_time: Option<i64>,
     audience: Audience,
 ) -> String {
     let authorization = Authorization {
         client_id: verified.client.id.clone(),
         user_id: user_id.clone(),
-        scope: SCOPE.to_owned(),
+        scope: granted_scope(params),
         redirect_uri: verified.redirect_uri.clone(),
         redirect_uri_given: verified.redirect_uri_given,
         code_challenge: Some(params.code_challenge.clone()).filter(|c| !c.is_empty()),
         audience,
+        nonce: Some(params.nonce.clone()).filter(|n| !n.is_empty()),
+        auth_time,
     };
     let result = match response_type {
         ResponseType::Code => {

@@ -4,6 +4,7 @@
 use super::client_metadata;
 use super::clients::Client;
 use super::grants;
+use super::scope;
 use crate::context::Context;
 use crate::host::Host;
 use crate::ids::{ClientId, UserId};
@@ -17,12 +18,15 @@ struct Approval {
     at: i64,
 }
 
+/// Whether `user_id` approved `client_id` for (at least) `scope`.
 pub async fn is_approved<H: Host>(
     ctx: &Context<'_, H>,
     user_id: &UserId,
     client_id: &ClientId,
+    scope: &str,
 ) -> StoreResult<bool> {
-    Ok(ctx.store().get::<Approval>(&keys::consent(user_id, client_id)).await?.is_some())
+    let approval = ctx.store().get::<Approval>(&keys::consent(user_id, client_id)).await?;
+    Ok(approval.is_some_and(|a| scope::covers(&a.scope, scope)))
 }
 
 pub async fn remember_approval<H: Host>(

@@ -9,8 +9,9 @@ use crate::pages::{escape_html, page, script_json};
 use serde::Serialize;
 
 /// The consent screen: the app, what it may do, Allow and Deny.
-/// `request` is what the page posts back (the authorization request as verified).
-pub fn render(client: &Client, request: &impl Serialize) -> Response {
+/// `request` is what the page posts back (the authorization request as verified); `full_access`
+/// whether it asks for the chat API, or only to sign the user in (OpenID Connect's scopes).
+pub fn render(client: &Client, request: &impl Serialize, full_access: bool) -> Response {
     let nonce = new_secret();
     let name = escape_html(&client.name);
     // Only over https: a logo fetched over plain http could be swapped on the way, on the very
@@ -27,7 +28,7 @@ pub fn render(client: &Client, request: &impl Serialize) -> Response {
         r#"<h1>Authorize {title}?</h1>
 {origin}<div class="app">{icon}<div><strong>{name}</strong><div class="muted">{description}</div>
 <a href="{homepage}" rel="noopener noreferrer" target="_blank">{homepage}</a></div></div>
-<p>{name} will be able to act on your behalf: read and change your data.</p>
+<p>{name} will be able to {what}.</p>
 <p class="muted">You can revoke its access at any time in Settings → Security → OAuth 2.0 Applications.</p>
 <div class="actions"><button class="allow" id="allow" type="button">Allow</button>
 <button class="deny" id="deny" type="button">Deny</button></div>
@@ -61,6 +62,7 @@ document.getElementById('deny').addEventListener('click', () => decide(false));
         description = escape_html(&client.description),
         homepage = escape_html(&client.homepage),
         request_json = script_json(request),
+        what = if full_access { ACT_ON_YOUR_BEHALF } else { SIGN_YOU_IN },
     );
     page(200, &nonce, &format!("Authorize {title}"), &body)
 }
@@ -81,6 +83,11 @@ fn who_asks(client: &Client) -> (String, String) {
         None => (escape_html(&client.name), String::new()),
     }
 }
+
+/// What a full-access grant lets the app do.
+pub const ACT_ON_YOUR_BEHALF: &str = "act on your behalf: read and change your data";
+/// What a grant of OpenID Connect's scopes only lets it do.
+pub const SIGN_YOU_IN: &str = "sign you in and see your name and email";
 
 /// An error that cannot go back to the client.
 pub fn error_page(status: u16, message: &str) -> Response {

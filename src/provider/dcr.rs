@@ -97,7 +97,7 @@ async fn register<H: Host>(ctx: &Context<'_, H>, request: &Request) -> Result<Re
         client_name: &client.name,
         client_uri: &client.homepage,
         logo_uri: &client.icon_url,
-        scope: super::grants::SCOPE,
+        scope: super::scope::FULL_ACCESS,
     };
     Ok(Response::json(201, &body))
 }

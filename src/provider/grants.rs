@@ -23,8 +23,6 @@ use std::fmt;
 pub const CODE_LIFETIME_SECONDS: u32 = 600;
 /// How long a rotated refresh token is remembered, to detect its reuse.
 pub const ROTATED_REFRESH_MEMORY_SECONDS: u32 = 30 * 24 * 3600;
-/// The only scope there is: the user's whole account, as in Mattermost.
-pub const SCOPE: &str = "user";
 
 /// Why a code or a refresh token was not honoured (RFC 6749 §5.2 `invalid_grant`, but for a
 /// missing `redirect_uri`), or what failed inside.
@@ -139,6 +137,12 @@ pub struct Authorization {
     /// RFC 8707: the resources the request named (none: the chat API's alone).
     #[serde(default)]
     pub audience: Audience,
+    /// OpenID Connect Core §3.1.2.1: returned in the ID token of the code exchange.
+    #[serde(default)]
+    pub nonce: Option<String>,
+    /// When the user's session authenticated (ms), for the ID token's `auth_time`.
+    #[serde(default)]
+    pub auth_time: Option<i64>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -174,6 +178,9 @@ pub struct Grant {
     /// The user's deauthorization count for the client when the grant was made.
     #[serde(default)]
     pub epoch: u64,
+    /// When the user's session authenticated (ms), for the ID tokens of refreshes.
+    #[serde(default)]
+    pub auth_time: Option<i64>,
 }
 
 /// `at:{hash}` and `rt:{hash}`: which grant a token belongs to.
@@ -190,6 +197,18 @@ pub struct IssuedTokens {
     pub expires_in: i64,
     pub refresh_token: Option<RefreshToken>,
     pub scope: String,
+    pub subject: Subject,
+}
+
+/// Whom and what the tokens are for, as an ID token tells it (OpenID Connect Core §2).
+#[derive(Debug, Clone, Default)]
+pub struct Subject {
+    pub user_id: UserId,
+    pub client_id: ClientId,
+    /// When the user's session authenticated (ms).
+    pub auth_time: Option<i64>,
+    /// Only for the code exchange: a refresh's ID token has none (Core §12.2).
+    pub nonce: Option<String>,
 }
 
 /// How often a user deauthorized a client: codes and grants made under an earlier count are void.
@@ -355,7 +374,14 @@ async fn new_grant<H: Host>(
 ) -> Result<(Grant, IssuedTokens), Refusal> {
     let now = ctx.host.now_millis();
     let grant_id = GrantId::random();
-    let (access_hash, tokens) = write_tokens(ctx, &grant_id, &authorization.scope, with_refresh).await?;
+    let subject = Subject {
+        user_id: authorization.user_id.clone(),
+        client_id: authorization.client_id.clone(),
+        auth_time: authorization.auth_time,
+        nonce: authorization.nonce.clone(),
+    };
+    let (access_hash, tokens) =
+        write_tokens(ctx, &grant_id, &authorization.scope, with_refresh, subject).await?;
     let grant = Grant {
         v: 1,
         id: grant_id,
@@ -369,6 +395,7 @@ async fn new_grant<H: Host>(
         access_expires_at: now + tokens.expires_in * 1000,
         refresh_hash: tokens.refresh_token.as_ref().map(|t| SecretHash::of(t.secret())),
         epoch,
+        auth_time: authorization.auth_time,
     };
     // Without a refresh token the grant is worth nothing once its access token expires.
     let expiry = if with_refresh { None } else { u32::try_from(tokens.expires_in).ok() };
@@ -384,6 +411,7 @@ async fn write_tokens<H: Host>(
     grant_id: &GrantId,
     scope: &str,
     with_refresh: bool,
+    subject: Subject,
 ) -> Result<(SecretHash, IssuedTokens), Refusal> {
     let store = ctx.store();
     let lifetime = access_lifetime_seconds(ctx);
@@ -395,7 +423,8 @@ async fn write_tokens<H: Host>(
     if let Some(refresh) = &refresh_token {
         store.put(&keys::refresh_token(&SecretHash::of(refresh.secret())), &record, None).await?;
     }
-    let tokens = IssuedTokens { access_token, expires_in: lifetime, refresh_token, scope: scope.to_owned() };
+    let tokens =
+        IssuedTokens { access_token, expires_in: lifetime, refresh_token, scope: scope.to_owned(), subject };
     Ok((access_hash, tokens))
 }
 
@@ -432,7 +461,13 @@ pub async fn refresh<H: Host>(
     check_user(ctx, &grant.user_id).await?;
     // RFC 8707 §2.2: a refresh may narrow the audience, never widen it past the grant's.
     let access_audience = token_audience(ctx, &grant.audience, requested)?;
-    let (access_hash, tokens) = write_tokens(ctx, &grant.id, &grant.scope, true).await?;
+    let subject = Subject {
+        user_id: grant.user_id.clone(),
+        client_id: grant.client_id.clone(),
+        auth_time: grant.auth_time,
+        nonce: None,
+    };
+    let (access_hash, tokens) = write_tokens(ctx, &grant.id, &grant.scope, true, subject).await?;
     let rotated = Grant {
         access_hash,
         access_audience,

@@ -1,5 +1,7 @@
-//! Authorization server metadata, RFC 8414.
+//! Authorization server metadata, RFC 8414, which is also the OpenID Provider's configuration
+//! (OpenID Connect Discovery 1.0 §3): one document, at both well-known URLs.
 
+use super::{id_token, prompt, scope, signing};
 use crate::config::ServerConfig;
 use crate::context::Context;
 use crate::host::Host;
@@ -9,12 +11,14 @@ use crate::store::StoreResult;
 use serde::Serialize;
 use url::Url;
 
-/// RFC 8414 §2.
+/// RFC 8414 §2, with OpenID Connect Discovery 1.0 §3's fields.
 #[derive(Debug, Serialize)]
 pub struct Metadata {
     pub issuer: String,
     pub authorization_endpoint: String,
     pub token_endpoint: String,
+    pub jwks_uri: String,
+    pub userinfo_endpoint: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub registration_endpoint: Option<String>,
     pub revocation_endpoint: String,
@@ -32,6 +36,14 @@ pub struct Metadata {
     /// draft-ietf-oauth-client-id-metadata-document §5: only while they are accepted.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub client_id_metadata_document_supported: bool,
+    pub subject_types_supported: &'static [&'static str],
+    pub id_token_signing_alg_values_supported: &'static [&'static str],
+    pub claims_supported: &'static [&'static str],
+    pub prompt_values_supported: &'static [&'static str],
+    /// Discovery §3: `request_uri_parameter_supported` defaults to true, so it is said.
+    pub request_uri_parameter_supported: bool,
+    pub request_parameter_supported: bool,
+    pub claims_parameter_supported: bool,
 }
 
 const CLIENT_AUTH_METHODS: &[&str] = &["client_secret_post", "client_secret_basic", "none"];
@@ -44,6 +56,8 @@ impl Metadata {
             issuer: config.issuer().to_owned(),
             authorization_endpoint: config.site_url_for("/oauth/authorize"),
             token_endpoint: config.site_url_for("/oauth/access_token"),
+            jwks_uri: config.site_url_for("/oauth/jwks"),
+            userinfo_endpoint: config.site_url_for("/oauth/userinfo"),
             registration_endpoint: registration_enabled
                 .then(|| config.site_url_for("/api/v4/oauth/apps/register")),
             revocation_endpoint: config.site_url_for("/oauth/revoke"),
@@ -56,14 +70,22 @@ impl Metadata {
             // Introspection reveals token details, so only confidential clients may ask.
             introspection_endpoint_auth_methods_supported: &["client_secret_post", "client_secret_basic"],
             code_challenge_methods_supported: &["S256"],
-            scopes_supported: &["user"],
+            scopes_supported: &scope::SUPPORTED,
             authorization_response_iss_parameter_supported: true,
             client_id_metadata_document_supported: settings.enable_client_id_metadata_documents,
+            subject_types_supported: &["public"],
+            id_token_signing_alg_values_supported: &[signing::ALGORITHM],
+            claims_supported: id_token::CLAIMS_SUPPORTED,
+            prompt_values_supported: &prompt::SUPPORTED,
+            request_uri_parameter_supported: false,
+            request_parameter_supported: false,
+            claims_parameter_supported: false,
         }
     }
 }
 
-/// `GET /.well-known/oauth-authorization-server`, open to any origin (RFC 8414 §3).
+/// `GET /.well-known/oauth-authorization-server` (RFC 8414 §3) and
+/// `/.well-known/openid-configuration` (Discovery §4), open to any origin.
 pub fn serve<H: Host>(ctx: &Context<'_, H>) -> Response {
     Response::json(200, &Metadata::for_config(&ctx.config)).allow_any_origin()
 }
@@ -88,7 +110,7 @@ impl ProtectedResourceMetadata {
             resource: config.issuer().to_owned(),
             authorization_servers: vec![config.issuer().to_owned()],
             bearer_methods_supported: &["header", "query"],
-            scopes_supported: vec!["user".to_owned()],
+            scopes_supported: vec![super::scope::FULL_ACCESS.to_owned()],
             resource_name: config.site_name().to_owned(),
         }
     }

@@ -26,6 +26,9 @@ pub enum ErrorCode {
     TemporarilyUnavailable,
     /// RFC 8707 §2.
     InvalidTarget,
+    /// OpenID Connect Core §3.1.2.6.
+    LoginRequired,
+    ConsentRequired,
 }
 
 impl ErrorCode {
@@ -46,6 +49,8 @@ impl ErrorCode {
             ErrorCode::UnsupportedOperation => "unsupported_operation",
             ErrorCode::TemporarilyUnavailable => "temporarily_unavailable",
             ErrorCode::InvalidTarget => "invalid_target",
+            ErrorCode::LoginRequired => "login_required",
+            ErrorCode::ConsentRequired => "consent_required",
         }
     }
 }

@@ -3,6 +3,7 @@
 
 use super::client_auth::{authenticate, credentials};
 use super::grants::{self, CodeExchange, IssuedTokens};
+use super::id_token;
 use super::oauth_error::{no_store, ErrorCode, OAuthError};
 use super::resource_indicators::{self, Audience};
 use crate::context::Context;
@@ -24,6 +25,9 @@ struct TokenResponse<'a> {
     scope: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     refresh_token: Option<&'a str>,
+    /// OpenID Connect Core §3.1.3.3, §12.2: when the scope has `openid`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    id_token: Option<String>,
 }
 
 /// Runs `handler` on a POSTed form, with CORS (browser-based clients call these endpoints from
@@ -97,7 +101,7 @@ pub async fn serve_token<H: Host>(ctx: &Context<'_, H>, request: &Request) -> Re
                 ))
             }
         };
-        Ok(token_response(&tokens))
+        token_response(ctx, &tokens).await
     })
     .await
 }
@@ -107,15 +111,20 @@ async fn requested_audience<H: Host>(ctx: &Context<'_, H>, params: &Params) -> R
     Ok(resource_indicators::resolve(ctx, params.all("resource")).await?)
 }
 
-fn token_response(tokens: &IssuedTokens) -> Response {
+async fn token_response<H: Host>(
+    ctx: &Context<'_, H>,
+    tokens: &IssuedTokens,
+) -> Result<Response, OAuthError> {
+    let id_token = id_token::for_tokens(ctx, tokens).await.map_err(OAuthError::internal)?;
     let body = TokenResponse {
         access_token: tokens.access_token.secret(),
         token_type: "bearer",
         expires_in: tokens.expires_in,
         scope: &tokens.scope,
         refresh_token: tokens.refresh_token.as_ref().map(|t| t.secret().as_str()),
+        id_token,
     };
-    no_store(Response::json(200, &body))
+    Ok(no_store(Response::json(200, &body)))
 }
 
 /// `POST /oauth/revoke`, RFC 7009 §2: 200 whether or not the token was valid.

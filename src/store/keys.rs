@@ -25,8 +25,9 @@
 //! | `cimd:{hash}` | a Client ID Metadata Document, by the hash of its URL (expires with its cache lifetime); `idx:cimd` their hashes |
 //! | `res:{id}` | a registered protected resource; `idx:res` lists their ids |
 //! | `resid:{hash}` | which resource holds an identifier (SHA-256 of its normalized URL) |
+//! | `sk:ring` | the provider's signing keys (OpenID Connect ID tokens, JWT access tokens) |
 //!
-//! Sealed kinds (encrypted at rest, see [`is_sealed`]): `oc`, `octok`, `a2app`, `a2tok`, `a2st`.
+//! Sealed kinds (encrypted at rest, see [`is_sealed`]): `oc`, `octok`, `a2app`, `a2tok`, `a2st`, `sk`.
 
 use crate::ids::{hash_secret, is_valid_id, ClientId, ConnectionId, GrantId, ResourceId, SecretHash, UserId};
 use std::borrow::Cow;
@@ -37,6 +38,7 @@ pub const CLIENT_INDEX: &str = "idx:apps";
 pub const OUTGOING_INDEX: &str = "idx:oc";
 pub const CLIENT_DOCUMENT_INDEX: &str = "idx:cimd";
 pub const RESOURCE_INDEX: &str = "idx:res";
+pub const SIGNING_KEYS: &str = "sk:ring";
 
 /// A client id as a part of a key, the one place where client ids enter keys: an id of ours as
 /// it is; any other (a metadata document's URL, longer than a key may be and full of `:`) as
@@ -132,7 +134,7 @@ pub fn resource_identifier(identifier_hash: &SecretHash) -> String {
 }
 
 /// The kinds whose records hold secrets the plugin must use again, and so are sealed at rest.
-const SEALED_KINDS: &[&str] = &["oc", "octok", "a2app", "a2tok", "a2st"];
+const SEALED_KINDS: &[&str] = &["oc", "octok", "a2app", "a2tok", "a2st", "sk"];
 
 /// Sealed kinds whose records expire by themselves (a cached token, a pending connect flow).
 const EXPIRING_SEALED_KINDS: &[&str] = &["octok", "a2st"];
@@ -172,6 +174,7 @@ mod tests {
             CLIENT_INDEX.to_owned(),
             OUTGOING_INDEX.to_owned(),
             CLIENT_DOCUMENT_INDEX.to_owned(),
+            SIGNING_KEYS.to_owned(),
             client(&client_id),
             code(&hash),
             grant(&grant_id),
@@ -236,6 +239,7 @@ mod tests {
         assert!(
             is_sealed(&app_user_token("jira", &UserId::new(&id)))
                 && is_sealed(&app_connect_state(&SecretHash::of("state")))
+                && is_sealed(SIGNING_KEYS)
         );
         for plain in [
             SCHEMA.to_owned(),

@@ -2,6 +2,7 @@
 //! permissions, and a one-line way to send it a request.
 #![allow(dead_code)]
 
+pub mod oidc;
 pub mod provider;
 
 use futures::executor::block_on;

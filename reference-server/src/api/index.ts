@@ -1,6 +1,6 @@
 // /api/v4 dispatch: route match (404/405), authentication, then the handler.
 import type { AuthResult } from '../auth.js';
-import { ApiError, sessionExpired } from '../errors.js';
+import { ApiError, insufficientScope, sessionExpired } from '../errors.js';
 import { parseJsonBody, readBody } from '../http.js';
 import { Router } from '../router.js';
 import { addCommandRoutes } from './commands.js';
@@ -40,6 +40,7 @@ async function dispatch(ctx: RequestContext, router: Router<ApiRoute>, authentic
   authenticated(auth);
   // A cookie session changing state without the CSRF header is refused outright, as in Mattermost.
   if (auth.kind === 'csrf') throw sessionExpired();
+  if (auth.kind === 'insufficient_scope') throw insufficientScope();
   const session = auth.kind === 'session' ? auth.session : null;
   if (match.handler.session === 'required' && !session) throw sessionExpired();
   ctx.userId = session?.user.id;
