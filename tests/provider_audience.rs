@@ -174,3 +174,81 @@ fn the_challenge_points_at_the_path_inserted_metadata_and_is_absent_while_the_pr
     let reply = send(&plugin, "GET", "/api/v4/oauth/apps", None, "");
     assert_eq!(reply.response.header("WWW-Authenticate"), None);
 }
+
+/// A registered protected resource (an MCP server beside the chat server); returns its id and secret.
+fn register_resource(
+    plugin: &oauth_plugin::Plugin<oauth_plugin::host::memory::MemoryHost>,
+) -> (String, String) {
+    let body =
+        json!({"identifier": "https://mcp.example.com/mcp", "name": "Docs MCP", "scopes": ["docs:read"]});
+    let reply =
+        send(plugin, "POST", "/plugins/oauth-plugin/api/v1/resources", Some(ADMIN), &body.to_string());
+    assert_eq!(reply.status, 201, "{}", reply.body);
+    (reply.body["id"].as_str().unwrap().to_owned(), reply.body["client_secret"].as_str().unwrap().to_owned())
+}
+
+const MCP_ENCODED: &str = "https%3A%2F%2Fmcp.example.com%2Fmcp";
+
+fn introspect_as(
+    plugin: &oauth_plugin::Plugin<oauth_plugin::host::memory::MemoryHost>,
+    id: &str,
+    secret: &str,
+    token: &str,
+) -> Value {
+    form_post(plugin, "/oauth/introspect", &format!("token={token}&client_id={id}&client_secret={secret}"))
+        .body
+}
+
+#[test]
+fn a_token_for_a_registered_resource_is_refused_by_the_chat_api_and_known_only_to_that_resource() {
+    let plugin = plugin();
+    let (resource_id, resource_secret) = register_resource(&plugin);
+    let client = client(&plugin, json!({"is_trusted": true}));
+    let code = code_for(&plugin, &client, ALICE, &format!("&resource={MCP_ENCODED}&scope=docs%3Aread"));
+    let tokens = exchange(&plugin, &client, &code).body;
+    assert_eq!(tokens["scope"], "docs:read", "the resource's scope is granted as asked: {tokens}");
+    let access = tokens["access_token"].as_str().unwrap();
+    assert_eq!(user_of(&plugin, access), None, "a token for another resource is not the chat API's");
+    let seen = introspect_as(&plugin, &resource_id, &resource_secret, access);
+    assert_eq!(
+        (seen["active"].clone(), seen["aud"].clone()),
+        (json!(true), json!(["https://mcp.example.com/mcp"]))
+    );
+    // The client that holds the token still learns about it; a wrong resource secret learns nothing.
+    assert_eq!(introspect(&plugin, &client, access)["active"], true);
+    let wrong = form_post(
+        &plugin,
+        "/oauth/introspect",
+        &format!("token={access}&client_id={resource_id}&client_secret=nope"),
+    );
+    assert_eq!(wrong.status, 401);
+    // A chat API token is not the resource's to see.
+    let code = code_for(&plugin, &client, BOB, "");
+    let chat_token = exchange(&plugin, &client, &code).body["access_token"].as_str().unwrap().to_owned();
+    assert_eq!(user_of(&plugin, &chat_token).as_deref(), Some(BOB));
+    assert_eq!(introspect_as(&plugin, &resource_id, &resource_secret, &chat_token), json!({"active": false}));
+}
+
+#[test]
+fn a_grant_for_the_server_and_a_resource_narrows_per_token() {
+    let plugin = plugin();
+    let (resource_id, resource_secret) = register_resource(&plugin);
+    let client = client(&plugin, json!({"is_trusted": true}));
+    let code = code_for(&plugin, &client, ALICE, &format!("&resource={MCP_ENCODED}&resource={SITE_ENCODED}"));
+    let tokens = exchange_with(&plugin, &client, &code, &format!("&resource={MCP_ENCODED}")).body;
+    let access = tokens["access_token"].as_str().unwrap();
+    assert_eq!(user_of(&plugin, access), None, "narrowed to the resource alone");
+    assert_eq!(introspect_as(&plugin, &resource_id, &resource_secret, access)["active"], true);
+    let form = format!(
+        "grant_type=refresh_token&refresh_token={}&resource={SITE_ENCODED}",
+        tokens["refresh_token"].as_str().unwrap()
+    );
+    let refreshed = token_request(&plugin, &form, Some((&client.id, &client.secret))).body;
+    let chat_token = refreshed["access_token"].as_str().unwrap();
+    assert_eq!(
+        user_of(&plugin, chat_token).as_deref(),
+        Some(ALICE),
+        "the refresh names the server, which was granted"
+    );
+    assert_eq!(introspect_as(&plugin, &resource_id, &resource_secret, chat_token), json!({"active": false}));
+}

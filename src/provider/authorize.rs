@@ -181,8 +181,9 @@ struct Checked {
     response_type: ResponseType,
     prompt: Prompt,
     max_age: Option<i64>,
-    /// RFC 8707: the resources the request names.
+    /// RFC 8707: the resources the request names, and the scopes they understand.
     audience: Audience,
+    resource_scopes: Vec<String>,
 }
 
 /// The remaining checks, whose failures go back to the client.
@@ -224,12 +225,14 @@ fn check_params(params: &AuthorizeParams, client: &Client) -> Result<Checked, OA
     check_pkce(params, client, response_type)?;
     let prompt = prompt::parse(&params.prompt)?;
     let max_age = prompt::parse_max_age(&params.max_age)?;
-    Ok(Checked { response_type, prompt, max_age, audience: Audience::default() })
+    Ok(Checked { response_type, prompt, max_age, audience: Audience::default(), resource_scopes: Vec::new() })
 }
 
-/// The scope this request is granted (see [`scope::grant`]). No protected resource adds scopes yet.
-fn granted_scope(params: &AuthorizeParams) -> String {
-    scope::grant(&params.scope, &[])
+/// The scope this request is granted (see [`scope::grant`]): the resources it names add the scopes
+/// they understand.
+fn granted_scope(params: &AuthorizeParams, checked: &Checked) -> String {
+    let extra: Vec<&str> = checked.resource_scopes.iter().map(String::as_str).collect();
+    scope::grant(&params.scope, &extra)
 }
 
 /// The parameter checks, then RFC 8707 §2: the resources the request names, each one this server
@@ -241,7 +244,8 @@ async fn checked<H: Host>(
 ) -> Result<Checked, OAuthError> {
     let checked = check_params(params, client)?;
     let audience = resource_indicators::resolve(ctx, params.resource.iter().map(String::as_str)).await?;
-    Ok(Checked { audience, ..checked })
+    let resource_scopes = resource_indicators::scopes_of(ctx, &audience).await?;
+    Ok(Checked { audience, resource_scopes, ..checked })
 }
 
 /// RFC 7636 §4.3 with `S256` only; public clients must use it for the code flow.
@@ -309,22 +313,13 @@ pub async fn serve_get<H: Host>(ctx: &Context<'_, H>, request: &Request) -> Resp
         }
         _ => return fail(login_required(), response_type),
     }
-    let granted = granted_scope(&params);
+    let granted = granted_scope(&params, &checked);
     let approved = match consent::is_approved(ctx, &user_id, &verified.client.id, &granted).await {
         Ok(approved) => approved,
         Err(error) => return fail(error.into(), response_type),
     };
     if !checked.prompt.consent && (verified.client.is_trusted || approved) {
-        let target = answer(
-            ctx,
-            &user_id,
-            &verified,
-            &params,
-            checked.response_type,
-            request.session_created_at,
-            checked.audience,
-        )
-        .await;
+        let target = answer(ctx, &user_id, &verified, &params, checked, request.session_created_at).await;
         return redirect(&target);
     }
     if checked.prompt.none {
@@ -370,7 +365,6 @@ pub async fn serve_post<H: Host>(
         };
         AppError { cause: e.cause, ..AppError::new(e.status, id, e.message) }
     })?;
-    let granted = granted_scope(&params);
     let auth_time = request.session_created_at;
     let target = match checked(ctx, &params, &verified.client).await {
         Err(error) => error_redirect(ctx, &verified, &params, None, &error),
@@ -381,13 +375,15 @@ pub async fn serve_post<H: Host>(
             };
             error_redirect(ctx, &verified, &params, Some(response_type), &denied)
         }
-        Ok(checked) => match consent::remember_approval(ctx, user_id, &verified.client.id, &granted).await {
-            Ok(()) => {
-                answer(ctx, user_id, &verified, &params, checked.response_type, auth_time, checked.audience)
-                    .await
+        Ok(checked) => {
+            let granted = granted_scope(&params, &checked);
+            match consent::remember_approval(ctx, user_id, &verified.client.id, &granted).await {
+                Ok(()) => answer(ctx, user_id, &verified, &params, checked, auth_time).await,
+                Err(error) => {
+                    error_redirect(ctx, &verified, &params, Some(checked.response_type), &error.into())
+                }
             }
-            Err(error) => error_redirect(ctx, &verified, &params, Some(checked.response_type), &error.into()),
-        },
+        }
     };
     Ok(Response::json(200, &serde_json::json!({ "redirect": target })))
 }
@@ -398,18 +394,18 @@ async fn answer<H: Host>(
     user_id: &UserId,
     verified: &Verified,
     params: &AuthorizeParams,
-    response_type: ResponseType,
+    checked: Checked,
     auth_time: Option<i64>,
-    audience: Audience,
 ) -> String {
+    let response_type = checked.response_type;
     let authorization = Authorization {
         client_id: verified.client.id.clone(),
         user_id: user_id.clone(),
-        scope: granted_scope(params),
+        scope: granted_scope(params, &checked),
         redirect_uri: verified.redirect_uri.clone(),
         redirect_uri_given: verified.redirect_uri_given,
         code_challenge: Some(params.code_challenge.clone()).filter(|c| !c.is_empty()),
-        audience,
+        audience: checked.audience,
         nonce: Some(params.nonce.clone()).filter(|n| !n.is_empty()),
         auth_time,
     };

@@ -127,7 +127,21 @@ async fn known_identifier<H: Host>(ctx: &Context<'_, H>, value: &str) -> Result<
     if same_resource(value, issuer) {
         return Ok(Some(issuer.to_owned()));
     }
-    Ok(None)
+    Ok(super::resources::find_by_identifier(ctx, value).await?.map(|resource| resource.identifier))
+}
+
+/// The scopes the registered resources of `audience` understand, for the scope rule.
+pub async fn scopes_of<H: Host>(
+    ctx: &Context<'_, H>,
+    audience: &Audience,
+) -> Result<Vec<String>, StoreError> {
+    let mut scopes = Vec::new();
+    for identifier in &audience.0 {
+        if let Some(resource) = super::resources::find_by_identifier(ctx, identifier).await? {
+            scopes.extend(resource.scopes);
+        }
+    }
+    Ok(scopes)
 }
 
 /// Whether two identifiers name one resource: equal once parsed, so that `https://x.example` and

@@ -6,6 +6,7 @@ use super::grants::{self, CodeExchange, IssuedTokens};
 use super::id_token;
 use super::oauth_error::{no_store, ErrorCode, OAuthError};
 use super::resource_indicators::{self, Audience};
+use super::resources;
 use crate::context::Context;
 use crate::grant_type::GrantType;
 use crate::host::Host;
@@ -172,19 +173,51 @@ struct Introspection<'a> {
     aud: Option<&'a [String]>,
 }
 
-/// `POST /oauth/introspect`: for confidential clients, about their own tokens; anything else is
-/// `{"active": false}` so that no client learns about another's tokens.
+/// Who asks at the introspection endpoint: a confidential client, about its own tokens, or a
+/// registered protected resource, about tokens meant for it (RFC 7662 §2.1, RFC 8707).
+enum Introspector {
+    Client(ClientId),
+    Resource(String),
+}
+
+impl Introspector {
+    fn may_see<H: Host>(&self, ctx: &Context<'_, H>, token: &grants::ValidToken) -> bool {
+        match self {
+            Introspector::Client(client_id) => token.grant.client_id == *client_id,
+            Introspector::Resource(identifier) => token.is_for(ctx, identifier),
+        }
+    }
+}
+
+/// A registered resource by its id and secret; else a confidential client.
+async fn introspector<H: Host>(
+    ctx: &Context<'_, H>,
+    request: &Request,
+    params: &Params,
+) -> Result<Introspector, OAuthError> {
+    let credentials = credentials(request, params)?;
+    if let Some(secret) = &credentials.secret {
+        if let Some(resource) =
+            resources::authenticate(ctx, credentials.client_id.as_str(), secret.secret()).await?
+        {
+            return Ok(Introspector::Resource(resource.identifier));
+        }
+    }
+    let client = authenticate(ctx, &credentials).await?;
+    if client.is_public {
+        return Err(OAuthError::new(ErrorCode::InvalidClient, "Introspection needs a confidential client."));
+    }
+    Ok(Introspector::Client(client.id))
+}
+
+/// `POST /oauth/introspect`: for confidential clients, about their own tokens, and for registered
+/// resources, about tokens meant for them; anything else is `{"active": false}` so that no one
+/// learns about others' tokens.
 pub async fn serve_introspect<H: Host>(ctx: &Context<'_, H>, request: &Request) -> Response {
     form_endpoint(request, |params| async move {
-        let client = authenticate(ctx, &credentials(request, &params)?).await?;
-        if client.is_public {
-            return Err(OAuthError::new(
-                ErrorCode::InvalidClient,
-                "Introspection needs a confidential client.",
-            ));
-        }
+        let introspector = introspector(ctx, request, &params).await?;
         let token = params.get("token").ok_or_else(|| OAuthError::invalid_request("token is required."))?;
-        let found = grants::valid_access_token(ctx, token).await?.filter(|v| v.grant.client_id == client.id);
+        let found = grants::valid_access_token(ctx, token).await?.filter(|v| introspector.may_see(ctx, v));
         let Some(grants::ValidToken { grant, user, .. }) = found else {
             return Ok(no_store(Response::json(200, &Introspection::default())));
         };
