@@ -2,6 +2,9 @@
 //! at_hash, refresh), UserInfo, narrow tokens and the chat API, the signing keys and their rotation,
 //! and the discovery document.
 
+// Native only: the ID tokens are verified with jsonwebtoken (see Cargo.toml).
+#![cfg(not(target_arch = "wasm32"))]
+
 mod common;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
