@@ -267,7 +267,7 @@ impl WasmPlugin {
     /// The `WWW-Authenticate` value for a 401 of the server's API, or `null` (the provider is off).
     #[wasm_bindgen(js_name = bearerChallenge)]
     pub fn bearer_challenge(&self, invalid_token: bool) -> JsValue {
-        self.inner.bearer_challenge(invalid_token).map_or(JsValue::NULL, |value| JsValue::from(value))
+        self.inner.bearer_challenge(invalid_token).map_or(JsValue::NULL, JsValue::from)
     }
 
     /// Resolves to the `Authorization` header value for a request to `url`, or `null`.
