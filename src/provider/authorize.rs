@@ -243,9 +243,8 @@ async fn checked<H: Host>(
     client: &Client,
 ) -> Result<Checked, OAuthError> {
     let checked = check_params(params, client)?;
-    let audience = resource_indicators::resolve(ctx, params.resource.iter().map(String::as_str)).await?;
-    let resource_scopes = resource_indicators::scopes_of(ctx, &audience).await?;
-    Ok(Checked { audience, resource_scopes, ..checked })
+    let targets = resource_indicators::resolve(ctx, params.resource.iter().map(String::as_str)).await?;
+    Ok(Checked { audience: targets.audience, resource_scopes: targets.scopes, ..checked })
 }
 
 /// RFC 7636 §4.3 with `S256` only; public clients must use it for the code flow.

@@ -11,7 +11,7 @@
 //! one); `no-store` and `no-cache` keep it for the request at hand only. At most
 //! [`MAX_CACHED_DOCUMENTS`] are kept; the oldest go first.
 
-use super::clients::{self, Client, Invalid};
+use super::clients::{self, is_document_url, Client, Invalid};
 use crate::context::Context;
 use crate::grant_type::GrantType;
 use crate::host::{FetchRequest, FetchResponse, Host};
@@ -98,11 +98,6 @@ impl From<StoreError> for Refusal {
     fn from(error: StoreError) -> Self {
         Refusal::Storage(error)
     }
-}
-
-/// Whether `client_id` names a metadata document rather than a registered app.
-pub fn is_document_url(client_id: &str) -> bool {
-    client_id.get(..8).is_some_and(|scheme| scheme.eq_ignore_ascii_case("https://"))
 }
 
 /// A client id this server may know: a registered app's, or a well-formed document URL.

@@ -92,6 +92,12 @@ pub struct ClientView<'a> {
     pub token_endpoint_auth_method: &'a str,
 }
 
+/// Whether `client_id` names a Client ID Metadata Document (`client_metadata`) rather than a
+/// registered app: an https URL.
+pub fn is_document_url(client_id: &str) -> bool {
+    client_id.get(..8).is_some_and(|scheme| scheme.eq_ignore_ascii_case("https://"))
+}
+
 impl Client {
     pub fn view<'a>(&'a self, secret: Option<&'a ClientSecret>) -> ClientView<'a> {
         ClientView {
@@ -134,7 +140,7 @@ impl Client {
 
     /// Whether this client is described by a Client ID Metadata Document (its id is the URL).
     pub fn is_metadata_document(&self) -> bool {
-        super::client_metadata::is_document_url(self.id.as_str())
+        is_document_url(self.id.as_str())
     }
 
     /// RFC 6749 §3.1.2.3: the redirect URI must be one registered, compared as exact strings.

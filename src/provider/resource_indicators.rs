@@ -104,44 +104,35 @@ pub fn check_shape<'a>(values: impl Iterator<Item = &'a str>) -> Result<Vec<&'a 
     Ok(values)
 }
 
-/// The audience a request's `resource` parameters name: each the chat server itself or a
-/// registered protected resource, by the identifier this server knows it under.
+/// What a request's `resource` parameters name: the audience, each entry the chat server itself
+/// or a registered protected resource by the identifier this server knows it under, and the
+/// scopes those resources understand (for the scope rule).
+#[derive(Debug, Default)]
+pub struct Targets {
+    pub audience: Audience,
+    pub scopes: Vec<String>,
+}
+
 pub async fn resolve<'a, H: Host>(
     ctx: &Context<'_, H>,
     values: impl Iterator<Item = &'a str>,
-) -> Result<Audience, TargetError> {
-    let mut audience = Vec::new();
-    for value in check_shape(values)? {
-        let identifier =
-            known_identifier(ctx, value).await?.ok_or_else(|| TargetError::Unknown(value.into()))?;
-        if !audience.contains(&identifier) {
-            audience.push(identifier);
-        }
-    }
-    Ok(Audience(audience))
-}
-
-/// The identifier of the resource `value` names, if this server has one.
-async fn known_identifier<H: Host>(ctx: &Context<'_, H>, value: &str) -> Result<Option<String>, StoreError> {
+) -> Result<Targets, TargetError> {
     let issuer = ctx.config.issuer();
-    if same_resource(value, issuer) {
-        return Ok(Some(issuer.to_owned()));
-    }
-    Ok(super::resources::find_by_identifier(ctx, value).await?.map(|resource| resource.identifier))
-}
-
-/// The scopes the registered resources of `audience` understand, for the scope rule.
-pub async fn scopes_of<H: Host>(
-    ctx: &Context<'_, H>,
-    audience: &Audience,
-) -> Result<Vec<String>, StoreError> {
-    let mut scopes = Vec::new();
-    for identifier in &audience.0 {
-        if let Some(resource) = super::resources::find_by_identifier(ctx, identifier).await? {
-            scopes.extend(resource.scopes);
+    let mut targets = Targets::default();
+    for value in check_shape(values)? {
+        let (identifier, scopes) = if same_resource(value, issuer) {
+            (issuer.to_owned(), Vec::new())
+        } else {
+            let resource = super::resources::find_by_identifier(ctx, value).await?;
+            let resource = resource.ok_or_else(|| TargetError::Unknown(value.into()))?;
+            (resource.identifier, resource.scopes)
+        };
+        if !targets.audience.0.contains(&identifier) {
+            targets.audience.0.push(identifier);
+            targets.scopes.extend(scopes);
         }
     }
-    Ok(scopes)
+    Ok(targets)
 }
 
 /// Whether two identifiers name one resource: equal once parsed, so that `https://x.example` and

@@ -109,7 +109,7 @@ pub async fn serve_token<H: Host>(ctx: &Context<'_, H>, request: &Request) -> Re
 
 /// RFC 8707 §2.2: the resources a token request names, each one this server knows.
 async fn requested_audience<H: Host>(ctx: &Context<'_, H>, params: &Params) -> Result<Audience, OAuthError> {
-    Ok(resource_indicators::resolve(ctx, params.all("resource")).await?)
+    Ok(resource_indicators::resolve(ctx, params.all("resource")).await?.audience)
 }
 
 async fn token_response<H: Host>(
