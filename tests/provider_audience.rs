@@ -252,3 +252,46 @@ fn a_grant_for_the_server_and_a_resource_narrows_per_token() {
     );
     assert_eq!(introspect_as(&plugin, &resource_id, &resource_secret, chat_token), json!({"active": false}));
 }
+
+fn page_text(reply: &Reply) -> String {
+    String::from_utf8(reply.response.body.clone()).unwrap()
+}
+
+#[test]
+fn consent_names_the_resources_and_an_approval_covers_only_those_it_named() {
+    let plugin = plugin();
+    register_resource(&plugin);
+    let client = client(&plugin, json!({}));
+    let query = |extra: &str| {
+        format!("response_type=code&client_id={}&redirect_uri={CALLBACK}&state=xyz{extra}", client.id)
+    };
+    code_for(&plugin, &client, ALICE, "");
+    assert_eq!(authorize(&plugin, Some(ALICE), &query("")).status, 302, "the chat API was approved");
+
+    // The same app and scope, now for the MCP server: approving the chat API did not approve that.
+    let for_mcp = format!("&resource={MCP_ENCODED}");
+    let reply = authorize(&plugin, Some(ALICE), &query(&for_mcp));
+    assert_eq!(reply.status, 200, "consent is asked again");
+    let page = page_text(&reply);
+    assert!(page.contains("will be able to act on your behalf"), "{page}");
+    assert!(page.contains("Its access is limited to:"), "{page}");
+    assert!(
+        page.contains("<strong>Docs MCP</strong> <span class=\"muted\">https://mcp.example.com/mcp</span>")
+    );
+    let silent = location(&authorize(&plugin, Some(ALICE), &query(&format!("{for_mcp}&prompt=none"))));
+    assert_eq!(query_param(&silent, "error").as_deref(), Some("consent_required"));
+
+    code_for(&plugin, &client, ALICE, &for_mcp);
+    assert_eq!(authorize(&plugin, Some(ALICE), &query(&for_mcp)).status, 302, "now it was approved");
+    assert_eq!(
+        authorize(&plugin, Some(ALICE), &query("")).status,
+        200,
+        "and the chat API alone is asked again"
+    );
+
+    // The resource's own scope is named as a permission; a request naming no resource lists none.
+    let page = page_text(&authorize(&plugin, Some(BOB), &query(&format!("{for_mcp}&scope=docs%3Aread"))));
+    assert!(page.contains("will be able to use the permissions <code>docs:read</code>."), "{page}");
+    let page = page_text(&authorize(&plugin, Some(BOB), &query("")));
+    assert!(!page.contains("Its access is limited to:"));
+}

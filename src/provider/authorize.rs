@@ -14,7 +14,7 @@ use super::grants::{self, Authorization};
 use super::oauth_error::{ErrorCode, OAuthError};
 use super::pkce;
 use super::prompt::{self, Prompt, Session};
-use super::resource_indicators::{self, Audience};
+use super::resource_indicators::{self, Targets};
 use super::scope;
 use crate::access;
 use crate::context::Context;
@@ -181,9 +181,8 @@ struct Checked {
     response_type: ResponseType,
     prompt: Prompt,
     max_age: Option<i64>,
-    /// RFC 8707: the resources the request names, and the scopes they understand.
-    audience: Audience,
-    resource_scopes: Vec<String>,
+    /// RFC 8707: the resources the request names.
+    targets: Targets,
 }
 
 /// The remaining checks, whose failures go back to the client.
@@ -225,13 +224,13 @@ fn check_params(params: &AuthorizeParams, client: &Client) -> Result<Checked, OA
     check_pkce(params, client, response_type)?;
     let prompt = prompt::parse(&params.prompt)?;
     let max_age = prompt::parse_max_age(&params.max_age)?;
-    Ok(Checked { response_type, prompt, max_age, audience: Audience::default(), resource_scopes: Vec::new() })
+    Ok(Checked { response_type, prompt, max_age, targets: Targets::default() })
 }
 
 /// The scope this request is granted (see [`scope::grant`]): the resources it names add the scopes
 /// they understand.
 fn granted_scope(params: &AuthorizeParams, checked: &Checked) -> String {
-    let extra: Vec<&str> = checked.resource_scopes.iter().map(String::as_str).collect();
+    let extra: Vec<&str> = checked.targets.scopes.iter().map(String::as_str).collect();
     scope::grant(&params.scope, &extra)
 }
 
@@ -244,7 +243,7 @@ async fn checked<H: Host>(
 ) -> Result<Checked, OAuthError> {
     let checked = check_params(params, client)?;
     let targets = resource_indicators::resolve(ctx, params.resource.iter().map(String::as_str)).await?;
-    Ok(Checked { audience: targets.audience, resource_scopes: targets.scopes, ..checked })
+    Ok(Checked { targets, ..checked })
 }
 
 /// RFC 7636 §4.3 with `S256` only; public clients must use it for the code flow.
@@ -313,10 +312,13 @@ pub async fn serve_get<H: Host>(ctx: &Context<'_, H>, request: &Request) -> Resp
         _ => return fail(login_required(), response_type),
     }
     let granted = granted_scope(&params, &checked);
-    let approved = match consent::is_approved(ctx, &user_id, &verified.client.id, &granted).await {
-        Ok(approved) => approved,
-        Err(error) => return fail(error.into(), response_type),
-    };
+    let approved =
+        match consent::is_approved(ctx, &user_id, &verified.client.id, &granted, &checked.targets.audience)
+            .await
+        {
+            Ok(approved) => approved,
+            Err(error) => return fail(error.into(), response_type),
+        };
     if !checked.prompt.consent && (verified.client.is_trusted || approved) {
         let target = answer(ctx, &user_id, &verified, &params, checked, request.session_created_at).await;
         return redirect(&target);
@@ -327,7 +329,7 @@ pub async fn serve_get<H: Host>(ctx: &Context<'_, H>, request: &Request) -> Resp
             response_type,
         );
     }
-    consent_page::render(&verified.client, &params_for_page(&params, &verified), scope::allows_api(&granted))
+    consent_page::render(&verified.client, &params_for_page(&params, &verified), &granted, &checked.targets)
 }
 
 fn login_required() -> OAuthError {
@@ -376,7 +378,8 @@ pub async fn serve_post<H: Host>(
         }
         Ok(checked) => {
             let granted = granted_scope(&params, &checked);
-            match consent::remember_approval(ctx, user_id, &verified.client.id, &granted).await {
+            let audience = &checked.targets.audience;
+            match consent::remember_approval(ctx, user_id, &verified.client.id, &granted, audience).await {
                 Ok(()) => answer(ctx, user_id, &verified, &params, checked, auth_time).await,
                 Err(error) => {
                     error_redirect(ctx, &verified, &params, Some(checked.response_type), &error.into())
@@ -404,7 +407,7 @@ async fn answer<H: Host>(
         redirect_uri: verified.redirect_uri.clone(),
         redirect_uri_given: verified.redirect_uri_given,
         code_challenge: Some(params.code_challenge.clone()).filter(|c| !c.is_empty()),
-        audience: checked.audience,
+        audience: checked.targets.audience,
         nonce: Some(params.nonce.clone()).filter(|n| !n.is_empty()),
         auth_time,
     };

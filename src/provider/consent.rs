@@ -4,6 +4,7 @@
 use super::client_metadata;
 use super::clients::Client;
 use super::grants;
+use super::resource_indicators::Audience;
 use super::scope;
 use crate::context::Context;
 use crate::host::Host;
@@ -15,18 +16,25 @@ use serde::{Deserialize, Serialize};
 struct Approval {
     v: u32,
     scope: String,
+    /// The resources approved (RFC 8707); approvals from before resources existed have none,
+    /// which is the chat API's alone.
+    #[serde(default)]
+    audience: Audience,
     at: i64,
 }
 
-/// Whether `user_id` approved `client_id` for (at least) `scope`.
+/// Whether `user_id` approved `client_id` for (at least) `scope` at (at least) `audience`: a
+/// user who let an app use the chat API has not let it get tokens for another resource.
 pub async fn is_approved<H: Host>(
     ctx: &Context<'_, H>,
     user_id: &UserId,
     client_id: &ClientId,
     scope: &str,
+    audience: &Audience,
 ) -> StoreResult<bool> {
     let approval = ctx.store().get::<Approval>(&keys::consent(user_id, client_id)).await?;
-    Ok(approval.is_some_and(|a| scope::covers(&a.scope, scope)))
+    let issuer = ctx.config.issuer();
+    Ok(approval.is_some_and(|a| scope::covers(&a.scope, scope) && a.audience.covers(audience, issuer)))
 }
 
 pub async fn remember_approval<H: Host>(
@@ -34,8 +42,10 @@ pub async fn remember_approval<H: Host>(
     user_id: &UserId,
     client_id: &ClientId,
     scope: &str,
+    audience: &Audience,
 ) -> StoreResult<()> {
-    let approval = Approval { v: 1, scope: scope.to_owned(), at: ctx.host.now_millis() };
+    let approval =
+        Approval { v: 1, scope: scope.to_owned(), audience: audience.clone(), at: ctx.host.now_millis() };
     ctx.store().put(&keys::consent(user_id, client_id), &approval, None).await?;
     grants::add_authorized_app(ctx, user_id, client_id).await
 }

@@ -3,15 +3,17 @@
 
 use super::client_metadata::document_host;
 use super::clients::Client;
+use super::resource_indicators::Targets;
+use super::scope;
 use crate::http::Response;
 use crate::ids::new_secret;
 use crate::pages::{escape_html, page, script_json};
 use serde::Serialize;
 
-/// The consent screen: the app, what it may do, Allow and Deny.
-/// `request` is what the page posts back (the authorization request as verified); `full_access`
-/// whether it asks for the chat API, or only to sign the user in (OpenID Connect's scopes).
-pub fn render(client: &Client, request: &impl Serialize, full_access: bool) -> Response {
+/// The consent screen: the app, what it may do and where, Allow and Deny.
+/// `request` is what the page posts back (the authorization request as verified); `granted` the
+/// scope it would be granted; `targets` the resources it names (RFC 8707), if any.
+pub fn render(client: &Client, request: &impl Serialize, granted: &str, targets: &Targets) -> Response {
     let nonce = new_secret();
     let name = escape_html(&client.name);
     // Only over https: a logo fetched over plain http could be swapped on the way, on the very
@@ -29,7 +31,7 @@ pub fn render(client: &Client, request: &impl Serialize, full_access: bool) -> R
 {origin}<div class="app">{icon}<div><strong>{name}</strong><div class="muted">{description}</div>
 <a href="{homepage}" rel="noopener noreferrer" target="_blank">{homepage}</a></div></div>
 <p>{name} will be able to {what}.</p>
-<p class="muted">You can revoke its access at any time in Settings → Security → OAuth 2.0 Applications.</p>
+{resources}<p class="muted">You can revoke its access at any time in Settings → Security → OAuth 2.0 Applications.</p>
 <div class="actions"><button class="allow" id="allow" type="button">Allow</button>
 <button class="deny" id="deny" type="button">Deny</button></div>
 <p class="error" id="error" role="alert" hidden></p>
@@ -62,7 +64,8 @@ document.getElementById('deny').addEventListener('click', () => decide(false));
         description = escape_html(&client.description),
         homepage = escape_html(&client.homepage),
         request_json = script_json(request),
-        what = if full_access { ACT_ON_YOUR_BEHALF } else { SIGN_YOU_IN },
+        what = what_is_asked(granted),
+        resources = where_it_applies(targets),
     );
     page(200, &nonce, &format!("Authorize {title}"), &body)
 }
@@ -88,6 +91,50 @@ fn who_asks(client: &Client) -> (String, String) {
 pub const ACT_ON_YOUR_BEHALF: &str = "act on your behalf: read and change your data";
 /// What a grant of OpenID Connect's scopes only lets it do.
 pub const SIGN_YOU_IN: &str = "sign you in and see your name and email";
+/// Introduces the resources a grant is limited to.
+pub const ONLY_AT: &str = "Its access is limited to:";
+
+/// The sentence's end for a granted scope: full access; or signing in, and the scopes of
+/// protected resources by name (the permissions that resource's admin registered).
+fn what_is_asked(granted: &str) -> String {
+    if scope::allows_api(granted) {
+        return ACT_ON_YOUR_BEHALF.to_owned();
+    }
+    let (oidc, resource_scopes): (Vec<&str>, Vec<&str>) =
+        scope::names(granted).partition(|s| scope::OIDC_SCOPES.contains(s));
+    let signs_in = !oidc.is_empty();
+    let mut parts = Vec::new();
+    if signs_in {
+        parts.push(SIGN_YOU_IN.to_owned());
+    }
+    if !resource_scopes.is_empty() {
+        let names: Vec<String> =
+            resource_scopes.iter().map(|s| format!("<code>{}</code>", escape_html(s))).collect();
+        parts.push(format!("use the permissions {}", names.join(", ")));
+    }
+    parts.join(", and ")
+}
+
+/// RFC 8707: the resources the token will be for, by name and identifier, when the request
+/// named any; nothing when it did not (a token for the chat API, as always).
+fn where_it_applies(targets: &Targets) -> String {
+    if targets.audience.is_empty() {
+        return String::new();
+    }
+    let items: String = targets
+        .names
+        .iter()
+        .zip(targets.audience.identifiers())
+        .map(|(name, identifier)| {
+            format!(
+                r#"<li><strong>{}</strong> <span class="muted">{}</span></li>"#,
+                escape_html(name),
+                escape_html(identifier)
+            )
+        })
+        .collect();
+    format!("<p>{ONLY_AT}</p>\n<ul class=\"resources\" id=\"resources\">{items}</ul>\n")
+}
 
 /// An error that cannot go back to the client.
 pub fn error_page(status: u16, message: &str) -> Response {

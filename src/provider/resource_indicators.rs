@@ -41,6 +41,15 @@ impl Audience {
         self.0.iter().any(|granted| same_resource(granted, identifier))
     }
 
+    /// Whether an approval of this audience covers a request for `requested`: every resource it
+    /// names was approved (naming none asks for the chat server's API).
+    pub fn covers(&self, requested: &Audience, issuer: &str) -> bool {
+        if requested.0.is_empty() {
+            return self.admits(issuer, issuer);
+        }
+        requested.0.iter().all(|identifier| self.admits(identifier, issuer))
+    }
+
     /// RFC 8707 §2.2: the audience of a token asked for at the token endpoint. Naming no resource
     /// gets the grant's whole audience; naming some narrows it to them, each of which the grant must
     /// cover (a token never reaches further than what the user approved).
@@ -105,11 +114,13 @@ pub fn check_shape<'a>(values: impl Iterator<Item = &'a str>) -> Result<Vec<&'a 
 }
 
 /// What a request's `resource` parameters name: the audience, each entry the chat server itself
-/// or a registered protected resource by the identifier this server knows it under, and the
-/// scopes those resources understand (for the scope rule).
+/// or a registered protected resource by the identifier this server knows it under; their names,
+/// in the same order, for the consent page; and the scopes those resources understand (for the
+/// scope rule).
 #[derive(Debug, Default)]
 pub struct Targets {
     pub audience: Audience,
+    pub names: Vec<String>,
     pub scopes: Vec<String>,
 }
 
@@ -120,15 +131,16 @@ pub async fn resolve<'a, H: Host>(
     let issuer = ctx.config.issuer();
     let mut targets = Targets::default();
     for value in check_shape(values)? {
-        let (identifier, scopes) = if same_resource(value, issuer) {
-            (issuer.to_owned(), Vec::new())
+        let (identifier, name, scopes) = if same_resource(value, issuer) {
+            (issuer.to_owned(), ctx.config.site_name().to_owned(), Vec::new())
         } else {
             let resource = super::resources::find_by_identifier(ctx, value).await?;
             let resource = resource.ok_or_else(|| TargetError::Unknown(value.into()))?;
-            (resource.identifier, resource.scopes)
+            (resource.identifier, resource.name, resource.scopes)
         };
         if !targets.audience.0.contains(&identifier) {
             targets.audience.0.push(identifier);
+            targets.names.push(name);
             targets.scopes.extend(scopes);
         }
     }
@@ -172,6 +184,19 @@ mod tests {
             None
         );
         assert_eq!(Audience::default().narrowed_to(&audience(&[ISSUER]), ISSUER), Some(audience(&[ISSUER])));
+    }
+
+    #[test]
+    fn an_approval_covers_only_the_resources_it_named() {
+        let mcp = audience(&["https://mcp.example.com/mcp"]);
+        assert!(Audience::default().covers(&Audience::default(), ISSUER));
+        assert!(Audience::default().covers(&audience(&[ISSUER]), ISSUER));
+        assert!(
+            !Audience::default().covers(&mcp, ISSUER),
+            "approving the chat API is not approving another resource"
+        );
+        assert!(!mcp.covers(&Audience::default(), ISSUER), "nor the other way round");
+        assert!(audience(&[ISSUER, "https://mcp.example.com/mcp"]).covers(&mcp, ISSUER));
     }
 
     #[test]

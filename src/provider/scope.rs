@@ -20,7 +20,8 @@ pub const OIDC_SCOPES: [&str; 3] = [OPENID, PROFILE, EMAIL];
 /// Every scope the server itself recognises, as its metadata advertises them.
 pub const SUPPORTED: [&str; 4] = [OPENID, PROFILE, EMAIL, FULL_ACCESS];
 
-fn tokens(scope: &str) -> impl Iterator<Item = &str> {
+/// The scope's names (RFC 6749 §3.3: space-delimited).
+pub fn names(scope: &str) -> impl Iterator<Item = &str> {
     scope.split(' ').filter(|s| !s.is_empty())
 }
 
@@ -29,7 +30,7 @@ fn tokens(scope: &str) -> impl Iterator<Item = &str> {
 /// full access unless `user` is asked too).
 pub fn grant(requested: &str, extra: &[&str]) -> String {
     let recognised = |s: &str| OIDC_SCOPES.contains(&s) || extra.contains(&s);
-    let asked: Vec<&str> = tokens(requested).collect();
+    let asked: Vec<&str> = names(requested).collect();
     let full = asked.is_empty() || asked.iter().any(|s| !recognised(s));
     let mut granted: Vec<&str> = Vec::new();
     if full {
@@ -45,7 +46,7 @@ pub fn grant(requested: &str, extra: &[&str]) -> String {
 
 /// Whether a granted scope includes `name`.
 pub fn has(granted: &str, name: &str) -> bool {
-    tokens(granted).any(|s| s == name)
+    names(granted).any(|s| s == name)
 }
 
 /// Whether a token of this granted scope may use the chat API.
@@ -57,7 +58,7 @@ pub fn allows_api(granted: &str) -> bool {
 /// approved, where full access covers OpenID Connect's (who may act as the user may know who it is).
 pub fn covers(approved: &str, wanted: &str) -> bool {
     let full = allows_api(approved);
-    tokens(wanted).all(|s| has(approved, s) || (full && OIDC_SCOPES.contains(&s)))
+    names(wanted).all(|s| has(approved, s) || (full && OIDC_SCOPES.contains(&s)))
 }
 
 #[cfg(test)]
