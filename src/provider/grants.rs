@@ -9,7 +9,9 @@
 
 use super::client_metadata;
 use super::clients::Client;
+use super::jwt_access_token;
 use super::resource_indicators::Audience;
+use super::signing::{self, SigningError};
 use crate::context::Context;
 use crate::host::{Host, HostError, User};
 use crate::ids::{
@@ -93,6 +95,8 @@ pub enum Failure {
     UserLookup(HostError),
     /// A freshly made random key was taken (never in practice).
     KeyTaken(&'static str),
+    /// A JWT access token could not be signed.
+    Signing(SigningError),
 }
 
 impl fmt::Display for Failure {
@@ -101,6 +105,7 @@ impl fmt::Display for Failure {
             Failure::Storage(error) => error.fmt(f),
             Failure::UserLookup(error) => write!(f, "looking up the user failed: {error}"),
             Failure::KeyTaken(what) => f.write_str(what),
+            Failure::Signing(error) => error.fmt(f),
         }
     }
 }
@@ -381,7 +386,7 @@ async fn new_grant<H: Host>(
         nonce: authorization.nonce.clone(),
     };
     let (access_hash, tokens) =
-        write_tokens(ctx, &grant_id, &authorization.scope, with_refresh, subject).await?;
+        write_tokens(ctx, &grant_id, &authorization.scope, &access_audience, with_refresh, subject).await?;
     let grant = Grant {
         v: 1,
         id: grant_id,
@@ -410,13 +415,13 @@ async fn write_tokens<H: Host>(
     ctx: &Context<'_, H>,
     grant_id: &GrantId,
     scope: &str,
+    audience: &Audience,
     with_refresh: bool,
     subject: Subject,
 ) -> Result<(SecretHash, IssuedTokens), Refusal> {
     let store = ctx.store();
-    let lifetime = access_lifetime_seconds(ctx);
     let record = TokenRecord { v: 1, grant_id: grant_id.clone() };
-    let access_token = AccessToken::new(new_secret());
+    let (access_token, lifetime) = new_access_token(ctx, scope, audience, &subject).await?;
     let access_hash = SecretHash::of(access_token.secret());
     store.put(&keys::access_token(&access_hash), &record, Some(lifetime.min(u32::MAX as i64) as u32)).await?;
     let refresh_token = with_refresh.then(|| RefreshToken::new(new_secret()));
@@ -426,6 +431,32 @@ async fn write_tokens<H: Host>(
     let tokens =
         IssuedTokens { access_token, expires_in: lifetime, refresh_token, scope: scope.to_owned(), subject };
     Ok((access_hash, tokens))
+}
+
+/// An opaque access token, or for a resource that validates tokens itself a JWT (RFC 9068),
+/// which lives no longer than any signed token; with its lifetime in seconds.
+async fn new_access_token<H: Host>(
+    ctx: &Context<'_, H>,
+    scope: &str,
+    audience: &Audience,
+    subject: &Subject,
+) -> Result<(AccessToken, i64), Failure> {
+    let lifetime = access_lifetime_seconds(ctx);
+    let secret = new_secret();
+    if !jwt_access_token::wanted(ctx, audience).await? {
+        return Ok((AccessToken::new(secret), lifetime));
+    }
+    let lifetime = lifetime.min(signing::SIGNED_TOKEN_LIFETIME_SECONDS);
+    let grant = jwt_access_token::Grant {
+        jti: &secret,
+        aud: audience,
+        sub: &subject.user_id,
+        client_id: &subject.client_id,
+        scope,
+        auth_time: subject.auth_time,
+    };
+    let jwt = jwt_access_token::mint(ctx, grant, lifetime).await;
+    Ok((AccessToken::new(jwt.map_err(Failure::Signing)?), lifetime))
 }
 
 /// RFC 6749 §6: a new access token and a new refresh token for a valid refresh token; the old
@@ -467,7 +498,8 @@ pub async fn refresh<H: Host>(
         auth_time: grant.auth_time,
         nonce: None,
     };
-    let (access_hash, tokens) = write_tokens(ctx, &grant.id, &grant.scope, true, subject).await?;
+    let (access_hash, tokens) =
+        write_tokens(ctx, &grant.id, &grant.scope, &access_audience, true, subject).await?;
     let rotated = Grant {
         access_hash,
         access_audience,

@@ -3,7 +3,7 @@
 
 use super::grants::{IssuedTokens, Subject};
 use super::scope::{self, EMAIL, PROFILE};
-use super::signing::{self, SigningError, ID_TOKEN_LIFETIME_SECONDS};
+use super::signing::{self, SigningError, SIGNED_TOKEN_LIFETIME_SECONDS};
 use crate::context::Context;
 use crate::host::{Host, HostError, User};
 use crate::ids::{ClientId, UserId};
@@ -133,7 +133,7 @@ pub async fn for_tokens<H: Host>(
         sub: user_id,
         aud: client_id,
         azp: client_id,
-        exp: now + ID_TOKEN_LIFETIME_SECONDS,
+        exp: now + SIGNED_TOKEN_LIFETIME_SECONDS,
         iat: now,
         auth_time: auth_time.map(|ms| ms / 1000),
         nonce: nonce.as_deref(),

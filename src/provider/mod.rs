@@ -13,6 +13,7 @@ pub mod dcr;
 pub mod grants;
 pub mod id_token;
 pub mod jwks;
+pub mod jwt_access_token;
 pub mod metadata;
 pub mod oauth_error;
 pub mod pkce;

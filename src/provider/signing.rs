@@ -7,7 +7,6 @@
 //! retirement), then they are dropped. The signature is the `rsa` crate's RSASSA-PKCS1-v1_5 with
 //! SHA-256; this module only assembles the JWS Compact Serialization around it (RFC 7515 §7.1).
 
-use super::grants::access_lifetime_seconds;
 use crate::context::Context;
 use crate::host::Host;
 use crate::store::{keys, StoreError};
@@ -23,8 +22,9 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::fmt;
 
-/// How long an ID token is valid.
-pub const ID_TOKEN_LIFETIME_SECONDS: i64 = 3600;
+/// The longest any token this server signs lives: ID tokens, and JWT access tokens (which,
+/// checked where no revocation reaches, must not live long). A retired key stays published so long.
+pub const SIGNED_TOKEN_LIFETIME_SECONDS: i64 = 3600;
 /// NIST SP 800-57's minimum for RSA today; what RFC 7518 §3.3 asks at least.
 const RSA_BITS: usize = 2048;
 pub const ALGORITHM: &str = "RS256";
@@ -157,12 +157,10 @@ fn private_key(key: &StoredKey) -> Result<RsaPrivateKey, SigningError> {
 }
 
 /// How long a retired key stays published: until the last token it signed has expired.
-fn retention_millis<H: Host>(ctx: &Context<'_, H>) -> i64 {
-    ID_TOKEN_LIFETIME_SECONDS.max(access_lifetime_seconds(ctx)) * 1000
-}
+const RETENTION_MILLIS: i64 = SIGNED_TOKEN_LIFETIME_SECONDS * 1000;
 
-fn still_verifies<H: Host>(ctx: &Context<'_, H>, key: &StoredKey, now: i64) -> bool {
-    key.retired_at.is_none_or(|retired| retired + retention_millis(ctx) > now)
+fn still_verifies(key: &StoredKey, now: i64) -> bool {
+    key.retired_at.is_none_or(|retired| retired + RETENTION_MILLIS > now)
 }
 
 async fn ring<H: Host>(ctx: &Context<'_, H>) -> Result<KeyRing, SigningError> {
@@ -191,7 +189,7 @@ pub async fn rotate<H: Host>(ctx: &Context<'_, H>) -> Result<String, SigningErro
             let mut keys = vec![fresh.clone()];
             for mut key in current.unwrap_or_default().keys {
                 key.retired_at.get_or_insert(now);
-                if still_verifies(ctx, &key, now) {
+                if still_verifies(&key, now) {
                     keys.push(key);
                 }
             }
@@ -205,7 +203,7 @@ pub async fn rotate<H: Host>(ctx: &Context<'_, H>) -> Result<String, SigningErro
 pub async fn jwks<H: Host>(ctx: &Context<'_, H>) -> Result<Jwks, SigningError> {
     let now = ctx.host.now_millis();
     let mut published = Vec::new();
-    for key in ring(ctx).await?.keys.iter().filter(|k| still_verifies(ctx, k, now)) {
+    for key in ring(ctx).await?.keys.iter().filter(|k| still_verifies(k, now)) {
         published.push(public_jwk(&key.kid, &private_key(key)?.to_public_key()));
     }
     Ok(Jwks { keys: published })

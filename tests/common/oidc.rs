@@ -83,11 +83,17 @@ pub fn jwks(plugin: &Plugin<MemoryHost>) -> JwkSet {
 }
 
 /// The ID token's claims, after `jsonwebtoken` checked its signature (with the JWKS key its `kid`
-/// names), `iss`, `aud` and `exp`.
+/// names), `iss` and `aud`.
 pub fn verified_claims(plugin: &Plugin<MemoryHost>, id_token: &str, audience: &str) -> Value {
-    let header = decode_header(id_token).unwrap();
+    verified_jwt(plugin, id_token, "JWT", audience)
+}
+
+/// A JWT's claims, after `jsonwebtoken` checked its media type `typ`, its signature, `iss` and
+/// that `audience` is one of its `aud`.
+pub fn verified_jwt(plugin: &Plugin<MemoryHost>, jwt: &str, typ: &str, audience: &str) -> Value {
+    let header = decode_header(jwt).unwrap();
     assert_eq!(header.alg, Algorithm::RS256);
-    assert_eq!(header.typ.as_deref(), Some("JWT"));
+    assert_eq!(header.typ.as_deref(), Some(typ));
     let kid = header.kid.expect("a kid");
     let keys = jwks(plugin);
     let jwk = keys.find(&kid).unwrap_or_else(|| panic!("kid {kid} is not in the JWKS"));
@@ -96,7 +102,7 @@ pub fn verified_claims(plugin: &Plugin<MemoryHost>, id_token: &str, audience: &s
     validation.set_issuer(&[SITE]);
     // The in-memory host's clock is not the machine's.
     validation.validate_exp = false;
-    decode::<Value>(id_token, &DecodingKey::from_jwk(jwk).unwrap(), &validation).unwrap().claims
+    decode::<Value>(jwt, &DecodingKey::from_jwk(jwk).unwrap(), &validation).unwrap().claims
 }
 
 pub fn token_info(plugin: &Plugin<MemoryHost>, token: &str) -> oauth_plugin::TokenInfo {

@@ -61,7 +61,12 @@ pub fn code_for(plugin: &Plugin<MemoryHost>, client: &Client, user: &str, extra:
     let url = if reply.status == 200 {
         let mut request = json!({"client_id": client.id, "response_type": "code", "redirect_uri": CALLBACK, "state": "xyz"});
         for (k, v) in url::form_urlencoded::parse(extra.trim_start_matches('&').as_bytes()) {
-            request[k.as_ref()] = v.as_ref().into();
+            // A repeated parameter (RFC 8707's `resource`) becomes a list, as the page posts it.
+            request[k.as_ref()] = match request.get(k.as_ref()) {
+                Some(Value::String(first)) => json!([first, v]),
+                Some(Value::Array(more)) => json!([more.clone(), vec![json!(v)]].concat()),
+                _ => v.as_ref().into(),
+            };
         }
         decide(plugin, user, request)
     } else {
