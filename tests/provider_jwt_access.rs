@@ -114,3 +114,37 @@ fn a_refresh_narrowed_away_from_the_jwt_resource_gets_an_opaque_token() {
     assert!(!is_jwt(access), "{refreshed}");
     assert_eq!(user_of(&plugin, access).as_deref(), Some(CAROL));
 }
+
+/// The JWT with its payload replaced by `claims` (the signature left as it was).
+fn with_payload(jwt: &str, claims: &Value) -> String {
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use base64::Engine;
+    let parts: Vec<&str> = jwt.split('.').collect();
+    format!("{}.{}.{}", parts[0], URL_SAFE_NO_PAD.encode(claims.to_string()), parts[2])
+}
+
+#[test]
+fn forged_and_misused_tokens_are_no_tokens() {
+    let (plugin, client) = setup();
+    let (resource_id, resource_secret) = register(&plugin, JWT_MCP, "jwt");
+    let tokens =
+        tokens_for(&plugin, &client, CAROL, "openid profile", &format!("&resource={JWT_MCP_ENCODED}"));
+    let access = tokens["access_token"].as_str().unwrap();
+    // Its audience widened to the chat server, by someone who cannot sign: refused everywhere.
+    let mut claims = verified_jwt(&plugin, access, "at+jwt", JWT_MCP);
+    claims["aud"] = json!([JWT_MCP, SITE]);
+    let forged = with_payload(access, &claims);
+    assert_eq!(user_of(&plugin, &forged), None);
+    assert_eq!(introspect_as(&plugin, &resource_id, &resource_secret, &forged), json!({"active": false}));
+    // An ID token is not an access token, for the API, UserInfo or introspection.
+    let id_token = tokens["id_token"].as_str().unwrap();
+    assert_eq!(user_of(&plugin, id_token), None);
+    assert_eq!(userinfo(&plugin, id_token).status, 401);
+    assert_eq!(introspect_as(&plugin, &resource_id, &resource_secret, id_token)["active"], false);
+    // A token meant for the MCP server is not UserInfo's, though its scope has openid (RFC 8707).
+    let reply = userinfo(&plugin, access);
+    assert_eq!((reply.status, reply.body["error"].clone()), (401, json!("invalid_token")), "{}", reply.body);
+    // The same scope for the server itself reads UserInfo.
+    let own = tokens_for(&plugin, &client, CAROL, "openid profile", "");
+    assert_eq!(userinfo(&plugin, own["access_token"].as_str().unwrap()).body["sub"], CAROL);
+}

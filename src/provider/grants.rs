@@ -559,8 +559,8 @@ impl ValidToken {
 }
 
 /// A valid access token that the chat server's own API takes: one meant for it (RFC 8707; RFC 6750
-/// §3.1 `invalid_token` otherwise). The API (through the host) and the app store's app sessions ask
-/// here.
+/// §3.1 `invalid_token` otherwise). The API (through the host), UserInfo and the app store's app
+/// sessions ask here.
 pub async fn chat_api_token<H: Host>(
     ctx: &Context<'_, H>,
     token: &str,

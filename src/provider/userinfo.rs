@@ -12,7 +12,7 @@ use crate::http::{Params, Request, Response};
 use crate::ids::UserId;
 use serde::Serialize;
 
-/// Form bodies larger than this are refused: a token is 43 characters.
+/// Form bodies larger than this are refused: a token is 43 characters (a JWT access token, some 800).
 const MAX_FORM_BODY: usize = 4 * 1024;
 
 /// RFC 6750 §3.1.
@@ -96,7 +96,8 @@ async fn answer<H: Host>(ctx: &Context<'_, H>, request: &Request) -> Result<Resp
     let no_token =
         BearerError { status: 401, description: "An access token is required.", ..Default::default() };
     let token = presented_token(request)?.ok_or(no_token)?;
-    let valid = grants::valid_access_token(ctx, &token).await.map_err(|e| BearerError {
+    // UserInfo is the chat server's: a token meant for another resource is no token here.
+    let valid = grants::chat_api_token(ctx, &token).await.map_err(|e| BearerError {
         status: 500,
         code: Some("server_error"),
         description: "The token could not be checked; try again.",
