@@ -124,7 +124,9 @@ impl Host for JsHost {
     }
 
     async fn http_fetch(&self, request: FetchRequest) -> HostResult<FetchResponse> {
-        let response = self.0.http_fetch(to_js(&request)).await.map_err(host_error("httpFetch"))?;
+        // A refused fetch's message is the host's reason (its address policy, a timeout, a size
+        // limit), written for the admin who set the URL and shown to them as it is.
+        let response = self.0.http_fetch(to_js(&request)).await.map_err(|e| HostError(js_message(&e)))?;
         from_js(response, "httpFetch result").map_err(HostError)
     }
 

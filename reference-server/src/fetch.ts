@@ -24,7 +24,8 @@ export interface FetchPolicy {
 export type Fetcher = (req: FetchRequest) => Promise<FetchResponse>;
 
 /** A failure this module explains itself; any other error is wrapped as "request failed: …". */
-class FetchError extends Error {}
+/** A refused or failed fetch; its message is written for the admin who set the URL. */
+export class FetchError extends Error {}
 
 type Ip = ipaddr.IPv4 | ipaddr.IPv6;
 
@@ -210,7 +211,7 @@ export function createFetcher(policy: () => FetchPolicy, log: Logger): Fetcher {
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
       log.log('warn', 'fetch failed', { method, url: shown, error: message, ms: Date.now() - started });
-      throw new Error(message);
+      throw err instanceof FetchError ? err : new Error(message);
     }
   };
 }

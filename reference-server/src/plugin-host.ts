@@ -2,7 +2,7 @@
 // Failures reject with an Error whose message says what went wrong (the plugin shows it as is).
 import type { ServiceSettings } from './config.js';
 import type { FetchRequest, PluginHost } from './contract.js';
-import type { Fetcher } from './fetch.js';
+import { FetchError, type Fetcher } from './fetch.js';
 import type { Logger, LogLevel } from './log.js';
 import { hasPermission } from './permissions.js';
 import { errorMessage } from './plugin.js';
@@ -37,7 +37,8 @@ function rejectingErrors<T extends object>(methods: T): T {
       try {
         return await (fn as (...a: unknown[]) => unknown)(...args);
       } catch (err) {
-        throw new Error(`${name}: ${errorMessage(err)}`);
+        // A fetch's own refusal reads as it is (the plugin shows it to whoever set the URL).
+        throw new Error(err instanceof FetchError ? err.message : `${name}: ${errorMessage(err)}`);
       }
     };
   }

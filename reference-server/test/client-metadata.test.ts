@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import * as oauth from 'oauth4webapi';
 import { ADMIN, CALLBACK, meStatus, tempDir } from './helpers.js';
+import { snapshot } from './hostile-helpers.js';
 import { screenshot, scriptErrors, startBrowserSession, submitLogin, type BrowserSession } from './webapp-helpers.js';
 
 /** A self-signed certificate for 127.0.0.1, valid for a day. */
@@ -30,14 +31,23 @@ describe('Client ID Metadata Documents: a document over https, oauth4webapi and 
   let session: BrowserSession | undefined;
 
   before(async () => {
+    const document = () => ({
+      client_id: clientId, client_name: 'Weather Bot', redirect_uris: [CALLBACK],
+      grant_types: ['authorization_code'], response_types: ['code'], token_endpoint_auth_method: 'none',
+    });
+    // One good document, and the bad ones of the second test, each at its own path.
+    const served: Record<string, (res: import('node:http').ServerResponse) => void> = {
+      '/oauth/client.json': (res) => res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'max-age=300' }).end(JSON.stringify(document())),
+      '/big.json': (res) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ ...document(), padding: 'x'.repeat(6000) })),
+      '/page.html': (res) => res.writeHead(200, { 'content-type': 'text/html' }).end('<html><body>hello</body></html>'),
+      '/other.json': (res) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(document())),
+      '/slow.json': (res) => void setTimeout(() => res.writeHead(200).end(JSON.stringify(document())), 5000).unref(),
+    };
     documents = https.createServer(tls, (req, res) => {
       fetches += 1;
-      if (req.url !== '/oauth/client.json') return void res.writeHead(404).end();
-      res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'max-age=300' });
-      res.end(JSON.stringify({
-        client_id: clientId, client_name: 'Weather Bot', redirect_uris: [CALLBACK],
-        grant_types: ['authorization_code'], response_types: ['code'], token_endpoint_auth_method: 'none',
-      }));
+      const serve = served[req.url ?? ''];
+      if (!serve) return void res.writeHead(404).end();
+      serve(res);
     });
     await new Promise<void>((done) => documents.listen(0, '127.0.0.1', done));
     clientId = `https://127.0.0.1:${(documents.address() as AddressInfo).port}/oauth/client.json`;
@@ -91,5 +101,32 @@ describe('Client ID Metadata Documents: a document over https, oauth4webapi and 
     assert.equal(await meStatus(server.url, tokens.access_token), 200);
     assert.equal(fetches, 1, 'fetched once, then cached for its max-age');
     assert.deepEqual(scriptErrors(page), []);
+  });
+
+  it('a document that is too large, slow, not JSON, not its own URL\'s, or on a refused address: a clear error page, nothing stored', { timeout: 60_000 }, async () => {
+    const { server, admin } = session!;
+    await admin.patchConfig({ ServiceSettings: { OutgoingIntegrationRequestsTimeout: 1 } } as never);
+    const origin = new URL(clientId).origin;
+    const refusedOrigin = origin.replace('127.0.0.1', '127.0.0.2');
+    const cases: [string, RegExp][] = [
+      [`${origin}/big.json`, /larger than 5120 bytes/],
+      [`${origin}/slow.json`, /could not be fetched: timed out/],
+      [`${origin}/page.html`, /is not a JSON object/],
+      [`${origin}/other.json`, /client_id is not the URL/],
+      [`${refusedOrigin}/oauth/client.json`, /could not be fetched: refused: 127\.0\.0\.2 is a loopback address/],
+    ];
+    const before = snapshot(server.dbFile);
+    const fetchesBefore = fetches;
+    for (const [documentUrl, expected] of cases) {
+      const query = new URLSearchParams({ response_type: 'code', client_id: documentUrl, redirect_uri: CALLBACK, state: 's', code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM', code_challenge_method: 'S256' });
+      const reply = await fetch(`${server.url}/oauth/authorize?${query}`, { redirect: 'manual' });
+      const page = await reply.text();
+      assert.equal(reply.status, 400, `${documentUrl}: ${page}`);
+      assert.equal(reply.headers.get('location'), null, `${documentUrl}: no redirect to an unverified client`);
+      assert.match(page, /This authorization request cannot be completed/);
+      assert.match(page, expected, documentUrl);
+    }
+    assert.equal(snapshot(server.dbFile), before, 'nothing stored');
+    assert.equal(fetches - fetchesBefore, cases.length - 1, 'each fetched once; the refused address not at all');
   });
 });
