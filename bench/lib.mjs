@@ -117,7 +117,9 @@ export async function child(moduleUrl, role) {
 export async function startHost(env, what = 'the host') {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const proc = spawn(process.execPath, [join(ROOT, 'reference-server/dist/src/main.js')], {
+  // BENCH_PROFILE=<dir>: the host writes a V8 CPU profile there when it stops (open it in Chrome's DevTools).
+  const profile = process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : [];
+  const proc = spawn(process.execPath, [...profile, join(ROOT, 'reference-server/dist/src/main.js')], {
     stdio: ['ignore', 'ignore', 'inherit'],
     env: { ...env, MM_SERVICESETTINGS_LISTENADDRESS: `127.0.0.1:${port}` },
   });

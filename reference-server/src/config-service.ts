@@ -11,6 +11,7 @@ export type ConfigListener = (config: Config) => Promise<void>;
 export class ConfigService {
   private listeners: ConfigListener[] = [];
   private queue: Promise<void> = Promise.resolve();
+  private current: Config | null = null;
 
   private constructor(
     private readonly defaults: StoredConfig,
@@ -29,8 +30,10 @@ export class ConfigService {
     return new ConfigService(base, stored, store, env, sql);
   }
 
+  /** The effective config; one frozen object until the next change, since every request reads it. */
   get(): Config {
-    return effectiveConfig(this.stored, this.env, this.sql);
+    this.current ??= deepFreeze(effectiveConfig(this.stored, this.env, this.sql));
+    return this.current;
   }
 
   get service(): ServiceSettings {
@@ -48,6 +51,7 @@ export class ConfigService {
       const next = applyPatch(await this.saved(), patch);
       await this.store.save(differencesFrom(this.defaults, next));
       this.stored = next;
+      this.current = null;
       return this.tell();
     });
   }
@@ -58,6 +62,7 @@ export class ConfigService {
       const next = await this.saved();
       if (JSON.stringify(next) === JSON.stringify(this.stored)) return;
       this.stored = next;
+      this.current = null;
       await this.tell();
     });
   }
@@ -79,4 +84,12 @@ export class ConfigService {
     this.queue = run.then(() => undefined, () => undefined);
     return run;
   }
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const child of Object.values(value)) deepFreeze(child);
+  }
+  return value;
 }

@@ -1,4 +1,5 @@
 import type BetterSqlite3 from 'better-sqlite3';
+import { prepared } from './prepared.js';
 import { badRequest } from '../../errors.js';
 import { newId } from '../../ids.js';
 import { CommandTokens } from '../command-tokens.js';
@@ -54,17 +55,17 @@ export class SqliteCommandStore implements CommandStore {
   }
 
   async get(id: string): Promise<CommandRecord | null> {
-    const row = this.db.prepare(`SELECT * FROM Commands WHERE Id = ? AND ${LIVE}`).get(id) as CommandRow | undefined;
+    const row = prepared(this.db, `SELECT * FROM Commands WHERE Id = ? AND ${LIVE}`).get(id) as CommandRow | undefined;
     return row ? fromRow(row, this.tokens) : null;
   }
 
   async listByTeam(teamId: string): Promise<CommandRecord[]> {
-    const rows = this.db.prepare(`SELECT * FROM Commands WHERE TeamId = ? AND ${LIVE} ORDER BY "Trigger"`).all(teamId) as CommandRow[];
+    const rows = prepared(this.db, `SELECT * FROM Commands WHERE TeamId = ? AND ${LIVE} ORDER BY "Trigger"`).all(teamId) as CommandRow[];
     return rows.map((row) => fromRow(row, this.tokens));
   }
 
   async byTrigger(teamId: string, trigger: string): Promise<CommandRecord | null> {
-    const row = this.db.prepare(`SELECT * FROM Commands WHERE TeamId = ? AND "Trigger" = ? AND ${LIVE}`).get(teamId, trigger) as CommandRow | undefined;
+    const row = prepared(this.db, `SELECT * FROM Commands WHERE TeamId = ? AND "Trigger" = ? AND ${LIVE}`).get(teamId, trigger) as CommandRow | undefined;
     return row ? fromRow(row, this.tokens) : null;
   }
 
@@ -74,17 +75,17 @@ export class SqliteCommandStore implements CommandStore {
 
   async regenerateToken(id: string): Promise<CommandRecord | null> {
     const sealed = this.tokens.seal(newId(), id);
-    const changed = this.db.prepare(`UPDATE Commands SET Token = ?, UpdateAt = ? WHERE Id = ? AND ${LIVE}`).run(sealed, this.clock(), id).changes;
+    const changed = prepared(this.db, `UPDATE Commands SET Token = ?, UpdateAt = ? WHERE Id = ? AND ${LIVE}`).run(sealed, this.clock(), id).changes;
     return changed === 1 ? this.get(id) : null;
   }
 
   async delete(id: string): Promise<boolean> {
     const now = this.clock();
-    return this.db.prepare(`UPDATE Commands SET DeleteAt = ?, UpdateAt = ? WHERE Id = ? AND ${LIVE}`).run(now, now, id).changes === 1;
+    return prepared(this.db, `UPDATE Commands SET DeleteAt = ?, UpdateAt = ? WHERE Id = ? AND ${LIVE}`).run(now, now, id).changes === 1;
   }
 
   private triggerTaken(teamId: string, trigger: string, exceptId: string): boolean {
-    return !!this.db.prepare(`SELECT 1 FROM Commands WHERE TeamId = ? AND "Trigger" = ? AND Id != ? AND ${LIVE}`).get(teamId, trigger, exceptId);
+    return !!prepared(this.db, `SELECT 1 FROM Commands WHERE TeamId = ? AND "Trigger" = ? AND Id != ? AND ${LIVE}`).get(teamId, trigger, exceptId);
   }
 
   private insert(creatorId: string, teamId: string, fields: CommandFields): CommandRecord {
@@ -92,7 +93,7 @@ export class SqliteCommandStore implements CommandStore {
     const now = this.clock();
     // The verification token is a Mattermost id, as Mattermost makes it (26 characters).
     const record: CommandRecord = { ...fields, id: newId(), token: newId(), createAt: now, updateAt: now, deleteAt: 0, creatorId, teamId };
-    this.db.prepare(`INSERT INTO Commands (Id, Token, CreateAt, UpdateAt, DeleteAt, CreatorId, TeamId, "Trigger", Method, Username,
+    prepared(this.db, `INSERT INTO Commands (Id, Token, CreateAt, UpdateAt, DeleteAt, CreatorId, TeamId, "Trigger", Method, Username,
         IconURL, AutoComplete, AutoCompleteDesc, AutoCompleteHint, DisplayName, Description, URL)
         VALUES (@id, @token, @now, @now, 0, @creatorId, @teamId, @trigger, @method, @username, @iconUrl, @autoComplete,
         @autoCompleteDesc, @autoCompleteHint, @displayName, @description, @url)`)
@@ -101,14 +102,14 @@ export class SqliteCommandStore implements CommandStore {
   }
 
   private replace(id: string, fields: CommandFields): CommandRecord | null {
-    const current = this.db.prepare(`SELECT TeamId FROM Commands WHERE Id = ? AND ${LIVE}`).get(id) as { TeamId: string } | undefined;
+    const current = prepared(this.db, `SELECT TeamId FROM Commands WHERE Id = ? AND ${LIVE}`).get(id) as { TeamId: string } | undefined;
     if (!current) return null;
     if (this.triggerTaken(current.TeamId, fields.trigger, id)) throw duplicateTrigger();
-    this.db.prepare(`UPDATE Commands SET UpdateAt = @now, "Trigger" = @trigger, Method = @method, Username = @username,
+    prepared(this.db, `UPDATE Commands SET UpdateAt = @now, "Trigger" = @trigger, Method = @method, Username = @username,
         IconURL = @iconUrl, AutoComplete = @autoComplete, AutoCompleteDesc = @autoCompleteDesc,
         AutoCompleteHint = @autoCompleteHint, DisplayName = @displayName, Description = @description, URL = @url
         WHERE Id = @id`).run({ ...fieldParams(fields), id, now: this.clock() });
-    const row = this.db.prepare('SELECT * FROM Commands WHERE Id = ?').get(id) as CommandRow;
+    const row = prepared(this.db, 'SELECT * FROM Commands WHERE Id = ?').get(id) as CommandRow;
     return fromRow(row, this.tokens);
   }
 }

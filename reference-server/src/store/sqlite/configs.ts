@@ -1,4 +1,5 @@
 import type BetterSqlite3 from 'better-sqlite3';
+import { prepared } from './prepared.js';
 import { newId } from '../../ids.js';
 import type { Clock, ConfigStore } from '../store.js';
 
@@ -14,7 +15,7 @@ export class SqliteConfigStore implements ConfigStore {
   }
 
   async loadActive(): Promise<unknown | null> {
-    const row = this.db.prepare('SELECT Value FROM Configurations WHERE Active = 1 ORDER BY CreateAt DESC LIMIT 1').get() as { Value: string } | undefined;
+    const row = prepared(this.db, 'SELECT Value FROM Configurations WHERE Active = 1 ORDER BY CreateAt DESC LIMIT 1').get() as { Value: string } | undefined;
     return row ? JSON.parse(row.Value) : null;
   }
 

@@ -1,4 +1,5 @@
 import type BetterSqlite3 from 'better-sqlite3';
+import { prepared } from './prepared.js';
 import type { ChannelRecord, TeamRecord, TeamStore } from '../store.js';
 
 const TEAM_COLUMNS = 'Teams.Id AS id, Teams.CreateAt AS createAt, Teams.UpdateAt AS updateAt, Teams.DeleteAt AS deleteAt, Teams.Name AS name, Teams.DisplayName AS displayName';
@@ -8,32 +9,32 @@ export class SqliteTeamStore implements TeamStore {
   constructor(private readonly db: BetterSqlite3.Database) {}
 
   async teamsOfUser(userId: string): Promise<TeamRecord[]> {
-    return this.db.prepare(`SELECT ${TEAM_COLUMNS} FROM Teams JOIN TeamMembers ON TeamMembers.TeamId = Teams.Id
+    return prepared(this.db, `SELECT ${TEAM_COLUMNS} FROM Teams JOIN TeamMembers ON TeamMembers.TeamId = Teams.Id
         WHERE TeamMembers.UserId = ? AND TeamMembers.DeleteAt = 0 AND Teams.DeleteAt = 0 ORDER BY Teams.Name`).all(userId) as TeamRecord[];
   }
 
   async team(id: string): Promise<TeamRecord | null> {
-    return (this.db.prepare(`SELECT ${TEAM_COLUMNS} FROM Teams WHERE Id = ? AND DeleteAt = 0`).get(id) as TeamRecord | undefined) ?? null;
+    return (prepared(this.db, `SELECT ${TEAM_COLUMNS} FROM Teams WHERE Id = ? AND DeleteAt = 0`).get(id) as TeamRecord | undefined) ?? null;
   }
 
   async teamByName(name: string): Promise<TeamRecord | null> {
-    return (this.db.prepare(`SELECT ${TEAM_COLUMNS} FROM Teams WHERE Name = ? AND DeleteAt = 0`).get(name) as TeamRecord | undefined) ?? null;
+    return (prepared(this.db, `SELECT ${TEAM_COLUMNS} FROM Teams WHERE Name = ? AND DeleteAt = 0`).get(name) as TeamRecord | undefined) ?? null;
   }
 
   async isTeamMember(teamId: string, userId: string): Promise<boolean> {
-    return !!this.db.prepare('SELECT 1 FROM TeamMembers WHERE TeamId = ? AND UserId = ? AND DeleteAt = 0').get(teamId, userId);
+    return !!prepared(this.db, 'SELECT 1 FROM TeamMembers WHERE TeamId = ? AND UserId = ? AND DeleteAt = 0').get(teamId, userId);
   }
 
   async channel(id: string): Promise<ChannelRecord | null> {
-    return (this.db.prepare(`SELECT ${CHANNEL_COLUMNS} FROM Channels WHERE Id = ?`).get(id) as ChannelRecord | undefined) ?? null;
+    return (prepared(this.db, `SELECT ${CHANNEL_COLUMNS} FROM Channels WHERE Id = ?`).get(id) as ChannelRecord | undefined) ?? null;
   }
 
   async channelByName(teamId: string, name: string): Promise<ChannelRecord | null> {
-    const row = this.db.prepare(`SELECT ${CHANNEL_COLUMNS} FROM Channels WHERE TeamId = ? AND Name = ? AND DeleteAt = 0`).get(teamId, name);
+    const row = prepared(this.db, `SELECT ${CHANNEL_COLUMNS} FROM Channels WHERE TeamId = ? AND Name = ? AND DeleteAt = 0`).get(teamId, name);
     return (row as ChannelRecord | undefined) ?? null;
   }
 
   async isChannelMember(channelId: string, userId: string): Promise<boolean> {
-    return !!this.db.prepare('SELECT 1 FROM ChannelMembers WHERE ChannelId = ? AND UserId = ?').get(channelId, userId);
+    return !!prepared(this.db, 'SELECT 1 FROM ChannelMembers WHERE ChannelId = ? AND UserId = ?').get(channelId, userId);
   }
 }

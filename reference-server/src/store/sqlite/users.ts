@@ -1,4 +1,5 @@
 import type BetterSqlite3 from 'better-sqlite3';
+import { prepared } from './prepared.js';
 import { ApiError, badRequest, forbidden } from '../../errors.js';
 import { newId } from '../../ids.js';
 import type { Clock, NewUser, UserRecord, UserStore } from '../store.js';
@@ -32,39 +33,39 @@ export class SqliteUserStore implements UserStore {
   }
 
   async hasAnyUser(): Promise<boolean> {
-    return !!this.db.prepare('SELECT 1 FROM Users LIMIT 1').get();
+    return !!prepared(this.db, 'SELECT 1 FROM Users LIMIT 1').get();
   }
 
   async get(id: string): Promise<UserRecord | null> {
-    const row = this.db.prepare('SELECT * FROM Users WHERE Id = ?').get(id) as UserRow | undefined;
+    const row = prepared(this.db, 'SELECT * FROM Users WHERE Id = ?').get(id) as UserRow | undefined;
     return row ? fromRow(row) : null;
   }
 
   async findByLogin(loginId: string): Promise<UserRecord | null> {
     const login = loginId.toLowerCase();
-    const row = this.db.prepare('SELECT * FROM Users WHERE Username = ? OR Email = ?').get(login, login) as UserRow | undefined;
+    const row = prepared(this.db, 'SELECT * FROM Users WHERE Username = ? OR Email = ?').get(login, login) as UserRow | undefined;
     return row ? fromRow(row) : null;
   }
 
   async countLoginAttempt(id: string, max: number, lockoutMs: number, now: number): Promise<boolean> {
-    return this.db.prepare(`UPDATE Users SET LastLoginAttemptAt = @now,
+    return prepared(this.db, `UPDATE Users SET LastLoginAttemptAt = @now,
         FailedAttempts = CASE WHEN FailedAttempts >= @max THEN 1 ELSE FailedAttempts + 1 END
         WHERE Id = @id AND (FailedAttempts < @max OR LastLoginAttemptAt <= @now - @lockoutMs)`)
       .run({ id, max, lockoutMs, now }).changes === 1;
   }
 
   async clearLoginAttempts(id: string): Promise<void> {
-    this.db.prepare('UPDATE Users SET FailedAttempts = 0 WHERE Id = ?').run(id);
+    prepared(this.db, 'UPDATE Users SET FailedAttempts = 0 WHERE Id = ?').run(id);
   }
 
   async setActive(id: string, active: boolean, now: number): Promise<boolean> {
-    return this.db.prepare(`UPDATE Users SET UpdateAt = @now,
+    return prepared(this.db, `UPDATE Users SET UpdateAt = @now,
         DeleteAt = CASE WHEN @active = 1 THEN 0 WHEN DeleteAt = 0 THEN @now ELSE DeleteAt END WHERE Id = @id`)
       .run({ id, active: active ? 1 : 0, now }).changes === 1;
   }
 
   private insert(user: NewUser, callerMayCreate: boolean): UserRecord {
-    const isFirst = (this.db.prepare('SELECT COUNT(*) AS n FROM Users').get() as { n: number }).n === 0;
+    const isFirst = (prepared(this.db, 'SELECT COUNT(*) AS n FROM Users').get() as { n: number }).n === 0;
     if (!isFirst && !callerMayCreate) throw forbidden();
     this.checkUnique(user);
     const now = this.clock();
@@ -72,7 +73,7 @@ export class SqliteUserStore implements UserStore {
       ...user, id: newId(), createAt: now, updateAt: now, deleteAt: 0, emailVerified: false, position: '',
       roles: isFirst ? 'system_admin system_user' : 'system_user', locale: 'en', authService: '',
     };
-    this.db.prepare(`INSERT INTO Users (Id, CreateAt, UpdateAt, DeleteAt, Username, Email, EmailVerified, Password,
+    prepared(this.db, `INSERT INTO Users (Id, CreateAt, UpdateAt, DeleteAt, Username, Email, EmailVerified, Password,
         Nickname, FirstName, LastName, Position, Roles, Locale, AuthService)
         VALUES (?, ?, ?, 0, ?, ?, 0, ?, ?, ?, ?, '', ?, 'en', '')`)
       .run(record.id, now, now, record.username, record.email, record.passwordHash, record.nickname,
@@ -82,19 +83,19 @@ export class SqliteUserStore implements UserStore {
   }
 
   private checkUnique(user: NewUser): void {
-    if (this.db.prepare('SELECT 1 FROM Users WHERE Username = ?').get(user.username)) {
+    if (prepared(this.db, 'SELECT 1 FROM Users WHERE Username = ?').get(user.username)) {
       throw badRequest('app.user.save.username_exists.app_error', 'An account with that username already exists.');
     }
-    if (this.db.prepare('SELECT 1 FROM Users WHERE Email = ?').get(user.email)) {
+    if (prepared(this.db, 'SELECT 1 FROM Users WHERE Email = ?').get(user.email)) {
       throw badRequest('app.user.save.email_exists.app_error', 'An account with that email already exists.');
     }
   }
 
   private joinDefaultTeam(userId: string): void {
-    const team = this.db.prepare("SELECT Id FROM Teams WHERE Name = 'main'").get() as { Id: string } | undefined;
+    const team = prepared(this.db, "SELECT Id FROM Teams WHERE Name = 'main'").get() as { Id: string } | undefined;
     if (!team) throw new ApiError(500, 'app.team.get_by_name.missing.app_error', 'The default team is missing.');
-    this.db.prepare('INSERT INTO TeamMembers (TeamId, UserId) VALUES (?, ?)').run(team.Id, userId);
-    this.db.prepare("INSERT INTO ChannelMembers (ChannelId, UserId) SELECT Id, ? FROM Channels WHERE TeamId = ? AND Name = 'town-square'")
+    prepared(this.db, 'INSERT INTO TeamMembers (TeamId, UserId) VALUES (?, ?)').run(team.Id, userId);
+    prepared(this.db, "INSERT INTO ChannelMembers (ChannelId, UserId) SELECT Id, ? FROM Channels WHERE TeamId = ? AND Name = 'town-square'")
       .run(userId, team.Id);
   }
 }
