@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { ADMIN, createUser, postForm, USER, type Client, type TestServer } from './helpers.js';
-import { clipboardText, loginAndOpen, newPage, screenshot, scriptErrors, startBrowserSession, type BrowserSession } from './webapp-helpers.js';
+import { clipboardText, loginAndOpen, newPage, overflowX, screenshot, scriptErrors, startBrowserSession, type BrowserSession } from './webapp-helpers.js';
 
 const RESOURCES = '/main/integrations/protected-resources';
 const API = '/plugins/oauth-plugin/api/v1/resources';
@@ -157,6 +157,20 @@ describe('webapp: protected resources (system admin, Chromium)', () => {
     await other.getByText('JWT', { exact: true }).waitFor();
     await other.getByText('Served by the resource itself').waitFor();
     await screenshot(page, 'protected-resources-list');
+  });
+
+  it('reads well at a narrow width: no sideways scrolling', { timeout: 60_000 }, async () => {
+    const { context, page: small } = await newPage(browser, server.url, { width: 380, height: 800 });
+    try {
+      await loginAndOpen(small, RESOURCES, ADMIN.username, ADMIN.password);
+      await small.locator('[data-testid="protected-resource"]').nth(1).waitFor();
+      const overflow = await overflowX(small);
+      assert.ok(overflow <= 0, `the list is ${overflow}px wider than the window`);
+      await screenshot(small, 'protected-resources-narrow');
+      assert.deepEqual(scriptErrors(small), []);
+    } finally {
+      await context.close();
+    }
   });
 
   it('edits the name from the list', { timeout: 60_000 }, async () => {
