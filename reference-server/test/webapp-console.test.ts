@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { ADMIN, createUser, USER, type Client, type TestServer } from './helpers.js';
-import { loginAndOpen, newPage, screenshot, scriptErrors, startBrowserSession, type BrowserSession } from './webapp-helpers.js';
+import { loginAndOpen, newPage, screenshot, screenshotOf, scriptErrors, startBrowserSession, type BrowserSession } from './webapp-helpers.js';
 
 const CONSOLE = '/admin_console/integrations/integration_management';
 
@@ -100,6 +100,8 @@ describe('webapp: System Console → Integration Management (Chromium)', () => {
     await allowlist.fill('https://client.example.com/**\nhttps://*.tools.example.com/**');
     await save();
     await screenshot(page, 'console-client-id-metadata-documents-on');
+    const setting = (control: typeof documents) => page.locator('.setting', { has: control });
+    await screenshotOf(page, 'console-client-metadata-documents', [setting(documents), setting(allowlist)]);
     const settings = (await admin.getConfig()).ServiceSettings as unknown as Record<string, unknown>;
     assert.equal(settings.EnableClientIdMetadataDocuments, true);
     assert.deepEqual(settings.ClientIdMetadataDocumentAllowlist, ['https://client.example.com/**', 'https://*.tools.example.com/**']);

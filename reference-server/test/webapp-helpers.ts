@@ -3,7 +3,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
 import type { ServerOptions } from '../src/server.js';
 import { createAdmin, realPluginDir, startServer, type Client, type TestServer } from './helpers.js';
 
@@ -93,8 +93,30 @@ export function scriptErrors(page: Page): string[] {
  * (its backdrop is fixed to the window, which a full-page picture would show shifted).
  */
 export async function screenshot(page: Page, name: string, what: 'page' | 'window' = 'page'): Promise<void> {
+  await page.screenshot({ path: outputPng(name), fullPage: what === 'page', animations: 'disabled' });
+}
+
+/**
+ * Saves a screenshot of some fields of a long form as test-output/<name>.png: the window scrolled to
+ * them, cut to the box around them and a margin (they must fit in the window).
+ */
+export async function screenshotOf(page: Page, name: string, parts: Locator[], margin = 16): Promise<void> {
+  await parts[0].scrollIntoViewIfNeeded();
+  const boxes = await Promise.all(parts.map(async (part) => {
+    const box = await part.boundingBox();
+    if (!box) throw new Error(`screenshot ${name}: a part is not shown`);
+    return box;
+  }));
+  const left = Math.max(0, Math.min(...boxes.map((b) => b.x)) - margin);
+  const top = Math.max(0, Math.min(...boxes.map((b) => b.y)) - margin);
+  const right = Math.max(...boxes.map((b) => b.x + b.width)) + margin;
+  const bottom = Math.max(...boxes.map((b) => b.y + b.height)) + margin;
+  await page.screenshot({ path: outputPng(name), clip: { x: left, y: top, width: right - left, height: bottom - top }, animations: 'disabled' });
+}
+
+function outputPng(name: string): string {
   mkdirSync(OUTPUT_DIR, { recursive: true });
-  await page.screenshot({ path: join(OUTPUT_DIR, `${name}.png`), fullPage: what === 'page', animations: 'disabled' });
+  return join(OUTPUT_DIR, `${name}.png`);
 }
 
 /** Logs in through the host's login page, which must be showing. */

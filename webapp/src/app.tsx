@@ -1,9 +1,10 @@
 // The plugin's pages and the paths they answer (the backstage's paths in Mattermost).
 import React, { type ComponentType } from 'react';
-import { Backstage, PageTitle } from './components';
+import { Backstage, PageTitle, useProtectedResourcesShown } from './components';
 import { AddCommandPage, CommandConfirmation, CommandsPage, EditCommandPage } from './pages/commands';
 import { IntegrationManagementPage } from './pages/console';
 import { AddOAuthAppPage, EditOAuthAppPage, OAuthAppConfirmation, OAuthAppsPage } from './pages/oauth_apps';
+import { AddProtectedResourcePage, EditProtectedResourcePage, ProtectedResourceConfirmation, ProtectedResourcesPage } from './pages/resources';
 import { AddOutgoingConnectionPage, EditOutgoingConnectionPage, OutgoingConnectionsPage } from './pages/outgoing';
 import { SecurityPage } from './pages/security';
 import { Link, query } from './router';
@@ -13,15 +14,18 @@ type Params = { params: { team: string } };
 
 function IntegrationsHome({ params }: Params) {
   const base = `/${params.team}/integrations`;
+  const resourcesShown = useProtectedResourcesShown();
+  const resources = { to: `${base}/protected-resources`, title: 'Protected Resources', text: 'Register MCP servers and other APIs that accept this server\'s tokens.' };
   const cards = [
     { to: `${base}/commands/installed`, title: 'Slash Commands', text: 'Slash commands send events to external integrations.' },
     { to: `${base}/oauth2-apps`, title: 'OAuth 2.0 Applications', text: 'Let third-party apps act on behalf of the users who allow them.' },
+    ...(resourcesShown ? [resources] : []),
     { to: `${base}/outgoing-oauth2-connections`, title: 'Outgoing OAuth 2.0 Connections', text: 'Send OAuth 2.0 tokens with requests to integrations.' },
   ];
   return (
     <Backstage team={params.team} section="home">
       <PageTitle text="Integrations">Integrations</PageTitle>
-      <ul className="cards">
+      <ul className="cards" aria-busy={resourcesShown === null || undefined}>
         {cards.map((c) => (
           <li key={c.to}>
             <Link to={c.to} className="card">
@@ -36,11 +40,19 @@ function IntegrationsHome({ params }: Params) {
 }
 
 /** Mattermost's /{team}/integrations/confirm?type=…&id=…, shown right after an add. */
+const CONFIRMATIONS = {
+  commands: CommandConfirmation,
+  'oauth2-apps': OAuthAppConfirmation,
+  'protected-resources': ProtectedResourceConfirmation,
+} as const;
+
 function ConfirmPage({ params }: Params) {
   const type = query('type');
+  const section = type in CONFIRMATIONS ? (type as keyof typeof CONFIRMATIONS) : 'oauth2-apps';
+  const Confirmation = CONFIRMATIONS[section];
   return (
-    <Backstage team={params.team} section={type === 'commands' ? 'commands' : 'oauth2-apps'}>
-      {type === 'commands' ? <CommandConfirmation team={params.team} /> : <OAuthAppConfirmation team={params.team} />}
+    <Backstage team={params.team} section={section}>
+      <Confirmation team={params.team} />
     </Backstage>
   );
 }
@@ -51,6 +63,9 @@ export const ROUTES: [string, ComponentType<Params>][] = [
   ['/:team/integrations/oauth2-apps/add', AddOAuthAppPage],
   ['/:team/integrations/oauth2-apps/edit', EditOAuthAppPage],
   ['/:team/integrations/confirm', ConfirmPage],
+  ['/:team/integrations/protected-resources', ProtectedResourcesPage],
+  ['/:team/integrations/protected-resources/add', AddProtectedResourcePage],
+  ['/:team/integrations/protected-resources/edit', EditProtectedResourcePage],
   ['/:team/integrations/outgoing-oauth2-connections', OutgoingConnectionsPage],
   ['/:team/integrations/outgoing-oauth2-connections/add', AddOutgoingConnectionPage],
   ['/:team/integrations/outgoing-oauth2-connections/edit', EditOutgoingConnectionPage],

@@ -101,6 +101,25 @@ export interface OutgoingConnection {
   cache_tokens: boolean;
 }
 
+/** The plugin's protected resource record (RFC 9728): `client_secret` is set only right after create or regenerate. */
+export interface ProtectedResource {
+  id: string;
+  identifier: string;
+  name: string;
+  scopes: string[];
+  token_format: 'introspection' | 'jwt';
+  creator_id: string;
+  create_at: number;
+  update_at: number;
+  client_secret: string;
+  /** The RFC 9728 document a client sees for the resource. */
+  metadata: Record<string, unknown>;
+  /** Where the plugin serves that document; empty when the resource serves it itself. */
+  metadata_url: string;
+}
+
+export const RESOURCES_API = '/plugins/oauth-plugin/api/v1/resources';
+
 export interface Command {
   id: string;
   token: string;

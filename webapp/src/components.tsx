@@ -1,9 +1,10 @@
 // Building blocks shared by the pages: loading state, layouts (backstage, System Console, Settings),
 // form fields tied to their labels, buttons that show progress, dialogs, copy buttons, item lists
 // and app icons.
-import React, { useCallback, useEffect, useId, useRef, useState, type ButtonHTMLAttributes, type KeyboardEvent, type ReactNode } from 'react';
-import { currentUser, get, isAdmin, post, type Team, type User } from './client';
+import React, { useCallback, useEffect, useId, useRef, useState, type ButtonHTMLAttributes, type FormEvent, type KeyboardEvent, type ReactNode } from 'react';
+import { ApiError, currentUser, get, isAdmin, post, type Team, type User } from './client';
 import { Link } from './router';
+import { firstError, focusField, type Errors } from './validation';
 
 // ---- Data loading
 
@@ -47,6 +48,38 @@ export function useAction(): { busy: boolean; error: string; setError: (error: s
     }
   };
   return { busy, error, setError, run };
+}
+
+/**
+ * A backstage form's state: its values; a field's error, shown once the field was left or the form
+ * submitted; and `submit(send)`, which checks first (focus goes to the first field to fix), then
+ * runs `send` and shows the server's refusal in place, keeping what was typed.
+ */
+export function useCheckedForm<F, K extends string>(initial: F, check: (form: F) => Errors<K>, order: K[]) {
+  const [form, setForm] = useState<F>(initial);
+  const [submitted, setSubmitted] = useState(false);
+  const [touched, setTouched] = useState<Partial<Record<K, boolean>>>({});
+  const [saving, setSaving] = useState(false);
+  const [serverError, setServerError] = useState('');
+  const errors = check(form);
+  const shownError = (k: K) => (submitted || touched[k] ? errors[k] : undefined);
+  const set = <P extends keyof F>(k: P, v: F[P]) => setForm((f) => ({ ...f, [k]: v }));
+  const blur = (k: K) => () => setTouched((t) => ({ ...t, [k]: true }));
+  const submit = (send: () => Promise<void>) => async (e: FormEvent) => {
+    e.preventDefault();
+    setSubmitted(true);
+    setServerError('');
+    const first = firstError(errors, order);
+    if (first) return focusField(first);
+    setSaving(true);
+    try {
+      await send();
+    } catch (err) {
+      setServerError(err instanceof ApiError ? err.message : String(err));
+      setSaving(false);
+    }
+  };
+  return { form, set, blur, shownError, saving, serverError, submit };
 }
 
 export function useUser(): User | null {
@@ -140,9 +173,10 @@ interface NavItem {
   key: string;
 }
 
-function Sidebar({ label, title, items, active }: { label: string; title: string; items: NavItem[]; active: string }) {
+/** `busy` while an entry may still appear (aria-busy: assistive technology waits for the whole list). */
+function Sidebar({ label, title, items, active, busy }: { label: string; title: string; items: NavItem[]; active: string; busy?: boolean }) {
   return (
-    <nav className="sidebar" aria-label={label}>
+    <nav className="sidebar" aria-label={label} aria-busy={busy || undefined}>
       <div className="sidebar-title">{title}</div>
       <ul>
         {items.map((item) => (
@@ -157,15 +191,30 @@ function Sidebar({ label, title, items, active }: { label: string; title: string
   );
 }
 
-export type BackstageSection = 'commands' | 'oauth2-apps' | 'outgoing-oauth2-connections' | 'home';
+export type BackstageSection = 'commands' | 'oauth2-apps' | 'protected-resources' | 'outgoing-oauth2-connections' | 'home';
+
+/**
+ * Whether to offer Protected Resources (null while unknown): their API is for system admins only
+ * and answers 501 while the provider is off, so the entry appears only for an admin whose server
+ * has the provider on.
+ */
+export function useProtectedResourcesShown(): boolean | null {
+  const [shown] = useLoad(
+    () => currentUser().then((user) => isAdmin(user)
+      ? get<{ ServiceSettings: { EnableOAuthServiceProvider?: boolean } }>('/api/v4/config').then((c) => !!c.ServiceSettings.EnableOAuthServiceProvider)
+      : false),
+    [],
+  );
+  return shown.state === 'loading' ? null : shown.state === 'ready' && shown.data;
+}
 
 /** The top bar, a sidebar and the page's content: the frame of every page after login. */
-function Layout({ team, label, title, items, active, children }: { team?: string; label: string; title: string; items: NavItem[]; active: string; children: ReactNode }) {
+function Layout({ team, label, title, items, active, busy, children }: { team?: string; label: string; title: string; items: NavItem[]; active: string; busy?: boolean; children: ReactNode }) {
   return (
     <div className="app">
       <TopBar team={team} />
       <div className="layout">
-        <Sidebar label={label} title={title} items={items} active={active} />
+        <Sidebar label={label} title={title} items={items} active={active} busy={busy} />
         <main id="content" className="content">
           {children}
         </main>
@@ -176,13 +225,15 @@ function Layout({ team, label, title, items, active, children }: { team?: string
 
 export function Backstage({ team, section, children }: { team: string; section: BackstageSection; children: ReactNode }) {
   const base = `/${team}/integrations`;
+  const resourcesShown = useProtectedResourcesShown();
   const items = [
     { key: 'commands', label: 'Slash Commands', to: `${base}/commands/installed` },
     { key: 'oauth2-apps', label: 'OAuth 2.0 Applications', to: `${base}/oauth2-apps` },
+    ...(resourcesShown ? [{ key: 'protected-resources', label: 'Protected Resources', to: `${base}/protected-resources` }] : []),
     { key: 'outgoing-oauth2-connections', label: 'Outgoing OAuth 2.0 Connections', to: `${base}/outgoing-oauth2-connections` },
   ];
   return (
-    <Layout team={team} label="Integrations" title="Integrations" items={items} active={section}>
+    <Layout team={team} label="Integrations" title="Integrations" items={items} active={section} busy={resourcesShown === null}>
       {children}
     </Layout>
   );
@@ -270,6 +321,41 @@ export function Field({ id, label, help, error, required, children }: FieldProps
         <div className="field-error" id={`${id}-error`} aria-live="polite">
           {error}
         </div>
+      </div>
+    </div>
+  );
+}
+
+/** The card shown right after an add (or a new secret): a success heading, what to copy, and Done. */
+export function ConfirmCard({ title, onDone, children }: { title: string; onDone: () => void; children: ReactNode }) {
+  return (
+    <div className="confirm-card">
+      <h2 className="success">
+        <span aria-hidden="true">✓ </span>
+        {title}
+      </h2>
+      {children}
+      <div className="form-buttons">
+        <Button id="doneButton" onClick={onDone}>
+          Done
+        </Button>
+      </div>
+    </div>
+  );
+}
+
+/** An add/edit form's foot: the server's refusal (next to the buttons), Cancel back to the list, and Save or Update. */
+export function FormFooter({ serverError, cancelTo, saveId, saving, editing }: { serverError: string; cancelTo: string; saveId: string; saving: boolean; editing: boolean }) {
+  return (
+    <div className="form-footer">
+      {serverError && <ErrorBanner id="serverError">{serverError}</ErrorBanner>}
+      <div className="form-buttons">
+        <Link className="btn btn-tertiary" to={cancelTo}>
+          Cancel
+        </Link>
+        <Button type="submit" id={saveId} busy={saving} busyText={editing ? 'Updating…' : 'Saving…'}>
+          {editing ? 'Update' : 'Save'}
+        </Button>
       </div>
     </div>
   );

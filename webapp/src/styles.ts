@@ -130,6 +130,13 @@ width:100%;font:inherit;font-size:14px;padding:8px 12px;border:1px solid rgba(63
 .confirm-card{background:#fff;border:1px solid var(--line);border-radius:8px;padding:24px 28px;margin-top:12px;max-width:760px}
 .confirm-card .form-buttons{margin-top:20px}
 .success{color:var(--ok-text);font-size:18px;margin:0 0 8px}
+.page-actions{display:flex;justify-content:flex-end;margin:0 0 12px}
+.radio-choice{padding-top:6px}
+.radio-choice label{display:inline-flex;align-items:center;gap:6px;cursor:pointer;font-weight:600}
+.radio-choice input{width:16px;height:16px;accent-color:var(--primary)}
+.radio-choice .field-help{padding-left:22px}
+.subheading{font-size:15px;margin:20px 0 4px}
+.json-doc{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:12px;background:rgba(63,67,80,.06);border-radius:4px;padding:10px 12px;margin:8px 0 0;white-space:pre-wrap;overflow-wrap:anywhere}
 
 .console-section{border-bottom:1px solid var(--line);padding-bottom:8px;margin-bottom:16px}
 .console-section h2{font-size:16px;margin:0 0 4px}

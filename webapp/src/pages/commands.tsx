@@ -1,12 +1,12 @@
 // Integrations → Slash Commands: the list, Add/Edit (with the "Connected to" hint under the Request
 // URL), and the confirmation page with the command's token.
-import React, { useEffect, useRef, useState, type FormEvent } from 'react';
+import React, { useEffect, useRef, useState } from 'react';
 import { del, get, post, put, type Command, type OutgoingConnection, type Team } from '../client';
 import {
-  Backstage, Button, CopyValue, Crumbs, Dialog, ErrorBanner, Field, Loading, PageTitle, teamByName, useAction, useLoad, ItemList,
+  Backstage, ConfirmCard, FormFooter, Button, CopyValue, Crumbs, Dialog, ErrorBanner, Field, Loading, PageTitle, teamByName, useAction, useCheckedForm, useLoad, ItemList,
 } from '../components';
 import { Link, navigate, query } from '../router';
-import { chars, firstError, focusField, isHttpUrl, type Errors } from '../validation';
+import { chars, isHttpUrl, type Errors } from '../validation';
 
 type Params = { params: { team: string } };
 const listPath = (team: string) => `/${team}/integrations/commands/installed`;
@@ -225,44 +225,25 @@ function useConnectionHint(teamId: string, url: string): Hint {
 }
 
 function CommandForm({ team, initial, existing }: { team: Team; initial: CmdForm; existing?: Command }) {
-  const [form, setForm] = useState<CmdForm>(initial);
-  const [submitted, setSubmitted] = useState(false);
-  const [touched, setTouched] = useState<Partial<Record<CmdField, boolean>>>({});
-  const [saving, setSaving] = useState(false);
-  const [serverError, setServerError] = useState('');
+  const { form, set, blur, shownError: shown, saving, serverError, submit } = useCheckedForm(initial, checkCommand, ORDER);
   const hint = useConnectionHint(team.id, form.url);
-  const errors = checkCommand(form);
-  const shown = (k: CmdField) => (submitted || touched[k] ? errors[k] : undefined);
-  const set = <K extends keyof CmdForm>(k: K, v: CmdForm[K]) => setForm((f) => ({ ...f, [k]: v }));
-  const blur = (k: CmdField) => () => setTouched((t) => ({ ...t, [k]: true }));
 
-  const save = async (e: FormEvent) => {
-    e.preventDefault();
-    setSubmitted(true);
-    setServerError('');
-    const first = firstError(errors, ORDER);
-    if (first) return focusField(first);
-    setSaving(true);
+  const save = submit(async () => {
     const body = {
       team_id: team.id, display_name: form.displayName.trim(), description: form.description.trim(), trigger: form.trigger.trim(),
       url: form.url.trim(), method: form.method, username: form.username.trim(), icon_url: form.iconUrl.trim(),
       auto_complete: form.autocomplete, auto_complete_hint: form.autocomplete ? form.autocompleteHint.trim() : '',
       auto_complete_desc: form.autocomplete ? form.autocompleteDescription.trim() : '',
     };
-    try {
-      if (existing) {
-        await put<Command>(`/api/v4/commands/${existing.id}`, { ...existing, ...body });
-        navigate(listPath(team.name));
-      } else {
-        const created = await post<Command>('/api/v4/commands', body);
-        justSaved.set(created.id, created);
-        navigate(`/${team.name}/integrations/confirm?type=commands&id=${created.id}`);
-      }
-    } catch (err) {
-      setServerError((err as Error).message);
-      setSaving(false);
+    if (existing) {
+      await put<Command>(`/api/v4/commands/${existing.id}`, { ...existing, ...body });
+      navigate(listPath(team.name));
+    } else {
+      const created = await post<Command>('/api/v4/commands', body);
+      justSaved.set(created.id, created);
+      navigate(`/${team.name}/integrations/confirm?type=commands&id=${created.id}`);
     }
-  };
+  });
 
   const hintText = hint.state === 'connected' ? `Connected to "${hint.name}"` : hint.state === 'none' ? 'Not linked to an OAuth connection' : '';
   return (
@@ -333,17 +314,7 @@ function CommandForm({ team, initial, existing }: { team: Team; initial: CmdForm
           </Field>
         </>
       )}
-      <div className="form-footer">
-        {serverError && <ErrorBanner id="serverError">{serverError}</ErrorBanner>}
-        <div className="form-buttons">
-          <Link className="btn btn-tertiary" to={listPath(team.name)}>
-            Cancel
-          </Link>
-          <Button type="submit" id="saveCommand" busy={saving} busyText={existing ? 'Updating…' : 'Saving…'}>
-            {existing ? 'Update' : 'Save'}
-          </Button>
-        </div>
-      </div>
+      <FormFooter serverError={serverError} cancelTo={listPath(team.name)} saveId="saveCommand" saving={saving} editing={!!existing} />
     </form>
   );
 }
@@ -354,10 +325,7 @@ export function CommandConfirmation({ team }: { team: string }) {
   return (
     <>
       <Crumbs parent="Slash Commands" to={listPath(team)} current="Add" />
-      <div className="confirm-card">
-        <h2 className="success">
-          <span aria-hidden="true">✓ </span>Setup Successful
-        </h2>
+      <ConfirmCard title="Setup Successful" onDone={() => navigate(listPath(team))}>
         <p>
           Your slash command is set up. The following token will be sent in the outgoing payload: use it to check that the request came
           from your team.
@@ -370,12 +338,7 @@ export function CommandConfirmation({ team }: { team: string }) {
             </dd>
           </dl>
         )}
-        <div className="form-buttons">
-          <Button id="doneButton" onClick={() => navigate(listPath(team))}>
-            Done
-          </Button>
-        </div>
-      </div>
+      </ConfirmCard>
     </>
   );
 }

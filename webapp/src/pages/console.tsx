@@ -96,7 +96,10 @@ function SettingsForm() {
       await put('/api/v4/config/patch', {
         ServiceSettings: { ...flags, DCRRedirectURIAllowlist: lines(allowlist), ClientIdMetadataDocumentAllowlist: lines(documentAllowlist) },
       });
-      setSaved(JSON.stringify(form));
+      // Shown as saved: one pattern a line, blank lines gone.
+      const normalized = { ...form, allowlist: lines(allowlist).join('\n'), documentAllowlist: lines(documentAllowlist).join('\n') };
+      setForm(normalized);
+      setSaved(JSON.stringify(normalized));
       setStatus('Settings saved.');
     } catch (err) {
       setError((err as Error).message);

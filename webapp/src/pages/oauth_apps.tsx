@@ -1,12 +1,12 @@
 // Integrations → OAuth 2.0 Applications: the list, Add/Edit, and the confirmation page that shows
 // the client secret once.
-import React, { useState, type FormEvent } from 'react';
-import { ApiError, del, get, isAdmin, post, put, type OAuthApp } from '../client';
+import React, { useState } from 'react';
+import { del, get, isAdmin, post, put, type OAuthApp } from '../client';
 import {
-  Backstage, Button, CopyValue, Crumbs, Dialog, ErrorBanner, Field, ListError, Loading, PageTitle, UrlList, YesNo, useAction, useLoad, useUser, ItemList, AppIcon,
+  Backstage, ConfirmCard, FormFooter, Button, CopyValue, Crumbs, Dialog, ErrorBanner, Field, ListError, Loading, PageTitle, UrlList, YesNo, useAction, useCheckedForm, useLoad, useUser, ItemList, AppIcon,
 } from '../components';
 import { Link, navigate, query } from '../router';
-import { chars, firstError, focusField, isHttpUrl, lines, type Errors } from '../validation';
+import { chars, isHttpUrl, lines, type Errors } from '../validation';
 
 type Params = { params: { team: string } };
 
@@ -232,41 +232,21 @@ export function EditOAuthAppPage({ params }: Params) {
 
 function AppFormView({ team, initial, existing }: { team: string; initial: AppForm; existing?: OAuthApp }) {
   const user = useUser();
-  const [form, setForm] = useState<AppForm>(initial);
-  const [submitted, setSubmitted] = useState(false);
-  const [touched, setTouched] = useState<Partial<Record<AppField, boolean>>>({});
-  const [saving, setSaving] = useState(false);
-  const [serverError, setServerError] = useState('');
-  const errors = checkApp(form);
-  const shownError = (k: AppField) => (submitted || touched[k] ? errors[k] : undefined);
-  const set = <K extends keyof AppForm>(k: K, v: AppForm[K]) => setForm((f) => ({ ...f, [k]: v }));
-  const blur = (k: AppField) => () => setTouched((t) => ({ ...t, [k]: true }));
-
-  const save = async (e: FormEvent) => {
-    e.preventDefault();
-    setSubmitted(true);
-    setServerError('');
-    const first = firstError(errors, FIELD_ORDER);
-    if (first) return focusField(first);
-    setSaving(true);
+  const { form, set, blur, shownError, saving, serverError, submit } = useCheckedForm(initial, checkApp, FIELD_ORDER);
+  const save = submit(async () => {
     const body = {
       name: form.name.trim(), description: form.description.trim(), homepage: form.homepage.trim(), icon_url: form.icon_url.trim(),
       callback_urls: lines(form.callbackUrls), is_trusted: form.is_trusted, is_public: form.is_public,
     };
-    try {
-      if (existing) {
-        await put<OAuthApp>(`/api/v4/oauth/apps/${existing.id}`, { ...existing, ...body });
-        navigate(appsPath(team));
-      } else {
-        const created = await post<OAuthApp>('/api/v4/oauth/apps', body);
-        justSaved.set(created.id, created);
-        navigate(`/${team}/integrations/confirm?type=oauth2-apps&id=${created.id}`);
-      }
-    } catch (err) {
-      setServerError(err instanceof ApiError ? err.message : String(err));
-      setSaving(false);
+    if (existing) {
+      await put<OAuthApp>(`/api/v4/oauth/apps/${existing.id}`, { ...existing, ...body });
+      navigate(appsPath(team));
+    } else {
+      const created = await post<OAuthApp>('/api/v4/oauth/apps', body);
+      justSaved.set(created.id, created);
+      navigate(`/${team}/integrations/confirm?type=oauth2-apps&id=${created.id}`);
     }
-  };
+  });
 
   return (
     <form className="backstage-form" onSubmit={save} noValidate>
@@ -307,17 +287,7 @@ function AppFormView({ team, initial, existing }: { team: string; initial: AppFo
       >
         {(a) => <textarea {...a} rows={4} value={form.callbackUrls} onChange={(e) => set('callbackUrls', e.target.value)} onBlur={blur('callbackUrls')} />}
       </Field>
-      <div className="form-footer">
-        {serverError && <ErrorBanner id="serverError">{serverError}</ErrorBanner>}
-        <div className="form-buttons">
-          <Link className="btn btn-tertiary" to={appsPath(team)}>
-            Cancel
-          </Link>
-          <Button type="submit" id="saveOauthApp" busy={saving} busyText={existing ? 'Updating…' : 'Saving…'}>
-            {existing ? 'Update' : 'Save'}
-          </Button>
-        </div>
-      </div>
+      <FormFooter serverError={serverError} cancelTo={appsPath(team)} saveId="saveOauthApp" saving={saving} editing={!!existing} />
     </form>
   );
 }
@@ -334,10 +304,7 @@ export function OAuthAppConfirmation({ team }: { team: string }) {
   return (
     <>
       <Crumbs parent="OAuth 2.0 Applications" to={appsPath(team)} current="Add" />
-      <div className="confirm-card">
-        <h2 className="success">
-          <span aria-hidden="true">✓ </span>Setup Successful
-        </h2>
+      <ConfirmCard title="Setup Successful" onDone={done}>
         {app ? (
           <>
             <p>
@@ -374,12 +341,7 @@ export function OAuthAppConfirmation({ team }: { team: string }) {
             the list.
           </p>
         )}
-        <div className="form-buttons">
-          <Button id="doneButton" onClick={done}>
-            Done
-          </Button>
-        </div>
-      </div>
+      </ConfirmCard>
     </>
   );
 }
