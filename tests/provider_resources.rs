@@ -174,6 +174,7 @@ fn identifiers_under_the_site_url_or_beside_it_on_https() {
         "https://site.example/mattermost/mcp",
         "https://site.example/mattermost/plugins/com.example.mcp/mcp",
         "https://mcp.example.com/",
+        "https://mcp.example.com",
         "https://mcp.example.com:8443/mcp",
         "https://site.example.evil.com/mattermost/mcp",
         "http://127.0.0.1:3000/mcp",
@@ -199,7 +200,8 @@ fn hostile_identifiers_are_refused() {
         ("https://mcp.example.com/mcp#", "fragment"),
         ("https://mcp.example.com/mcp?tenant=1", "query"),
         ("https://MCP.example.com/mcp", "normalized"),
-        ("https://mcp.example.com", "write it as \"https://mcp.example.com/\""),
+        ("https://mcp.example.com/./mcp", "write it as \"https://mcp.example.com/mcp\""),
+        ("https://site.example", "not under its SiteURL"),
         ("https://mcp.example.com:443/mcp", "normalized"),
         ("https://site.example/mattermost/../admin", "normalized"),
         ("https://site.example/mattermost/%2e%2e/admin", "normalized"),
@@ -231,6 +233,7 @@ fn an_http_site_url_takes_http_resources_under_it() {
     let plugin = plugin_at("http://localhost:8065", None);
     assert_eq!(identifier_error(&plugin, "http://localhost:8065/mcp"), None);
     assert!(identifier_error(&plugin, "http://localhost:8065/").unwrap().contains("own identifier"));
+    assert!(identifier_error(&plugin, "http://localhost:8065").unwrap().contains("own identifier"));
     let plugin = plugin_at("http://chat.internal:8065", None);
     assert_eq!(identifier_error(&plugin, "http://chat.internal:8065/mcp"), None);
     assert!(identifier_error(&plugin, "http://chat.internal:9000/mcp").unwrap().contains("https"));
@@ -261,6 +264,19 @@ fn an_identifier_is_registered_once() {
     // Deleting frees it too.
     send(&plugin, "DELETE", &path_of(&reused.body), Some(ADMIN), "");
     assert_eq!(create(&plugin, json!({})).status, 201);
+}
+
+#[test]
+fn a_bare_origin_is_named_as_written_and_is_one_identifier_with_its_slash() {
+    let plugin = plugin();
+    let resource = created(&plugin, json!({ "identifier": "https://mcp.example.com" }));
+    assert_eq!(resource["identifier"], "https://mcp.example.com");
+    // RFC 9728 §3.3: the document names the resource as the client connecting to it does.
+    assert_eq!(resource["metadata"]["resource"], "https://mcp.example.com");
+    let again = create(&plugin, json!({ "identifier": "https://mcp.example.com/" }));
+    assert_eq!(again.status, 409, "{}", again.body);
+    let found = block_on(resources::find_by_identifier(&plugin.context(), "https://mcp.example.com/"));
+    assert_eq!(found.unwrap().map(|r| r.identifier).as_deref(), Some("https://mcp.example.com"));
 }
 
 #[test]

@@ -89,11 +89,12 @@ describe('webapp: protected resources (system admin, Chromium)', () => {
     await page.locator('#identifier-error').getByText('Identifier must be a URL that starts with https://').waitFor();
     assert.equal(await page.getByLabel('Identifier').getAttribute('aria-invalid'), 'true');
 
-    await page.getByLabel('Identifier').fill('https://mcp.example.com');
-    await page.locator('#identifier-error').getByText('write it as “https://mcp.example.com/”').waitFor();
+    await page.getByLabel('Identifier').fill('https://MCP.example.com/./mcp');
+    await page.locator('#identifier-error').getByText('write it as “https://mcp.example.com/mcp”').waitFor();
 
-    // The SiteURL itself passes the browser's checks; only the server knows it is its own.
-    await page.getByLabel('Identifier').fill(`${server.url}/`);
+    // The SiteURL itself (a bare origin, as MCP clients write one) passes the browser's checks;
+    // only the server knows it is its own.
+    await page.getByLabel('Identifier').fill(server.url);
     await page.getByRole('button', { name: 'Save' }).click();
     const refusal = page.locator('#serverError');
     await refusal.getByText('is the chat server\'s own identifier (the SiteURL)').waitFor();

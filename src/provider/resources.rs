@@ -194,7 +194,7 @@ fn identifier_refused(raw: &str, reason: &str) -> Invalid {
 
 /// The identifier rules (RFC 8707 §2, RFC 9728 §1.2), against the current SiteURL.
 pub fn check_identifier(raw: &str, config: &ServerConfig) -> Result<Url, Invalid> {
-    let url = RedirectUri::parse(raw)
+    let url = RedirectUri::parse(&with_root_path(raw))
         .map_err(|refusal| match refusal {
             redirect_uri::Refusal::NotCanonical => Invalid::Identifier(
                 redirect_uri::explain(raw, refusal).replacen("Redirect URI", "Resource identifier", 1),
@@ -222,6 +222,20 @@ pub fn check_identifier(raw: &str, config: &ServerConfig) -> Result<Url, Invalid
         return Err(identifier_refused(raw, "must use https (http only on a loopback host)"));
     }
     Ok(url)
+}
+
+/// A bare origin (`https://mcp.example.com`) with the `/` a URL parser gives it, for the rules;
+/// anything else as it is. MCP clients name a server at an origin without the slash, and RFC 9728
+/// §3.3 wants its metadata to name it as the client does, so both spellings are taken (and are one
+/// identifier: claims and comparisons use the parsed form).
+fn with_root_path(raw: &str) -> String {
+    let bare =
+        Url::parse(raw).is_ok_and(|url| url.path() == "/" && url.as_str().strip_suffix('/') == Some(raw));
+    if bare {
+        format!("{raw}/")
+    } else {
+        raw.to_owned()
+    }
 }
 
 /// RFC 6749 §3.3: `scope-token = 1*( %x21 / %x23-5B / %x5D-7E )`.

@@ -69,8 +69,10 @@ export function resourceIdentifierError(identifier: string): string | undefined 
   if (identifier.includes('?')) return 'Identifier must not have a query (?…).';
   if (identifier.includes('#')) return 'Identifier must not have a fragment (#…).';
   if (url.protocol === 'http:' && !isLoopback(url.hostname)) return 'Identifier must use https:// (http:// only on localhost).';
-  // The server keeps identifiers in the WHATWG URL form the browser writes too (a bare origin takes a "/").
-  if (url.href !== identifier) return `Identifier must be in its normalized form: write it as “${url.href}”.`;
+  // The server keeps identifiers in the WHATWG URL form the browser writes too; a bare origin may
+  // go without the "/" that form gives it, as MCP clients name such a server.
+  const bareOrigin = url.pathname === '/' && url.href === `${identifier}/`;
+  if (url.href !== identifier && !bareOrigin) return `Identifier must be in its normalized form: write it as “${url.href}”.`;
   return undefined;
 }
 
