@@ -69,6 +69,8 @@ pub struct MemoryHost {
     interleave: Cell<bool>,
     at_rest_key: RefCell<Vec<u8>>,
     failing_kv: RefCell<Option<String>>,
+    /// Every call that crosses to the host (all but the clock and the log), as "method argument".
+    calls: RefCell<Vec<String>>,
 }
 
 impl Default for MemoryHost {
@@ -91,6 +93,7 @@ impl MemoryHost {
             interleave: Cell::new(false),
             at_rest_key: RefCell::new(crate::ids::new_secret().into_bytes()),
             failing_kv: RefCell::new(None),
+            calls: RefCell::default(),
         }
     }
 
@@ -181,6 +184,16 @@ impl MemoryHost {
         self.logs.borrow().clone()
     }
 
+    /// The host calls made since the last time this was asked, as "method argument", in order:
+    /// what a request costs in round trips to a real host.
+    pub fn take_calls(&self) -> Vec<String> {
+        self.calls.take()
+    }
+
+    fn count(&self, method: &str, argument: &str) {
+        self.calls.borrow_mut().push(format!("{method} {argument}"));
+    }
+
     fn live_value(&self, key: &str) -> Option<Vec<u8>> {
         let now = self.now.get();
         self.kv.borrow().get(key).filter(|e| e.is_live(now)).map(|e| e.value.clone())
@@ -193,6 +206,7 @@ impl MemoryHost {
 
 impl Host for MemoryHost {
     async fn kv_get(&self, key: &str) -> HostResult<Option<Vec<u8>>> {
+        self.count("kv_get", key);
         self.give_way().await;
         self.kv_available()?;
         check_key(key)?;
@@ -200,6 +214,7 @@ impl Host for MemoryHost {
     }
 
     async fn kv_set(&self, key: &str, write: KvWrite<'_>) -> HostResult<bool> {
+        self.count("kv_set", key);
         self.give_way().await;
         self.kv_available()?;
         check_key(key)?;
@@ -227,6 +242,7 @@ impl Host for MemoryHost {
     }
 
     async fn kv_delete(&self, key: &str) -> HostResult<()> {
+        self.count("kv_delete", key);
         self.give_way().await;
         self.kv_available()?;
         check_key(key)?;
@@ -235,6 +251,7 @@ impl Host for MemoryHost {
     }
 
     async fn kv_list(&self, page: u32, per_page: u32) -> HostResult<Vec<String>> {
+        self.count("kv_list", &page.to_string());
         self.kv_available()?;
         if per_page == 0 {
             return Err(HostError("invalid paging: per_page must be 1 or more".into()));
@@ -253,6 +270,7 @@ impl Host for MemoryHost {
     }
 
     async fn http_fetch(&self, request: FetchRequest) -> HostResult<FetchResponse> {
+        self.count("http_fetch", &request.url);
         self.fetched.borrow_mut().push(request.clone());
         match self.fetch_handler.borrow().as_ref() {
             Some(handler) => handler(&request),
@@ -261,10 +279,12 @@ impl Host for MemoryHost {
     }
 
     async fn get_user(&self, user_id: &str) -> HostResult<Option<User>> {
+        self.count("get_user", user_id);
         Ok(self.users.borrow().get(user_id).cloned())
     }
 
     async fn has_permission(&self, user_id: &str, permission: &str) -> HostResult<bool> {
+        self.count("has_permission", permission);
         Ok(self.permissions.borrow().contains(&(user_id.to_owned(), permission.to_owned())))
     }
 
@@ -277,6 +297,7 @@ impl Host for MemoryHost {
     }
 
     async fn at_rest_key(&self) -> HostResult<Vec<u8>> {
+        self.count("at_rest_key", "");
         Ok(self.at_rest_key.borrow().clone())
     }
 
