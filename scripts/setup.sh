@@ -7,7 +7,8 @@ cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(rustc-web cargo-web rust-web-src rust-web-llvm rust-web-clippy lld-22
               chromium chromium-driver firefox-esr
-              postgresql-15)  # the server binaries: host tests start throwaway PostgreSQL servers
+              postgresql-15   # the server binaries: host tests start throwaway PostgreSQL servers
+              python3-venv)   # the venv of the Python OpenID Connect client the host tests run
 GECKODRIVER_VERSION=0.36.0
 # The CLI must be exactly the wasm-bindgen version the lock file holds.
 WASM_BINDGEN_VERSION=$(sed -n '/^name = "wasm-bindgen"$/{n;s/^version = "\(.*\)"$/\1/p;}' Cargo.lock)
@@ -56,10 +57,28 @@ install_npm_packages() {
   echo "$want" > "$stamp"
 }
 
+# The Python packages of the host tests (authlib validating ID tokens), in a venv of their own,
+# rebuilt only when their pinned list changes.
+install_python_packages() {
+  local venv=reference-server/.venv requirements=reference-server/test/fixtures/requirements.txt
+  local stamp=$venv/.setup-stamp
+  local want; want=$(sha256sum "$requirements" | cut -d' ' -f1)
+  if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then say "Python packages present"; return; fi
+  say "installing Python packages into $venv"
+  rm -rf "$venv"
+  python3 -m venv "$venv"
+  # Every package is pinned, its dependencies too: --no-deps installs exactly the list, and pip check
+  # fails when the list misses one.
+  "$venv/bin/pip" install --quiet --disable-pip-version-check --no-deps -r "$requirements"
+  "$venv/bin/pip" check >/dev/null
+  echo "$want" > "$stamp"
+}
+
 command -v cargo >/dev/null || { say "cargo (rustup) is required"; exit 1; }
 command -v node >/dev/null || { say "Node.js 20 or newer is required"; exit 1; }
 install_debian_packages
 install_crate wasm-bindgen-cli "$WASM_BINDGEN_VERSION" wasm-bindgen
 install_crate geckodriver "$GECKODRIVER_VERSION" geckodriver
 install_npm_packages
+install_python_packages
 say "done"
