@@ -230,6 +230,9 @@ pub fn is_server_id(candidate: &str) -> bool {
     candidate.len() == ID_LEN && candidate.bytes().all(|b| b.is_ascii_alphanumeric())
 }
 
+/// Length of [`new_secret`]'s secrets.
+pub const SECRET_LEN: usize = 43;
+
 /// A new secret or token: 256 random bits, base64url without padding (43 characters).
 pub fn new_secret() -> String {
     URL_SAFE_NO_PAD.encode(random_bytes::<32>())

@@ -565,3 +565,59 @@ fn ids_in_paths_are_checked_before_use() {
         assert_eq!(reply.status, 400, "{odd}");
     }
 }
+
+/// Turns the one grant into one as an earlier version wrote it: tokens that do not name their
+/// grant, found through `at:` and `rt:` records, and a record without the newer fields.
+fn make_grant_legacy(
+    plugin: &oauth_plugin::Plugin<oauth_plugin::host::memory::MemoryHost>,
+) -> (String, String) {
+    use oauth_plugin::ids::{new_secret, SecretHash};
+    let (key, value) = plugin.host().dump().into_iter().find(|(k, _)| k.starts_with("grant:")).unwrap();
+    let grant_id = key.trim_start_matches("grant:").to_owned();
+    let (access, refresh) = (new_secret(), new_secret());
+    let mut grant: Value = serde_json::from_slice(&value).unwrap();
+    let fields = grant.as_object_mut().unwrap();
+    fields.remove("access_record");
+    fields.remove("rotated_refresh");
+    fields.insert("access_hash".into(), SecretHash::of(&access).as_str().into());
+    fields.insert("refresh_hash".into(), SecretHash::of(&refresh).as_str().into());
+    plugin.host().put_raw(&key, grant.to_string().as_bytes());
+    let record = json!({"v": 1, "grant_id": grant_id}).to_string();
+    plugin.host().put_raw(&format!("at:{}", SecretHash::of(&access).as_str()), record.as_bytes());
+    plugin.host().put_raw(&format!("rt:{}", SecretHash::of(&refresh).as_str()), record.as_bytes());
+    (access, refresh)
+}
+
+#[test]
+fn tokens_from_before_tokens_named_their_grant_keep_working() {
+    let plugin = plugin();
+    let client = client(&plugin, json!({"is_trusted": true}));
+    exchange(&plugin, &client, &code_for(&plugin, &client, ALICE, ""));
+    let (access, refresh_token) = make_grant_legacy(&plugin);
+    assert_eq!(user_of(&plugin, &access).as_deref(), Some(ALICE));
+    let renewed = refresh(&plugin, &client, &refresh_token);
+    assert_eq!(renewed.status, 200, "{}", renewed.body);
+    let new_access = renewed.body["access_token"].as_str().unwrap().to_owned();
+    assert_eq!(user_of(&plugin, &new_access).as_deref(), Some(ALICE));
+    assert_eq!(user_of(&plugin, &access), None, "the old access token stopped working");
+    assert!(!plugin.host().dump().iter().any(|(k, _)| k.starts_with("at:")), "its record went with it");
+    // The old refresh token, presented again, is a replay: the grant ends.
+    assert_eq!(refresh(&plugin, &client, &refresh_token).body["error"], "invalid_grant");
+    assert_eq!(user_of(&plugin, &new_access), None);
+}
+
+#[test]
+fn a_guess_at_a_grants_tokens_is_refused_and_ends_nothing() {
+    let plugin = plugin();
+    let client = client(&plugin, json!({"is_trusted": true}));
+    let tokens = exchange(&plugin, &client, &code_for(&plugin, &client, ALICE, "")).body;
+    let (access, refresh_token) =
+        (tokens["access_token"].as_str().unwrap(), tokens["refresh_token"].as_str().unwrap());
+    // The grant's id (the tokens' first 26 characters) with a secret of the attacker's choosing.
+    let guessed = format!("{}{}", &refresh_token[..26], oauth_plugin::ids::new_secret());
+    let reply = refresh(&plugin, &client, &guessed);
+    assert_eq!((reply.status, reply.body["error"].as_str()), (400, Some("invalid_grant")));
+    assert_eq!(user_of(&plugin, &format!("{}{}", &access[..26], oauth_plugin::ids::new_secret())), None);
+    assert_eq!(user_of(&plugin, access).as_deref(), Some(ALICE), "the grant goes on");
+    assert_eq!(refresh(&plugin, &client, refresh_token).status, 200);
+}

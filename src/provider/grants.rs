@@ -5,7 +5,11 @@
 //! A grant record is the source of truth: an access or refresh token is valid only while its grant
 //! exists and names that token's hash as current, while the grant's app exists, and while its user
 //! has not deauthorized the app since the grant was made. Revoking is therefore one write,
-//! effective at once; the token records left behind point at nothing.
+//! effective at once.
+//!
+//! An opaque token names its grant (`{grant id}{secret}`), so that using one reads the grant and
+//! nothing else, and a refresh writes the grant once. JWT access tokens, and tokens issued before
+//! tokens named their grant, are found through `at:` and `rt:` records pointing at the grant.
 
 use super::client_metadata;
 use super::clients::Client;
@@ -15,7 +19,8 @@ use super::signing::{self, SigningError};
 use crate::context::Context;
 use crate::host::{Host, HostError, User};
 use crate::ids::{
-    new_secret, AccessToken, AuthorizationCode, ClientId, GrantId, RefreshToken, SecretHash, UserId,
+    is_valid_id, new_secret, AccessToken, AuthorizationCode, ClientId, GrantId, RefreshToken, SecretHash,
+    UserId, ID_LEN, SECRET_LEN,
 };
 use crate::store::{keys, StoreError, StoreResult};
 use serde::{Deserialize, Serialize};
@@ -179,7 +184,15 @@ pub struct Grant {
     pub created_at: i64,
     pub access_hash: SecretHash,
     pub access_expires_at: i64,
+    /// Whether the current access token has an `at:` record: a JWT, whose text cannot name the
+    /// grant, or a token of a grant made before tokens named theirs.
+    #[serde(default = "had_records")]
+    pub access_record: bool,
     pub refresh_hash: Option<SecretHash>,
+    /// The latest refresh tokens rotated away from, so that one presented again is known for a
+    /// replay (RFC 9700 §4.14.2) rather than taken for a guess at the grant's id.
+    #[serde(default)]
+    pub rotated_refresh: Vec<SecretHash>,
     /// The user's deauthorization count for the client when the grant was made.
     #[serde(default)]
     pub epoch: u64,
@@ -188,7 +201,42 @@ pub struct Grant {
     pub auth_time: Option<i64>,
 }
 
-/// `at:{hash}` and `rt:{hash}`: which grant a token belongs to.
+/// Grants made before tokens named their grant had token records.
+fn had_records() -> bool {
+    true
+}
+
+/// How many rotated refresh tokens a grant remembers.
+const ROTATED_REFRESH_REMEMBERED: usize = 8;
+
+/// An opaque token names its grant, `{grant id}{secret}`, so that it is found with one read. Only
+/// the hash of the whole is stored: the id alone opens nothing.
+fn token_text(grant_id: &GrantId, secret: &str) -> String {
+    format!("{}{secret}", grant_id.as_str())
+}
+
+/// The grant a token names, if it has that shape (JWTs, and tokens from before, have not).
+fn named_grant(token: &str) -> Option<GrantId> {
+    let (id, secret) = token.split_at_checked(ID_LEN)?;
+    let base64url = |b: u8| b.is_ascii_alphanumeric() || b == b'-' || b == b'_';
+    (is_valid_id(id) && secret.len() == SECRET_LEN && secret.bytes().all(base64url)).then(|| GrantId::new(id))
+}
+
+/// The grant `token` belongs to: the one it names, or the one its record under `record_key`
+/// points at (`Some(true)` when found that way).
+async fn grant_of<H: Host>(
+    ctx: &Context<'_, H>,
+    token: &str,
+    record_key: impl FnOnce(&SecretHash) -> String,
+) -> StoreResult<Option<(GrantId, bool)>> {
+    if let Some(grant_id) = named_grant(token) {
+        return Ok(Some((grant_id, false)));
+    }
+    let record = ctx.store().get::<TokenRecord>(&record_key(&SecretHash::of(token))).await?;
+    Ok(record.map(|r| (r.grant_id, true)))
+}
+
+/// `at:{hash}` and `rt:{hash}`: which grant a token belongs to, for tokens that do not name it.
 #[derive(Debug, Serialize, Deserialize)]
 struct TokenRecord {
     v: u32,
@@ -294,7 +342,7 @@ pub async fn redeem_code<H: Host>(
     let remaining =
         ((record.expires_at - ctx.host.now_millis()) / 1000).clamp(1, i64::from(CODE_LIFETIME_SECONDS));
     if !store.compare_and_set_expiring(&key, &bytes, Some(&redeemed), Some(remaining as u32)).await? {
-        discard_grant(ctx, &grant, &tokens).await?;
+        discard_grant(ctx, &grant).await?;
         return Err(Refusal::CodeRaced);
     }
     remember_grant(ctx, &grant).await?;
@@ -385,8 +433,9 @@ async fn new_grant<H: Host>(
         auth_time: authorization.auth_time,
         nonce: authorization.nonce.clone(),
     };
-    let (access_hash, tokens) =
+    let written =
         write_tokens(ctx, &grant_id, &authorization.scope, &access_audience, with_refresh, subject).await?;
+    let tokens = written.tokens;
     let grant = Grant {
         v: 1,
         id: grant_id,
@@ -396,9 +445,11 @@ async fn new_grant<H: Host>(
         audience: authorization.audience.clone(),
         access_audience,
         created_at: now,
-        access_hash,
+        access_hash: written.access_hash,
         access_expires_at: now + tokens.expires_in * 1000,
+        access_record: written.access_record,
         refresh_hash: tokens.refresh_token.as_ref().map(|t| SecretHash::of(t.secret())),
+        rotated_refresh: Vec::new(),
         epoch,
         auth_time: authorization.auth_time,
     };
@@ -410,7 +461,16 @@ async fn new_grant<H: Host>(
     Ok((grant, tokens))
 }
 
-/// New access (and refresh) token records pointing at `grant_id`; returns the access hash.
+/// New tokens of the grant `grant_id`.
+struct Written {
+    tokens: IssuedTokens,
+    access_hash: SecretHash,
+    /// Whether the access token has an `at:` record (a JWT does).
+    access_record: bool,
+}
+
+/// New access (and refresh) tokens for `grant_id`: opaque ones name it, so only a JWT needs a
+/// record pointing at it.
 async fn write_tokens<H: Host>(
     ctx: &Context<'_, H>,
     grant_id: &GrantId,
@@ -418,33 +478,35 @@ async fn write_tokens<H: Host>(
     audience: &Audience,
     with_refresh: bool,
     subject: Subject,
-) -> Result<(SecretHash, IssuedTokens), Refusal> {
-    let store = ctx.store();
-    let record = TokenRecord { v: 1, grant_id: grant_id.clone() };
-    let (access_token, lifetime) = new_access_token(ctx, scope, audience, &subject).await?;
+) -> Result<Written, Refusal> {
+    let (access_token, lifetime, access_record) =
+        new_access_token(ctx, grant_id, scope, audience, &subject).await?;
     let access_hash = SecretHash::of(access_token.secret());
-    store.put(&keys::access_token(&access_hash), &record, Some(lifetime.min(u32::MAX as i64) as u32)).await?;
-    let refresh_token = with_refresh.then(|| RefreshToken::new(new_secret()));
-    if let Some(refresh) = &refresh_token {
-        store.put(&keys::refresh_token(&SecretHash::of(refresh.secret())), &record, None).await?;
+    if access_record {
+        let record = TokenRecord { v: 1, grant_id: grant_id.clone() };
+        let ttl = Some(lifetime.min(u32::MAX as i64) as u32);
+        ctx.store().put(&keys::access_token(&access_hash), &record, ttl).await?;
     }
+    let refresh_token = with_refresh.then(|| RefreshToken::new(token_text(grant_id, &new_secret())));
     let tokens =
         IssuedTokens { access_token, expires_in: lifetime, refresh_token, scope: scope.to_owned(), subject };
-    Ok((access_hash, tokens))
+    Ok(Written { tokens, access_hash, access_record })
 }
 
 /// An opaque access token, or for a resource that validates tokens itself a JWT (RFC 9068),
-/// which lives no longer than any signed token; with its lifetime in seconds.
+/// which lives no longer than any signed token; with its lifetime in seconds, and whether it
+/// needs a record to find its grant (a JWT does).
 async fn new_access_token<H: Host>(
     ctx: &Context<'_, H>,
+    grant_id: &GrantId,
     scope: &str,
     audience: &Audience,
     subject: &Subject,
-) -> Result<(AccessToken, i64), Failure> {
+) -> Result<(AccessToken, i64, bool), Failure> {
     let lifetime = access_lifetime_seconds(ctx);
     let secret = new_secret();
     if !jwt_access_token::wanted(ctx, audience).await? {
-        return Ok((AccessToken::new(secret), lifetime));
+        return Ok((AccessToken::new(token_text(grant_id, &secret)), lifetime, false));
     }
     let lifetime = lifetime.min(signing::SIGNED_TOKEN_LIFETIME_SECONDS);
     let grant = jwt_access_token::Grant {
@@ -456,7 +518,7 @@ async fn new_access_token<H: Host>(
         auth_time: subject.auth_time,
     };
     let jwt = jwt_access_token::mint(ctx, grant, lifetime).await;
-    Ok((AccessToken::new(jwt.map_err(Failure::Signing)?), lifetime))
+    Ok((AccessToken::new(jwt.map_err(Failure::Signing)?), lifetime, true))
 }
 
 /// RFC 6749 §6: a new access token and a new refresh token for a valid refresh token; the old
@@ -470,11 +532,10 @@ pub async fn refresh<H: Host>(
 ) -> Result<IssuedTokens, Refusal> {
     let store = ctx.store();
     let refresh_hash = SecretHash::of(refresh_token);
-    let refresh_key = keys::refresh_token(&refresh_hash);
-    let Some(record) = store.get::<TokenRecord>(&refresh_key).await? else {
+    let Some((grant_id, has_record)) = grant_of(ctx, refresh_token, keys::refresh_token).await? else {
         return Err(Refusal::RefreshUnknown);
     };
-    let grant_key = keys::grant(&record.grant_id);
+    let grant_key = keys::grant(&grant_id);
     let Some((grant, bytes)) = store.get_versioned::<Grant>(&grant_key).await? else {
         return Err(Refusal::RefreshRevoked);
     };
@@ -482,6 +543,11 @@ pub async fn refresh<H: Host>(
         return Err(Refusal::RefreshOtherClient);
     }
     if grant.refresh_hash.as_ref() != Some(&refresh_hash) {
+        // Records are made for issued tokens only; a token that merely names the grant may be a
+        // guess, which must not end the grant for its rightful holder.
+        if !has_record && !grant.rotated_refresh.contains(&refresh_hash) {
+            return Err(Refusal::RefreshUnknown);
+        }
         revoke_grant(ctx, &grant.id).await?;
         return Err(Refusal::RefreshReused);
     }
@@ -498,22 +564,32 @@ pub async fn refresh<H: Host>(
         auth_time: grant.auth_time,
         nonce: None,
     };
-    let (access_hash, tokens) =
-        write_tokens(ctx, &grant.id, &grant.scope, &access_audience, true, subject).await?;
+    let written = write_tokens(ctx, &grant.id, &grant.scope, &access_audience, true, subject).await?;
+    let mut rotated_refresh = grant.rotated_refresh.clone();
+    rotated_refresh.push(refresh_hash.clone());
+    let forgotten = rotated_refresh.len().saturating_sub(ROTATED_REFRESH_REMEMBERED);
+    rotated_refresh.drain(..forgotten);
     let rotated = Grant {
-        access_hash,
+        access_hash: written.access_hash,
         access_audience,
-        access_expires_at: ctx.host.now_millis() + tokens.expires_in * 1000,
-        refresh_hash: tokens.refresh_token.as_ref().map(|t| SecretHash::of(t.secret())),
+        access_expires_at: ctx.host.now_millis() + written.tokens.expires_in * 1000,
+        access_record: written.access_record,
+        refresh_hash: written.tokens.refresh_token.as_ref().map(|t| SecretHash::of(t.secret())),
+        rotated_refresh,
         ..grant.clone()
     };
     if !store.compare_and_set(&grant_key, &bytes, Some(&rotated)).await? {
         return Err(Refusal::RefreshRaced);
     }
-    // Kept a while, pointing at the grant, so that its reuse is recognised.
-    store.put(&refresh_key, &record, Some(ROTATED_REFRESH_MEMORY_SECONDS)).await?;
-    store.delete(&keys::access_token(&grant.access_hash)).await?;
-    Ok(tokens)
+    if has_record {
+        // A record of a token from before: kept a while, so that its reuse is recognised.
+        let record = TokenRecord { v: 1, grant_id };
+        store.put(&keys::refresh_token(&refresh_hash), &record, Some(ROTATED_REFRESH_MEMORY_SECONDS)).await?;
+    }
+    if grant.access_record {
+        store.delete(&keys::access_token(&grant.access_hash)).await?;
+    }
+    Ok(written.tokens)
 }
 
 /// An access token that is valid: what it grants, to which app, for which user.
@@ -532,10 +608,10 @@ pub async fn valid_access_token<H: Host>(
     token: &str,
 ) -> Result<Option<ValidToken>, Failure> {
     let hash = SecretHash::of(token);
-    let Some(record) = ctx.store().get::<TokenRecord>(&keys::access_token(&hash)).await? else {
+    let Some((grant_id, _)) = grant_of(ctx, token, keys::access_token).await? else {
         return Ok(None);
     };
-    let Some(grant) = live_grant(ctx, &record.grant_id).await? else {
+    let Some(grant) = live_grant(ctx, &grant_id).await? else {
         return Ok(None);
     };
     if grant.access_hash != hash || grant.access_expires_at <= ctx.host.now_millis() {
@@ -574,12 +650,11 @@ pub async fn resolve_refresh_token<H: Host>(
     ctx: &Context<'_, H>,
     token: &str,
 ) -> Result<Option<Grant>, Failure> {
-    let store = ctx.store();
     let hash = SecretHash::of(token);
-    let Some(record) = store.get::<TokenRecord>(&keys::refresh_token(&hash)).await? else {
+    let Some((grant_id, _)) = grant_of(ctx, token, keys::refresh_token).await? else {
         return Ok(None);
     };
-    let grant = live_grant(ctx, &record.grant_id).await?;
+    let grant = live_grant(ctx, &grant_id).await?;
     Ok(grant.filter(|g| g.refresh_hash.as_ref() == Some(&hash)))
 }
 
@@ -595,17 +670,12 @@ async fn live_grant<H: Host>(ctx: &Context<'_, H>, grant_id: &GrantId) -> Result
     Ok(Some(grant))
 }
 
-/// Removes a grant that lost a race, with its token records.
-async fn discard_grant<H: Host>(
-    ctx: &Context<'_, H>,
-    grant: &Grant,
-    tokens: &IssuedTokens,
-) -> StoreResult<()> {
+/// Removes a grant that lost a race, with its token record.
+async fn discard_grant<H: Host>(ctx: &Context<'_, H>, grant: &Grant) -> StoreResult<()> {
     let store = ctx.store();
     store.delete(&keys::grant(&grant.id)).await?;
-    store.delete(&keys::access_token(&grant.access_hash)).await?;
-    if let Some(refresh) = &tokens.refresh_token {
-        store.delete(&keys::refresh_token(&SecretHash::of(refresh.secret()))).await?;
+    if grant.access_record {
+        store.delete(&keys::access_token(&grant.access_hash)).await?;
     }
     Ok(())
 }
@@ -630,7 +700,9 @@ pub async fn revoke_access_token<H: Host>(ctx: &Context<'_, H>, grant: &Grant) -
             })
         })
         .await?;
-    store.delete(&keys::access_token(&grant.access_hash)).await?;
+    if grant.access_record {
+        store.delete(&keys::access_token(&grant.access_hash)).await?;
+    }
     Ok(())
 }
 
