@@ -1,10 +1,11 @@
 // make bench: the token endpoint through the reference server (authorization code exchange and
-// refresh grant), against a bare Node http server answering a fixed JSON (the ceiling) and
-// oidc-provider doing the same refresh grant (the peer). Loopback only; every server runs in its
+// refresh grant), against a bare Node http server answering a fixed JSON (the ceiling), the same
+// server doing the least durable work of a refresh-token rotation first (the durable floor), and
+// oidc-provider doing the same refresh grant (the peer, in memory). Loopback only; every server runs in its
 // own process, started for its turn only, so that server and load generator each get a core.
 //
 //   node bench/bench.mjs                 BENCH_SECONDS=5 BENCH_CONCURRENCY=16 BENCH_CODES=3000
-//   node bench/bench.mjs serve-bare|serve-oidc    (the child processes, started by the above)
+//   node bench/bench.mjs serve-bare|serve-floor|serve-oidc    (the child processes, started by the above)
 import { mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
@@ -18,14 +19,49 @@ const CODES = Number(process.env.BENCH_CODES ?? 3000);
 
 // ---- child processes: the two servers that are not the host
 
+// Reads the request body like the token endpoint must, then answers the same JSON every time.
 async function serveBare() {
-  const body = JSON.stringify({ access_token: 'x'.repeat(43), token_type: 'bearer', expires_in: 3600, scope: 'user', refresh_token: 'y'.repeat(43) });
-  // Reads the request body like the token endpoint must, then answers the same JSON every time.
+  serveFixed(() => {});
+}
+
+const TOKEN_JSON = JSON.stringify({ access_token: 'x'.repeat(69), token_type: 'bearer', expires_in: 3600, scope: 'user', refresh_token: 'y'.repeat(69) });
+
+/** Answers every request with `TOKEN_JSON` after reading its body and doing `work()`. */
+function serveFixed(work) {
   const server = http.createServer((req, res) => {
     req.resume();
-    req.on('end', () => res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(body));
+    req.on('end', () => {
+      work();
+      res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(TOKEN_JSON);
+    });
   });
   server.listen(0, '127.0.0.1', () => process.send({ port: server.address().port }));
+}
+
+// The least durable work a refresh-token rotation needs, in SQLite with the host's settings (WAL,
+// its pragmas, its driver): one read, two writes and one delete in one transaction per request.
+async function serveFloor() {
+  const { default: Database } = await import('better-sqlite3');
+  const db = new Database(join(mkdtempSync(join(tmpdir(), 'oauth-floor-')), 'floor.db'));
+  db.pragma('journal_mode = WAL');
+  db.pragma('busy_timeout = 5000');
+  db.pragma('secure_delete = ON');
+  db.exec('CREATE TABLE kv (k TEXT PRIMARY KEY, v BLOB NOT NULL)');
+  const read = db.prepare('SELECT v FROM kv WHERE k = ?');
+  const write = db.prepare('INSERT INTO kv (k, v) VALUES (?, ?) ON CONFLICT (k) DO UPDATE SET v = excluded.v');
+  const remove = db.prepare('DELETE FROM kv WHERE k = ?');
+  const grant = Buffer.alloc(400, 1);
+  let previous = 'rt:0';
+  let n = 0;
+  const rotate = db.transaction(() => {
+    const next = `rt:${++n}`;
+    read.get(previous);
+    write.run(next, grant);
+    write.run('grant', grant);
+    remove.run(previous);
+    previous = next;
+  });
+  serveFixed(rotate);
 }
 
 async function serveOidc() {
@@ -95,12 +131,13 @@ async function benchHost() {
   }
 }
 
-async function benchBare() {
-  const { info, stop } = await child(import.meta.url, 'serve-bare');
+/** A refresh grant's request, again and again, to the child server `role`. */
+async function benchFixed(role) {
+  const { info, stop } = await child(import.meta.url, role);
   try {
-    const body = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: 'z'.repeat(43), client_id: 'c', client_secret: 's' }).toString();
+    const body = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: 'z'.repeat(69), client_id: 'c', client_secret: 's' }).toString();
     return await measure(async () => {
-      expectOk(await request(`http://127.0.0.1:${info.port}/token`, { method: 'POST', headers: { 'content-type': FORM }, body }), 'bare');
+      expectOk(await request(`http://127.0.0.1:${info.port}/token`, { method: 'POST', headers: { 'content-type': FORM }, body }), role);
     });
   } finally {
     stop();
@@ -123,17 +160,22 @@ async function main() {
   const rows = [
     ['host: authorization code exchange', host.code],
     ['host: refresh grant', host.refresh],
-    ['bare node http (fixed JSON)', await benchBare()],
+    ['bare node http (fixed JSON)', await benchFixed('serve-bare')],
+    ['durable floor (SQLite rotation)', await benchFixed('serve-floor')],
     ['oidc-provider: refresh grant', await benchOidc()],
   ];
   printTable('what', rows);
-  const [, , bare, oidc] = rows.map(([, r]) => r);
-  console.log(`\nhost refresh / bare node:     ${rpsRatio(host.refresh, bare)}`);
+  const [, , bare, floor, oidc] = rows.map(([, r]) => r);
+  console.log(`\nhost refresh / durable floor:  ${rpsRatio(host.refresh, floor)}`);
+  console.log(`host code exchange / floor:   ${rpsRatio(host.code, floor)}`);
   console.log(`host refresh / oidc-provider: ${rpsRatio(host.refresh, oidc)}`);
+  console.log(`host refresh / bare node:     ${rpsRatio(host.refresh, bare)}`);
+  console.log(`host refresh p99 / bare p99:  ${(host.refresh.p99 / bare.p99).toFixed(2)}`);
   agent.destroy();
 }
 
 const role = process.argv[2];
 if (role === 'serve-bare') await serveBare();
+else if (role === 'serve-floor') await serveFloor();
 else if (role === 'serve-oidc') await serveOidc();
 else await main();
