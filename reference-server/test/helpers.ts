@@ -3,6 +3,8 @@
 import mattermostClient from '@mattermost/client';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync } from 'node:fs';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -247,4 +249,45 @@ export function refreshGrant(url: string, app: AppCredentials, refreshToken: str
   return postForm(url, '/oauth/access_token', {
     grant_type: 'refresh_token', refresh_token: refreshToken, client_id: app.id, client_secret: app.client_secret,
   });
+}
+
+// ---- Servers of the tests beside the host, and the host's registry of protected resources.
+
+/** Listens on a free loopback port; returns the server's origin. */
+export async function listenOnLoopback(server: Server): Promise<string> {
+  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+/** Closes a server without waiting for idle keep-alive connections. */
+export function closeServer(server: Server): Promise<void> {
+  server.closeAllConnections();
+  return new Promise((done) => server.close(() => done()));
+}
+
+/** A protected resource as `POST …/api/v1/resources` returns it (the secret is shown this once). */
+export interface ProtectedResource {
+  id: string;
+  identifier: string;
+  client_secret: string;
+  metadata: Record<string, unknown>;
+  /** Where the plugin serves `metadata`; empty for a resource beside the chat server. */
+  metadata_url: string;
+}
+
+/** Registers a protected resource through the plugin's REST API, as a system admin. */
+export async function createProtectedResource(url: string, admin: Client, fields: Record<string, unknown>): Promise<ProtectedResource> {
+  const res = await fetch(`${url}/plugins/oauth-plugin/api/v1/resources`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${admin.getToken()}`, 'content-type': 'application/json' },
+    body: JSON.stringify(fields),
+  });
+  const text = await res.text();
+  if (res.status !== 201) throw new Error(`creating the resource answered ${res.status}: ${text}`);
+  return JSON.parse(text) as ProtectedResource;
+}
+
+/** RFC 7662 introspection at the host, authenticated as a registered resource (client_secret_basic). */
+export function introspectAs(url: string, resource: ProtectedResource, token: string): Promise<JsonResponse> {
+  return postForm(url, '/oauth/introspect', { token }, { authorization: basicAuth(resource.id, resource.client_secret) });
 }

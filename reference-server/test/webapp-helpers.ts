@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
 import type { ServerOptions } from '../src/server.js';
-import { createAdmin, realPluginDir, startServer, type Client, type TestServer } from './helpers.js';
+import { USER, createAdmin, realPluginDir, startServer, type Client, type TestServer } from './helpers.js';
 
 /** test-output/ at the repository root (tests run from reference-server/dist/test). */
 export const OUTPUT_DIR = fileURLToPath(new URL('../../../test-output/', import.meta.url));
@@ -132,6 +132,25 @@ export async function loginAndOpen(page: Page, path: string, loginId: string, pa
   await page.waitForURL(/\/login\?redirect_to=/);
   await submitLogin(page, loginId, password);
   await page.waitForURL((u) => u.pathname + u.search === path);
+}
+
+/**
+ * The user's part of an OAuth client's authorization request: opens `authorizationUrl`, logs in
+ * when the login page comes, clicks Allow on the consent screen, and returns where the browser
+ * was sent back to. `redirectUri` is answered inside the browser, so that nothing has to listen there.
+ */
+export async function approveInBrowser(page: Page, authorizationUrl: URL, redirectUri: string, user = USER): Promise<URL> {
+  const isCallback = (u: URL) => u.href.startsWith(`${redirectUri}?`);
+  await page.route(isCallback, (route) => route.fulfill({ contentType: 'text/html', body: '<p>Signed in. You may close this window.</p>' }));
+  try {
+    await page.goto(authorizationUrl.href);
+    if (new URL(page.url()).pathname === '/login') await submitLogin(page, user.username, user.password);
+    await page.getByRole('button', { name: 'Allow' }).click();
+    await page.waitForURL(isCallback);
+    return new URL(page.url());
+  } finally {
+    await page.unroute(isCallback);
+  }
 }
 
 /** The MMCSRF and session cookies the browser holds, as a Cookie header (for direct API checks). */
