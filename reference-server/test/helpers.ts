@@ -269,6 +269,7 @@ export function closeServer(server: Server): Promise<void> {
 export interface ProtectedResource {
   id: string;
   identifier: string;
+  name: string;
   client_secret: string;
   metadata: Record<string, unknown>;
   /** Where the plugin serves `metadata`; empty for a resource beside the chat server. */

@@ -24,7 +24,7 @@ import {
   CALLBACK, USER, authorizationCode, closeServer, createProtectedResource, exchangeCode, getAuthorize, introspectAs,
   listenOnLoopback, meStatus, startProvider, type ProtectedResource, type ProviderServer,
 } from './helpers.js';
-import { approveInBrowser, launchBrowser, newPage } from './webapp-helpers.js';
+import { approveInBrowser, launchBrowser, newPage, screenshot } from './webapp-helpers.js';
 
 const SCOPE = 'mcp:tools';
 
@@ -223,14 +223,19 @@ async function whoami(client: McpClient): Promise<{ username?: string; aud?: str
  * at the consent redirect; the user approves in the browser; finishAuth exchanges the code; the
  * second connect carries the token.
  */
-async function connectThroughConsent(mcpUrl: string, page: Page): Promise<{ oauth: MemoryOAuthClient; log: Sent[]; client: McpClient }> {
+async function connectThroughConsent(mcpUrl: string, page: Page, resource: ProtectedResource, screenshotName: string): Promise<{ oauth: MemoryOAuthClient; log: Sent[]; client: McpClient }> {
   const oauth = new MemoryOAuthClient();
   const log: Sent[] = [];
   const transport = () => new StreamableHTTPClientTransport(new URL(mcpUrl), { authProvider: oauth, fetch: recordingFetch(log) });
   const first = transport();
   await assert.rejects(new McpClient({ name: 'mcp-e2e', version: '1.0.0' }).connect(first), UnauthorizedError);
   assert.ok(oauth.authorizationUrl, 'the SDK sent the user to the authorization endpoint');
-  const back = await approveInBrowser(page, oauth.authorizationUrl, CALLBACK);
+  const back = await approveInBrowser(page, oauth.authorizationUrl, CALLBACK, USER, async (consent) => {
+    // The screen says what the token is for: the resource by name and identifier, and its scope.
+    assert.match(await consent.locator('#resources').innerText(), new RegExp(`^${resource.name} ${resource.identifier}$`));
+    assert.match(await consent.locator('body').innerText(), new RegExp(`will be able to use the permissions ${SCOPE}\\.`));
+    await screenshot(consent, screenshotName);
+  });
   await first.finishAuth(back.searchParams.get('code') ?? '');
   const client = new McpClient({ name: 'mcp-e2e', version: '1.0.0' });
   await client.connect(transport());
@@ -298,7 +303,7 @@ describe('MCP servers of the official SDK, authorized by the plugin (SDK client,
     assert.match(without.headers.get('www-authenticate') ?? '', new RegExp(`^Bearer .*resource_metadata="${metadataUrl}"$`));
     await without.body?.cancel();
 
-    const { oauth, log, client } = await connectThroughConsent(mcpUrl, page);
+    const { oauth, log, client } = await connectThroughConsent(mcpUrl, page, resource, `consent-mcp-${resource.name.split(' ')[0].toLowerCase()}`);
     const lines = log.map((s) => s.line);
     // RFC 9728 first and only: the metadata URL from the 401, then the issuer it names. No root
     // or legacy fallback (`/.well-known/oauth-authorization-server` on the MCP server's origin).

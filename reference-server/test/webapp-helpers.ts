@@ -138,13 +138,17 @@ export async function loginAndOpen(page: Page, path: string, loginId: string, pa
  * The user's part of an OAuth client's authorization request: opens `authorizationUrl`, logs in
  * when the login page comes, clicks Allow on the consent screen, and returns where the browser
  * was sent back to. `redirectUri` is answered inside the browser, so that nothing has to listen there.
+ * `onConsent` looks at the consent screen first.
  */
-export async function approveInBrowser(page: Page, authorizationUrl: URL, redirectUri: string, user = USER): Promise<URL> {
+export async function approveInBrowser(page: Page, authorizationUrl: URL, redirectUri: string, user = USER,
+  onConsent: (page: Page) => Promise<void> = async () => {}): Promise<URL> {
   const isCallback = (u: URL) => u.href.startsWith(`${redirectUri}?`);
   await page.route(isCallback, (route) => route.fulfill({ contentType: 'text/html', body: '<p>Signed in. You may close this window.</p>' }));
   try {
     await page.goto(authorizationUrl.href);
     if (new URL(page.url()).pathname === '/login') await submitLogin(page, user.username, user.password);
+    await page.getByRole('button', { name: 'Allow' }).waitFor();
+    await onConsent(page);
     await page.getByRole('button', { name: 'Allow' }).click();
     await page.waitForURL(isCallback);
     return new URL(page.url());
