@@ -186,7 +186,7 @@ impl<'h, H: Host> Store<'h, H> {
 
     /// Read-modify-write under compare-and-set, retried while other writers get in between.
     /// `change` gets the current record (or `None`) and returns the new one (or `None` to delete);
-    /// returns what was written.
+    /// returns what was written (or left as it was).
     pub async fn update<T, F>(&self, key: &str, change: F) -> StoreResult<Option<T>>
     where
         T: Serialize + DeserializeOwned,
@@ -219,7 +219,13 @@ impl<'h, H: Host> Store<'h, H> {
                 Some((value, bytes)) => (Some(value), Some(bytes)),
                 None => (None, None),
             };
+            // A record left as it was needs no write (one host call less), unless the write is what
+            // renews its expiry.
+            let before = value.as_ref().filter(|_| expiry.is_none()).and_then(|v| serde_json::to_vec(v).ok());
             let new = change(value);
+            if before.is_some() && new.as_ref().and_then(|v| serde_json::to_vec(v).ok()) == before {
+                return Ok(new);
+            }
             let won = match (&old, &new) {
                 (Some(old), new) => self.compare_and_set_expiring(key, old, new.as_ref(), expiry).await?,
                 (None, Some(new)) => self.insert_expiring(key, new, expiry).await?,
