@@ -10,6 +10,7 @@ pub mod clients_api;
 pub mod consent;
 pub mod consent_page;
 pub mod dcr;
+pub mod grant_refusal;
 pub mod grants;
 pub mod id_token;
 pub mod jwks;
