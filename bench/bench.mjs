@@ -11,7 +11,7 @@ import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  CALLBACK, CONCURRENCY, SECONDS, WARMUP_SECONDS, FORM, agent, request, load, measure, expectOk, printTable, rpsRatio, child, startHost,
+  CALLBACK, CONCURRENCY, SECONDS, WARMUP_SECONDS, FORM, agent, request, load, measure, expectOk, printTable, printFigures, child, startHost,
   adminSession, trustedApp, refreshChains,
 } from './lib.mjs';
 
@@ -39,13 +39,15 @@ function serveFixed(work) {
 }
 
 // The least durable work a refresh-token rotation needs, in SQLite with the host's settings (WAL,
-// its pragmas, its driver): one read, two writes and one delete in one transaction per request.
+// its pragmas and durability, its driver): one read, two writes and one delete in one transaction
+// per request, committed before the answer.
 async function serveFloor() {
   const { default: Database } = await import('better-sqlite3');
   const db = new Database(join(mkdtempSync(join(tmpdir(), 'oauth-floor-')), 'floor.db'));
   db.pragma('journal_mode = WAL');
   db.pragma('busy_timeout = 5000');
   db.pragma('secure_delete = ON');
+  db.pragma('synchronous = FULL');
   db.exec('CREATE TABLE kv (k TEXT PRIMARY KEY, v BLOB NOT NULL)');
   const read = db.prepare('SELECT v FROM kv WHERE k = ?');
   const write = db.prepare('INSERT INTO kv (k, v) VALUES (?, ?) ON CONFLICT (k) DO UPDATE SET v = excluded.v');
@@ -124,7 +126,13 @@ async function benchHost() {
       if (next === undefined) return false;
       await app.exchange(next);
     });
-    return { code, refresh };
+
+    // The chat API with an OAuth access token, as an integration calls it.
+    const bearer = { authorization: `Bearer ${(await app.exchange((await newCodes(1))[0])).access_token}` };
+    const me = await measure(async () => {
+      expectOk(await request(`${host.url}/api/v4/users/me`, { headers: bearer }), 'users/me');
+    });
+    return { code, refresh, me };
   } finally {
     await host?.stop();
     rmSync(dir, { recursive: true, force: true });
@@ -157,20 +165,26 @@ async function benchOidc() {
 async function main() {
   console.log(`loopback, concurrency ${CONCURRENCY}, ${SECONDS} s per run after ${WARMUP_SECONDS} s warm-up (code exchange: ${CODES} codes), Node ${process.version}\n`);
   const host = await benchHost();
-  const rows = [
+  const bare = await benchFixed('serve-bare');
+  const floor = await benchFixed('serve-floor');
+  const oidc = await benchOidc();
+  printTable('what', [
     ['host: authorization code exchange', host.code],
     ['host: refresh grant', host.refresh],
-    ['bare node http (fixed JSON)', await benchFixed('serve-bare')],
-    ['durable floor (SQLite rotation)', await benchFixed('serve-floor')],
-    ['oidc-provider: refresh grant', await benchOidc()],
-  ];
-  printTable('what', rows);
-  const [, , bare, floor, oidc] = rows.map(([, r]) => r);
-  console.log(`\nhost refresh / durable floor:  ${rpsRatio(host.refresh, floor)}`);
-  console.log(`host code exchange / floor:   ${rpsRatio(host.code, floor)}`);
-  console.log(`host refresh / oidc-provider: ${rpsRatio(host.refresh, oidc)}`);
-  console.log(`host refresh / bare node:     ${rpsRatio(host.refresh, bare)}`);
-  console.log(`host refresh p99 / bare p99:  ${(host.refresh.p99 / bare.p99).toFixed(2)}`);
+    ['host: GET /users/me, OAuth token', host.me],
+    ['bare node http (fixed JSON)', bare],
+    ['durable floor (SQLite rotation)', floor],
+    ['oidc-provider: refresh grant', oidc],
+  ]);
+  console.log();
+  printFigures([
+    ['refresh grant req/s / durable floor', host.refresh.rps / floor.rps, '>=', 1.2],
+    ['refresh grant req/s / oidc-provider refresh grant', host.refresh.rps / oidc.rps, '>=', 1.5],
+    ['code exchange req/s / durable floor', host.code.rps / floor.rps, '>=', 0.8],
+    ['GET /users/me (OAuth token) req/s / bare node http', host.me.rps / bare.rps, '>=', 0.5],
+    ['refresh grant p99 / bare node http p99', host.refresh.p99 / bare.p99, '<=', 3],
+    ['refresh grant req/s / bare node http (for scale)', host.refresh.rps / bare.rps],
+  ]);
   agent.destroy();
 }
 

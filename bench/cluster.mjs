@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  ROOT, CONCURRENCY, SECONDS, WARMUP_SECONDS, agent, measure, printTable, rpsRatio, startHost, adminSession, trustedApp, refreshChains,
+  ROOT, CONCURRENCY, SECONDS, WARMUP_SECONDS, agent, measure, printTable, printFigures, startHost, adminSession, trustedApp, refreshChains,
 } from './lib.mjs';
 
 const { startPostgres, PG_HOST_ENV } = await import(join(ROOT, 'reference-server/dist/test/pg-helpers.js'));
@@ -52,8 +52,11 @@ async function main() {
     const pg2 = await scenario([shared, shared]);
     const rows = [['1 node, SQLite', sqlite], ['1 node, PostgreSQL', pg1], ['2 nodes, one PostgreSQL', pg2]];
     printTable('refresh grant', rows);
-    console.log(`\n1 node PostgreSQL / 1 node SQLite:   ${rpsRatio(pg1, sqlite)}`);
-    console.log(`2 nodes PostgreSQL / 1 node PostgreSQL: ${rpsRatio(pg2, pg1)}`);
+    console.log();
+    printFigures([
+      ['refresh grant req/s, 1 node PostgreSQL / 1 node SQLite', pg1.rps / sqlite.rps, '>=', 0.9],
+      ['refresh grant req/s, 2 nodes PostgreSQL / 1 node PostgreSQL', pg2.rps / pg1.rps],
+    ]);
   } finally {
     agent.destroy();
     pg.destroy();

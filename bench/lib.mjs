@@ -85,6 +85,20 @@ export function printTable(title, rows, width = 36) {
   }
 }
 
+/**
+ * The figures the performance work is held to: `[what, value, comparison, target]` a row (the
+ * target may be left out, for a figure shown for scale); each target met or not, in words.
+ */
+export function printFigures(rows, width = 56) {
+  console.log(`${'figure'.padEnd(width)}${'value'.padStart(9)}   target`);
+  for (const [what, value, comparison, target] of rows) {
+    const shown = Number.isInteger(value) ? String(value) : value.toFixed(3);
+    const met = target === undefined ? '' : (comparison === '>=' ? value >= target : value <= target) ? 'met' : 'not met';
+    const goal = target === undefined ? '' : `${comparison} ${target}  ${met}`;
+    console.log(`${what.padEnd(width)}${shown.padStart(9)}   ${goal}`);
+  }
+}
+
 /** `a`'s requests/s as a share of `b`'s. */
 export const rpsRatio = (a, b) => `${(a.rps / b.rps).toFixed(3)} of the requests/s`;
 

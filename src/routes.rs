@@ -222,6 +222,8 @@ pub type Handler<H> = for<'a> fn(Call<'a, H>) -> Reply<'a>;
 pub struct Route<H: Host> {
     pub method: Method,
     pub pattern: &'static str,
+    /// The pattern's literal segments ([`specificity`]), counted once when the table is built.
+    specificity: usize,
     pub access: Access,
     pub gate: Gate,
     pub style: Style,
@@ -236,7 +238,7 @@ const fn route<H: Host>(
     style: Style,
     handler: Handler<H>,
 ) -> Route<H> {
-    Route { method, pattern, access, gate, style, handler }
+    Route { method, pattern, specificity: specificity(pattern), access, gate, style, handler }
 }
 
 /// A handler that answers in Mattermost's format: its error rendered as such.
@@ -374,17 +376,17 @@ fn matching<'t, 'p, H: Host>(
     routes: &'t [Route<H>],
     path: &'p str,
 ) -> Option<(impl Iterator<Item = &'t Route<H>> + Clone, Captures<'p>)> {
-    let mut best: Option<(&'static str, Captures<'p>)> = None;
+    let mut best: Option<(&'t Route<H>, Captures<'p>)> = None;
     for route in routes {
-        if best.as_ref().is_some_and(|(pattern, _)| specificity(pattern) >= specificity(route.pattern)) {
+        if best.as_ref().is_some_and(|(found, _)| found.specificity >= route.specificity) {
             continue;
         }
         if let Some(found) = captures(route.pattern, path, valid_capture) {
-            best = Some((route.pattern, found));
+            best = Some((route, found));
         }
     }
-    let (pattern, found) = best?;
-    Some((routes.iter().filter(move |route| route.pattern == pattern), found))
+    let (best, found) = best?;
+    Some((routes.iter().filter(move |route| route.pattern == best.pattern), found))
 }
 
 /// Answers a request by the table.

@@ -12,7 +12,9 @@ use js_sys::{Object, Reflect, Uint8Array};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use std::cell::RefCell;
+use std::future::Future;
 use std::rc::Rc;
+use std::task::{Context as TaskContext, Poll, Waker};
 use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen]
@@ -22,20 +24,23 @@ extern "C" {
     #[derive(Clone)]
     pub type PluginHost;
 
+    // The data calls answer with their value, or with a promise of it ([`settle`]): a host whose
+    // database answers at once (SQLite) spares every call a promise and a trip through the
+    // microtask queue.
     #[wasm_bindgen(method, catch, js_name = kvGet)]
-    async fn kv_get(this: &PluginHost, key: &str) -> Result<JsValue, JsValue>;
+    fn kv_get(this: &PluginHost, key: &str) -> Result<JsValue, JsValue>;
     #[wasm_bindgen(method, catch, js_name = kvSet)]
-    async fn kv_set(this: &PluginHost, key: &str, value: JsValue, opts: JsValue) -> Result<JsValue, JsValue>;
+    fn kv_set(this: &PluginHost, key: &str, value: JsValue, opts: JsValue) -> Result<JsValue, JsValue>;
     #[wasm_bindgen(method, catch, js_name = kvDelete)]
-    async fn kv_delete(this: &PluginHost, key: &str) -> Result<JsValue, JsValue>;
+    fn kv_delete(this: &PluginHost, key: &str) -> Result<JsValue, JsValue>;
     #[wasm_bindgen(method, catch, js_name = kvList)]
-    async fn kv_list(this: &PluginHost, page: u32, per_page: u32) -> Result<JsValue, JsValue>;
+    fn kv_list(this: &PluginHost, page: u32, per_page: u32) -> Result<JsValue, JsValue>;
     #[wasm_bindgen(method, catch, js_name = httpFetch)]
     async fn http_fetch(this: &PluginHost, request: JsValue) -> Result<JsValue, JsValue>;
     #[wasm_bindgen(method, catch, js_name = getUser)]
-    async fn get_user(this: &PluginHost, user_id: &str) -> Result<JsValue, JsValue>;
+    fn get_user(this: &PluginHost, user_id: &str) -> Result<JsValue, JsValue>;
     #[wasm_bindgen(method, catch, js_name = hasPermission)]
-    async fn has_permission(this: &PluginHost, user_id: &str, permission: &str) -> Result<JsValue, JsValue>;
+    fn has_permission(this: &PluginHost, user_id: &str, permission: &str) -> Result<JsValue, JsValue>;
     #[wasm_bindgen(method, catch, js_name = atRestKey)]
     async fn at_rest_key(this: &PluginHost) -> Result<JsValue, JsValue>;
     #[wasm_bindgen(method, catch)]
@@ -51,6 +56,27 @@ fn js_message(value: &JsValue) -> String {
         return String::from(error.message());
     }
     value.as_string().unwrap_or_else(|| format!("{value:?}"))
+}
+
+/// A host call's answer: its value, or what the promise it gave settles to.
+async fn settle(answer: Result<JsValue, JsValue>) -> Result<JsValue, JsValue> {
+    match answer?.dyn_into::<js_sys::Promise>() {
+        Ok(promise) => wasm_bindgen_futures::JsFuture::from(promise).await,
+        Err(value) => Ok(value),
+    }
+}
+
+/// Runs `work` as far as it goes now: its value when it is done at once (every host call it made
+/// answered at once), else a promise of it. Failures are rejected promises either way.
+fn now_or_promise(work: impl Future<Output = Result<JsValue, JsValue>> + 'static) -> JsValue {
+    let mut work = Box::pin(work);
+    match work.as_mut().poll(&mut TaskContext::from_waker(Waker::noop())) {
+        Poll::Ready(Ok(value)) => value,
+        Poll::Ready(Err(error)) => js_sys::Promise::reject(&error).into(),
+        // Polled again by the executor, which a promise answer wakes; a JsFuture keeps a value that
+        // came before that poll.
+        Poll::Pending => wasm_bindgen_futures::future_to_promise(work).into(),
+    }
 }
 
 fn host_error(call: &str) -> impl Fn(JsValue) -> HostError + '_ {
@@ -97,7 +123,7 @@ fn kv_options(write: &KvWrite<'_>) -> JsValue {
 
 impl Host for JsHost {
     async fn kv_get(&self, key: &str) -> HostResult<Option<Vec<u8>>> {
-        let value = self.0.kv_get(key).await.map_err(host_error("kvGet"))?;
+        let value = settle(self.0.kv_get(key)).await.map_err(host_error("kvGet"))?;
         if value.is_null() || value.is_undefined() {
             return Ok(None);
         }
@@ -109,17 +135,18 @@ impl Host for JsHost {
 
     async fn kv_set(&self, key: &str, write: KvWrite<'_>) -> HostResult<bool> {
         let value = bytes_or_null(write.value);
-        let done = self.0.kv_set(key, value, kv_options(&write)).await.map_err(host_error("kvSet"))?;
+        let done =
+            settle(self.0.kv_set(key, value, kv_options(&write))).await.map_err(host_error("kvSet"))?;
         Ok(done.as_bool().unwrap_or(false))
     }
 
     async fn kv_delete(&self, key: &str) -> HostResult<()> {
-        self.0.kv_delete(key).await.map_err(host_error("kvDelete"))?;
+        settle(self.0.kv_delete(key)).await.map_err(host_error("kvDelete"))?;
         Ok(())
     }
 
     async fn kv_list(&self, page: u32, per_page: u32) -> HostResult<Vec<String>> {
-        let keys = self.0.kv_list(page, per_page).await.map_err(host_error("kvList"))?;
+        let keys = settle(self.0.kv_list(page, per_page)).await.map_err(host_error("kvList"))?;
         from_js(keys, "kvList result").map_err(HostError)
     }
 
@@ -131,7 +158,7 @@ impl Host for JsHost {
     }
 
     async fn get_user(&self, user_id: &str) -> HostResult<Option<User>> {
-        let user = self.0.get_user(user_id).await.map_err(host_error("getUser"))?;
+        let user = settle(self.0.get_user(user_id)).await.map_err(host_error("getUser"))?;
         if user.is_null() || user.is_undefined() {
             return Ok(None);
         }
@@ -140,7 +167,7 @@ impl Host for JsHost {
 
     async fn has_permission(&self, user_id: &str, permission: &str) -> HostResult<bool> {
         let allowed =
-            self.0.has_permission(user_id, permission).await.map_err(host_error("hasPermission"))?;
+            settle(self.0.has_permission(user_id, permission)).await.map_err(host_error("hasPermission"))?;
         Ok(allowed.as_bool() == Some(true))
     }
 
@@ -249,21 +276,18 @@ impl WasmPlugin {
         to_js(&crate::routes::exported::<JsHost>())
     }
 
-    /// Takes a `PluginRequest`, resolves to a `PluginResponse`.
+    /// Takes a `PluginRequest`; gives a `PluginResponse`, or a promise of one when a host call
+    /// answered with a promise.
     #[wasm_bindgen(js_name = serveHttp)]
-    pub async fn serve_http(&self, request: JsValue) -> Result<JsValue, JsError> {
-        let request: Request = from_js(request, "request").map_err(|e| JsError::new(&e))?;
-        let inner = Rc::clone(&self.inner);
-        let response = inner.serve_http(request).await;
-        Ok(to_js(&response))
+    pub fn serve_http_now(&self, request: JsValue) -> JsValue {
+        now_or_promise(self.serve_http(request))
     }
 
-    /// Resolves to `{userId, clientId, scope, expiresAt}` for a valid access token, else `null`.
+    /// Gives `{userId, clientId, scope, expiresAt, apiAccess}` for a valid access token, else `null`
+    /// (or a promise of either, as `serveHttp`).
     #[wasm_bindgen(js_name = resolveAccessToken)]
-    pub async fn resolve_access_token(&self, token: String) -> Result<JsValue, JsError> {
-        let inner = Rc::clone(&self.inner);
-        let info = inner.resolve_access_token(&token).await.map_err(|e| JsError::new(&e.to_string()))?;
-        Ok(info.map_or(JsValue::NULL, |info| to_js(&info)))
+    pub fn resolve_access_token_now(&self, token: String) -> JsValue {
+        now_or_promise(self.resolve_access_token(token))
     }
 
     /// The `WWW-Authenticate` value for a 401 of the server's API, or `null` (the provider is off).
@@ -286,5 +310,30 @@ impl WasmPlugin {
     #[wasm_bindgen(js_name = panicForTest)]
     pub fn panic_for_test(&self) {
         panic!("panic requested by a test");
+    }
+}
+
+impl WasmPlugin {
+    /// `serveHttp` as a future: what the export runs, and what the wasm tests drive from Rust.
+    pub fn serve_http(&self, request: JsValue) -> impl Future<Output = Result<JsValue, JsValue>> + 'static {
+        let inner = Rc::clone(&self.inner);
+        async move {
+            let request: Request =
+                from_js(request, "request").map_err(|e| JsValue::from(JsError::new(&e)))?;
+            let response = inner.serve_http(request).await;
+            Ok(to_js(&response))
+        }
+    }
+
+    /// `resolveAccessToken` as a future.
+    pub fn resolve_access_token(
+        &self,
+        token: String,
+    ) -> impl Future<Output = Result<JsValue, JsValue>> + 'static {
+        let inner = Rc::clone(&self.inner);
+        async move {
+            let info = inner.resolve_access_token(&token).await.map_err(|e| JsError::new(&e.to_string()))?;
+            Ok(info.map_or(JsValue::NULL, |info| to_js(&info)))
+        }
     }
 }

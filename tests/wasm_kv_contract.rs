@@ -1,6 +1,6 @@
 //! Mattermost's plugin KV semantics, the contract of tests/kv-contract.json, on the JS in-memory
 //! host of the wasm tests (tests/js/memory_host.js), called as the plugin calls a PluginHost: JS
-//! values in, promises out. Run by wasm-bindgen-test in Node and in headless Chromium and Firefox.
+//! values in, values out (as the reference server's SQLite host answers). Run by wasm-bindgen-test in Node and in headless Chromium and Firefox.
 #![cfg(target_arch = "wasm32")]
 
 mod kv_contract_runner;
@@ -17,18 +17,13 @@ extern "C" {
     type JsMemoryHost;
 
     #[wasm_bindgen(method, catch, js_name = kvGet)]
-    async fn kv_get(this: &JsMemoryHost, key: &str) -> Result<JsValue, JsValue>;
+    fn kv_get(this: &JsMemoryHost, key: &str) -> Result<JsValue, JsValue>;
     #[wasm_bindgen(method, catch, js_name = kvSet)]
-    async fn kv_set(
-        this: &JsMemoryHost,
-        key: &str,
-        value: JsValue,
-        opts: JsValue,
-    ) -> Result<JsValue, JsValue>;
+    fn kv_set(this: &JsMemoryHost, key: &str, value: JsValue, opts: JsValue) -> Result<JsValue, JsValue>;
     #[wasm_bindgen(method, catch, js_name = kvDelete)]
-    async fn kv_delete(this: &JsMemoryHost, key: &str) -> Result<JsValue, JsValue>;
+    fn kv_delete(this: &JsMemoryHost, key: &str) -> Result<JsValue, JsValue>;
     #[wasm_bindgen(method, catch, js_name = kvList)]
-    async fn kv_list(this: &JsMemoryHost, page: f64, per_page: f64) -> Result<JsValue, JsValue>;
+    fn kv_list(this: &JsMemoryHost, page: f64, per_page: f64) -> Result<JsValue, JsValue>;
 }
 
 #[wasm_bindgen(module = "/tests/js/memory_host.js")]
@@ -70,7 +65,7 @@ fn unexpected(call: &str, value: &JsValue) -> String {
 
 impl Kv for JsMemoryHost {
     async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, String> {
-        let value = self.kv_get(key).await.map_err(error_message)?;
+        let value = self.kv_get(key).map_err(error_message)?;
         if value.is_null() {
             return Ok(None);
         }
@@ -90,13 +85,12 @@ impl Kv for JsMemoryHost {
         value: Option<&[u8]>,
         options: &Options,
     ) -> Result<bool, String> {
-        let done =
-            self.kv_set(key, bytes_or_null(value), js_options(options)).await.map_err(error_message)?;
+        let done = self.kv_set(key, bytes_or_null(value), js_options(options)).map_err(error_message)?;
         done.as_bool().ok_or_else(|| unexpected("kvSet", &done))
     }
 
     async fn delete(&self, key: &str) -> Result<(), String> {
-        let done = self.kv_delete(key).await.map_err(error_message)?;
+        let done = self.kv_delete(key).map_err(error_message)?;
         if done.is_undefined() {
             Ok(())
         } else {
@@ -105,7 +99,7 @@ impl Kv for JsMemoryHost {
     }
 
     async fn list(&self, page: i64, per_page: i64) -> Result<Vec<String>, String> {
-        let keys = self.kv_list(page as f64, per_page as f64).await.map_err(error_message)?;
+        let keys = self.kv_list(page as f64, per_page as f64).map_err(error_message)?;
         let keys = keys.dyn_ref::<Array>().ok_or_else(|| unexpected("kvList", &keys))?;
         keys.iter().map(|key| key.as_string().ok_or_else(|| unexpected("kvList", &key))).collect()
     }

@@ -31,6 +31,9 @@ extern "C" {
     fn response_header(response: &JsValue, name: &str) -> Option<String>;
     #[wasm_bindgen(js_name = errorMessage)]
     fn error_message(error: JsValue) -> String;
+    fn promising(host: &JsValue) -> JsValue;
+    #[wasm_bindgen(js_name = resolveFromJs)]
+    fn resolve_from_js(plugin: JsValue, token: &str) -> String;
 }
 
 const METADATA: &str = "/.well-known/oauth-authorization-server";
@@ -42,7 +45,7 @@ fn new_plugin() -> (JsValue, WasmPlugin) {
 }
 
 async fn get(plugin: &WasmPlugin, path: &str) -> (u16, Value, JsValue) {
-    let response = plugin.serve_http(request("GET", path)).await.map_err(JsValue::from).unwrap();
+    let response = plugin.serve_http(request("GET", path)).await.unwrap();
     let body = serde_json::from_str(&response_body(&response)).unwrap_or(Value::Null);
     (response_status(&response), body, response)
 }
@@ -85,7 +88,7 @@ async fn unknown_paths_get_mattermosts_404() {
 async fn a_malformed_request_rejects_with_a_readable_message() {
     let (_, plugin) = new_plugin();
     let bad = js_sys::JSON::parse(r#"{"method": 7, "path": "/x"}"#).unwrap();
-    let error = plugin.serve_http(bad).await.map(|_| ()).map_err(|e| error_message(e.into()));
+    let error = plugin.serve_http(bad).await.map(|_| ()).map_err(error_message);
     let message = error.unwrap_err();
     assert!(message.starts_with("invalid request:"), "{message}");
     assert!(message.contains("method") || message.contains("string"), "{message}");
@@ -140,7 +143,7 @@ async fn activation_refuses_data_from_a_newer_version() {
 #[wasm_bindgen_test]
 async fn unknown_tokens_and_urls_resolve_to_null() {
     let (_, plugin) = new_plugin();
-    let info = plugin.resolve_access_token("no-such-token".into()).await.map_err(JsValue::from).unwrap();
+    let info = plugin.resolve_access_token("no-such-token".into()).await.unwrap();
     assert!(info.is_null());
     let header = plugin
         .authorize_outgoing_request("https://example.com/x".into())
@@ -148,6 +151,19 @@ async fn unknown_tokens_and_urls_resolve_to_null() {
         .map_err(JsValue::from)
         .unwrap();
     assert!(header.is_null());
+}
+
+#[wasm_bindgen_test]
+async fn answers_at_once_when_the_host_does_and_with_a_promise_when_it_does_not() {
+    let (_, plugin) = new_plugin();
+    assert_eq!(resolve_from_js(plugin.into(), "no-such-token"), "null", "every host call answered at once");
+
+    let host = promising(&memory_host());
+    let plugin = WasmPlugin::new(host.unchecked_into::<PluginHost>());
+    assert_eq!(resolve_from_js(plugin.into(), "no-such-token"), "promise");
+    let plugin = WasmPlugin::new(promising(&memory_host()).unchecked_into::<PluginHost>());
+    plugin.on_activate().await.map_err(JsValue::from).unwrap();
+    assert!(plugin.resolve_access_token("no-such-token".into()).await.unwrap().is_null());
 }
 
 #[wasm_bindgen_test]

@@ -1,6 +1,7 @@
 // The host contract: what the wasm module exports (Plugin) and the object the host hands it
 // (PluginHost). The Rust side mirrors this in src/wasm.rs; change both together.
 import type { ServiceSettings } from './config.js';
+import type { Answer } from './store/store.js';
 
 export interface PluginConfig {
   ServiceSettings: ServiceSettings;
@@ -58,8 +59,9 @@ export interface Plugin {
   onActivate(): Promise<void>;
   onDeactivate(): Promise<void>;
   onConfigurationChange(config: PluginConfig): Promise<void>;
-  serveHttp(req: PluginRequest): Promise<PluginResponse>;
-  resolveAccessToken(token: string): Promise<TokenInfo | null>;
+  /** The response, or a promise of it when a host call answered with a promise. */
+  serveHttp(req: PluginRequest): Answer<PluginResponse>;
+  resolveAccessToken(token: string): Answer<TokenInfo | null>;
   authorizeOutgoingRequest(url: string): Promise<string | null>;
   /** The `WWW-Authenticate` of the server's 401s (RFC 9728 §5.1), or null while the provider is off. */
   bearerChallenge(invalidToken: boolean): string | null;
@@ -88,14 +90,19 @@ export interface FetchResponse {
   body: Uint8Array;
 }
 
+/**
+ * The data calls (KV, users, permissions) answer with their value, or with a promise of it: a host
+ * whose database answers at once (SQLite) returns the value, and the plugin then goes on without a
+ * trip through the microtask queue. A failure is thrown, or rejected, as an Error with a readable message.
+ */
 export interface PluginHost {
-  kvGet(key: string): Promise<Uint8Array | null>;
-  kvSet(key: string, value: Uint8Array | null, opts?: { atomic?: boolean; oldValue?: Uint8Array | null; expireInSeconds?: number }): Promise<boolean>;
-  kvDelete(key: string): Promise<void>;
-  kvList(page: number, perPage: number): Promise<string[]>;
+  kvGet(key: string): Answer<Uint8Array | null>;
+  kvSet(key: string, value: Uint8Array | null, opts?: { atomic?: boolean; oldValue?: Uint8Array | null; expireInSeconds?: number }): Answer<boolean>;
+  kvDelete(key: string): Answer<void>;
+  kvList(page: number, perPage: number): Answer<string[]>;
   httpFetch(req: FetchRequest): Promise<FetchResponse>;
-  getUser(userId: string): Promise<Record<string, unknown> | null>;
-  hasPermission(userId: string, permission: string): Promise<boolean>;
+  getUser(userId: string): Answer<Record<string, unknown> | null>;
+  hasPermission(userId: string, permission: string): Answer<boolean>;
   log(level: 'debug' | 'info' | 'warn' | 'error', message: string, fields?: Record<string, string>): void;
   /**
    * The at-rest key, as the UTF-8 bytes of the key string (MM_SQLSETTINGS_ATRESTENCRYPTKEY, or the

@@ -1,7 +1,8 @@
 // Small request/response helpers shared by the API and plugin routes.
 import { readFile } from 'node:fs/promises';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { isIP } from 'node:net';
+import type { RequestContext } from './api/context.js';
 import { ApiError, errorBody } from './errors.js';
 
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -37,11 +38,23 @@ export function parseJsonBody(body: Buffer): unknown {
   }
 }
 
+/**
+ * Writes the response, once every write the request made is durable (stores that commit in groups
+ * commit after the request's work; see store/sqlite/db.ts): no client learns of a change that a crash
+ * could still undo. A failed commit throws the 503 instead. Every response leaves through here.
+ */
+export async function respond(ctx: RequestContext, status: number, headers: OutgoingHttpHeaders, body?: string | Uint8Array): Promise<void> {
+  const durability = ctx.services.store.durability;
+  const pending = durability?.durable(ctx.storeGeneration);
+  if (pending) await pending;
+  ctx.res.writeHead(status, headers);
+  ctx.res.end(body);
+}
+
 /** Client4 parses a body as JSON only when Content-Type is exactly "application/json". */
-export function sendJson(res: ServerResponse, status: number, value: unknown): void {
+export function sendJson(ctx: RequestContext, status: number, value: unknown): Promise<void> {
   const body = JSON.stringify(value);
-  res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) });
-  res.end(body);
+  return respond(ctx, status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) }, body);
 }
 
 // Set by the host on every response, whoever writes it (API, pages, the bundle, the plugin), and
@@ -60,25 +73,34 @@ export function setHostHeaders(res: ServerResponse, requestId: string, siteUrl: 
 }
 
 /** Answers GET or HEAD with the script at `path`; `missing` (a 404) when it is not built. */
-export async function serveScriptFile(req: IncomingMessage, res: ServerResponse, path: string | null, missing: ApiError): Promise<void> {
-  const method = req.method;
+export async function serveScriptFile(ctx: RequestContext, path: string | null, missing: ApiError): Promise<void> {
+  const method = ctx.req.method;
   if (method !== 'GET' && method !== 'HEAD') throw new ApiError(405, 'api.context.405.app_error', 'Method not allowed.');
   const script = path ? await readFile(path).catch(() => null) : null;
   if (!script) throw missing;
-  res.writeHead(200, { 'Content-Type': 'text/javascript; charset=utf-8', 'Content-Length': script.length, 'Cache-Control': 'no-cache' });
-  res.end(method === 'HEAD' ? undefined : script);
+  const headers = { 'Content-Type': 'text/javascript; charset=utf-8', 'Content-Length': script.length, 'Cache-Control': 'no-cache' };
+  return respond(ctx, 200, headers, method === 'HEAD' ? undefined : script);
 }
 
-export function sendError(res: ServerResponse, err: ApiError, requestId: string): void {
+export async function sendError(ctx: RequestContext, err: ApiError): Promise<void> {
+  const res = ctx.res;
   if (res.headersSent) {
     res.destroy();
     return;
   }
   // Drop headers set before the failure (e.g. by a plugin response), keeping the host's own.
   for (const name of res.getHeaderNames()) if (!isHostHeader(name)) res.removeHeader(name);
-  const body = errorBody(err, requestId);
-  res.writeHead(err.status, { ...err.headers, 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) });
-  res.end(body);
+  const headers = (e: ApiError, body: string) => ({ ...e.headers, 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) });
+  const body = errorBody(err, ctx.requestId);
+  try {
+    await respond(ctx, err.status, headers(err, body), body);
+  } catch (failed) {
+    // The commit the error depended on failed: that is the answer now.
+    const unavailable = failed instanceof ApiError ? failed : err;
+    const text = errorBody(unavailable, ctx.requestId);
+    res.writeHead(unavailable.status, headers(unavailable, text));
+    res.end(text);
+  }
 }
 
 export function parseCookies(header: string | undefined): Map<string, string> {

@@ -12,7 +12,28 @@ function formatValue(value: string | number): string {
   return /^[^\s"=]*$/.test(text) && text !== '' ? text : JSON.stringify(text);
 }
 
-export function createLogger(sink: LogSink = (line) => process.stdout.write(line + '\n')): Logger {
+/**
+ * Standard output, one write per turn of the event loop rather than one per line (a line per
+ * request would otherwise be a system call per request); what is pending is written on exit too.
+ */
+function stdoutSink(): LogSink {
+  let pending = '';
+  const flush = () => {
+    if (pending === '') return;
+    const text = pending;
+    pending = '';
+    process.stdout.write(text);
+  };
+  process.on('exit', flush);
+  return (line) => {
+    if (pending === '') setImmediate(flush);
+    pending += line + '\n';
+  };
+}
+
+let sharedStdout: LogSink | null = null;
+
+export function createLogger(sink: LogSink = (sharedStdout ??= stdoutSink())): Logger {
   return {
     log(level, message, fields = {}) {
       const parts = [new Date().toISOString(), level.toUpperCase().padEnd(5), message];

@@ -6,7 +6,7 @@ import { FetchError, type Fetcher } from './fetch.js';
 import type { Logger, LogLevel } from './log.js';
 import { hasPermission } from './permissions.js';
 import { errorMessage } from './plugin.js';
-import type { KvSetOptions, Store } from './store/store.js';
+import type { Answer, KvSetOptions, Store, UserRecord } from './store/store.js';
 import { userJson } from './users.js';
 
 export interface PluginHostDeps {
@@ -29,17 +29,28 @@ function kvOptions(opts: KvSetOptions | null | undefined): KvSetOptions {
   return { atomic: opts.atomic === true, oldValue: copy(opts.oldValue), expireInSeconds: opts.expireInSeconds ?? 0 };
 }
 
-/** Wraps each method so any failure becomes a rejected Error with a readable message. */
-function rejectingErrors<T extends object>(methods: T): T {
+/** Applies `f` to an answer: at once when it is a value, when it settles when it is a promise. */
+function then<T, R>(answer: Answer<T>, f: (value: T) => R): Answer<R> {
+  return answer instanceof Promise ? answer.then(f) : f(answer);
+}
+
+/**
+ * Wraps each method so any failure becomes an Error with a readable message: thrown when the
+ * method answered at once, rejected when it answered with a promise (the plugin takes either).
+ */
+function readableErrors<T extends object>(methods: T): T {
   const wrapped: Record<string, unknown> = {};
   for (const [name, fn] of Object.entries(methods)) {
-    wrapped[name] = async (...args: unknown[]) => {
+    // A fetch's own refusal reads as it is (the plugin shows it to whoever set the URL).
+    const readable = (err: unknown) => new Error(err instanceof FetchError ? err.message : `${name}: ${errorMessage(err)}`);
+    wrapped[name] = (...args: unknown[]) => {
+      let answer: unknown;
       try {
-        return await (fn as (...a: unknown[]) => unknown)(...args);
+        answer = (fn as (...a: unknown[]) => unknown)(...args);
       } catch (err) {
-        // A fetch's own refusal reads as it is (the plugin shows it to whoever set the URL).
-        throw new Error(err instanceof FetchError ? err.message : `${name}: ${errorMessage(err)}`);
+        throw readable(err);
       }
+      return answer instanceof Promise ? answer.catch((err: unknown) => Promise.reject(readable(err))) : answer;
     };
   }
   return wrapped as T;
@@ -47,28 +58,21 @@ function rejectingErrors<T extends object>(methods: T): T {
 
 export function createPluginHost(deps: PluginHostDeps): PluginHost {
   const { pluginId, store } = deps;
-  const activeUser = async (userId: string) => {
-    const user = typeof userId === 'string' ? await store.users.get(userId) : null;
-    return user && user.deleteAt === 0 ? user : null;
-  };
-  const asyncMethods = rejectingErrors({
+  const activeUser = (userId: string): Answer<UserRecord | null> =>
+    typeof userId === 'string' ? then(store.users.get(userId), (user) => (user && user.deleteAt === 0 ? user : null)) : null;
+  const calls = readableErrors({
     kvGet: (key: string) => store.kv.get(pluginId, key),
     kvSet: (key: string, value: Uint8Array | null, opts?: KvSetOptions) => store.kv.set(pluginId, key, copy(value), kvOptions(opts)),
     kvDelete: (key: string) => store.kv.delete(pluginId, key),
     kvList: (page: number, perPage: number) => store.kv.list(pluginId, page, perPage),
     httpFetch: (req: FetchRequest) => deps.fetch({ ...req, body: copy(req.body) ?? undefined }),
-    getUser: async (userId: string) => {
-      const user = await activeUser(userId);
-      return user && userJson(user);
-    },
-    hasPermission: async (userId: string, permission: string) => {
-      const user = await activeUser(userId);
-      return !!user && hasPermission(user.roles, permission, deps.settings());
-    },
+    getUser: (userId: string) => then(activeUser(userId), (user) => user && userJson(user)),
+    hasPermission: (userId: string, permission: string) =>
+      then(activeUser(userId), (user) => !!user && hasPermission(user.roles, permission, deps.settings())),
     atRestKey: async () => new TextEncoder().encode(deps.atRestKey),
   });
   return {
-    ...asyncMethods,
+    ...calls,
     log(level, message, fields) {
       const safeLevel: LogLevel = LEVELS.has(level) ? level : 'info';
       const safeFields = Object.fromEntries(Object.entries(fields ?? {}).map(([k, v]) => [k, String(v)]));

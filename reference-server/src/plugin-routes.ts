@@ -4,20 +4,39 @@ import type { RequestContext } from './api/context.js';
 import { CSRF_COOKIE, SESSION_COOKIE, USER_COOKIE } from './auth.js';
 import type { PluginRequest, PluginResponse, PluginRoute } from './contract.js';
 import { ApiError, storeUnavailable } from './errors.js';
-import { isHostHeader, readBody, serveScriptFile } from './http.js';
+import { isHostHeader, readBody, respond, serveScriptFile } from './http.js';
 
-/** Whether `path` matches `pattern`, as the plugin matches it (see PluginRoute). */
-export function matchesPattern(pattern: string, path: string): boolean {
-  if (!pattern.startsWith('/') || !path.startsWith('/')) return false;
-  const wanted = pattern.slice(1).split('/');
-  const parts = path.slice(1).split('/');
+/** A pattern's segments: a literal, ONE (`{name}`: one non-empty segment) or REST (`{name...}`: the rest). */
+const ONE = Symbol('one segment');
+const REST = Symbol('the rest');
+type Segment = string | typeof ONE | typeof REST;
+
+function segmentsOf(pattern: string): Segment[] | null {
+  if (!pattern.startsWith('/')) return null;
+  return pattern.slice(1).split('/').map((part) => (/^\{[^}]+\.\.\.\}$/.test(part) ? REST : part.startsWith('{') ? ONE : part));
+}
+
+/** Whether a path's segments (after its leading "/") match a pattern's, as the plugin matches them (see PluginRoute). */
+function matchesSegments(wanted: Segment[], parts: string[]): boolean {
   for (let i = 0; i < wanted.length; i++) {
-    if (/^\{[^}]+\.\.\.\}$/.test(wanted[i])) return i < parts.length;
+    const want = wanted[i];
+    if (want === REST) return i < parts.length;
     if (i >= parts.length) return false;
-    const matched = wanted[i].startsWith('{') ? parts[i] !== '' : wanted[i] === parts[i];
-    if (!matched) return false;
+    if (want === ONE ? parts[i] === '' : want !== parts[i]) return false;
   }
   return parts.length === wanted.length;
+}
+
+/** The plugin's patterns, split once (they are fixed for a build of the plugin), by their routes list. */
+const compiled = new WeakMap<readonly PluginRoute[], Segment[][]>();
+
+function patternsOf(routes: readonly PluginRoute[]): Segment[][] {
+  let patterns = compiled.get(routes);
+  if (!patterns) {
+    patterns = routes.map((route) => segmentsOf(route.pattern)).filter((p): p is Segment[] => p !== null);
+    compiled.set(routes, patterns);
+  }
+  return patterns;
 }
 
 /**
@@ -27,8 +46,10 @@ export function matchesPattern(pattern: string, path: string): boolean {
  * plugin's URLs.
  */
 export function forwardsToPlugin(path: string, pluginId: string, routes: readonly PluginRoute[]): boolean {
-  return path === `/plugins/${pluginId}` || path.startsWith(`/plugins/${pluginId}/`) ||
-    routes.some((route) => matchesPattern(route.pattern, path));
+  if (path === `/plugins/${pluginId}` || path.startsWith(`/plugins/${pluginId}/`)) return true;
+  if (!path.startsWith('/')) return false;
+  const parts = path.slice(1).split('/');
+  return patternsOf(routes).some((pattern) => matchesSegments(pattern, parts));
 }
 
 export const bundleRoute = (pluginId: string) => `/static/plugins/${pluginId}/main.js`;
@@ -97,11 +118,10 @@ export async function servePlugin(ctx: RequestContext): Promise<void> {
     throw new ApiError(500, 'app.plugin.bad_response.app_error', 'The plugin returned an invalid header.');
   }
   ctx.res.setHeader('Content-Length', response.body.byteLength);
-  ctx.res.writeHead(response.status);
-  ctx.res.end(response.body);
+  return respond(ctx, response.status, {}, response.body);
 }
 
 export function serveBundle(ctx: RequestContext): Promise<void> {
-  return serveScriptFile(ctx.req, ctx.res, ctx.services.pluginFiles.bundlePath,
+  return serveScriptFile(ctx, ctx.services.pluginFiles.bundlePath,
     new ApiError(404, 'app.plugin.bundle_not_found.app_error', 'The plugin webapp bundle is not built.'));
 }

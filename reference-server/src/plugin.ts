@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import type { Plugin, PluginConfig, PluginGlue, PluginHost, PluginRoute } from './contract.js';
+import type { Answer } from './store/store.js';
 import { ApiError } from './errors.js';
 import type { Logger } from './log.js';
 import type { PluginFiles } from './manifest.js';
@@ -86,13 +87,28 @@ export class PluginManager {
   }
 
   /** Runs one call on the active plugin, mapping failures to Mattermost errors (503 inactive, 500 crash or error, 504 timeout). */
-  call<T>(name: string, fn: (plugin: Plugin) => Promise<T>): Promise<T> {
+  call<T>(name: string, fn: (plugin: Plugin) => Answer<T>): Promise<T> {
     const instance = this.instance;
     if (this.state !== 'active' || !instance) return Promise.reject(this.unavailable());
     return this.invoke(instance, name, fn);
   }
 
-  private async invoke<T>(instance: Instance, name: string, fn: (plugin: Plugin) => Promise<T>): Promise<T> {
+  private invoke<T>(instance: Instance, name: string, fn: (plugin: Plugin) => Answer<T>): Promise<T> {
+    let answer: Answer<T>;
+    instance.inFlight++;
+    try {
+      answer = fn(instance.plugin);
+    } catch (err) {
+      return Promise.reject(this.callFailure(name, instance, err));
+    } finally {
+      instance.inFlight--;
+    }
+    // Answered at once (every host call did): no timer, no race.
+    return answer instanceof Promise ? this.awaited(instance, name, answer) : Promise.resolve(answer);
+  }
+
+  /** An answer still to come: bounded in time, and ended at once if the instance traps meanwhile. */
+  private async awaited<T>(instance: Instance, name: string, answer: Promise<T>): Promise<T> {
     instance.inFlight++;
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
@@ -100,7 +116,7 @@ export class PluginManager {
         `The plugin did not answer within ${this.timeoutMs} ms.`)), this.timeoutMs);
     });
     try {
-      return await Promise.race([Promise.resolve().then(() => fn(instance.plugin)), instance.trapped, timeout]);
+      return await Promise.race([answer, instance.trapped, timeout]);
     } catch (err) {
       throw this.callFailure(name, instance, err);
     } finally {

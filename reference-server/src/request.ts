@@ -38,7 +38,10 @@ export function createRequestHandler(services: Services, api: Router<ApiRoute>) 
     const { path, query } = splitUrl(req.url ?? '/');
     const settings = services.config.service;
     const remoteAddr = clientAddress(req, settings.TrustedProxyIPHeader);
-    const ctx: RequestContext = { req, res, requestId, path, rawQuery: query, query: new URLSearchParams(query), services, remoteAddr };
+    const ctx: RequestContext = {
+      req, res, requestId, path, rawQuery: query, query: new URLSearchParams(query), services, remoteAddr,
+      storeGeneration: services.store.durability?.generation ?? 0,
+    };
     setHostHeaders(res, requestId, settings.SiteURL);
     res.on('close', () => services.log.log('info', 'request', {
       method: req.method, path, status: res.statusCode, ms: Date.now() - started, user: ctx.userId, ip: remoteAddr,
@@ -46,7 +49,7 @@ export function createRequestHandler(services: Services, api: Router<ApiRoute>) 
     try {
       await route(ctx, api);
     } catch (err) {
-      sendError(res, toApiError(err, services, ctx), requestId);
+      await sendError(ctx, toApiError(err, services, ctx));
     }
   };
 }

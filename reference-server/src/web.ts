@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import type { RequestContext } from './api/context.js';
 import { ApiError } from './errors.js';
-import { serveScriptFile } from './http.js';
+import { respond, serveScriptFile } from './http.js';
 import { hasPermission, Permission } from './permissions.js';
 import { bundleRoute } from './plugin-routes.js';
 
@@ -45,7 +45,7 @@ export const SHELL_REACT_ROUTE = '/static/react.js';
 const SHELL_REACT_FILE = fileURLToPath(new URL('../vendor/react.js', import.meta.url));
 
 export function serveShellReact(ctx: RequestContext): Promise<void> {
-  return serveScriptFile(ctx.req, ctx.res, SHELL_REACT_FILE,
+  return serveScriptFile(ctx, SHELL_REACT_FILE,
     new ApiError(404, 'app.static.react_not_built.app_error', "The page shell's React is not built."));
 }
 
@@ -53,13 +53,13 @@ function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
-function sendPage(ctx: RequestContext, title: string, body: string, nonce: string): void {
+function sendPage(ctx: RequestContext, title: string, body: string, nonce: string): Promise<void> {
   const html = `<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${escapeHtml(title)}</title>
 <style nonce="${nonce}">${PAGE_STYLE}</style></head>
 <body>${body}</body></html>`;
-  ctx.res.writeHead(200, {
+  return respond(ctx, 200, {
     'Content-Type': 'text/html; charset=utf-8',
     'Content-Length': Buffer.byteLength(html),
     'Cache-Control': 'no-store',
@@ -68,13 +68,11 @@ function sendPage(ctx: RequestContext, title: string, body: string, nonce: strin
       "img-src 'self' http: https: data:; connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'self'",
     'X-Frame-Options': 'SAMEORIGIN',
     'Referrer-Policy': 'same-origin',
-  });
-  ctx.res.end(ctx.req.method === 'HEAD' ? undefined : html);
+  }, ctx.req.method === 'HEAD' ? undefined : html);
 }
 
-function redirect(ctx: RequestContext, location: string): void {
-  ctx.res.writeHead(302, { Location: location, 'Cache-Control': 'no-store', 'Content-Length': 0 });
-  ctx.res.end();
+function redirect(ctx: RequestContext, location: string): Promise<void> {
+  return respond(ctx, 302, { Location: location, 'Cache-Control': 'no-store', 'Content-Length': 0 });
 }
 
 export async function serveWebPage(ctx: RequestContext): Promise<void> {

@@ -3,40 +3,11 @@
 // configuration reaching the other node, and a node killed with SIGKILL in the middle of a load.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { CALLBACK, createAdmin, exchangeCode, meStatus, realPluginDir, refreshGrant, type AppCredentials, type Client } from './helpers.js';
+import { createAdmin, exchangeCode, meStatus, realPluginDir, refreshGrant, type AppCredentials, type Client } from './helpers.js';
+import { brokenPairs, codeFrom, createApp, loadThenKill, tokensFrom } from './kill-helpers.js';
 import { freePort, startNode, startPostgres, waitUntil, type Node, type TestPostgres } from './pg-helpers.js';
 
 const RACERS = 50;
-
-/** Creates a trusted confidential app (no consent page) through `node`. */
-async function createApp(node: Node, session: string, name: string): Promise<AppCredentials> {
-  const res = await fetch(`${node.url}/api/v4/oauth/apps`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${session}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ name, homepage: 'https://example.com', callback_urls: [CALLBACK], is_trusted: true }),
-  });
-  const body = (await res.json()) as AppCredentials;
-  assert.equal(res.status, 201, JSON.stringify(body));
-  return body;
-}
-
-/** An authorization code issued through `node` for the session's user. */
-async function codeFrom(node: Node, session: string, app: AppCredentials): Promise<string> {
-  const query = new URLSearchParams({ response_type: 'code', client_id: app.id, redirect_uri: CALLBACK, state: 's' });
-  const res = await fetch(`${node.url}/oauth/authorize?${query}`, { headers: { authorization: `Bearer ${session}` }, redirect: 'manual' });
-  await res.body?.cancel();
-  const code = new URL(res.headers.get('location') ?? 'http://x/').searchParams.get('code');
-  if (res.status !== 302 || !code) throw new Error(`authorize through ${node.name}: ${res.status}`);
-  return code;
-}
-
-interface Tokens { access_token: string; refresh_token: string }
-
-async function tokensFrom(node: Node, session: string, app: AppCredentials): Promise<Tokens> {
-  const res = await exchangeCode(node.url, app, await codeFrom(node, session, app));
-  if (res.status !== 200) throw new Error(`token through ${node.name}: ${res.status} ${JSON.stringify(res.body)}`);
-  return res.body as unknown as Tokens;
-}
 
 const providerOn = async (node: Node) => (await fetch(`${node.url}/.well-known/oauth-authorization-server`)).status === 200;
 
@@ -141,51 +112,9 @@ describe('two host nodes on one PostgreSQL database', () => {
   });
 
   it('keeps working through B every token a client received from A before A was killed (SIGKILL) under load', async (t) => {
-    const WORKERS = 8;
-    /** Token pairs whose response arrived; `spent` once their refresh token was sent again. */
-    const received: (Tokens & { spent: boolean })[] = [];
-    let inFlight = 0;
-    let inFlightAtKill = -1;
-    let killed = false;
-    const tracked = async <T>(work: () => Promise<T>): Promise<T> => {
-      inFlight++;
-      try {
-        return await work();
-      } finally {
-        inFlight--;
-      }
-    };
-    const worker = async (n: number) => {
-      // Bounded: A dies within seconds; the deadline only guards against a hang.
-      for (let round = 0; !killed && round < 10_000; round++) {
-        try {
-          const pair = { ...(await tracked(() => tokensFrom(a, session, app))), spent: false };
-          received.push(pair);
-          if ((round + n) % 2 === 0) {
-            pair.spent = true; // from here on the server may rotate it even if no answer comes back
-            const res = await tracked(() => refreshGrant(a.url, app, pair.refresh_token));
-            if (res.status !== 200) throw new Error(`refresh: ${res.status}`);
-            received.push({ ...(res.body as unknown as Tokens), spent: false });
-          }
-        } catch (err) {
-          if (killed) return;
-          throw err;
-        }
-      }
-    };
-    const load = Promise.all(Array.from({ length: WORKERS }, (_, n) => worker(n)));
-    await waitUntil('the load has produced tokens', async () => received.length >= 100, 30_000);
-    inFlightAtKill = inFlight;
-    killed = true;
-    a.child.kill('SIGKILL');
-    assert.equal(await a.exited, 'SIGKILL');
-    await load;
-    assert.ok(inFlightAtKill > 0, 'requests were in flight when A died');
-
-    const live = received.filter((t) => !t.spent);
-    const statuses = await Promise.all(live.map(async (t) => [await meStatus(b.url, t.access_token), (await refreshGrant(b.url, app, t.refresh_token)).status]));
-    const broken = statuses.filter(([me, refresh]) => me !== 200 || refresh !== 200);
-    t.diagnostic(`SIGKILL: ${received.length} token responses received, ${inFlightAtKill} requests in flight at the kill, ${live.length} pairs checked through B`);
+    const { live, received, inFlightAtKill } = await loadThenKill(a, session, app);
+    const broken = await brokenPairs(b.url, app, live);
+    t.diagnostic(`SIGKILL: ${received} token responses received, ${inFlightAtKill} requests in flight at the kill, ${live.length} pairs checked through B`);
     assert.deepEqual(broken, [], `${broken.length} of ${live.length} received token pairs do not work through B`);
   });
 });

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, beforeEach, describe, it } from 'node:test';
-import type { Clock, KvSetOptions, KvStore, Store } from '../src/store/store.js';
+import type { Answer, Clock, KvSetOptions, KvStore, Store } from '../src/store/store.js';
 
 const P = 'oauth-plugin';
 const bytes = (s: string) => new TextEncoder().encode(s);
@@ -162,7 +162,7 @@ export function kvContract(backend: KvBackend): void {
     });
 
     /** RACERS callers, alternating between this handle and a second one on the same database. */
-    async function race(op: (kv: KvStore) => Promise<boolean>): Promise<number> {
+    async function race(op: (kv: KvStore) => Answer<boolean>): Promise<number> {
       const second = (await another()).kv;
       const results = await Promise.all(Array.from({ length: RACERS }, (_, i) => op(i % 2 === 0 ? kv : second)));
       return results.filter(Boolean).length;

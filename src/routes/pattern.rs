@@ -53,9 +53,19 @@ fn capture_name(segment: &'static str) -> Option<(&'static str, bool)> {
 }
 
 /// How many literal segments a pattern has: where two patterns match a path, the one with more
-/// wins (`/apps/register` over `/apps/{client_id}`).
-pub fn specificity(pattern: &str) -> usize {
-    pattern.split('/').filter(|s| !s.is_empty() && !s.starts_with('{')).count()
+/// wins (`/apps/register` over `/apps/{client_id}`). A `const fn`, so that the route table holds it
+/// rather than every request counting it again.
+pub const fn specificity(pattern: &str) -> usize {
+    let bytes = pattern.as_bytes();
+    let (mut count, mut i) = (0, 0);
+    while i < bytes.len() {
+        // A segment starts after each '/': a literal one is non-empty and not a `{capture}`.
+        if bytes[i] == b'/' && i + 1 < bytes.len() && bytes[i + 1] != b'/' && bytes[i + 1] != b'{' {
+            count += 1;
+        }
+        i += 1;
+    }
+    count
 }
 
 #[cfg(test)]
@@ -104,5 +114,9 @@ mod tests {
     #[test]
     fn literals_win() {
         assert!(specificity("/api/v4/oauth/apps/register") > specificity("/api/v4/oauth/apps/{client_id}"));
+        assert_eq!(specificity("/api/v4/oauth/apps/{client_id}/info"), 5);
+        assert_eq!(specificity("/.well-known/oauth-authorization-server/{issuer_path...}"), 2);
+        assert_eq!(specificity("/"), 0);
+        assert_eq!(specificity("/a//b/"), 2);
     }
 }

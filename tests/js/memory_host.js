@@ -46,6 +46,8 @@ function sameBytes(a, b) {
   return a.length === b.length && a.every((byte, i) => byte === b[i]);
 }
 
+// The data calls answer at once, as the reference server's SQLite host does; promising() gives a
+// host whose data calls answer with promises, as its PostgreSQL host does. The plugin takes both.
 export function memoryHost() {
   const kv = new Map(); // key -> { value: Uint8Array, expireAt: number | 0 }
   const host = {
@@ -57,11 +59,11 @@ export function memoryHost() {
       const entry = kv.get(key);
       return entry && (entry.expireAt === 0 || entry.expireAt > host.now) ? entry : undefined;
     },
-    async kvGet(key) {
+    kvGet(key) {
       checkKey(key);
       return host.live(key)?.value ?? null;
     },
-    async kvSet(key, value, opts = {}) {
+    kvSet(key, value, opts = {}) {
       checkKey(key);
       checkOptions(opts);
       const seconds = opts.expireInSeconds ?? 0;
@@ -77,11 +79,11 @@ export function memoryHost() {
       else kv.set(key, { value: new Uint8Array(value), expireAt: seconds > 0 ? host.now + seconds * 1000 : 0 });
       return true;
     },
-    async kvDelete(key) {
+    kvDelete(key) {
       checkKey(key);
       kv.delete(key);
     },
-    async kvList(page, perPage) {
+    kvList(page, perPage) {
       checkPage(page, perPage);
       const keys = [...kv.keys()].filter((k) => host.live(k)).sort(byCodePoint);
       return keys.slice(page * perPage, (page + 1) * perPage);
@@ -89,10 +91,10 @@ export function memoryHost() {
     async httpFetch(req) {
       throw new Error(`no outbound HTTP in this test (${req.method} ${req.url})`);
     },
-    async getUser(userId) {
+    getUser(userId) {
       return host.users.get(userId) ?? null;
     },
-    async hasPermission(userId, permission) {
+    hasPermission(userId, permission) {
       return host.permissions.has(`${userId} ${permission}`);
     },
     log(level, message, fields) {
@@ -106,17 +108,34 @@ export function memoryHost() {
   return host;
 }
 
+const DATA_CALLS = ['kvGet', 'kvSet', 'kvDelete', 'kvList', 'getUser', 'hasPermission'];
+
+export function promising(host) {
+  const wrapped = Object.create(host);
+  for (const name of DATA_CALLS) {
+    wrapped[name] = (...args) => new Promise((resolve) => setTimeout(resolve, 0)).then(() => host[name](...args));
+  }
+  return wrapped;
+}
+
+// What the exported Plugin's resolveAccessToken gives: "promise", or the answer itself as JSON.
+export function resolveFromJs(plugin, token) {
+  const answer = plugin.resolveAccessToken(token);
+  return answer instanceof Promise ? 'promise' : JSON.stringify(answer);
+}
+
 // Moves the host's KV clock (the one expiry is judged by) forward.
 export function advanceClock(host, millis) {
   host.now += millis;
 }
 
-export function putText(host, key, text) {
+export async function putText(host, key, text) {
   return host.kvSet(key, new TextEncoder().encode(text));
 }
 
-export function getText(host, key) {
-  return host.kvGet(key).then((v) => (v === null ? null : new TextDecoder().decode(v)));
+export async function getText(host, key) {
+  const value = await host.kvGet(key);
+  return value === null ? null : new TextDecoder().decode(value);
 }
 
 export function setAtRestKey(host, key) {

@@ -58,7 +58,7 @@ async function createCommand(r: ApiRequest): Promise<void> {
   if (!(await r.services.store.teams.team(teamId))) throw badRequest('model.command.is_valid.team_id.app_error', 'Invalid team_id: no such team.');
   const command = await r.services.store.commands.create(user.id, teamId, fields);
   r.services.log.log('info', 'command created', { command: command.id, trigger: command.trigger, user: user.id });
-  sendJson(r.res, 201, commandJson(command));
+  return sendJson(r, 201, commandJson(command));
 }
 
 async function listCommands(r: ApiRequest): Promise<void> {
@@ -71,13 +71,13 @@ async function listCommands(r: ApiRequest): Promise<void> {
   const all = await r.services.store.commands.listByTeam(teamId);
   // As Mattermost: the full list (custom_only off) is for autocomplete and shows commands sanitized;
   // those who cannot manage commands see only the ones offered for autocomplete.
-  if (!manager) return sendJson(r.res, 200, all.filter((c) => c.autoComplete).map(sanitizedCommandJson));
+  if (!manager) return sendJson(r, 200, all.filter((c) => c.autoComplete).map(sanitizedCommandJson));
   const managed = all.filter((c) => mayManageThis(r, c));
-  sendJson(r.res, 200, managed.map(customOnly ? commandJson : sanitizedCommandJson));
+  return sendJson(r, 200, managed.map(customOnly ? commandJson : sanitizedCommandJson));
 }
 
 async function getCommand(r: ApiRequest): Promise<void> {
-  sendJson(r.res, 200, commandJson(await managedCommand(r, true)));
+  return sendJson(r, 200, commandJson(await managedCommand(r, true)));
 }
 
 async function updateCommand(r: ApiRequest): Promise<void> {
@@ -91,7 +91,7 @@ async function updateCommand(r: ApiRequest): Promise<void> {
   const updated = await r.services.store.commands.update(current.id, parseCommandFields(body));
   if (!updated) throw commandNotFound();
   r.services.log.log('info', 'command updated', { command: updated.id, trigger: updated.trigger, user: requireSession(r).user.id });
-  sendJson(r.res, 200, commandJson(updated));
+  return sendJson(r, 200, commandJson(updated));
 }
 
 async function regenCommandToken(r: ApiRequest): Promise<void> {
@@ -99,14 +99,14 @@ async function regenCommandToken(r: ApiRequest): Promise<void> {
   const updated = await r.services.store.commands.regenerateToken(current.id);
   if (!updated) throw commandNotFound();
   r.services.log.log('info', 'command token regenerated', { command: updated.id, user: requireSession(r).user.id });
-  sendJson(r.res, 200, { token: updated.token });
+  return sendJson(r, 200, { token: updated.token });
 }
 
 async function deleteCommand(r: ApiRequest): Promise<void> {
   const current = await managedCommand(r, false);
   if (!(await r.services.store.commands.delete(current.id))) throw commandNotFound();
   r.services.log.log('info', 'command deleted', { command: current.id, user: requireSession(r).user.id });
-  sendJson(r.res, 200, { status: 'OK' });
+  return sendJson(r, 200, { status: 'OK' });
 }
 
 async function executeCommand(r: ApiRequest): Promise<void> {
@@ -125,7 +125,7 @@ async function executeCommand(r: ApiRequest): Promise<void> {
 
   const siteUrl = r.services.config.service.SiteURL;
   const response = await runCommand(r.services, { command, team, channel, user, text, rootId, siteUrl });
-  sendJson(r.res, 200, response);
+  return sendJson(r, 200, response);
 }
 
 export function addCommandRoutes(router: Router<ApiRoute>): void {

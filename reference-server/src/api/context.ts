@@ -36,6 +36,8 @@ export interface RequestContext {
   remoteAddr: string;
   /** Set once the request is authenticated, for the request log line. */
   userId?: string;
+  /** The store's durability generation when the request began (see Durability). */
+  storeGeneration: number;
 }
 
 export interface ApiRequest extends RequestContext {

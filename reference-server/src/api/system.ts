@@ -6,19 +6,19 @@ import type { Router } from '../router.js';
 import { requirePermission, type ApiRequest, type ApiRoute } from './context.js';
 
 async function ping(r: ApiRequest): Promise<void> {
-  sendJson(r.res, 200, { status: 'OK' });
+  return sendJson(r, 200, { status: 'OK' });
 }
 
 async function getConfig(r: ApiRequest): Promise<void> {
   requirePermission(r, Permission.ManageSystem);
-  sendJson(r.res, 200, maskConfig(r.services.config.get()));
+  return sendJson(r, 200, maskConfig(r.services.config.get()));
 }
 
 async function patchConfig(r: ApiRequest): Promise<void> {
   const session = requirePermission(r, Permission.ManageSystem);
   const config = await r.services.config.patch(await r.json());
   r.services.log.log('info', 'config saved', { user: session.user.id });
-  sendJson(r.res, 200, maskConfig(config));
+  return sendJson(r, 200, maskConfig(config));
 }
 
 export function addSystemRoutes(router: Router<ApiRoute>): void {

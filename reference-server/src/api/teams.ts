@@ -37,14 +37,14 @@ async function visible(r: ApiRequest, teamId: string): Promise<boolean> {
 async function getTeamByName(r: ApiRequest): Promise<void> {
   const team = await r.services.store.teams.teamByName(r.params.name);
   if (!team || !(await visible(r, team.id))) throw teamNotFound();
-  sendJson(r.res, 200, teamJson(team));
+  return sendJson(r, 200, teamJson(team));
 }
 
 async function getChannelByName(r: ApiRequest): Promise<void> {
   if (!(await visible(r, r.params.team_id))) throw teamNotFound();
   const channel = await r.services.store.teams.channelByName(r.params.team_id, r.params.channel_name);
   if (!channel) throw channelNotFound();
-  sendJson(r.res, 200, channelJson(channel));
+  return sendJson(r, 200, channelJson(channel));
 }
 
 export function addTeamRoutes(router: Router<ApiRoute>): void {

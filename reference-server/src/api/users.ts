@@ -34,7 +34,7 @@ async function createUser(r: ApiRequest): Promise<void> {
   const passwordHash = await hashPassword(input.password);
   const user = await r.services.store.users.create({ ...input, passwordHash }, callerMayCreate);
   r.services.log.log('info', 'user created', { user: user.id, roles: user.roles });
-  sendJson(r.res, 201, userJson(user));
+  return sendJson(r, 201, userJson(user));
 }
 
 function sessionCookies(r: ApiRequest, values: { token: string; userId: string; csrf: string } | null): string[] {
@@ -77,28 +77,28 @@ async function login(r: ApiRequest): Promise<void> {
   r.userId = user.id;
   r.res.setHeader('Token', token);
   r.res.setHeader('Set-Cookie', sessionCookies(r, { token, userId: user.id, csrf }));
-  sendJson(r.res, 200, userJson(user));
+  return sendJson(r, 200, userJson(user));
 }
 
 async function logout(r: ApiRequest): Promise<void> {
   if (r.session) await r.services.auth.logout(r.session);
   r.res.setHeader('Set-Cookie', sessionCookies(r, null));
-  sendJson(r.res, 200, { status: 'OK' });
+  return sendJson(r, 200, { status: 'OK' });
 }
 
 async function getMe(r: ApiRequest): Promise<void> {
-  sendJson(r.res, 200, userJson(requireSession(r).user));
+  return sendJson(r, 200, userJson(requireSession(r).user));
 }
 
 async function getUser(r: ApiRequest): Promise<void> {
   const user = await r.services.store.users.get(r.params.user_id);
   if (!user || user.deleteAt !== 0) throw userNotFound();
-  sendJson(r.res, 200, userJson(user));
+  return sendJson(r, 200, userJson(user));
 }
 
 async function getMyTeams(r: ApiRequest): Promise<void> {
   const teams = await r.services.store.teams.teamsOfUser(requireSession(r).user.id);
-  sendJson(r.res, 200, teams.map(teamJson));
+  return sendJson(r, 200, teams.map(teamJson));
 }
 
 /** The {user_id} of the path ("me": the caller), checked for shape before anything else, as Mattermost's RequireUserId. */
@@ -115,7 +115,7 @@ async function setActive(r: ApiRequest, userId: string, active: boolean): Promis
   // DeleteAt alone already shuts the user out (every request checks it); the sessions go too, for good.
   const revoked = active ? 0 : await sessions.deleteByUser(userId);
   r.services.log.log('info', active ? 'user activated' : 'user deactivated', { user: userId, by: requireSession(r).user.id, sessions_revoked: revoked });
-  sendJson(r.res, 200, { status: 'OK' });
+  return sendJson(r, 200, { status: 'OK' });
 }
 
 /** PUT /users/{user_id}/active {"active": bool}: admins only; deactivating oneself is off, as in Mattermost by default. */

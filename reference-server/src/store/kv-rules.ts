@@ -12,7 +12,9 @@ export const MAX_KEY_LENGTH = 150;
  * drivers, as PostgreSQL text cannot hold it, so that a key that works on one works on the other.
  */
 export function checkKey(key: string): void {
-  const chars = typeof key === 'string' ? [...key].length : 0;
+  // A string has at least as many UTF-16 units as code points: only a long one needs counting.
+  const units = typeof key === 'string' ? key.length : 0;
+  const chars = units > MAX_KEY_LENGTH ? [...key].length : units;
   if (chars < 1 || chars > MAX_KEY_LENGTH) {
     throw new KvError(`invalid key: a key must have 1 to ${MAX_KEY_LENGTH} characters`);
   }

@@ -9,5 +9,5 @@ import type { Clock, Store } from './store.js';
 /** `atRestKey` encrypts the secrets the host stores (see at-rest-key.ts). */
 export async function openStore(sql: SqlSettings, clock: Clock, log: Logger, atRestKey: string): Promise<Store> {
   if (sql.DriverName === 'postgres') return openPostgresStore({ url: sql.DataSource, maxConnections: sql.MaxOpenConns, log, clock, atRestKey });
-  return openSqliteStore(sqliteFile(sql), clock, atRestKey);
+  return openSqliteStore(sqliteFile(sql), clock, atRestKey, log);
 }

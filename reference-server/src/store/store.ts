@@ -2,6 +2,9 @@
 // (./sqlite, ./postgres) implements them.
 export type Clock = () => number;
 
+/** A value, or a promise of it: SQLite answers at once, PostgreSQL later. Callers await either. */
+export type Answer<T> = T | Promise<T>;
+
 export interface KvSetOptions {
   atomic?: boolean;
   oldValue?: Uint8Array | null;
@@ -10,10 +13,10 @@ export interface KvSetOptions {
 
 /** Mattermost's plugin key-value store, per plugin id (see kv rules in ./kv-rules.ts). */
 export interface KvStore {
-  get(pluginId: string, key: string): Promise<Uint8Array | null>;
-  set(pluginId: string, key: string, value: Uint8Array | null, options?: KvSetOptions): Promise<boolean>;
-  delete(pluginId: string, key: string): Promise<void>;
-  list(pluginId: string, page: number, perPage: number): Promise<string[]>;
+  get(pluginId: string, key: string): Answer<Uint8Array | null>;
+  set(pluginId: string, key: string, value: Uint8Array | null, options?: KvSetOptions): Answer<boolean>;
+  delete(pluginId: string, key: string): Answer<void>;
+  list(pluginId: string, page: number, perPage: number): Answer<string[]>;
   /** Removes expired rows; returns how many. */
   sweepExpired(): Promise<number>;
 }
@@ -46,7 +49,7 @@ export interface UserStore {
    */
   create(user: NewUser, callerMayCreate: boolean): Promise<UserRecord>;
   hasAnyUser(): Promise<boolean>;
-  get(id: string): Promise<UserRecord | null>;
+  get(id: string): Answer<UserRecord | null>;
   /** By username or email (case-insensitive). */
   findByLogin(loginId: string): Promise<UserRecord | null>;
   /**
@@ -176,6 +179,16 @@ export interface StoreHealth {
   readonly down: boolean;
 }
 
+/**
+ * For drivers that commit writes in groups (SQLite): a request notes the generation when it begins,
+ * and its answer waits for durable(generation), which settles once every write made so far is
+ * durable (undefined when they already are) and rejects with a 503 when a commit failed since.
+ */
+export interface Durability {
+  readonly generation: number;
+  durable(since: number): Promise<void> | undefined;
+}
+
 export interface Store {
   kv: KvStore;
   users: UserStore;
@@ -183,7 +196,8 @@ export interface Store {
   teams: TeamStore;
   commands: CommandStore;
   configs: ConfigStore;
-  /** Absent for drivers whose database cannot go away underneath the process (SQLite). */
   health?: StoreHealth;
+  /** Absent for drivers whose every write is durable when it returns (PostgreSQL: each statement commits). */
+  durability?: Durability;
   close(): Promise<void>;
 }

@@ -1,5 +1,6 @@
 // The PostgreSQL connection layer: a bounded pool, the one place that tells a lost connection from
 // a failed statement, and the health state the host turns into 503s while it reconnects with backoff.
+import { createHash } from 'node:crypto';
 import pg from 'pg';
 import { ApiError, storeUnavailable } from '../../errors.js';
 import type { Logger } from '../../log.js';
@@ -29,6 +30,14 @@ const types = {
   getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
     oid === INT8_OID && format !== 'binary' ? (value: string) => Number(value) : pg.types.getTypeParser(oid, format as never)) as typeof pg.types.getTypeParser,
 };
+
+/** A statement's name: its text's hash (the same text, the same name, on every connection). */
+const names = new Map<string, string>();
+function statementName(text: string): string {
+  let name = names.get(text);
+  if (!name) names.set(text, (name = `s${createHash('sha256').update(text).digest('hex').slice(0, 16)}`));
+  return name;
+}
 
 const FIRST_RETRY_MS = 50;
 const MAX_RETRY_MS = 5_000;
@@ -67,12 +76,16 @@ export class Db implements StoreHealth {
     return this.isDown;
   }
 
-  /** One statement in autocommit: it either happened entirely or not at all. */
+  /**
+   * One statement in autocommit: it either happened entirely or not at all. Prepared by name, once
+   * per connection: PostgreSQL then parses and plans each of the few statements the stores run once,
+   * not on every request.
+   */
   async query<R extends pg.QueryResultRow = pg.QueryResultRow>(text: string, params?: unknown[]): Promise<pg.QueryResult<R>> {
     // While reconnecting, fail fast rather than queue requests behind a dead database.
     if (this.isDown) throw storeUnavailable();
     try {
-      return await this.pool.query<R>(text, params);
+      return await this.pool.query<R>({ name: statementName(text), text, values: params });
     } catch (err) {
       throw this.failure(err);
     }

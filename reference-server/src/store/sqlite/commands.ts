@@ -1,5 +1,4 @@
-import type BetterSqlite3 from 'better-sqlite3';
-import { prepared } from './prepared.js';
+import type { SqliteDb } from './db.js';
 import { badRequest } from '../../errors.js';
 import { newId } from '../../ids.js';
 import { CommandTokens } from '../command-tokens.js';
@@ -41,13 +40,11 @@ export class SqliteCommandStore implements CommandStore {
 
   private readonly tokens: CommandTokens;
 
-  constructor(private readonly db: BetterSqlite3.Database, private readonly clock: Clock, atRestKey: string) {
+  constructor(private readonly db: SqliteDb, private readonly clock: Clock, atRestKey: string) {
     this.tokens = new CommandTokens(atRestKey);
-    // IMMEDIATE takes the write lock before the uniqueness check, so two racing writers cannot both pass it.
-    const create = db.transaction((creatorId: string, teamId: string, fields: CommandFields) => this.insert(creatorId, teamId, fields));
-    this.createTx = (creatorId, teamId, fields) => create.immediate(creatorId, teamId, fields);
-    const update = db.transaction((id: string, fields: CommandFields) => this.replace(id, fields));
-    this.updateTx = (id, fields) => update.immediate(id, fields);
+    // The uniqueness check and the write are one step under the write lock, so two racing writers cannot both pass it.
+    this.createTx = db.transaction((creatorId: string, teamId: string, fields: CommandFields) => this.insert(creatorId, teamId, fields));
+    this.updateTx = db.transaction((id: string, fields: CommandFields) => this.replace(id, fields));
   }
 
   async create(creatorId: string, teamId: string, fields: CommandFields): Promise<CommandRecord> {
@@ -55,17 +52,17 @@ export class SqliteCommandStore implements CommandStore {
   }
 
   async get(id: string): Promise<CommandRecord | null> {
-    const row = prepared(this.db, `SELECT * FROM Commands WHERE Id = ? AND ${LIVE}`).get(id) as CommandRow | undefined;
+    const row = this.db.get(`SELECT * FROM Commands WHERE Id = ? AND ${LIVE}`, id) as CommandRow | undefined;
     return row ? fromRow(row, this.tokens) : null;
   }
 
   async listByTeam(teamId: string): Promise<CommandRecord[]> {
-    const rows = prepared(this.db, `SELECT * FROM Commands WHERE TeamId = ? AND ${LIVE} ORDER BY "Trigger"`).all(teamId) as CommandRow[];
+    const rows = this.db.all(`SELECT * FROM Commands WHERE TeamId = ? AND ${LIVE} ORDER BY "Trigger"`, teamId) as CommandRow[];
     return rows.map((row) => fromRow(row, this.tokens));
   }
 
   async byTrigger(teamId: string, trigger: string): Promise<CommandRecord | null> {
-    const row = prepared(this.db, `SELECT * FROM Commands WHERE TeamId = ? AND "Trigger" = ? AND ${LIVE}`).get(teamId, trigger) as CommandRow | undefined;
+    const row = this.db.get(`SELECT * FROM Commands WHERE TeamId = ? AND "Trigger" = ? AND ${LIVE}`, teamId, trigger) as CommandRow | undefined;
     return row ? fromRow(row, this.tokens) : null;
   }
 
@@ -75,17 +72,17 @@ export class SqliteCommandStore implements CommandStore {
 
   async regenerateToken(id: string): Promise<CommandRecord | null> {
     const sealed = this.tokens.seal(newId(), id);
-    const changed = prepared(this.db, `UPDATE Commands SET Token = ?, UpdateAt = ? WHERE Id = ? AND ${LIVE}`).run(sealed, this.clock(), id).changes;
+    const changed = this.db.run(`UPDATE Commands SET Token = ?, UpdateAt = ? WHERE Id = ? AND ${LIVE}`, sealed, this.clock(), id).changes;
     return changed === 1 ? this.get(id) : null;
   }
 
   async delete(id: string): Promise<boolean> {
     const now = this.clock();
-    return prepared(this.db, `UPDATE Commands SET DeleteAt = ?, UpdateAt = ? WHERE Id = ? AND ${LIVE}`).run(now, now, id).changes === 1;
+    return this.db.run(`UPDATE Commands SET DeleteAt = ?, UpdateAt = ? WHERE Id = ? AND ${LIVE}`, now, now, id).changes === 1;
   }
 
   private triggerTaken(teamId: string, trigger: string, exceptId: string): boolean {
-    return !!prepared(this.db, `SELECT 1 FROM Commands WHERE TeamId = ? AND "Trigger" = ? AND Id != ? AND ${LIVE}`).get(teamId, trigger, exceptId);
+    return !!this.db.get(`SELECT 1 FROM Commands WHERE TeamId = ? AND "Trigger" = ? AND Id != ? AND ${LIVE}`, teamId, trigger, exceptId);
   }
 
   private insert(creatorId: string, teamId: string, fields: CommandFields): CommandRecord {
@@ -93,23 +90,22 @@ export class SqliteCommandStore implements CommandStore {
     const now = this.clock();
     // The verification token is a Mattermost id, as Mattermost makes it (26 characters).
     const record: CommandRecord = { ...fields, id: newId(), token: newId(), createAt: now, updateAt: now, deleteAt: 0, creatorId, teamId };
-    prepared(this.db, `INSERT INTO Commands (Id, Token, CreateAt, UpdateAt, DeleteAt, CreatorId, TeamId, "Trigger", Method, Username,
+    this.db.run(`INSERT INTO Commands (Id, Token, CreateAt, UpdateAt, DeleteAt, CreatorId, TeamId, "Trigger", Method, Username,
         IconURL, AutoComplete, AutoCompleteDesc, AutoCompleteHint, DisplayName, Description, URL)
         VALUES (@id, @token, @now, @now, 0, @creatorId, @teamId, @trigger, @method, @username, @iconUrl, @autoComplete,
-        @autoCompleteDesc, @autoCompleteHint, @displayName, @description, @url)`)
-      .run({ ...fieldParams(fields), id: record.id, token: this.tokens.seal(record.token, record.id), now, creatorId, teamId });
+        @autoCompleteDesc, @autoCompleteHint, @displayName, @description, @url)`, { ...fieldParams(fields), id: record.id, token: this.tokens.seal(record.token, record.id), now, creatorId, teamId });
     return record;
   }
 
   private replace(id: string, fields: CommandFields): CommandRecord | null {
-    const current = prepared(this.db, `SELECT TeamId FROM Commands WHERE Id = ? AND ${LIVE}`).get(id) as { TeamId: string } | undefined;
+    const current = this.db.get(`SELECT TeamId FROM Commands WHERE Id = ? AND ${LIVE}`, id) as { TeamId: string } | undefined;
     if (!current) return null;
     if (this.triggerTaken(current.TeamId, fields.trigger, id)) throw duplicateTrigger();
-    prepared(this.db, `UPDATE Commands SET UpdateAt = @now, "Trigger" = @trigger, Method = @method, Username = @username,
+    this.db.run(`UPDATE Commands SET UpdateAt = @now, "Trigger" = @trigger, Method = @method, Username = @username,
         IconURL = @iconUrl, AutoComplete = @autoComplete, AutoCompleteDesc = @autoCompleteDesc,
         AutoCompleteHint = @autoCompleteHint, DisplayName = @displayName, Description = @description, URL = @url
-        WHERE Id = @id`).run({ ...fieldParams(fields), id, now: this.clock() });
-    const row = prepared(this.db, 'SELECT * FROM Commands WHERE Id = ?').get(id) as CommandRow;
+        WHERE Id = @id`, { ...fieldParams(fields), id, now: this.clock() });
+    const row = this.db.get('SELECT * FROM Commands WHERE Id = ?', id) as CommandRow;
     return fromRow(row, this.tokens);
   }
 }

@@ -1,21 +1,20 @@
-import type BetterSqlite3 from 'better-sqlite3';
-import { prepared } from './prepared.js';
+import type { SqliteDb } from './db.js';
 import { newId } from '../../ids.js';
 import type { Clock, ConfigStore } from '../store.js';
 
 export class SqliteConfigStore implements ConfigStore {
   private readonly saveTx: (json: string) => void;
 
-  constructor(private readonly db: BetterSqlite3.Database, clock: Clock) {
+  constructor(private readonly db: SqliteDb, clock: Clock) {
     // Deactivating the old row and inserting the new one commit together: there is always one active row.
     this.saveTx = db.transaction((json: string) => {
-      db.prepare('UPDATE Configurations SET Active = NULL WHERE Active = 1').run();
-      db.prepare('INSERT INTO Configurations (Id, Value, CreateAt, Active) VALUES (?, ?, ?, 1)').run(newId(), json, clock());
+      db.run('UPDATE Configurations SET Active = NULL WHERE Active = 1');
+      db.run('INSERT INTO Configurations (Id, Value, CreateAt, Active) VALUES (?, ?, ?, 1)', newId(), json, clock());
     });
   }
 
   async loadActive(): Promise<unknown | null> {
-    const row = prepared(this.db, 'SELECT Value FROM Configurations WHERE Active = 1 ORDER BY CreateAt DESC LIMIT 1').get() as { Value: string } | undefined;
+    const row = this.db.get('SELECT Value FROM Configurations WHERE Active = 1 ORDER BY CreateAt DESC LIMIT 1') as { Value: string } | undefined;
     return row ? JSON.parse(row.Value) : null;
   }
 

@@ -1,5 +1,4 @@
-import type BetterSqlite3 from 'better-sqlite3';
-import { prepared } from './prepared.js';
+import type { SqliteDb } from './db.js';
 import { ApiError, badRequest, forbidden } from '../../errors.js';
 import { newId } from '../../ids.js';
 import type { Clock, NewUser, UserRecord, UserStore } from '../store.js';
@@ -22,10 +21,9 @@ function fromRow(row: UserRow): UserRecord {
 export class SqliteUserStore implements UserStore {
   private readonly createTx: (user: NewUser, callerMayCreate: boolean) => UserRecord;
 
-  constructor(private readonly db: BetterSqlite3.Database, private readonly clock: Clock) {
-    const tx = db.transaction((user: NewUser, callerMayCreate: boolean) => this.insert(user, callerMayCreate));
-    // IMMEDIATE takes the write lock before counting users, so "first user" is decided once.
-    this.createTx = (user, callerMayCreate) => tx.immediate(user, callerMayCreate);
+  constructor(private readonly db: SqliteDb, private readonly clock: Clock) {
+    // One step under the write lock, so "first user" is decided once.
+    this.createTx = db.transaction((user: NewUser, callerMayCreate: boolean) => this.insert(user, callerMayCreate));
   }
 
   async create(user: NewUser, callerMayCreate: boolean): Promise<UserRecord> {
@@ -33,39 +31,37 @@ export class SqliteUserStore implements UserStore {
   }
 
   async hasAnyUser(): Promise<boolean> {
-    return !!prepared(this.db, 'SELECT 1 FROM Users LIMIT 1').get();
+    return !!this.db.get('SELECT 1 FROM Users LIMIT 1');
   }
 
-  async get(id: string): Promise<UserRecord | null> {
-    const row = prepared(this.db, 'SELECT * FROM Users WHERE Id = ?').get(id) as UserRow | undefined;
+  get(id: string): UserRecord | null {
+    const row = this.db.get('SELECT * FROM Users WHERE Id = ?', id) as UserRow | undefined;
     return row ? fromRow(row) : null;
   }
 
   async findByLogin(loginId: string): Promise<UserRecord | null> {
     const login = loginId.toLowerCase();
-    const row = prepared(this.db, 'SELECT * FROM Users WHERE Username = ? OR Email = ?').get(login, login) as UserRow | undefined;
+    const row = this.db.get('SELECT * FROM Users WHERE Username = ? OR Email = ?', login, login) as UserRow | undefined;
     return row ? fromRow(row) : null;
   }
 
   async countLoginAttempt(id: string, max: number, lockoutMs: number, now: number): Promise<boolean> {
-    return prepared(this.db, `UPDATE Users SET LastLoginAttemptAt = @now,
+    return this.db.run(`UPDATE Users SET LastLoginAttemptAt = @now,
         FailedAttempts = CASE WHEN FailedAttempts >= @max THEN 1 ELSE FailedAttempts + 1 END
-        WHERE Id = @id AND (FailedAttempts < @max OR LastLoginAttemptAt <= @now - @lockoutMs)`)
-      .run({ id, max, lockoutMs, now }).changes === 1;
+        WHERE Id = @id AND (FailedAttempts < @max OR LastLoginAttemptAt <= @now - @lockoutMs)`, { id, max, lockoutMs, now }).changes === 1;
   }
 
   async clearLoginAttempts(id: string): Promise<void> {
-    prepared(this.db, 'UPDATE Users SET FailedAttempts = 0 WHERE Id = ?').run(id);
+    this.db.run('UPDATE Users SET FailedAttempts = 0 WHERE Id = ?', id);
   }
 
   async setActive(id: string, active: boolean, now: number): Promise<boolean> {
-    return prepared(this.db, `UPDATE Users SET UpdateAt = @now,
-        DeleteAt = CASE WHEN @active = 1 THEN 0 WHEN DeleteAt = 0 THEN @now ELSE DeleteAt END WHERE Id = @id`)
-      .run({ id, active: active ? 1 : 0, now }).changes === 1;
+    return this.db.run(`UPDATE Users SET UpdateAt = @now,
+        DeleteAt = CASE WHEN @active = 1 THEN 0 WHEN DeleteAt = 0 THEN @now ELSE DeleteAt END WHERE Id = @id`, { id, active: active ? 1 : 0, now }).changes === 1;
   }
 
   private insert(user: NewUser, callerMayCreate: boolean): UserRecord {
-    const isFirst = (prepared(this.db, 'SELECT COUNT(*) AS n FROM Users').get() as { n: number }).n === 0;
+    const isFirst = (this.db.get('SELECT COUNT(*) AS n FROM Users') as { n: number }).n === 0;
     if (!isFirst && !callerMayCreate) throw forbidden();
     this.checkUnique(user);
     const now = this.clock();
@@ -73,29 +69,27 @@ export class SqliteUserStore implements UserStore {
       ...user, id: newId(), createAt: now, updateAt: now, deleteAt: 0, emailVerified: false, position: '',
       roles: isFirst ? 'system_admin system_user' : 'system_user', locale: 'en', authService: '',
     };
-    prepared(this.db, `INSERT INTO Users (Id, CreateAt, UpdateAt, DeleteAt, Username, Email, EmailVerified, Password,
+    this.db.run(`INSERT INTO Users (Id, CreateAt, UpdateAt, DeleteAt, Username, Email, EmailVerified, Password,
         Nickname, FirstName, LastName, Position, Roles, Locale, AuthService)
-        VALUES (?, ?, ?, 0, ?, ?, 0, ?, ?, ?, ?, '', ?, 'en', '')`)
-      .run(record.id, now, now, record.username, record.email, record.passwordHash, record.nickname,
+        VALUES (?, ?, ?, 0, ?, ?, 0, ?, ?, ?, ?, '', ?, 'en', '')`, record.id, now, now, record.username, record.email, record.passwordHash, record.nickname,
         record.firstName, record.lastName, record.roles);
     this.joinDefaultTeam(record.id);
     return record;
   }
 
   private checkUnique(user: NewUser): void {
-    if (prepared(this.db, 'SELECT 1 FROM Users WHERE Username = ?').get(user.username)) {
+    if (this.db.get('SELECT 1 FROM Users WHERE Username = ?', user.username)) {
       throw badRequest('app.user.save.username_exists.app_error', 'An account with that username already exists.');
     }
-    if (prepared(this.db, 'SELECT 1 FROM Users WHERE Email = ?').get(user.email)) {
+    if (this.db.get('SELECT 1 FROM Users WHERE Email = ?', user.email)) {
       throw badRequest('app.user.save.email_exists.app_error', 'An account with that email already exists.');
     }
   }
 
   private joinDefaultTeam(userId: string): void {
-    const team = prepared(this.db, "SELECT Id FROM Teams WHERE Name = 'main'").get() as { Id: string } | undefined;
+    const team = this.db.get<{ Id: string }>("SELECT Id FROM Teams WHERE Name = 'main'");
     if (!team) throw new ApiError(500, 'app.team.get_by_name.missing.app_error', 'The default team is missing.');
-    prepared(this.db, 'INSERT INTO TeamMembers (TeamId, UserId) VALUES (?, ?)').run(team.Id, userId);
-    prepared(this.db, "INSERT INTO ChannelMembers (ChannelId, UserId) SELECT Id, ? FROM Channels WHERE TeamId = ? AND Name = 'town-square'")
-      .run(userId, team.Id);
+    this.db.run('INSERT INTO TeamMembers (TeamId, UserId) VALUES (?, ?)', team.Id, userId);
+    this.db.run("INSERT INTO ChannelMembers (ChannelId, UserId) SELECT Id, ? FROM Channels WHERE TeamId = ? AND Name = 'town-square'", userId, team.Id);
   }
 }
