@@ -8,6 +8,7 @@ use base64::Engine;
 use data_encoding::{Encoding, Specification, HEXLOWER};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+use std::cell::RefCell;
 use std::fmt;
 use std::sync::OnceLock;
 use subtle::ConstantTimeEq;
@@ -205,11 +206,36 @@ fn id_encoding() -> &'static Encoding {
     })
 }
 
+/// How many random bytes are drawn from the platform at a time.
+const RANDOM_POOL_BYTES: usize = 1024;
+
+thread_local! {
+    /// Random bytes not handed out yet, and how many of the pool are used up.
+    static RANDOM_POOL: RefCell<([u8; RANDOM_POOL_BYTES], usize)> =
+        const { RefCell::new(([0; RANDOM_POOL_BYTES], RANDOM_POOL_BYTES)) };
+}
+
+/// `N` bytes from the platform's CSPRNG (crypto.getRandomValues in wasm), drawn a kilobyte at a
+/// time so that a token costs no trip across the wasm boundary. Each byte is handed out once and
+/// then zeroed in the pool, so no copy of a secret's randomness stays behind.
 pub fn random_bytes<const N: usize>() -> [u8; N] {
     let mut bytes = [0u8; N];
-    // The platform's CSPRNG (crypto.getRandomValues in wasm). Without it no id or secret can be
-    // made safely, so there is nothing sensible to fall back to.
-    getrandom::fill(&mut bytes).expect("system random number generator");
+    RANDOM_POOL.with_borrow_mut(|(pool, used)| {
+        let mut filled = 0;
+        while filled < N {
+            if *used == RANDOM_POOL_BYTES {
+                // Without the system generator no id or secret can be made safely, so there is
+                // nothing sensible to fall back to.
+                getrandom::fill(pool).expect("system random number generator");
+                *used = 0;
+            }
+            let take = (N - filled).min(RANDOM_POOL_BYTES - *used);
+            bytes[filled..filled + take].copy_from_slice(&pool[*used..*used + take]);
+            pool[*used..*used + take].fill(0);
+            *used += take;
+            filled += take;
+        }
+    });
     bytes
 }
 
@@ -268,6 +294,14 @@ mod tests {
         let secrets: HashSet<String> = (0..1000).map(|_| new_secret()).collect();
         assert_eq!(ids.len(), 1000);
         assert_eq!(secrets.len(), 1000);
+    }
+
+    #[test]
+    fn random_bytes_are_handed_out_once_across_refills_of_the_pool() {
+        // 13 does not divide the pool's size: draws straddle its refills.
+        let draws: Vec<[u8; 13]> = (0..(3 * RANDOM_POOL_BYTES / 13 + 7)).map(|_| random_bytes()).collect();
+        assert!(draws.iter().all(|d| d.iter().any(|&b| b != 0)), "a used-up (zeroed) part was handed out");
+        assert_eq!(draws.iter().collect::<HashSet<_>>().len(), draws.len(), "bytes handed out twice");
     }
 
     #[test]

@@ -1,15 +1,21 @@
 // The SQLite connection as the stores use it: statements prepared once per SQL text, and group
 // commit. Every write joins the transaction of the current turn of the event loop, which commits
-// once when the turn's work is done (synchronous = FULL: on disk, not only handed to the OS); a
-// response waits for the commit that holds its request's writes (durable()), so that no client is
-// told of a write that a crash, a power loss included, could undo. Requests in flight share one
-// commit instead of each paying its own.
+// once when the turn's work is done; then the write-ahead log is synced to disk off the event loop
+// (fdatasync in libuv's thread pool), while the next turn's requests go on. A response waits for the
+// sync that holds its request's writes (durable()), so no client is told of a write that a crash, a
+// power loss included, could undo; requests in flight share one commit and one sync instead of each
+// paying its own, and no request waits for another's sync to begin its work.
+//
+// The connection runs with synchronous = NORMAL, which in WAL mode syncs at every checkpoint (the
+// log before, the database after) but not at commit: the sync after each batch is what makes a
+// commit durable, as FULL would, without blocking the event loop while the disk works.
 //
 // Reads run on the same connection, so a read inside an open batch sees the batch's writes before
-// they are committed. That is safe because nothing leaves the process before the commit: every
-// response waits for it, and if it fails, the whole batch is rolled back and every response that
+// they are durable. That is safe because nothing leaves the process before the sync: every response
+// waits for it, and if the commit fails, the whole batch is rolled back and every response that
 // waited on it is a 503.
 import type BetterSqlite3 from 'better-sqlite3';
+import { closeSync, fdatasync, fdatasyncSync, fstatSync, openSync, statSync } from 'node:fs';
 import { storeUnavailable } from '../../errors.js';
 import type { Logger } from '../../log.js';
 import type { StoreHealth } from '../store.js';
@@ -39,6 +45,10 @@ export class SqliteDb implements StoreHealth {
   /** Counts failed commits: a request that began before one cannot be answered as if nothing happened. */
   private failures = 0;
   private retryTimer: NodeJS.Timeout | null = null;
+  /** The write-ahead log, opened for syncing once it exists (a database in memory has none). */
+  private wal: { fd: number; ino: number } | null = null;
+  /** The sync of the latest commit, while it runs. */
+  private syncing: Promise<void> | null = null;
 
   private readonly siblings: Set<SqliteDb>;
 
@@ -117,13 +127,19 @@ export class SqliteDb implements StoreHealth {
    */
   durable(since: number): Promise<void> | undefined {
     if (since !== this.failures || this.isDown) return Promise.reject(storeUnavailable());
-    return this.batch?.committed;
+    return this.batch?.committed ?? this.syncing ?? undefined;
   }
 
-  /** Commits what is pending, then closes. */
+  /** Commits what is pending and syncs it, then closes. */
   close(): void {
     if (this.retryTimer) clearTimeout(this.retryTimer);
     this.commit();
+    const fd = this.walFd();
+    if (fd !== null) {
+      fdatasyncSync(fd);
+      // Not while the last batch's own sync may still use it.
+      void (this.syncing ?? Promise.resolve()).catch(() => {}).finally(() => closeSync(fd));
+    }
     this.siblings.delete(this);
     if (this.siblings.size === 0) connections.delete(this.raw.name);
     this.raw.close();
@@ -139,33 +155,73 @@ export class SqliteDb implements StoreHealth {
     setImmediate(() => this.commit());
   }
 
-  /** Commits the open batch now (it is also committed at the end of the turn it began in). */
+  /** Commits the open batch now (it is also committed at the end of the turn it began in), and syncs it. */
   commit(): void {
     const batch = this.batch;
     if (!batch) return;
     try {
       this.prepare('COMMIT').run();
-      this.batch = null;
-      batch.resolve();
     } catch (err) {
       this.lose(err);
+      return;
     }
+    this.batch = null;
+    const fd = this.walFd();
+    if (fd === null) return batch.resolve();
+    const synced = new Promise<void>((resolve, reject) => fdatasync(fd, (err) => (err ? reject(err) : resolve())));
+    this.syncing = synced;
+    const settled = () => {
+      if (this.syncing === synced) this.syncing = null;
+    };
+    synced.then(() => {
+      settled();
+      batch.resolve();
+    }, (err: unknown) => {
+      settled();
+      this.fail('syncing the database log failed; refusing writes until it works again', err);
+      batch.reject(storeUnavailable());
+    });
+  }
+
+  /**
+   * The log's file descriptor, opened again should the log have been replaced (SQLite keeps it
+   * while the connection is open, but a sync of a file no longer there would make nothing durable).
+   */
+  private walFd(): number | null {
+    if (this.raw.memory) return null;
+    const path = `${this.raw.name}-wal`;
+    let ino: number;
+    try {
+      ino = statSync(path).ino;
+    } catch {
+      return null; // no log yet: nothing was committed in WAL mode
+    }
+    if (this.wal?.ino !== ino) {
+      const fd = openSync(path, 'r');
+      this.wal = { fd, ino: fstatSync(fd).ino };
+    }
+    return this.wal.fd;
   }
 
   /** The batch did not commit: nothing of it stays, every answer waiting on it is a 503, and writes stop until the database takes one again. */
   private lose(err: unknown): void {
     const batch = this.batch;
     this.batch = null;
-    this.failures++;
     try {
       if (this.raw.inTransaction) this.prepare('ROLLBACK').run();
     } catch {
       // Rolled back already, or the connection is broken: the probe finds out.
     }
     batch?.reject(storeUnavailable());
+    this.fail('database commit failed; refusing writes until it works again', err);
+  }
+
+  /** Every answer in flight is a 503 from here on, and writes stop until a probe commits and syncs. */
+  private fail(what: string, err: unknown): void {
+    this.failures++;
     if (this.isDown) return;
     this.isDown = true;
-    this.log?.log('error', 'database commit failed; refusing writes until it works again', { error: err instanceof Error ? err.message : String(err) });
+    this.log?.log('error', what, { error: err instanceof Error ? err.message : String(err) });
     this.scheduleProbe(FIRST_RETRY_MS);
   }
 
@@ -175,6 +231,8 @@ export class SqliteDb implements StoreHealth {
       try {
         this.prepare('BEGIN IMMEDIATE').run();
         this.prepare('COMMIT').run();
+        const fd = this.walFd();
+        if (fd !== null) fdatasyncSync(fd);
         this.isDown = false;
         this.log?.log('info', 'database takes writes again');
       } catch {

@@ -25,9 +25,10 @@ export function openSqliteStore(file: string, clock: Clock = Date.now, atRestKey
   // Overwritten and deleted content is zeroed, so a secret replaced (a plaintext token encrypted, a
   // KV secret deleted) does not linger in the file's free space.
   db.pragma('secure_delete = ON');
-  // A commit is on disk before any answer that depends on it leaves (a power loss, not only a crash
-  // of the process, keeps it): what group commit (db.ts) makes cheap.
-  db.pragma('synchronous = FULL');
+  // Syncs at checkpoints, not at commit: group commit (db.ts) syncs the log after each batch, off the
+  // event loop, and answers only then, so a commit is on disk before any answer that depends on it
+  // leaves (a power loss, not only a crash of the process, keeps it).
+  db.pragma('synchronous = NORMAL');
   try {
     migrate(db, clock(), atRestKey);
     const check = db.prepare('SELECT Value FROM Systems WHERE Name = ?').get(KEY_CHECK_NAME) as { Value: string } | undefined;
