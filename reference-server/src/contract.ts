@@ -90,6 +90,13 @@ export interface FetchResponse {
 
 export interface PluginHost {
   kvGet(key: string): Promise<Uint8Array | null>;
+  /**
+   * Each key's value as kvGet gives it, in the order given (a key given twice is answered twice), in
+   * one round trip: at most 100 keys, and a bad key anywhere (or more keys) rejects the whole call.
+   * Optional: Mattermost's plugin API has no multi-get, and on a host without one the plugin makes
+   * N kvGet calls instead, with the same results.
+   */
+  kvGetMany?(keys: string[]): Promise<(Uint8Array | null)[]>;
   kvSet(key: string, value: Uint8Array | null, opts?: { atomic?: boolean; oldValue?: Uint8Array | null; expireInSeconds?: number }): Promise<boolean>;
   kvDelete(key: string): Promise<void>;
   kvList(page: number, perPage: number): Promise<string[]>;

@@ -53,6 +53,7 @@ export function createPluginHost(deps: PluginHostDeps): PluginHost {
   };
   const asyncMethods = rejectingErrors({
     kvGet: (key: string) => store.kv.get(pluginId, key),
+    kvGetMany: (keys: string[]) => store.kv.getMany(pluginId, keys),
     kvSet: (key: string, value: Uint8Array | null, opts?: KvSetOptions) => store.kv.set(pluginId, key, copy(value), kvOptions(opts)),
     kvDelete: (key: string) => store.kv.delete(pluginId, key),
     kvList: (page: number, perPage: number) => store.kv.list(pluginId, page, perPage),

@@ -11,6 +11,11 @@ export interface KvSetOptions {
 /** Mattermost's plugin key-value store, per plugin id (see kv rules in ./kv-rules.ts). */
 export interface KvStore {
   get(pluginId: string, key: string): Promise<Uint8Array | null>;
+  /**
+   * Each key's value as get() gives it, in the order given, read in one statement; at most
+   * MAX_KEYS_PER_GET keys, and a bad key anywhere refuses the whole call.
+   */
+  getMany(pluginId: string, keys: string[]): Promise<(Uint8Array | null)[]>;
   set(pluginId: string, key: string, value: Uint8Array | null, options?: KvSetOptions): Promise<boolean>;
   delete(pluginId: string, key: string): Promise<void>;
   list(pluginId: string, page: number, perPage: number): Promise<string[]>;

@@ -1,7 +1,7 @@
 // Mattermost's KVSetWithOptions on SQLite. Each atomic operation is one SQL statement and its
 // success is read from the change count, so two racing callers cannot both win.
 import type BetterSqlite3 from 'better-sqlite3';
-import { checkKey, checkOptions, checkPage, expireAt } from '../kv-rules.js';
+import { checkKey, checkKeys, checkOptions, checkPage, expireAt, valuesInOrder } from '../kv-rules.js';
 import type { Clock, KvSetOptions, KvStore } from '../store.js';
 
 const LIVE = '(ExpireAt = 0 OR ExpireAt > @now)';
@@ -22,12 +22,19 @@ const SQL = {
   sweep: 'DELETE FROM PluginKeyValueStore WHERE ExpireAt != 0 AND ExpireAt <= @now',
 };
 
+/** getMany's statement for `count` keys: positional parameters, bound as get() binds its key. */
+const getManySql = (count: number) =>
+  `SELECT PKey, PValue FROM PluginKeyValueStore WHERE PluginId = ? AND (ExpireAt = 0 OR ExpireAt > ?)
+   AND PKey IN (${Array(count).fill('?').join(', ')})`;
+
 const toBlob = (value: Uint8Array) => Buffer.from(value.buffer, value.byteOffset, value.byteLength);
 
 export class SqliteKvStore implements KvStore {
   private readonly stmts: { [K in keyof typeof SQL]: BetterSqlite3.Statement };
+  /** getMany's statements by key count (at most MAX_KEYS_PER_GET of them). */
+  private readonly getManyStmts = new Map<number, BetterSqlite3.Statement>();
 
-  constructor(db: BetterSqlite3.Database, private readonly clock: Clock) {
+  constructor(private readonly db: BetterSqlite3.Database, private readonly clock: Clock) {
     this.stmts = Object.fromEntries(Object.entries(SQL).map(([name, sql]) => [name, db.prepare(sql)])) as never;
   }
 
@@ -35,6 +42,15 @@ export class SqliteKvStore implements KvStore {
     checkKey(key);
     const row = this.stmts.get.get({ plugin, key, now: this.clock() }) as { PValue: Buffer | null } | undefined;
     return row?.PValue ? new Uint8Array(row.PValue) : null;
+  }
+
+  async getMany(plugin: string, keys: string[]): Promise<(Uint8Array | null)[]> {
+    checkKeys(keys);
+    if (keys.length === 0) return [];
+    let stmt = this.getManyStmts.get(keys.length);
+    if (!stmt) this.getManyStmts.set(keys.length, (stmt = this.db.prepare(getManySql(keys.length))));
+    const rows = stmt.all(plugin, this.clock(), ...keys) as { PKey: string; PValue: Buffer | null }[];
+    return valuesInOrder(keys, rows.flatMap((row) => (row.PValue ? [{ key: row.PKey, value: row.PValue }] : [])));
   }
 
   async set(plugin: string, key: string, value: Uint8Array | null, options: KvSetOptions = {}): Promise<boolean> {
