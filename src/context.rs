@@ -8,7 +8,7 @@ use crate::crypto::Sealer;
 use crate::host::Host;
 use crate::http::{redirect, AppError, Request, Response};
 use crate::ids::UserId;
-use crate::store::Store;
+use crate::store::{ReadAhead, Store};
 use std::rc::Rc;
 
 pub struct Context<'a, H: Host> {
@@ -16,12 +16,15 @@ pub struct Context<'a, H: Host> {
     pub config: Rc<ServerConfig>,
     /// Set once the plugin is activated with the host's at-rest key.
     pub sealer: Option<Rc<Sealer>>,
+    /// What this request read ahead ([`Store::read_ahead`]): a context serves one request, and
+    /// this dies with it.
+    pub read_ahead: ReadAhead,
 }
 
 impl<H: Host> Context<'_, H> {
     /// The plugin's records in the KV store.
     pub fn store(&self) -> Store<'_, H> {
-        Store::new(self.host, self.sealer.as_deref())
+        Store::new(self.host, self.sealer.as_deref()).reading_ahead(&self.read_ahead)
     }
 
     /// The calling user's id; the host sets it only for a valid session.

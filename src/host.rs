@@ -13,6 +13,10 @@ use std::fmt;
 /// Longest KV key Mattermost accepts, in characters.
 pub const MAX_KEY_CHARS: usize = 150;
 
+/// Most keys one [`Host::kv_get_many`] call takes: a bound on one statement's size, far above the
+/// handful a request reads ahead.
+pub const MAX_KEYS_PER_GET: usize = 100;
+
 /// A failure reported by the host: a refused or failed I/O call. Its message is meant for people.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HostError(pub String);
@@ -79,6 +83,30 @@ pub fn check_key(key: &str) -> HostResult<()> {
         return Err(HostError("KV key must not contain NUL".into()));
     }
     Ok(())
+}
+
+/// Checks the keys of one [`Host::kv_get_many`] call: at most [`MAX_KEYS_PER_GET`] of them, each
+/// one a key [`check_key`] accepts.
+pub fn check_keys(keys: &[&str]) -> HostResult<()> {
+    if keys.len() > MAX_KEYS_PER_GET {
+        return Err(HostError(format!(
+            "KV get of at most {MAX_KEYS_PER_GET} keys per call, got {}",
+            keys.len()
+        )));
+    }
+    keys.iter().try_for_each(|key| check_key(key))
+}
+
+/// [`Host::kv_get_many`] as N single gets, for a host that has no multi-key read (Mattermost's
+/// plugin API has none): the same answers, one round trip per key.
+pub async fn kv_get_each<H: Host + ?Sized>(host: &H, keys: &[&str]) -> HostResult<Vec<Option<Vec<u8>>>> {
+    // Checked first, as one call does: a bad key anywhere refuses the whole call, nothing read.
+    check_keys(keys)?;
+    let mut values = Vec::with_capacity(keys.len());
+    for key in keys {
+        values.push(host.kv_get(key).await?);
+    }
+    Ok(values)
 }
 
 /// An outbound HTTP request. The host applies its own timeout, size limit, no-redirect and
@@ -154,6 +182,15 @@ impl LogLevel {
 #[allow(async_fn_in_trait)]
 pub trait Host {
     async fn kv_get(&self, key: &str) -> HostResult<Option<Vec<u8>>>;
+    /// The values of `keys` in their order, each exactly as [`Host::kv_get`] gives it (`None` for
+    /// a missing or expired key; a key asked twice answered twice), in one round trip (one SQL
+    /// statement on the reference server). At most [`MAX_KEYS_PER_GET`] keys; an invalid key, or
+    /// too many, refuses the whole call. The plugin never relies on the values being read at one
+    /// instant, so a host without a multi-key read (Mattermost's plugin API has none) keeps this
+    /// default, N single gets ([`kv_get_each`]): the plugin works the same, with more round trips.
+    async fn kv_get_many(&self, keys: &[&str]) -> HostResult<Vec<Option<Vec<u8>>>> {
+        kv_get_each(self, keys).await
+    }
     /// Returns whether the write took effect (always true for [`KvCondition::Always`]).
     async fn kv_set(&self, key: &str, write: KvWrite<'_>) -> HostResult<bool>;
     async fn kv_delete(&self, key: &str) -> HostResult<()>;

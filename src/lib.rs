@@ -178,6 +178,7 @@ impl<H: Host> Plugin<H> {
             host: &self.host,
             config: Rc::clone(&self.config.borrow()),
             sealer: self.sealer.borrow().clone(),
+            read_ahead: Default::default(),
         }
     }
 

@@ -5,10 +5,11 @@
 //! and a panic is logged through the host (with its message) before the module traps.
 
 use crate::host::{
-    FetchRequest, FetchResponse, Host, HostError, HostResult, KvCondition, KvWrite, LogLevel, User,
+    kv_get_each, FetchRequest, FetchResponse, Host, HostError, HostResult, KvCondition, KvWrite, LogLevel,
+    User,
 };
 use crate::http::Request;
-use js_sys::{Object, Reflect, Uint8Array};
+use js_sys::{Array, Object, Reflect, Uint8Array};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use std::cell::RefCell;
@@ -29,6 +30,9 @@ extern "C" {
     // microtask queue.
     #[wasm_bindgen(method, catch, js_name = kvGet)]
     fn kv_get(this: &PluginHost, key: &str) -> Result<JsValue, JsValue>;
+    /// Optional: a host without it gets N `kvGet` calls instead.
+    #[wasm_bindgen(method, catch, js_name = kvGetMany)]
+    fn kv_get_many(this: &PluginHost, keys: Array) -> Result<JsValue, JsValue>;
     #[wasm_bindgen(method, catch, js_name = kvSet)]
     fn kv_set(this: &PluginHost, key: &str, value: JsValue, opts: JsValue) -> Result<JsValue, JsValue>;
     #[wasm_bindgen(method, catch, js_name = kvDelete)]
@@ -49,6 +53,30 @@ extern "C" {
 
 /// [`Host`] over the JS object.
 pub struct JsHost(PluginHost);
+
+impl From<PluginHost> for JsHost {
+    fn from(host: PluginHost) -> Self {
+        JsHost(host)
+    }
+}
+
+impl JsHost {
+    /// Whether the host has the optional `kvGetMany`.
+    fn has_kv_get_many(&self) -> bool {
+        Reflect::get(&self.0, &"kvGetMany".into()).is_ok_and(|method| method.is_function())
+    }
+}
+
+/// A KV value from JS: bytes, or null (undefined too) for none.
+fn kv_value(value: JsValue, call: &str) -> HostResult<Option<Vec<u8>>> {
+    if value.is_null() || value.is_undefined() {
+        return Ok(None);
+    }
+    match value.dyn_into::<Uint8Array>() {
+        Ok(bytes) => Ok(Some(bytes.to_vec())),
+        Err(_) => Err(HostError(format!("host {call} returned something other than bytes"))),
+    }
+}
 
 /// A readable message from whatever JS threw or rejected with.
 fn js_message(value: &JsValue) -> String {
@@ -124,13 +152,20 @@ fn kv_options(write: &KvWrite<'_>) -> JsValue {
 impl Host for JsHost {
     async fn kv_get(&self, key: &str) -> HostResult<Option<Vec<u8>>> {
         let value = settle(self.0.kv_get(key)).await.map_err(host_error("kvGet"))?;
-        if value.is_null() || value.is_undefined() {
-            return Ok(None);
+        kv_value(value, "kvGet")
+    }
+
+    async fn kv_get_many(&self, keys: &[&str]) -> HostResult<Vec<Option<Vec<u8>>>> {
+        if !self.has_kv_get_many() {
+            return kv_get_each(self, keys).await;
         }
-        match value.dyn_into::<Uint8Array>() {
-            Ok(bytes) => Ok(Some(bytes.to_vec())),
-            Err(_) => Err(HostError("host kvGet returned something other than bytes".into())),
-        }
+        let asked: Array = keys.iter().map(|key| JsValue::from_str(key)).collect();
+        let values = settle(self.0.kv_get_many(asked)).await.map_err(host_error("kvGetMany"))?;
+        let values = match values.dyn_into::<Array>() {
+            Ok(values) if values.length() as usize == keys.len() => values,
+            _ => return Err(HostError("host kvGetMany did not return one value per key".into())),
+        };
+        values.iter().map(|value| kv_value(value, "kvGetMany")).collect()
     }
 
     async fn kv_set(&self, key: &str, write: KvWrite<'_>) -> HostResult<bool> {

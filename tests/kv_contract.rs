@@ -14,6 +14,10 @@ impl Kv for MemoryHost {
         self.kv_get(key).await.map_err(|e| e.0)
     }
 
+    async fn get_many(&self, keys: &[&str]) -> Result<Vec<Option<Vec<u8>>>, String> {
+        self.kv_get_many(keys).await.map_err(|e| e.0)
+    }
+
     async fn set(&self, key: &str, write: KvWrite<'_>) -> Result<bool, String> {
         self.kv_set(key, write).await.map_err(|e| e.0)
     }
@@ -44,4 +48,17 @@ fn the_memory_host_keeps_the_kv_contract() {
     let ran = block_on(run_all(Interface::HostTrait, MemoryHost::new));
     assert!(ran > 0);
     println!("{ran} KV contract cases passed on the in-memory host");
+}
+
+/// `kv_get_many` as a host without a multi-key read gives it (the `Host` trait's default, N single
+/// gets) keeps the same contract: the plugin works the same on either.
+#[test]
+fn single_gets_keep_the_kv_contract() {
+    let single_gets = || {
+        let host = MemoryHost::new();
+        host.single_gets(true);
+        host
+    };
+    let ran = block_on(run_all(Interface::HostTrait, single_gets));
+    assert!(ran > 0);
 }

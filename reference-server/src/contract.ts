@@ -97,6 +97,13 @@ export interface FetchResponse {
  */
 export interface PluginHost {
   kvGet(key: string): Answer<Uint8Array | null>;
+  /**
+   * Each key's value as kvGet gives it, in the order given (a key given twice is answered twice), in
+   * one round trip: at most 100 keys, and a bad key anywhere (or more keys) refuses the whole call.
+   * Optional: Mattermost's plugin API has no multi-get, and on a host without one the plugin makes
+   * N kvGet calls instead, with the same results.
+   */
+  kvGetMany?(keys: string[]): Answer<(Uint8Array | null)[]>;
   kvSet(key: string, value: Uint8Array | null, opts?: { atomic?: boolean; oldValue?: Uint8Array | null; expireInSeconds?: number }): Answer<boolean>;
   kvDelete(key: string): Answer<void>;
   kvList(page: number, perPage: number): Answer<string[]>;

@@ -62,6 +62,7 @@ export function createPluginHost(deps: PluginHostDeps): PluginHost {
     typeof userId === 'string' ? then(store.users.get(userId), (user) => (user && user.deleteAt === 0 ? user : null)) : null;
   const calls = readableErrors({
     kvGet: (key: string) => store.kv.get(pluginId, key),
+    kvGetMany: (keys: string[]) => store.kv.getMany(pluginId, keys),
     kvSet: (key: string, value: Uint8Array | null, opts?: KvSetOptions) => store.kv.set(pluginId, key, copy(value), kvOptions(opts)),
     kvDelete: (key: string) => store.kv.delete(pluginId, key),
     kvList: (page: number, perPage: number) => store.kv.list(pluginId, page, perPage),

@@ -15,9 +15,11 @@ const text = (b: Uint8Array | null) => (b === null ? null : new TextDecoder().de
 // op, each op only its own.
 type Key = string | { repeat: string; times: number };
 type Bytes = string | { bytes: number[] };
+type List<T> = T[] | { copies: T; times: number };
 interface Step {
-  op: 'get' | 'set' | 'insert' | 'compare_and_set' | 'compare_and_delete' | 'set_with_options' | 'delete' | 'list' | 'advance';
+  op: 'get' | 'get_many' | 'set' | 'insert' | 'compare_and_set' | 'compare_and_delete' | 'set_with_options' | 'delete' | 'list' | 'advance';
   key: Key;
+  keys: List<Key>;
   value: Bytes | null;
   old: Bytes;
   expire_in_seconds?: number;
@@ -39,6 +41,7 @@ const CONTRACT_FILE = new URL('../../../tests/kv-contract.json', import.meta.url
 const CASES = (JSON.parse(readFileSync(CONTRACT_FILE, 'utf8')) as { cases: Case[] }).cases;
 
 const keyText = (key: Key) => (typeof key === 'string' ? key : key.repeat.repeat(key.times));
+const items = <T>(list: List<T>): T[] => (Array.isArray(list) ? list : Array<T>(list.times).fill(list.copies));
 const valueBytes = (value: Bytes | null) => (value === null ? null : typeof value === 'string' ? bytes(value) : Uint8Array.from(value.bytes));
 
 /** The options of a set_with_options step as kvSet takes them, oldValue as bytes. */
@@ -49,6 +52,7 @@ function setOptions({ oldValue, ...rest }: Step['options']): KvSetOptions {
 /** Makes a step's call (all but advance) and gives what it returned, in the form of its "returns". */
 async function call(kv: KvStore, step: Step): Promise<unknown> {
   if (step.op === 'list') return kv.list(P, step.page, step.per_page);
+  if (step.op === 'get_many') return kv.getMany(P, items(step.keys).map(keyText));
   const key = keyText(step.key);
   const expireInSeconds = step.expire_in_seconds;
   switch (step.op) {
@@ -75,6 +79,7 @@ async function call(kv: KvStore, step: Step): Promise<unknown> {
 /** A step's "returns" in the form call() gives. */
 function expected(step: Step): unknown {
   if (step.op === 'get') return valueBytes(step.returns as Bytes | null);
+  if (step.op === 'get_many') return items(step.returns as List<Bytes | null>).map(valueBytes);
   if (step.op === 'list') return (step.returns as Key[]).map(keyText);
   return step.returns;
 }
@@ -141,6 +146,20 @@ export function kvContract(backend: KvBackend): void {
       await kv.set('other-plugin', 'aa', bytes('x'));
       assert.equal(await kv.get('other-plugin', 'a'), null);
       assert.deepEqual(await kv.list(P, 0, 10), ['a']);
+    });
+
+    it('getMany refuses anything but an array of keys, as the plugin host passes it on', async () => {
+      await kv.set(P, 'a', bytes('1'));
+      for (const keys of ['a', null, { 0: 'a', length: 1 }, [7], ['a', undefined]]) {
+        await assert.rejects(async () => kv.getMany(P, keys as never), /invalid key/, JSON.stringify(keys));
+      }
+    });
+
+    it('getMany answers a key asked twice with values no caller shares', async () => {
+      await kv.set(P, 'a', bytes('1'));
+      const [first, second] = await kv.getMany(P, ['a', 'a']);
+      first![0] = 0x32;
+      assert.deepEqual([text(first!), text(second!), text(await kv.get(P, 'a'))], ['2', '1', '1']);
     });
 
     it('of two racing compare-and-sets exactly one wins', async () => {

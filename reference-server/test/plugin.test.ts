@@ -256,6 +256,10 @@ describe('plugin requests (fake glue module)', () => {
     const set = await getJson(`${server.url}/plugins/oauth-plugin/kv?key=k1`, { method: 'POST', body: 'v1' });
     assert.equal(set.body.ok, true);
     assert.equal((await getJson(`${server.url}/plugins/oauth-plugin/kv?key=k1`)).body.value, 'v1');
+    const many = await getJson(`${server.url}/plugins/oauth-plugin/kv-many?key=k1&key=nothing&key=k1`);
+    assert.deepEqual(many.body, { values: ['v1', null, 'v1'] });
+    const refused = await getJson(`${server.url}/plugins/oauth-plugin/kv-many?key=k1&key=`);
+    assert.deepEqual([refused.status, refused.body], [400, { error: 'kvGetMany: invalid key: a key must have 1 to 150 characters' }]);
 
     const { body: user } = await getJson(`${server.url}/plugins/oauth-plugin/user?id=${adminId}`);
     assert.equal((user.user as { username: string }).username, ADMIN.username);

@@ -3,7 +3,8 @@
 //! reference server's SQL store.
 
 use super::{
-    check_key, FetchRequest, FetchResponse, Host, HostError, HostResult, KvCondition, KvWrite, LogLevel, User,
+    check_key, check_keys, kv_get_each, FetchRequest, FetchResponse, Host, HostError, HostResult,
+    KvCondition, KvWrite, LogLevel, User,
 };
 use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -69,6 +70,8 @@ pub struct MemoryHost {
     interleave: Cell<bool>,
     at_rest_key: RefCell<Vec<u8>>,
     failing_kv: RefCell<Option<String>>,
+    /// Whether `kv_get_many` is N single gets, as on a host without a multi-key read.
+    single_gets: Cell<bool>,
     /// Every call that crosses to the host (all but the clock and the log), as "method argument".
     calls: RefCell<Vec<String>>,
 }
@@ -93,6 +96,7 @@ impl MemoryHost {
             interleave: Cell::new(false),
             at_rest_key: RefCell::new(crate::ids::new_secret().into_bytes()),
             failing_kv: RefCell::new(None),
+            single_gets: Cell::new(false),
             calls: RefCell::default(),
         }
     }
@@ -107,6 +111,12 @@ impl MemoryHost {
             Some(message) => Err(HostError(message.clone())),
             None => Ok(()),
         }
+    }
+
+    /// Makes `kv_get_many` N single gets (the trait's default), as a host without a multi-key read
+    /// (Mattermost's plugin API) does, or one call again.
+    pub fn single_gets(&self, on: bool) {
+        self.single_gets.set(on);
     }
 
     /// Replaces the at-rest key (as a server restarted with another key).
@@ -211,6 +221,17 @@ impl Host for MemoryHost {
         self.kv_available()?;
         check_key(key)?;
         Ok(self.live_value(key))
+    }
+
+    async fn kv_get_many(&self, keys: &[&str]) -> HostResult<Vec<Option<Vec<u8>>>> {
+        if self.single_gets.get() {
+            return kv_get_each(self, keys).await;
+        }
+        self.count("kv_get_many", &keys.join(" "));
+        self.give_way().await;
+        self.kv_available()?;
+        check_keys(keys)?;
+        Ok(keys.iter().map(|key| self.live_value(key)).collect())
     }
 
     async fn kv_set(&self, key: &str, write: KvWrite<'_>) -> HostResult<bool> {

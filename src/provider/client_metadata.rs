@@ -174,9 +174,21 @@ pub async fn known<H: Host>(
 }
 
 async fn cached<H: Host>(ctx: &Context<'_, H>, client_id: &ClientId) -> Result<Option<Client>, StoreError> {
-    let client: Option<Client> =
-        ctx.store().get(&keys::client_document(&keys::client_part(client_id))).await?;
+    let client: Option<Client> = ctx.store().get(&document_key(client_id)).await?;
     Ok(client.filter(|c| c.id == *client_id))
+}
+
+fn document_key(client_id: &ClientId) -> String {
+    keys::client_document(&keys::client_part(client_id))
+}
+
+/// The record [`find`] and [`known`] read `client_id` from first (a registered app, or a cached
+/// document while they are accepted), for reading it ahead with others.
+pub fn record_key<H: Host>(ctx: &Context<'_, H>, client_id: &ClientId) -> Option<String> {
+    if !is_document_url(client_id.as_str()) {
+        return clients::record_key(client_id);
+    }
+    ctx.config.service_settings.enable_client_id_metadata_documents.then(|| document_key(client_id))
 }
 
 /// Keeps the document for `seconds`, and drops the oldest beyond the bound.

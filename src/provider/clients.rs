@@ -304,10 +304,15 @@ impl Actor<'_> {
 }
 
 pub async fn get<H: Host>(ctx: &Context<'_, H>, id: &ClientId) -> StoreResult<Option<Client>> {
-    if !crate::ids::is_valid_id(id.as_str()) {
-        return Ok(None);
+    match record_key(id) {
+        Some(key) => ctx.store().get(&key).await,
+        None => Ok(None),
     }
-    ctx.store().get(&keys::client(id)).await
+}
+
+/// Where the app `id` is stored; nowhere for an id that is not one of ours.
+pub fn record_key(id: &ClientId) -> Option<String> {
+    crate::ids::is_valid_id(id.as_str()).then(|| keys::client(id))
 }
 
 /// Creates an app and returns it with its client secret (none for a public client).

@@ -134,6 +134,17 @@ async fn grant_of<H: Host>(
     Ok(record.map(|r| (r.grant_id, true)))
 }
 
+/// Where a code exchange finds the code (RFC 6749 §4.1.3), for reading it ahead.
+pub fn code_record_key(code: &str) -> String {
+    keys::code(&SecretHash::of(code))
+}
+
+/// Where a refresh finds its grant (RFC 6749 §6), for reading it ahead: known from the token
+/// alone when it names its grant.
+pub fn refresh_record_key(refresh_token: &str) -> Option<String> {
+    named_grant(refresh_token).map(|grant_id| keys::grant(&grant_id))
+}
+
 /// `at:{hash}` and `rt:{hash}`: which grant a token belongs to, for tokens that do not name it.
 #[derive(Debug, Serialize, Deserialize)]
 struct TokenRecord {
@@ -215,7 +226,7 @@ pub async fn redeem_code<H: Host>(
     exchange: &CodeExchange<'_>,
 ) -> Result<IssuedTokens, Refusal> {
     let store = ctx.store();
-    let key = keys::code(&SecretHash::of(exchange.code));
+    let key = code_record_key(exchange.code);
     let Some((record, bytes)) = store.get_versioned::<CodeRecord>(&key).await? else {
         return Err(Refusal::CodeUnknown);
     };
@@ -230,8 +241,22 @@ pub async fn redeem_code<H: Host>(
         revoke_grant(ctx, grant_id).await?;
         return Err(Refusal::CodeReused);
     }
-    check_exchange(ctx, client, &record, exchange).await?;
+    check_exchange(ctx, &record, exchange).await?;
     let authorization = &record.authorization;
+    // One round trip for the deauthorization count and the user's authorized apps, which
+    // `remember_grant` reads once the code is redeemed.
+    let user_apps = keys::user_apps(&authorization.user_id);
+    store.read_ahead(&[keys::deauthorizations(&authorization.user_id, &client.id), user_apps]).await?;
+    // A deauthorization racing this exchange never leaves a working grant. The grant carries the
+    // count the code was made under (`record.epoch`), not the one read here, and the count only
+    // grows: once a deauthorization has added one, every use of the grant (`live_grant`, a
+    // refresh) finds the counts differ, whatever this check saw. The check only refuses early what
+    // would be void anyway, so reading the count a moment early weakens nothing; nor does reading
+    // the list early: one that names the app needs no write, and one that does not is written by
+    // compare-and-set against what was read.
+    if current_epoch(ctx, &authorization.user_id, &client.id).await? != record.epoch {
+        return Err(Refusal::Deauthorized);
+    }
     let access_audience = token_audience(ctx, &authorization.audience, exchange.audience)?;
     let (grant, tokens) =
         new_grant(ctx, authorization, access_audience, record.epoch, client.gets_refresh_tokens()).await?;
@@ -249,7 +274,6 @@ pub async fn redeem_code<H: Host>(
 
 async fn check_exchange<H: Host>(
     ctx: &Context<'_, H>,
-    client: &Client,
     record: &CodeRecord,
     exchange: &CodeExchange<'_>,
 ) -> Result<(), Refusal> {
@@ -273,11 +297,7 @@ async fn check_exchange<H: Host>(
         (None, Some(_)) => return Err(Refusal::VerifierUnexpected),
         (None, None) => {}
     }
-    check_user(ctx, &authorization.user_id).await?;
-    if current_epoch(ctx, &authorization.user_id, &client.id).await? != record.epoch {
-        return Err(Refusal::Deauthorized);
-    }
-    Ok(())
+    check_user(ctx, &authorization.user_id).await
 }
 
 /// RFC 8707 §2.2: the audience of a new access token, within what was granted.
@@ -509,7 +529,8 @@ pub async fn valid_access_token<H: Host>(
     let Some((grant_id, _)) = grant_of(ctx, token, keys::access_token).await? else {
         return Ok(None);
     };
-    let Some(grant) = live_grant(ctx, &grant_id).await? else {
+    let app = |grant: &Grant| client_metadata::record_key(ctx, &grant.client_id);
+    let Some(grant) = live_grant(ctx, &grant_id, app).await? else {
         return Ok(None);
     };
     if grant.access_hash != hash || grant.access_expires_at <= ctx.host.now_millis() {
@@ -552,15 +573,24 @@ pub async fn resolve_refresh_token<H: Host>(
     let Some((grant_id, _)) = grant_of(ctx, token, keys::refresh_token).await? else {
         return Ok(None);
     };
-    let grant = live_grant(ctx, &grant_id).await?;
+    let grant = live_grant(ctx, &grant_id, |_| None).await?;
     Ok(grant.filter(|g| g.refresh_hash.as_ref() == Some(&hash)))
 }
 
 /// The grant, unless it is gone or its user deauthorized the client since (then it goes now).
-async fn live_grant<H: Host>(ctx: &Context<'_, H>, grant_id: &GrantId) -> Result<Option<Grant>, Failure> {
-    let Some(grant) = ctx.store().get::<Grant>(&keys::grant(grant_id)).await? else {
+/// `next` names a record the caller reads next, if any, to read with the deauthorization count.
+async fn live_grant<H: Host>(
+    ctx: &Context<'_, H>,
+    grant_id: &GrantId,
+    next: impl FnOnce(&Grant) -> Option<String>,
+) -> Result<Option<Grant>, Failure> {
+    let store = ctx.store();
+    let Some(grant) = store.get::<Grant>(&keys::grant(grant_id)).await? else {
         return Ok(None);
     };
+    if let Some(next) = next(&grant) {
+        store.read_ahead(&[keys::deauthorizations(&grant.user_id, &grant.client_id), next]).await?;
+    }
     if current_epoch(ctx, &grant.user_id, &grant.client_id).await? != grant.epoch {
         revoke_grant(ctx, grant_id).await?;
         return Ok(None);

@@ -1,7 +1,8 @@
 //! The token endpoint (RFC 6749 §3.2, §4.1.3, §6), token revocation (RFC 7009) and token
 //! introspection (RFC 7662).
 
-use super::client_auth::{authenticate, credentials};
+use super::client_auth::{authenticate, credentials, ClientCredentials};
+use super::client_metadata;
 use super::grants::{self, CodeExchange, IssuedTokens};
 use super::id_token;
 use super::oauth_error::{no_store, ErrorCode, OAuthError};
@@ -62,7 +63,9 @@ pub async fn serve_token<H: Host>(ctx: &Context<'_, H>, request: &Request) -> Re
     form_endpoint(request, |params| async move {
         let grant_type =
             params.get("grant_type").ok_or_else(|| OAuthError::invalid_request("grant_type is required."))?;
-        let client = authenticate(ctx, &credentials(request, &params)?).await?;
+        let credentials = credentials(request, &params)?;
+        ctx.store().read_ahead(&first_reads(ctx, &credentials, grant_type, &params)).await?;
+        let client = authenticate(ctx, &credentials).await?;
         let tokens = match GrantType::parse(grant_type) {
             Some(GrantType::AuthorizationCode) if !client.allows_grant(GrantType::AuthorizationCode) => {
                 return Err(OAuthError::new(
@@ -105,6 +108,22 @@ pub async fn serve_token<H: Host>(ctx: &Context<'_, H>, request: &Request) -> Re
         token_response(ctx, &tokens).await
     })
     .await
+}
+
+/// The records a token request reads first, all known from the request itself: its client, and
+/// the code (RFC 6749 §4.1.3) or the grant a refresh token names (§6); read in one round trip.
+fn first_reads<H: Host>(
+    ctx: &Context<'_, H>,
+    credentials: &ClientCredentials,
+    grant_type: &str,
+    params: &Params,
+) -> Vec<String> {
+    let credential = match GrantType::parse(grant_type) {
+        Some(GrantType::AuthorizationCode) => params.get("code").map(grants::code_record_key),
+        Some(GrantType::RefreshToken) => params.get("refresh_token").and_then(grants::refresh_record_key),
+        _ => None,
+    };
+    [client_metadata::record_key(ctx, &credentials.client_id), credential].into_iter().flatten().collect()
 }
 
 /// RFC 8707 §2.2: the resources a token request names, each one this server knows.

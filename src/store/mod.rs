@@ -4,7 +4,10 @@
 //! can forget to.
 
 pub mod keys;
+mod read_ahead;
 pub mod schema;
+
+pub use read_ahead::ReadAhead;
 
 use crate::crypto::{OpenError, Sealer};
 use crate::host::{Host, HostError, KvWrite};
@@ -66,11 +69,34 @@ pub struct Store<'h, H: Host> {
     host: &'h H,
     /// The at-rest cipher; without it, records of sealed kinds can be neither read nor written.
     sealer: Option<&'h Sealer>,
+    /// The request's values read ahead; without it, every read asks the host.
+    read_ahead: Option<&'h ReadAhead>,
 }
 
 impl<'h, H: Host> Store<'h, H> {
     pub fn new(host: &'h H, sealer: Option<&'h Sealer>) -> Self {
-        Store { host, sealer }
+        Store { host, sealer, read_ahead: None }
+    }
+
+    /// This store, serving reads from (and forgetting writes in) a request's [`ReadAhead`].
+    pub fn reading_ahead(self, read_ahead: &'h ReadAhead) -> Self {
+        Store { read_ahead: Some(read_ahead), ..self }
+    }
+
+    /// Reads `keys` in one host call (or as few as [`crate::host::MAX_KEYS_PER_GET`] allows), for
+    /// the reads of them that follow in this request. Without a [`ReadAhead`], does nothing.
+    pub async fn read_ahead(&self, keys: &[String]) -> StoreResult<()> {
+        if let Some(read_ahead) = self.read_ahead {
+            read_ahead.fetch(self.host, keys).await?;
+        }
+        Ok(())
+    }
+
+    /// Before a write to `key`: what was read ahead of it is out of date.
+    fn forget(&self, key: &str) {
+        if let Some(read_ahead) = self.read_ahead {
+            read_ahead.forget(key);
+        }
     }
 
     pub fn host(&self) -> &'h H {
@@ -83,7 +109,12 @@ impl<'h, H: Host> Store<'h, H> {
 
     /// The record and its exact stored bytes, for a later compare-and-set.
     pub async fn get_versioned<T: DeserializeOwned>(&self, key: &str) -> StoreResult<Option<(T, Vec<u8>)>> {
-        let Some(stored) = self.host.kv_get(key).await? else {
+        let ahead = self.read_ahead.and_then(|read_ahead| read_ahead.take(key));
+        let stored = match ahead {
+            Some(stored) => stored,
+            None => self.host.kv_get(key).await?,
+        };
+        let Some(stored) = stored else {
             return Ok(None);
         };
         let value = self.decode(key, &stored)?;
@@ -129,6 +160,7 @@ impl<'h, H: Host> Store<'h, H> {
     ) -> StoreResult<bool> {
         let bytes = self.encode(key, value)?;
         let write = KvWrite { expire_in_seconds, ..KvWrite::insert(&bytes) };
+        self.forget(key);
         Ok(self.host.kv_set(key, write).await?)
     }
 
@@ -140,11 +172,13 @@ impl<'h, H: Host> Store<'h, H> {
         expire_in_seconds: Option<u32>,
     ) -> StoreResult<()> {
         let bytes = self.encode(key, value)?;
+        self.forget(key);
         self.host.kv_set(key, KvWrite { expire_in_seconds, ..KvWrite::set(&bytes) }).await?;
         Ok(())
     }
 
     pub async fn delete(&self, key: &str) -> StoreResult<()> {
+        self.forget(key);
         Ok(self.host.kv_delete(key).await?)
     }
 
@@ -181,6 +215,7 @@ impl<'h, H: Host> Store<'h, H> {
     ) -> StoreResult<bool> {
         let bytes = new.map(|value| self.encode(key, value)).transpose()?;
         let write = KvWrite { expire_in_seconds, ..KvWrite::compare_and_set(old, bytes.as_deref()) };
+        self.forget(key);
         Ok(self.host.kv_set(key, write).await?)
     }
 

@@ -3,16 +3,25 @@
 // (tests/wasm_kv_contract.rs plays it), as the reference server's SQL stores do.
 
 const MAX_KEY_CHARS = 150;
+const MAX_KEYS_PER_GET = 100;
 
 // Characters are code points, as Go's utf8.RuneCountInString counts them: [...key] splits into
 // code points, where key.length would count UTF-16 units. NUL is refused: PostgreSQL text cannot
 // hold it.
 function checkKey(key) {
-  const chars = [...key].length;
+  const chars = typeof key === 'string' ? [...key].length : 0;
   if (chars < 1 || chars > MAX_KEY_CHARS) {
     throw new Error(`KV key must be 1 to ${MAX_KEY_CHARS} characters, got ${chars}`);
   }
   if (key.includes('\0')) throw new Error('KV key must not contain NUL');
+}
+
+function checkKeys(keys) {
+  if (!Array.isArray(keys)) throw new Error('kvGetMany takes an array of keys');
+  if (keys.length > MAX_KEYS_PER_GET) {
+    throw new Error(`KV get of at most ${MAX_KEYS_PER_GET} keys per call, got ${keys.length}`);
+  }
+  keys.forEach(checkKey);
 }
 
 function checkOptions(opts) {
@@ -63,6 +72,10 @@ export function memoryHost() {
       checkKey(key);
       return host.live(key)?.value ?? null;
     },
+    kvGetMany(keys) {
+      checkKeys(keys);
+      return keys.map((key) => host.live(key)?.value ?? null);
+    },
     kvSet(key, value, opts = {}) {
       checkKey(key);
       checkOptions(opts);
@@ -108,7 +121,7 @@ export function memoryHost() {
   return host;
 }
 
-const DATA_CALLS = ['kvGet', 'kvSet', 'kvDelete', 'kvList', 'getUser', 'hasPermission'];
+const DATA_CALLS = ['kvGet', 'kvGetMany', 'kvSet', 'kvDelete', 'kvList', 'getUser', 'hasPermission'];
 
 export function promising(host) {
   const wrapped = Object.create(host);
@@ -122,6 +135,17 @@ export function promising(host) {
 export function resolveFromJs(plugin, token) {
   const answer = plugin.resolveAccessToken(token);
   return answer instanceof Promise ? 'promise' : JSON.stringify(answer);
+}
+
+// The host as one without the optional kvGetMany (Mattermost's plugin API has no multi-get).
+export function withoutKvGetMany(host) {
+  delete host.kvGetMany;
+  return host;
+}
+
+// Makes the host's kvGetMany answer `answer`, whatever it is asked.
+export function answeringKvGetMany(host, answer) {
+  host.kvGetMany = () => answer;
 }
 
 // Moves the host's KV clock (the one expiry is judged by) forward.

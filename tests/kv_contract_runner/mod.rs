@@ -13,6 +13,7 @@ use serde_json::Value;
 #[allow(async_fn_in_trait)]
 pub trait Kv {
     async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, String>;
+    async fn get_many(&self, keys: &[&str]) -> Result<Vec<Option<Vec<u8>>>, String>;
     async fn set(&self, key: &str, write: KvWrite<'_>) -> Result<bool, String>;
     /// The PluginHost `kvSet` call with options as the data gives them; only the cases marked
     /// `plugin_host_only` use it.
@@ -64,6 +65,9 @@ struct Step {
 enum Op {
     Get {
         key: Key,
+    },
+    GetMany {
+        keys: List<Key>,
     },
     Set {
         key: Key,
@@ -132,8 +136,29 @@ impl From<KvWrite<'_>> for Options {
     }
 }
 
-/// A key: a string, or `{"repeat": text, "times": n}`.
+/// A list: an array, or `{"copies": item, "times": n}`.
 #[derive(Deserialize)]
+#[serde(from = "ListForm<T>", bound = "T: Deserialize<'de> + Clone")]
+struct List<T>(Vec<T>);
+
+#[derive(Deserialize)]
+#[serde(untagged, bound = "T: Deserialize<'de>")]
+enum ListForm<T> {
+    Items(Vec<T>),
+    Copies { copies: T, times: usize },
+}
+
+impl<T: Clone> From<ListForm<T>> for List<T> {
+    fn from(form: ListForm<T>) -> Self {
+        match form {
+            ListForm::Items(items) => List(items),
+            ListForm::Copies { copies, times } => List(vec![copies; times]),
+        }
+    }
+}
+
+/// A key: a string, or `{"repeat": text, "times": n}`.
+#[derive(Deserialize, Clone)]
 #[serde(from = "KeyForm")]
 struct Key(String);
 
@@ -154,7 +179,7 @@ impl From<KeyForm> for Key {
 }
 
 /// A value: a string (its UTF-8 bytes), or `{"bytes": [...]}`.
-#[derive(Deserialize)]
+#[derive(Deserialize, Clone)]
 #[serde(from = "BytesForm")]
 pub struct Bytes(pub Vec<u8>);
 
@@ -188,6 +213,7 @@ fn nullable<'de, D: Deserializer<'de>, T: Deserialize<'de>>(deserializer: D) -> 
 #[derive(PartialEq)]
 enum Got {
     Value(Option<Vec<u8>>),
+    Values(Vec<Option<Vec<u8>>>),
     Written(bool),
     Keys(Vec<String>),
     Nothing,
@@ -197,6 +223,9 @@ impl std::fmt::Debug for Got {
     /// Values as text where they are UTF-8, so that a failure reads as the data does.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
+            Got::Values(values) => {
+                f.debug_list().entries(values.iter().map(|value| Got::Value(value.clone()))).finish()
+            }
             Got::Value(Some(bytes)) => match std::str::from_utf8(bytes) {
                 Ok(text) => write!(f, "{text:?}"),
                 Err(_) => write!(f, "bytes {bytes:?}"),
@@ -235,6 +264,10 @@ impl Op {
         use KvCondition::{Absent, Always, Equals};
         Some(match self {
             Op::Get { key } => kv.get(key.as_str()).await.map(Got::Value),
+            Op::GetMany { keys } => {
+                let keys: Vec<&str> = keys.0.iter().map(Key::as_str).collect();
+                kv.get_many(&keys).await.map(Got::Values)
+            }
             Op::Set { key, value, expire_in_seconds } => {
                 write(kv, key, bytes(value), Always, *expire_in_seconds).await
             }
@@ -261,6 +294,13 @@ impl Op {
     fn expected(&self, returns: Value) -> serde_json::Result<Got> {
         Ok(match self {
             Op::Get { .. } => Got::Value(serde_json::from_value::<Option<Bytes>>(returns)?.map(|b| b.0)),
+            Op::GetMany { .. } => Got::Values(
+                serde_json::from_value::<List<Option<Bytes>>>(returns)?
+                    .0
+                    .into_iter()
+                    .map(|v| v.map(|b| b.0))
+                    .collect(),
+            ),
             Op::List { .. } => {
                 Got::Keys(serde_json::from_value::<Vec<Key>>(returns)?.into_iter().map(|k| k.0).collect())
             }

@@ -35,7 +35,7 @@ pub(crate) use base64::Engine;
 pub(crate) use futures::executor::block_on;
 use libfuzzer_sys::fuzz_target;
 pub(crate) use oauth_plugin::host::memory::MemoryHost;
-pub(crate) use oauth_plugin::host::{FetchResponse, Host, HostError, KvWrite, User};
+pub(crate) use oauth_plugin::host::{FetchResponse, Host, HostError, KvWrite, User, MAX_KEYS_PER_GET};
 pub(crate) use oauth_plugin::http::{Request, Response};
 pub(crate) use oauth_plugin::Plugin;
 pub(crate) use serde_json::{json, Map, Value};

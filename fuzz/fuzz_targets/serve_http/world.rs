@@ -84,14 +84,15 @@ impl Snapshot {
                 break;
             }
         }
-        let entries = keys
-            .into_iter()
-            .map(|key| {
-                let value = block_on(host.kv_get(&key)).ok().flatten().expect("setup: a listed key");
-                let expiry = seconds_to_live(host, &key);
-                (key, value, expiry)
-            })
-            .collect();
+        let mut entries = Vec::new();
+        for chunk in keys.chunks(MAX_KEYS_PER_GET) {
+            let asked: Vec<&str> = chunk.iter().map(String::as_str).collect();
+            let values = block_on(host.kv_get_many(&asked)).expect("setup: reading the KV store");
+            for (key, value) in chunk.iter().zip(values) {
+                let value = value.expect("setup: a listed key");
+                entries.push((key.clone(), value, seconds_to_live(host, key)));
+            }
+        }
         Snapshot { entries, issued: world.issued }
     }
 }

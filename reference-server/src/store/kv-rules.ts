@@ -6,6 +6,9 @@ export class KvError extends Error {}
 
 export const MAX_KEY_LENGTH = 150;
 
+/** Most keys one getMany call takes: a bound on one statement's size (the plugin asks for a few). */
+export const MAX_KEYS_PER_GET = 100;
+
 /**
  * Characters are code points, as Go's utf8.RuneCountInString counts them: [...key] splits into
  * code points, where key.length would count UTF-16 units (an emoji is two). NUL is refused on both
@@ -19,6 +22,25 @@ export function checkKey(key: string): void {
     throw new KvError(`invalid key: a key must have 1 to ${MAX_KEY_LENGTH} characters`);
   }
   if (key.includes('\0')) throw new KvError('invalid key: a key must not contain NUL');
+}
+
+/** The keys of one getMany call: an array of at most MAX_KEYS_PER_GET keys, each as checkKey wants. */
+export function checkKeys(keys: unknown): asserts keys is string[] {
+  if (!Array.isArray(keys)) throw new KvError('invalid keys: getMany takes an array of keys');
+  if (keys.length > MAX_KEYS_PER_GET) {
+    throw new KvError(`invalid keys: at most ${MAX_KEYS_PER_GET} keys per call, got ${keys.length}`);
+  }
+  for (const key of keys) checkKey(key);
+}
+
+/** Each key's value from the rows a getMany statement found (live ones only), in the keys' order. */
+export function valuesInOrder(keys: string[], found: Array<{ key: string; value: Uint8Array }>): (Uint8Array | null)[] {
+  const byKey = new Map(found.map(({ key, value }) => [key, value]));
+  // A fresh copy per place, so that a key asked twice gives two values no caller shares.
+  return keys.map((key) => {
+    const value = byKey.get(key);
+    return value === undefined ? null : new Uint8Array(value);
+  });
 }
 
 /** Returns the ExpireAt column value: 0 means never. */

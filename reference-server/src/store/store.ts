@@ -14,6 +14,11 @@ export interface KvSetOptions {
 /** Mattermost's plugin key-value store, per plugin id (see kv rules in ./kv-rules.ts). */
 export interface KvStore {
   get(pluginId: string, key: string): Answer<Uint8Array | null>;
+  /**
+   * Each key's value as get() gives it, in the order given, read in one statement; at most
+   * MAX_KEYS_PER_GET keys, and a bad key anywhere refuses the whole call.
+   */
+  getMany(pluginId: string, keys: string[]): Answer<(Uint8Array | null)[]>;
   set(pluginId: string, key: string, value: Uint8Array | null, options?: KvSetOptions): Answer<boolean>;
   delete(pluginId: string, key: string): Answer<void>;
   list(pluginId: string, page: number, perPage: number): Answer<string[]>;

@@ -1,7 +1,7 @@
 // Mattermost's KVSetWithOptions on PostgreSQL. Each operation is one SQL statement whose success is
 // read from its row count; PostgreSQL's row locks make a racing statement from another process
 // re-check its WHERE against the winner's row, so of two racing callers on any nodes only one wins.
-import { checkKey, checkOptions, checkPage, expireAt } from '../kv-rules.js';
+import { checkKey, checkKeys, checkOptions, checkPage, expireAt, valuesInOrder } from '../kv-rules.js';
 import type { Clock, KvSetOptions, KvStore } from '../store.js';
 import type { Db } from './db.js';
 
@@ -11,6 +11,8 @@ const live = (now: string) => `(ExpireAt = 0 OR ExpireAt > ${now})`;
 const SQL = {
   // $3 now
   get: `SELECT PValue FROM PluginKeyValueStore WHERE PluginId = $1 AND PKey = $2 AND ${live('$3')}`,
+  // $2 the keys (an array), $3 now
+  getMany: `SELECT PKey, PValue FROM PluginKeyValueStore WHERE PluginId = $1 AND PKey = ANY($2::text[]) AND ${live('$3')}`,
   // $3 value, $4 expireAt
   upsert: `INSERT INTO PluginKeyValueStore (PluginId, PKey, PValue, ExpireAt) VALUES ($1, $2, $3, $4)
            ON CONFLICT (PluginId, PKey) DO UPDATE SET PValue = EXCLUDED.PValue, ExpireAt = EXCLUDED.ExpireAt`,
@@ -40,6 +42,13 @@ export class PgKvStore implements KvStore {
     checkKey(key);
     const { rows } = await this.db.query<{ pvalue: Buffer | null }>(SQL.get, [plugin, key, this.clock()]);
     return rows[0]?.pvalue ? new Uint8Array(rows[0].pvalue) : null;
+  }
+
+  async getMany(plugin: string, keys: string[]): Promise<(Uint8Array | null)[]> {
+    checkKeys(keys);
+    if (keys.length === 0) return [];
+    const { rows } = await this.db.query<{ pkey: string; pvalue: Buffer | null }>(SQL.getMany, [plugin, keys, this.clock()]);
+    return valuesInOrder(keys, rows.flatMap((row) => (row.pvalue ? [{ key: row.pkey, value: row.pvalue }] : [])));
   }
 
   async set(plugin: string, key: string, value: Uint8Array | null, options: KvSetOptions = {}): Promise<boolean> {

@@ -1,7 +1,8 @@
 // Mattermost's KVSetWithOptions on SQLite. Each atomic operation is one SQL statement and its
 // success is read from the change count, so two racing callers cannot both win. Calls answer at
 // once (no promise): the plugin's host calls then cost no trip through the microtask queue.
-import { checkKey, checkOptions, checkPage, expireAt } from '../kv-rules.js';
+import type BetterSqlite3 from 'better-sqlite3';
+import { checkKey, checkKeys, checkOptions, checkPage, expireAt, valuesInOrder } from '../kv-rules.js';
 import type { Clock, KvSetOptions, KvStore } from '../store.js';
 import type { SqliteDb } from './db.js';
 
@@ -23,11 +24,18 @@ const SQL = {
   sweep: 'DELETE FROM PluginKeyValueStore WHERE ExpireAt != 0 AND ExpireAt <= @now',
 };
 
+/** getMany's statement for `count` keys: positional parameters, bound as get() binds its key. */
+const getManySql = (count: number) =>
+  `SELECT PKey, PValue FROM PluginKeyValueStore WHERE PluginId = ? AND (ExpireAt = 0 OR ExpireAt > ?)
+   AND PKey IN (${Array(count).fill('?').join(', ')})`;
+
 const toBlob = (value: Uint8Array) => Buffer.from(value.buffer, value.byteOffset, value.byteLength);
 
 export class SqliteKvStore implements KvStore {
   // The value column alone, without a row object around it.
   private readonly getValue;
+  /** getMany's statements by key count (at most MAX_KEYS_PER_GET of them). */
+  private readonly getManyStmts = new Map<number, BetterSqlite3.Statement>();
 
   constructor(private readonly db: SqliteDb, private readonly clock: Clock) {
     this.getValue = db.prepare(SQL.get).pluck();
@@ -39,6 +47,16 @@ export class SqliteKvStore implements KvStore {
     const value = this.getValue.get({ plugin, key, now: this.clock() }) as Buffer | null | undefined;
     // A view of the Buffer's own memory (better-sqlite3 copies each value out of SQLite), not a second copy.
     return value ? new Uint8Array(value.buffer, value.byteOffset, value.byteLength) : null;
+  }
+
+  getMany(plugin: string, keys: string[]): (Uint8Array | null)[] {
+    checkKeys(keys);
+    if (keys.length === 0) return [];
+    this.db.beforeUse();
+    let stmt = this.getManyStmts.get(keys.length);
+    if (!stmt) this.getManyStmts.set(keys.length, (stmt = this.db.prepare(getManySql(keys.length))));
+    const rows = stmt.all(plugin, this.clock(), ...keys) as { PKey: string; PValue: Buffer | null }[];
+    return valuesInOrder(keys, rows.flatMap((row) => (row.PValue ? [{ key: row.PKey, value: row.PValue }] : [])));
   }
 
   set(plugin: string, key: string, value: Uint8Array | null, options: KvSetOptions = {}): boolean {
