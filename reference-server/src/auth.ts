@@ -3,7 +3,7 @@
 import type { IncomingMessage } from 'node:http';
 import { timingSafeEqual } from 'node:crypto';
 import type { TokenInfo } from './contract.js';
-import { newId, newSecret, sha256Hex } from './ids.js';
+import { hasSecretShape, newId, newSecret, sha256Hex } from './ids.js';
 import { parseCookies } from './http.js';
 import type { Clock, Store, UserRecord } from './store/store.js';
 
@@ -91,8 +91,9 @@ export class Authenticator {
   }
 
   private async sessionFor(token: string, location: TokenLocation): Promise<Session | typeof NO_API_ACCESS | null> {
-    // Host session tokens never travel in URLs (they would end up in logs and Referer headers).
-    if (location !== 'query') {
+    // Host session tokens never travel in URLs (they would end up in logs and Referer headers), and
+    // a token of another shape (an OAuth access token) is none of ours: no hash, no lookup.
+    if (location !== 'query' && hasSecretShape(token)) {
       const record = await this.store.sessions.findByTokenHash(sha256Hex(token), this.clock());
       if (record) {
         const user = await this.activeUser(record.userId);

@@ -51,6 +51,13 @@ export function newSecret(): string {
   return base32(randomBytes(32));
 }
 
+const SECRET_SHAPE = new RegExp(`^[${ALPHABET}]{52}$`);
+
+/** Whether `value` could be a secret newSecret() made (so a token of another shape is not looked up as one). */
+export function hasSecretShape(value: string): boolean {
+  return SECRET_SHAPE.test(value);
+}
+
 /** Secrets are kept only as this hash, so a copy of the database grants nothing. */
 export function sha256Hex(value: string): string {
   return createHash('sha256').update(value).digest('hex');
