@@ -33,16 +33,6 @@ export function checkKeys(keys: unknown): asserts keys is string[] {
   for (const key of keys) checkKey(key);
 }
 
-/** Each key's value from the rows a getMany statement found (live ones only), in the keys' order. */
-export function valuesInOrder(keys: string[], found: Array<{ key: string; value: Uint8Array }>): (Uint8Array | null)[] {
-  const byKey = new Map(found.map(({ key, value }) => [key, value]));
-  // A fresh copy per place, so that a key asked twice gives two values no caller shares.
-  return keys.map((key) => {
-    const value = byKey.get(key);
-    return value === undefined ? null : new Uint8Array(value);
-  });
-}
-
 /** Returns the ExpireAt column value: 0 means never. */
 export function expireAt(options: KvSetOptions, now: number): number {
   const seconds = options.expireInSeconds ?? 0;

@@ -1,7 +1,7 @@
 // Mattermost's KVSetWithOptions on PostgreSQL. Each operation is one SQL statement whose success is
 // read from its row count; PostgreSQL's row locks make a racing statement from another process
 // re-check its WHERE against the winner's row, so of two racing callers on any nodes only one wins.
-import { checkKey, checkKeys, checkOptions, checkPage, expireAt, valuesInOrder } from '../kv-rules.js';
+import { checkKey, checkKeys, checkOptions, checkPage, expireAt } from '../kv-rules.js';
 import type { Clock, KvSetOptions, KvStore } from '../store.js';
 import type { Db } from './db.js';
 
@@ -32,6 +32,16 @@ const SQL = {
   // $1 now
   sweep: 'DELETE FROM PluginKeyValueStore WHERE ExpireAt != 0 AND ExpireAt <= $1',
 };
+
+/** Each key's value from the rows a getMany statement found (live ones only), in the keys' order. */
+function valuesInOrder(keys: string[], found: Array<{ key: string; value: Uint8Array }>): (Uint8Array | null)[] {
+  const byKey = new Map(found.map(({ key, value }) => [key, value]));
+  // A fresh copy per place, so that a key asked twice gives two values no caller shares.
+  return keys.map((key) => {
+    const value = byKey.get(key);
+    return value === undefined ? null : new Uint8Array(value);
+  });
+}
 
 const toBytea = (value: Uint8Array) => Buffer.from(value.buffer, value.byteOffset, value.byteLength);
 

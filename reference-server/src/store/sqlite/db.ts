@@ -15,7 +15,7 @@
 // waits for it, and if the commit fails, the whole batch is rolled back and every response that
 // waited on it is a 503.
 import type BetterSqlite3 from 'better-sqlite3';
-import { closeSync, fdatasync, fdatasyncSync, fstatSync, openSync, statSync } from 'node:fs';
+import { closeSync, fdatasync, fdatasyncSync, openSync } from 'node:fs';
 import { storeUnavailable } from '../../errors.js';
 import type { Logger } from '../../log.js';
 import type { StoreHealth } from '../store.js';
@@ -46,7 +46,7 @@ export class SqliteDb implements StoreHealth {
   private failures = 0;
   private retryTimer: NodeJS.Timeout | null = null;
   /** The write-ahead log, opened for syncing once it exists (a database in memory has none). */
-  private wal: { fd: number; ino: number } | null = null;
+  private wal: number | null = null;
   /** The sync of the latest commit, while it runs. */
   private syncing: Promise<void> | null = null;
 
@@ -184,23 +184,19 @@ export class SqliteDb implements StoreHealth {
   }
 
   /**
-   * The log's file descriptor, opened again should the log have been replaced (SQLite keeps it
-   * while the connection is open, but a sync of a file no longer there would make nothing durable).
+   * The log's file descriptor, opened once the log exists. SQLite keeps the same log file while any
+   * connection is open (it truncates and reuses it, and deletes it only when the last connection
+   * closes), and this one stays open until close().
    */
   private walFd(): number | null {
-    if (this.raw.memory) return null;
-    const path = `${this.raw.name}-wal`;
-    let ino: number;
-    try {
-      ino = statSync(path).ino;
-    } catch {
-      return null; // no log yet: nothing was committed in WAL mode
+    if (this.wal === null && !this.raw.memory) {
+      try {
+        this.wal = openSync(`${this.raw.name}-wal`, 'r');
+      } catch {
+        return null; // no log yet: nothing was committed in WAL mode
+      }
     }
-    if (this.wal?.ino !== ino) {
-      const fd = openSync(path, 'r');
-      this.wal = { fd, ino: fstatSync(fd).ino };
-    }
-    return this.wal.fd;
+    return this.wal;
   }
 
   /** The batch did not commit: nothing of it stays, every answer waiting on it is a 503, and writes stop until the database takes one again. */
