@@ -2,8 +2,8 @@
 import { readFile } from 'node:fs/promises';
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { isIP } from 'node:net';
-import type { RequestContext } from './api/context.js';
 import { ApiError, errorBody } from './errors.js';
+import type { Durability } from './store/store.js';
 
 export const MAX_BODY_BYTES = 1024 * 1024;
 
@@ -38,12 +38,21 @@ export function parseJsonBody(body: Buffer): unknown {
   }
 }
 
+/** What answering a request needs of it (a request's context has it all). */
+export interface Answering {
+  req: IncomingMessage;
+  res: ServerResponse;
+  requestId: string;
+  storeGeneration: number;
+  services: { store: { durability?: Durability } };
+}
+
 /**
  * Writes the response, once every write the request made is durable (stores that commit in groups
  * commit after the request's work; see store/sqlite/db.ts): no client learns of a change that a crash
  * could still undo. A failed commit throws the 503 instead. Every response leaves through here.
  */
-export async function respond(ctx: RequestContext, status: number, headers: OutgoingHttpHeaders, body?: string | Uint8Array): Promise<void> {
+export async function respond(ctx: Answering, status: number, headers: OutgoingHttpHeaders, body?: string | Uint8Array): Promise<void> {
   const durability = ctx.services.store.durability;
   const pending = durability?.durable(ctx.storeGeneration);
   if (pending) await pending;
@@ -52,7 +61,7 @@ export async function respond(ctx: RequestContext, status: number, headers: Outg
 }
 
 /** Client4 parses a body as JSON only when Content-Type is exactly "application/json". */
-export function sendJson(ctx: RequestContext, status: number, value: unknown): Promise<void> {
+export function sendJson(ctx: Answering, status: number, value: unknown): Promise<void> {
   const body = JSON.stringify(value);
   return respond(ctx, status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) }, body);
 }
@@ -73,7 +82,7 @@ export function setHostHeaders(res: ServerResponse, requestId: string, siteUrl: 
 }
 
 /** Answers GET or HEAD with the script at `path`; `missing` (a 404) when it is not built. */
-export async function serveScriptFile(ctx: RequestContext, path: string | null, missing: ApiError): Promise<void> {
+export async function serveScriptFile(ctx: Answering, path: string | null, missing: ApiError): Promise<void> {
   const method = ctx.req.method;
   if (method !== 'GET' && method !== 'HEAD') throw new ApiError(405, 'api.context.405.app_error', 'Method not allowed.');
   const script = path ? await readFile(path).catch(() => null) : null;
@@ -82,7 +91,7 @@ export async function serveScriptFile(ctx: RequestContext, path: string | null, 
   return respond(ctx, 200, headers, method === 'HEAD' ? undefined : script);
 }
 
-export async function sendError(ctx: RequestContext, err: ApiError): Promise<void> {
+export async function sendError(ctx: Answering, err: ApiError): Promise<void> {
   const res = ctx.res;
   if (res.headersSent) {
     res.destroy();
