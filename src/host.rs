@@ -128,6 +128,28 @@ impl User {
     }
 }
 
+/// An RSA public key as a JWK's members (RFC 7518 §6.3.1): the modulus and the exponent, unsigned
+/// big-endian, base64url without padding.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RsaPublicJwk {
+    pub n: String,
+    pub e: String,
+}
+
+/// A signing key pair the host made. Its `Debug` shows nothing of the private key.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SigningKeyPair {
+    /// The private key, PKCS #8 DER: a secret, which the plugin keeps sealed in its KV store.
+    pub private_pkcs8: Vec<u8>,
+    pub public: RsaPublicJwk,
+}
+
+impl fmt::Debug for SigningKeyPair {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SigningKeyPair").field("public", &self.public).finish_non_exhaustive()
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LogLevel {
     Debug,
@@ -167,6 +189,15 @@ pub trait Host {
     /// The at-rest encryption key (Mattermost's `SqlSettings.AtRestEncryptKey`, or the host's own),
     /// which the database never holds; the plugin derives its sealing key from it.
     async fn at_rest_key(&self) -> HostResult<Vec<u8>>;
+    /// A new RS256 signing key (RSASSA-PKCS1-v1_5 with SHA-256, RFC 7518 §3.3) with a 2048-bit
+    /// modulus and the exponent 65537. The host keeps no copy and never logs it: the plugin seals
+    /// the private key in its KV store and hands it back to [`Host::sign_rs256`].
+    async fn generate_signing_key(&self) -> HostResult<SigningKeyPair>;
+    /// The RSASSA-PKCS1-v1_5 SHA-256 signature of `message` under `private_pkcs8` (PKCS #8 DER).
+    async fn sign_rs256(&self, private_pkcs8: &[u8], message: &[u8]) -> HostResult<Vec<u8>>;
+    /// The public half of `private_pkcs8`: for keys stored before the host made them, which the
+    /// plugin stored without it.
+    async fn signing_public_key(&self, private_pkcs8: &[u8]) -> HostResult<RsaPublicJwk>;
     /// Milliseconds since the Unix epoch.
     fn now_millis(&self) -> i64;
     /// Waits `millis` milliseconds, letting other work run meanwhile.

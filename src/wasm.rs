@@ -5,7 +5,8 @@
 //! and a panic is logged through the host (with its message) before the module traps.
 
 use crate::host::{
-    FetchRequest, FetchResponse, Host, HostError, HostResult, KvCondition, KvWrite, LogLevel, User,
+    FetchRequest, FetchResponse, Host, HostError, HostResult, KvCondition, KvWrite, LogLevel, RsaPublicJwk,
+    SigningKeyPair, User,
 };
 use crate::http::Request;
 use js_sys::{Object, Reflect, Uint8Array};
@@ -38,6 +39,16 @@ extern "C" {
     async fn has_permission(this: &PluginHost, user_id: &str, permission: &str) -> Result<JsValue, JsValue>;
     #[wasm_bindgen(method, catch, js_name = atRestKey)]
     async fn at_rest_key(this: &PluginHost) -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(method, catch, js_name = generateSigningKey)]
+    async fn generate_signing_key(this: &PluginHost) -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(method, catch, js_name = signRs256)]
+    async fn sign_rs256(
+        this: &PluginHost,
+        private_key: Uint8Array,
+        message: Uint8Array,
+    ) -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(method, catch, js_name = signingPublicKey)]
+    async fn signing_public_key(this: &PluginHost, private_key: Uint8Array) -> Result<JsValue, JsValue>;
     #[wasm_bindgen(method, catch)]
     fn log(this: &PluginHost, level: &str, message: &str, fields: JsValue) -> Result<(), JsValue>;
 }
@@ -95,16 +106,34 @@ fn kv_options(write: &KvWrite<'_>) -> JsValue {
     opts.into()
 }
 
+/// The bytes of a `Uint8Array` the host returned, or why not.
+fn bytes_of(value: JsValue, call: &str) -> HostResult<Vec<u8>> {
+    match value.dyn_into::<Uint8Array>() {
+        Ok(bytes) => Ok(bytes.to_vec()),
+        Err(_) => Err(HostError(format!("host {call} returned something other than bytes"))),
+    }
+}
+
+/// `object[name]` when it is a string.
+fn string_field(object: &JsValue, name: &str) -> Option<String> {
+    Reflect::get(object, &name.into()).ok()?.as_string()
+}
+
+/// `{n, e}`, as a JWK has them.
+fn public_jwk_of(value: &JsValue, call: &str) -> HostResult<RsaPublicJwk> {
+    match (string_field(value, "n"), string_field(value, "e")) {
+        (Some(n), Some(e)) => Ok(RsaPublicJwk { n, e }),
+        _ => Err(HostError(format!("host {call} returned no public key {{n, e}}"))),
+    }
+}
+
 impl Host for JsHost {
     async fn kv_get(&self, key: &str) -> HostResult<Option<Vec<u8>>> {
         let value = self.0.kv_get(key).await.map_err(host_error("kvGet"))?;
         if value.is_null() || value.is_undefined() {
             return Ok(None);
         }
-        match value.dyn_into::<Uint8Array>() {
-            Ok(bytes) => Ok(Some(bytes.to_vec())),
-            Err(_) => Err(HostError("host kvGet returned something other than bytes".into())),
-        }
+        bytes_of(value, "kvGet").map(Some)
     }
 
     async fn kv_set(&self, key: &str, write: KvWrite<'_>) -> HostResult<bool> {
@@ -152,10 +181,34 @@ impl Host for JsHost {
 
     async fn at_rest_key(&self) -> HostResult<Vec<u8>> {
         let key = self.0.at_rest_key().await.map_err(host_error("atRestKey"))?;
-        match key.dyn_into::<Uint8Array>() {
-            Ok(bytes) => Ok(bytes.to_vec()),
-            Err(_) => Err(HostError("host atRestKey returned something other than bytes".into())),
-        }
+        bytes_of(key, "atRestKey")
+    }
+
+    async fn generate_signing_key(&self) -> HostResult<SigningKeyPair> {
+        let call = "generateSigningKey";
+        let made = self.0.generate_signing_key().await.map_err(host_error(call))?;
+        let private_key = Reflect::get(&made, &"privateKey".into()).unwrap_or(JsValue::UNDEFINED);
+        Ok(SigningKeyPair {
+            private_pkcs8: bytes_of(private_key, call)?,
+            public: public_jwk_of(&made, call)?,
+        })
+    }
+
+    async fn sign_rs256(&self, private_pkcs8: &[u8], message: &[u8]) -> HostResult<Vec<u8>> {
+        // Copies, not views into this module's memory: the host may read them after an await.
+        let signature = self
+            .0
+            .sign_rs256(Uint8Array::from(private_pkcs8), Uint8Array::from(message))
+            .await
+            .map_err(host_error("signRs256"))?;
+        bytes_of(signature, "signRs256")
+    }
+
+    async fn signing_public_key(&self, private_pkcs8: &[u8]) -> HostResult<RsaPublicJwk> {
+        let call = "signingPublicKey";
+        let public =
+            self.0.signing_public_key(Uint8Array::from(private_pkcs8)).await.map_err(host_error(call))?;
+        public_jwk_of(&public, call)
     }
 
     fn now_millis(&self) -> i64 {
