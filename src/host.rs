@@ -83,27 +83,21 @@ pub fn check_key(key: &str) -> HostResult<()> {
 
 /// An outbound HTTP request. The host applies its own timeout, size limit, no-redirect and
 /// private-address rules on top of these.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FetchRequest {
     pub method: String,
     pub url: String,
     pub headers: Vec<(String, String)>,
-    #[serde(skip_serializing_if = "Option::is_none", with = "serde_bytes")]
     pub body: Option<Vec<u8>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub timeout_ms: Option<u32>,
     /// A response body longer than this is refused (the host's own limit still applies).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub max_response_bytes: Option<u32>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FetchResponse {
     pub status: u16,
-    #[serde(default)]
     pub headers: Vec<(String, String)>,
-    #[serde(default, with = "serde_bytes")]
     pub body: Vec<u8>,
 }
 

@@ -9,7 +9,7 @@ use crate::host::{
     SigningKeyPair, User,
 };
 use crate::http::Request;
-use js_sys::{Object, Reflect, Uint8Array};
+use js_sys::{Array, Object, Reflect, Uint8Array};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use std::cell::RefCell;
@@ -53,6 +53,73 @@ extern "C" {
     fn log(this: &PluginHost, level: &str, message: &str, fields: JsValue) -> Result<(), JsValue>;
 }
 
+#[wasm_bindgen]
+extern "C" {
+    /// A `PluginRequest` (contract.ts), read a property at a time: each getter is a plain property
+    /// read in the glue, with no key string to pass and no generic converter behind it.
+    pub type JsRequest;
+    #[wasm_bindgen(method, getter)]
+    fn method(this: &JsRequest) -> JsValue;
+    #[wasm_bindgen(method, getter)]
+    fn path(this: &JsRequest) -> JsValue;
+    #[wasm_bindgen(method, getter)]
+    fn query(this: &JsRequest) -> JsValue;
+    #[wasm_bindgen(method, getter)]
+    fn headers(this: &JsRequest) -> JsValue;
+    #[wasm_bindgen(method, getter)]
+    fn body(this: &JsRequest) -> JsValue;
+    #[wasm_bindgen(method, getter = userId)]
+    fn user_id(this: &JsRequest) -> JsValue;
+    #[wasm_bindgen(method, getter = sessionId)]
+    fn session_id(this: &JsRequest) -> JsValue;
+    #[wasm_bindgen(method, getter = isOAuthSession)]
+    fn is_oauth_session(this: &JsRequest) -> JsValue;
+    #[wasm_bindgen(method, getter = sessionCreatedAt)]
+    fn session_created_at(this: &JsRequest) -> JsValue;
+    #[wasm_bindgen(method, getter = remoteAddr)]
+    fn remote_addr(this: &JsRequest) -> JsValue;
+    #[wasm_bindgen(method, getter = requestId)]
+    fn request_id(this: &JsRequest) -> JsValue;
+
+    /// A `FetchResponse`, the host's answer to `httpFetch`.
+    pub type JsFetchResponse;
+    #[wasm_bindgen(method, getter)]
+    fn status(this: &JsFetchResponse) -> JsValue;
+    #[wasm_bindgen(method, getter)]
+    fn headers(this: &JsFetchResponse) -> JsValue;
+    #[wasm_bindgen(method, getter)]
+    fn body(this: &JsFetchResponse) -> JsValue;
+
+    /// A plain object the plugin fills in: a `PluginResponse`, a `FetchRequest`, a `TokenInfo`.
+    pub type JsObject;
+    #[wasm_bindgen(method, setter)]
+    fn set_status(this: &JsObject, status: u16);
+    #[wasm_bindgen(method, setter)]
+    fn set_headers(this: &JsObject, headers: Array);
+    /// A copy (`Uint8Array::from`), never a view into this module's memory, which the host could
+    /// read after the memory changed.
+    #[wasm_bindgen(method, setter)]
+    fn set_body(this: &JsObject, body: &Uint8Array);
+    #[wasm_bindgen(method, setter)]
+    fn set_method(this: &JsObject, method: &str);
+    #[wasm_bindgen(method, setter)]
+    fn set_url(this: &JsObject, url: &str);
+    #[wasm_bindgen(method, setter = timeoutMs)]
+    fn set_timeout_ms(this: &JsObject, millis: u32);
+    #[wasm_bindgen(method, setter = maxResponseBytes)]
+    fn set_max_response_bytes(this: &JsObject, bytes: u32);
+    #[wasm_bindgen(method, setter = userId)]
+    fn set_user_id(this: &JsObject, user_id: &str);
+    #[wasm_bindgen(method, setter = clientId)]
+    fn set_client_id(this: &JsObject, client_id: &str);
+    #[wasm_bindgen(method, setter)]
+    fn set_scope(this: &JsObject, scope: &str);
+    #[wasm_bindgen(method, setter = expiresAt)]
+    fn set_expires_at(this: &JsObject, expires_at: f64);
+    #[wasm_bindgen(method, setter = apiAccess)]
+    fn set_api_access(this: &JsObject, api_access: bool);
+}
+
 /// [`Host`] over the JS object.
 pub struct JsHost(PluginHost);
 
@@ -68,15 +135,151 @@ fn host_error(call: &str) -> impl Fn(JsValue) -> HostError + '_ {
     move |value| HostError(format!("host {call} failed: {}", js_message(&value)))
 }
 
+/// `value` as a JS value: its JSON, parsed by the engine (`JSON.parse`), for what crosses once
+/// (the route table): the same serde_json code as every other JSON the plugin writes.
 fn to_js<T: Serialize + ?Sized>(value: &T) -> JsValue {
-    // Maps as plain objects; byte strings as Uint8Array. Our types always serialize.
-    let serializer = serde_wasm_bindgen::Serializer::new().serialize_maps_as_objects(true);
-    value.serialize(&serializer).unwrap_or(JsValue::UNDEFINED)
+    // Our types always serialize, and serde_json's output always parses.
+    let json = serde_json::to_string(value).unwrap_or_default();
+    js_sys::JSON::parse(&json).unwrap_or(JsValue::UNDEFINED)
 }
 
-fn from_js<T: DeserializeOwned>(value: JsValue, what: &str) -> Result<T, String> {
-    serde_wasm_bindgen::from_value(value)
-        .map_err(|e| format!("invalid {what}: {}", js_message(&JsValue::from(e))))
+/// A JS value read as `T` through its JSON (`JSON.stringify`): one call across the boundary for a
+/// value of any shape (headers, a user, a list of keys), read by serde_json as every JSON is.
+fn from_js<T: DeserializeOwned>(value: &JsValue, what: &str) -> Result<T, String> {
+    let json = js_sys::JSON::stringify(value)
+        .ok()
+        .and_then(|json| json.as_string())
+        .ok_or_else(|| format!("invalid {what}: not JSON"))?;
+    serde_json::from_slice(json.as_bytes()).map_err(|e| format!("invalid {what}: {e}"))
+}
+
+/// What a property of an object from the host must hold.
+fn string(value: JsValue, name: &str) -> Result<String, String> {
+    value.as_string().ok_or_else(|| format!("{name} must be a string"))
+}
+
+/// A string that may be missing (`undefined` or `null`).
+fn optional_string(value: JsValue, name: &str) -> Result<Option<String>, String> {
+    if value.is_undefined() || value.is_null() {
+        return Ok(None);
+    }
+    string(value, name).map(Some)
+}
+
+/// Bytes that may be missing (none).
+fn optional_bytes(value: JsValue, name: &str) -> Result<Vec<u8>, String> {
+    match value.dyn_into::<Uint8Array>() {
+        Ok(bytes) => Ok(bytes.to_vec()),
+        Err(other) if other.is_undefined() || other.is_null() => Ok(Vec::new()),
+        Err(_) => Err(format!("{name} must be a Uint8Array")),
+    }
+}
+
+/// A whole number of JS's safe integer range (a time in milliseconds, a status), or missing.
+fn optional_integer(value: JsValue, name: &str) -> Result<Option<i64>, String> {
+    if value.is_undefined() || value.is_null() {
+        return Ok(None);
+    }
+    const SAFE: f64 = 9_007_199_254_740_991.0;
+    match value.as_f64() {
+        Some(n) if n.fract() == 0.0 && n.abs() <= SAFE => Ok(Some(n as i64)),
+        _ => Err(format!("{name} must be a whole number")),
+    }
+}
+
+/// A `PluginRequest` (contract.ts) as the plugin takes it.
+fn request_from_js(value: &JsValue) -> Result<Request, String> {
+    if !value.is_object() {
+        return Err("a request must be an object".into());
+    }
+    let js = value.unchecked_ref::<JsRequest>();
+    let headers = js.headers();
+    let is_oauth_session = js.is_oauth_session();
+    Ok(Request {
+        method: string(js.method(), "method")?,
+        path: string(js.path(), "path")?,
+        query: optional_string(js.query(), "query")?.unwrap_or_default(),
+        headers: if headers.is_undefined() { Default::default() } else { from_js(&headers, "headers")? },
+        body: optional_bytes(js.body(), "body")?,
+        user_id: optional_string(js.user_id(), "userId")?,
+        session_id: optional_string(js.session_id(), "sessionId")?,
+        is_oauth_session: match is_oauth_session.as_bool() {
+            Some(flag) => flag,
+            None if is_oauth_session.is_undefined() => false,
+            None => return Err("isOAuthSession must be a boolean".into()),
+        },
+        session_created_at: optional_integer(js.session_created_at(), "sessionCreatedAt")?,
+        remote_addr: optional_string(js.remote_addr(), "remoteAddr")?.unwrap_or_default(),
+        request_id: optional_string(js.request_id(), "requestId")?.unwrap_or_default(),
+    })
+}
+
+/// `[[name, value], …]`, as `PluginResponse` and `FetchRequest` carry headers.
+fn pairs_to_js(pairs: &[(String, String)]) -> Array {
+    pairs
+        .iter()
+        .map(|(name, value)| Array::of2(&JsValue::from_str(name), &JsValue::from_str(value)))
+        .collect()
+}
+
+/// A `PluginResponse`.
+fn response_to_js(response: &crate::http::Response) -> JsValue {
+    let object = Object::new().unchecked_into::<JsObject>();
+    object.set_status(response.status);
+    object.set_headers(pairs_to_js(&response.headers));
+    object.set_body(&Uint8Array::from(&response.body[..]));
+    object.into()
+}
+
+/// A `FetchRequest` (contract.ts).
+fn fetch_request_to_js(request: &FetchRequest) -> JsValue {
+    let object = Object::new().unchecked_into::<JsObject>();
+    object.set_method(&request.method);
+    object.set_url(&request.url);
+    object.set_headers(pairs_to_js(&request.headers));
+    if let Some(body) = &request.body {
+        object.set_body(&Uint8Array::from(&body[..]));
+    }
+    if let Some(millis) = request.timeout_ms {
+        object.set_timeout_ms(millis);
+    }
+    if let Some(bytes) = request.max_response_bytes {
+        object.set_max_response_bytes(bytes);
+    }
+    object.into()
+}
+
+/// The host's `FetchResponse`.
+fn fetch_response_from_js(value: &JsValue) -> Result<FetchResponse, String> {
+    if !value.is_object() {
+        return Err("invalid httpFetch result: not an object".into());
+    }
+    let js = value.unchecked_ref::<JsFetchResponse>();
+    let invalid = |reason: String| format!("invalid httpFetch result: {reason}");
+    let status = optional_integer(js.status(), "status").map_err(invalid)?;
+    let headers = js.headers();
+    Ok(FetchResponse {
+        status: status
+            .and_then(|s| u16::try_from(s).ok())
+            .ok_or_else(|| invalid("status must be 0 to 65535".into()))?,
+        headers: if headers.is_undefined() {
+            Vec::new()
+        } else {
+            from_js(&headers, "httpFetch result headers")?
+        },
+        body: optional_bytes(js.body(), "body").map_err(invalid)?,
+    })
+}
+
+/// A `TokenInfo` (contract.ts).
+fn token_info_to_js(info: &crate::TokenInfo) -> JsValue {
+    let object = Object::new().unchecked_into::<JsObject>();
+    object.set_user_id(info.user_id.as_str());
+    object.set_client_id(info.client_id.as_str());
+    object.set_scope(&info.scope);
+    object.set_expires_at(info.expires_at as f64);
+    object.set_api_access(info.api_access);
+    object.into()
 }
 
 fn bytes_or_null(value: Option<&[u8]>) -> JsValue {
@@ -149,14 +352,15 @@ impl Host for JsHost {
 
     async fn kv_list(&self, page: u32, per_page: u32) -> HostResult<Vec<String>> {
         let keys = self.0.kv_list(page, per_page).await.map_err(host_error("kvList"))?;
-        from_js(keys, "kvList result").map_err(HostError)
+        from_js(&keys, "kvList result").map_err(HostError)
     }
 
     async fn http_fetch(&self, request: FetchRequest) -> HostResult<FetchResponse> {
         // A refused fetch's message is the host's reason (its address policy, a timeout, a size
         // limit), written for the admin who set the URL and shown to them as it is.
-        let response = self.0.http_fetch(to_js(&request)).await.map_err(|e| HostError(js_message(&e)))?;
-        from_js(response, "httpFetch result").map_err(HostError)
+        let response =
+            self.0.http_fetch(fetch_request_to_js(&request)).await.map_err(|e| HostError(js_message(&e)))?;
+        fetch_response_from_js(&response).map_err(HostError)
     }
 
     async fn get_user(&self, user_id: &str) -> HostResult<Option<User>> {
@@ -164,7 +368,7 @@ impl Host for JsHost {
         if user.is_null() || user.is_undefined() {
             return Ok(None);
         }
-        from_js(user, "getUser result").map(Some).map_err(HostError)
+        from_js(&user, "getUser result").map(Some).map_err(HostError)
     }
 
     async fn has_permission(&self, user_id: &str, permission: &str) -> HostResult<bool> {
@@ -174,9 +378,13 @@ impl Host for JsHost {
     }
 
     fn log(&self, level: LogLevel, message: &str, fields: &[(&str, &str)]) {
-        let object: std::collections::BTreeMap<&str, &str> = fields.iter().copied().collect();
+        let object = Object::new();
+        for (name, value) in fields {
+            // Setting a property on a fresh plain object cannot fail.
+            let _ = Reflect::set(&object, &(*name).into(), &(*value).into());
+        }
         // A host whose log throws must not take the plugin down with it.
-        let _ = self.0.log(level.as_str(), message, to_js(&object));
+        let _ = self.0.log(level.as_str(), message, object.into());
     }
 
     async fn at_rest_key(&self) -> HostResult<Vec<u8>> {
@@ -305,10 +513,11 @@ impl WasmPlugin {
     /// Takes a `PluginRequest`, resolves to a `PluginResponse`.
     #[wasm_bindgen(js_name = serveHttp)]
     pub async fn serve_http(&self, request: JsValue) -> Result<JsValue, JsError> {
-        let request: Request = from_js(request, "request").map_err(|e| JsError::new(&e))?;
+        let request =
+            request_from_js(&request).map_err(|e| JsError::new(&format!("invalid request: {e}")))?;
         let inner = Rc::clone(&self.inner);
         let response = inner.serve_http(request).await;
-        Ok(to_js(&response))
+        Ok(response_to_js(&response))
     }
 
     /// Resolves to `{userId, clientId, scope, expiresAt}` for a valid access token, else `null`.
@@ -316,7 +525,7 @@ impl WasmPlugin {
     pub async fn resolve_access_token(&self, token: String) -> Result<JsValue, JsError> {
         let inner = Rc::clone(&self.inner);
         let info = inner.resolve_access_token(&token).await.map_err(|e| JsError::new(&e.to_string()))?;
-        Ok(info.map_or(JsValue::NULL, |info| to_js(&info)))
+        Ok(info.map_or(JsValue::NULL, |info| token_info_to_js(&info)))
     }
 
     /// The `WWW-Authenticate` value for a 401 of the server's API, or `null` (the provider is off).

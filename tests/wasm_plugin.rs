@@ -105,6 +105,40 @@ async fn a_malformed_request_rejects_with_a_readable_message() {
 }
 
 #[wasm_bindgen_test]
+async fn a_request_of_the_wrong_shape_rejects_naming_the_field() {
+    let (_, plugin) = new_plugin();
+    let cases = [
+        (r#"{"method":"GET","path":"/x","isOAuthSession":"yes"}"#, "isOAuthSession"),
+        (r#"{"method":"GET","path":"/x","sessionCreatedAt":1.5}"#, "sessionCreatedAt"),
+        (r#"{"method":"GET","path":"/x","body":"text"}"#, "body"),
+        (r#"{"method":"GET","path":"/x","headers":{"a":1}}"#, "headers"),
+        (r#"{"method":"GET","path":"/x","userId":7}"#, "userId"),
+        (r#"{"method":"GET"}"#, "path"),
+        ("null", "object"),
+    ];
+    for (json, field) in cases {
+        let bad = js_sys::JSON::parse(json).unwrap();
+        let message =
+            plugin.serve_http(bad).await.map(|_| ()).map_err(|e| error_message(e.into())).unwrap_err();
+        assert!(message.starts_with("invalid request:") && message.contains(field), "{json}: {message}");
+    }
+}
+
+#[wasm_bindgen_test]
+async fn a_response_body_is_the_hosts_own_copy() {
+    let (_, plugin) = new_plugin();
+    let (_, _, first) = get(&plugin, "/plugins/oauth-plugin/nothing-here").await;
+    let before = response_body(&first);
+    assert!(before.contains("api.context.404.app_error"), "{before}");
+    // The module's memory is written again meanwhile; a view into it would change.
+    for _ in 0..20 {
+        get(&plugin, METADATA).await;
+        get(&plugin, "/plugins/oauth-plugin/elsewhere").await;
+    }
+    assert_eq!(response_body(&first), before);
+}
+
+#[wasm_bindgen_test]
 async fn an_invalid_configuration_rejects_and_the_previous_one_stays() {
     let (_, plugin) = new_plugin();
     configure(&plugin, r#"{"SiteURL":"https://a.example.com","EnableOAuthServiceProvider":true}"#)
