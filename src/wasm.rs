@@ -90,6 +90,27 @@ extern "C" {
     #[wasm_bindgen(method, getter)]
     fn body(this: &JsFetchResponse) -> JsValue;
 
+    /// A user as `getUser` gives it (Mattermost's user JSON): the fields the plugin reads.
+    pub type JsUser;
+    #[wasm_bindgen(method, getter)]
+    fn id(this: &JsUser) -> JsValue;
+    #[wasm_bindgen(method, getter)]
+    fn username(this: &JsUser) -> JsValue;
+    #[wasm_bindgen(method, getter)]
+    fn email(this: &JsUser) -> JsValue;
+    #[wasm_bindgen(method, getter)]
+    fn email_verified(this: &JsUser) -> JsValue;
+    #[wasm_bindgen(method, getter)]
+    fn first_name(this: &JsUser) -> JsValue;
+    #[wasm_bindgen(method, getter)]
+    fn last_name(this: &JsUser) -> JsValue;
+    #[wasm_bindgen(method, getter)]
+    fn nickname(this: &JsUser) -> JsValue;
+    #[wasm_bindgen(method, getter)]
+    fn roles(this: &JsUser) -> JsValue;
+    #[wasm_bindgen(method, getter)]
+    fn delete_at(this: &JsUser) -> JsValue;
+
     /// A plain object the plugin fills in: a `PluginResponse`, a `FetchRequest`, a `TokenInfo`.
     pub type JsObject;
     #[wasm_bindgen(method, setter)]
@@ -187,6 +208,38 @@ fn optional_integer(value: JsValue, name: &str) -> Result<Option<i64>, String> {
     }
 }
 
+/// A flag that may be missing (false).
+fn optional_bool(value: JsValue, name: &str) -> Result<bool, String> {
+    match value.as_bool() {
+        Some(flag) => Ok(flag),
+        None if value.is_undefined() || value.is_null() => Ok(false),
+        None => Err(format!("{name} must be a boolean")),
+    }
+}
+
+/// The user `getUser` gave; a field it leaves out is empty, as in Mattermost's JSON.
+fn user_from_js(value: &JsValue) -> Result<User, String> {
+    if !value.is_object() {
+        return Err("invalid getUser result: not an object".into());
+    }
+    let js = value.unchecked_ref::<JsUser>();
+    let text = |value: JsValue, name: &str| optional_string(value, name).map(Option::unwrap_or_default);
+    let user = || -> Result<User, String> {
+        Ok(User {
+            id: text(js.id(), "id")?,
+            username: text(js.username(), "username")?,
+            email: text(js.email(), "email")?,
+            email_verified: optional_bool(js.email_verified(), "email_verified")?,
+            first_name: text(js.first_name(), "first_name")?,
+            last_name: text(js.last_name(), "last_name")?,
+            nickname: text(js.nickname(), "nickname")?,
+            roles: text(js.roles(), "roles")?,
+            delete_at: optional_integer(js.delete_at(), "delete_at")?.unwrap_or_default(),
+        })
+    };
+    user().map_err(|reason| format!("invalid getUser result: {reason}"))
+}
+
 /// A `PluginRequest` (contract.ts) as the plugin takes it.
 fn request_from_js(value: &JsValue) -> Result<Request, String> {
     if !value.is_object() {
@@ -194,7 +247,6 @@ fn request_from_js(value: &JsValue) -> Result<Request, String> {
     }
     let js = value.unchecked_ref::<JsRequest>();
     let headers = js.headers();
-    let is_oauth_session = js.is_oauth_session();
     Ok(Request {
         method: string(js.method(), "method")?,
         path: string(js.path(), "path")?,
@@ -203,11 +255,7 @@ fn request_from_js(value: &JsValue) -> Result<Request, String> {
         body: optional_bytes(js.body(), "body")?,
         user_id: optional_string(js.user_id(), "userId")?,
         session_id: optional_string(js.session_id(), "sessionId")?,
-        is_oauth_session: match is_oauth_session.as_bool() {
-            Some(flag) => flag,
-            None if is_oauth_session.is_undefined() => false,
-            None => return Err("isOAuthSession must be a boolean".into()),
-        },
+        is_oauth_session: optional_bool(js.is_oauth_session(), "isOAuthSession")?,
         session_created_at: optional_integer(js.session_created_at(), "sessionCreatedAt")?,
         remote_addr: optional_string(js.remote_addr(), "remoteAddr")?.unwrap_or_default(),
         request_id: optional_string(js.request_id(), "requestId")?.unwrap_or_default(),
@@ -368,7 +416,7 @@ impl Host for JsHost {
         if user.is_null() || user.is_undefined() {
             return Ok(None);
         }
-        from_js(&user, "getUser result").map(Some).map_err(HostError)
+        user_from_js(&user).map(Some).map_err(HostError)
     }
 
     async fn has_permission(&self, user_id: &str, permission: &str) -> HostResult<bool> {
