@@ -22,7 +22,7 @@ const GLUE = join(ROOT, 'server/dist/oauth_plugin.js');
 const SERVER = join(ROOT, 'reference-server/dist/src');
 // Stands in for MM_SQLSETTINGS_ATRESTENCRYPTKEY: the same key on every start, as in production.
 const AT_REST_KEY = 'coldstart-at-rest-key-coldstart-at-rest-key';
-const PHASES = ['glue import', 'read bytes', 'compile', 'instantiate', 'new Plugin + config', 'onActivate', 'total'];
+const PHASES = ['read bytes', 'compile', 'instantiate', 'new Plugin + config', 'onActivate', 'total'];
 
 // ---- child processes
 
@@ -56,16 +56,23 @@ async function pluginHost(dir) {
 /** One cold start: the time of each phase, in ms. */
 async function start(dir) {
   const { host, calls, lines, store, config } = await pluginHost(dir);
+  // A server has logged and read its store before it loads the plugin: the host's own first calls
+  // (its logger, its first KV statement) are not the plugin's cold start.
+  host.log('info', 'host ready');
+  await host.kvGet('host-ready');
+  calls.count = 0;
+  calls.ms = 0;
   const ms = {};
-  const t0 = performance.now();
-  let t = t0;
+  let t = performance.now();
   const lap = (phase) => {
     const now = performance.now();
     ms[phase] = now - t;
     t = now;
   };
+  // The glue is plain JS, which the server imports once; timed apart from the module's own phases.
   const glue = await import(pathToFileURL(GLUE));
   lap('glue import');
+  const t0 = t;
   const bytes = readFileSync(WASM);
   lap('read bytes');
   const module = new WebAssembly.Module(bytes);
@@ -119,9 +126,10 @@ async function main() {
     await run('prepare', dir);
     const runs = [];
     for (let i = 0; i < RUNS; i++) runs.push(await run('start', dir));
-    console.log(`\ncold start to an activated plugin (signing key stored), ${RUNS} fresh Node ${process.version} processes:`);
+    console.log(`\ncold start to an activated plugin (signing key stored), ${RUNS} fresh Node ${process.version} processes;`);
+    console.log('total: from reading the bytes to activated (the glue import apart)');
     console.log(`${'phase'.padEnd(22)}${'min ms'.padStart(9)}${'median ms'.padStart(11)}`);
-    for (const phase of PHASES) {
+    for (const phase of ['glue import', ...PHASES]) {
       const xs = runs.map((r) => r.ms[phase]);
       console.log(`${phase.padEnd(22)}${Math.min(...xs).toFixed(2).padStart(9)}${median(xs).toFixed(2).padStart(11)}`);
     }
