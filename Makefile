@@ -62,12 +62,16 @@ test-wasm:
 test-server:
 	npm run --silent -w reference-server test
 
-## bench: the token endpoint through the reference server against a bare Node server and oidc-provider, on
-## loopback (requests/s, p50/p99 and the ratios); then the refresh grant on one node with SQLite,
-## one with PostgreSQL and two on one PostgreSQL (bench/cluster.mjs); then a slash command with no
-## outgoing OAuth connection, through one (a fresh token each time), and with cache_tokens
-## (bench/commands.mjs); a measurement, not a test
+## bench: the module's size and its cold start from its bytes to an activated plugin, in fresh Node
+## processes (bench/coldstart.mjs); serveHttp through the module alone, its JS boundary and the
+## plugin without a server (bench/boundary.mjs); the token endpoint through the reference server
+## against a bare Node server and oidc-provider, on loopback (requests/s, p50/p99 and the ratios);
+## then the refresh grant on one node with SQLite, one with PostgreSQL and two on one PostgreSQL
+## (bench/cluster.mjs); then a slash command with no outgoing OAuth connection, through one (a fresh
+## token each time), and with cache_tokens (bench/commands.mjs); a measurement, not a test
 bench: setup build
+	@node bench/coldstart.mjs
+	@node bench/boundary.mjs
 	@node bench/bench.mjs
 	@node bench/cluster.mjs
 	@node bench/commands.mjs

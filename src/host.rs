@@ -111,27 +111,21 @@ pub async fn kv_get_each<H: Host + ?Sized>(host: &H, keys: &[&str]) -> HostResul
 
 /// An outbound HTTP request. The host applies its own timeout, size limit, no-redirect and
 /// private-address rules on top of these.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FetchRequest {
     pub method: String,
     pub url: String,
     pub headers: Vec<(String, String)>,
-    #[serde(skip_serializing_if = "Option::is_none", with = "serde_bytes")]
     pub body: Option<Vec<u8>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub timeout_ms: Option<u32>,
     /// A response body longer than this is refused (the host's own limit still applies).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub max_response_bytes: Option<u32>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FetchResponse {
     pub status: u16,
-    #[serde(default)]
     pub headers: Vec<(String, String)>,
-    #[serde(default, with = "serde_bytes")]
     pub body: Vec<u8>,
 }
 
@@ -153,6 +147,28 @@ pub struct User {
 impl User {
     pub fn is_active(&self) -> bool {
         self.delete_at == 0
+    }
+}
+
+/// An RSA public key as a JWK's members (RFC 7518 §6.3.1): the modulus and the exponent, unsigned
+/// big-endian, base64url without padding.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RsaPublicJwk {
+    pub n: String,
+    pub e: String,
+}
+
+/// A signing key pair the host made. Its `Debug` shows nothing of the private key.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SigningKeyPair {
+    /// The private key, PKCS #8 DER: a secret, which the plugin keeps sealed in its KV store.
+    pub private_pkcs8: Vec<u8>,
+    pub public: RsaPublicJwk,
+}
+
+impl fmt::Debug for SigningKeyPair {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SigningKeyPair").field("public", &self.public).finish_non_exhaustive()
     }
 }
 
@@ -204,6 +220,15 @@ pub trait Host {
     /// The at-rest encryption key (Mattermost's `SqlSettings.AtRestEncryptKey`, or the host's own),
     /// which the database never holds; the plugin derives its sealing key from it.
     async fn at_rest_key(&self) -> HostResult<Vec<u8>>;
+    /// A new RS256 signing key (RSASSA-PKCS1-v1_5 with SHA-256, RFC 7518 §3.3) with a 2048-bit
+    /// modulus and the exponent 65537. The host keeps no copy and never logs it: the plugin seals
+    /// the private key in its KV store and hands it back to [`Host::sign_rs256`].
+    async fn generate_signing_key(&self) -> HostResult<SigningKeyPair>;
+    /// The RSASSA-PKCS1-v1_5 SHA-256 signature of `message` under `private_pkcs8` (PKCS #8 DER).
+    async fn sign_rs256(&self, private_pkcs8: &[u8], message: &[u8]) -> HostResult<Vec<u8>>;
+    /// The public half of `private_pkcs8`: for keys stored before the host made them, which the
+    /// plugin stored without it.
+    async fn signing_public_key(&self, private_pkcs8: &[u8]) -> HostResult<RsaPublicJwk>;
     /// Milliseconds since the Unix epoch.
     fn now_millis(&self) -> i64;
     /// Waits `millis` milliseconds, letting other work run meanwhile.

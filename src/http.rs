@@ -2,38 +2,29 @@
 //! Mattermost's format. One place for each: every handler builds its errors here.
 
 use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use std::collections::BTreeMap;
 
-/// An HTTP request routed to the plugin. `user_id` is set by the host only for a valid session.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+/// An HTTP request routed to the plugin (`PluginRequest` in the host contract). `user_id` is set by
+/// the host only for a valid session.
+#[derive(Debug, Clone, Default)]
 pub struct Request {
     pub method: String,
     /// The full path, e.g. `/oauth/authorize` or `/plugins/oauth-plugin/…`.
     pub path: String,
     /// The raw query string, without `?`.
-    #[serde(default)]
     pub query: String,
     /// Header names in lower case.
-    #[serde(default)]
     pub headers: BTreeMap<String, String>,
-    #[serde(default, with = "serde_bytes")]
     pub body: Vec<u8>,
-    #[serde(default)]
     pub user_id: Option<String>,
-    #[serde(default)]
     pub session_id: Option<String>,
     /// The session is an OAuth access token rather than a login.
-    #[serde(default, rename = "isOAuthSession")]
     pub is_oauth_session: bool,
     /// When the session logged in (ms since the epoch), for OpenID Connect's `max_age`,
     /// `prompt=login` and `auth_time`.
-    #[serde(default)]
     pub session_created_at: Option<i64>,
-    #[serde(default)]
     pub remote_addr: String,
-    #[serde(default)]
     pub request_id: String,
 }
 
@@ -47,14 +38,12 @@ impl Request {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Response {
     pub status: u16,
     pub headers: Vec<(String, String)>,
-    #[serde(with = "serde_bytes")]
     pub body: Vec<u8>,
     /// What went wrong inside, for the server log only: never sent (see [`crate::Plugin::serve_http`]).
-    #[serde(skip)]
     pub internal_error: Option<String>,
 }
 
@@ -351,7 +340,7 @@ mod tests {
     fn json_bodies_are_bounded_and_checked() {
         let mut request = Request::new("POST", "/x");
         request.body = b"{\"name\": 5}".to_vec();
-        #[derive(Debug, Deserialize)]
+        #[derive(Debug, serde::Deserialize)]
         #[allow(dead_code)]
         struct Named {
             name: String,

@@ -2,7 +2,8 @@
 //!
 //! Module map:
 //! - [`host`]: the `Host` trait, the only way out to the server (KV, HTTP, users, permissions, log,
-//!   clock, the at-rest key), and (feature `memory-host`, for tests only) an in-memory host;
+//!   clock, the at-rest key, the signing keys' RSA), and (feature `memory-host`, for tests only) an
+//!   in-memory host;
 //! - [`context`]: what a request handler sees, and who is calling;
 //! - [`routes`]: every endpoint, who may call it and what gates it; the one router;
 //! - [`access`]: Mattermost's permissions, 401 and 403;

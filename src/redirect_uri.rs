@@ -31,6 +31,9 @@ pub enum Refusal {
     UserInfo,
     /// It parses, but not into itself: `serialization` is what it would read as.
     NotCanonical,
+    /// Its host is not an ASCII domain name: the plugin takes internationalized names only in their
+    /// ASCII (`xn--`) form, which is what a URI with such a host would read as anyway.
+    HostNotAscii,
 }
 
 impl Refusal {
@@ -43,6 +46,7 @@ impl Refusal {
             Refusal::NotHttp => "is not a valid URL starting with http:// or https://",
             Refusal::UserInfo => "has a user name or password",
             Refusal::NotCanonical => "is not in its normalized form",
+            Refusal::HostNotAscii => "has a host that is not an ASCII domain name (write an internationalized one in its xn-- form)",
         }
     }
 }
@@ -66,7 +70,10 @@ impl RedirectUri {
         if raw.contains('#') {
             return Err(Refusal::Fragment);
         }
-        let url = Url::parse(raw).map_err(|_| Refusal::NotHttp)?;
+        let url = Url::parse(raw).map_err(|error| match error {
+            url::ParseError::IdnaError => Refusal::HostNotAscii,
+            _ => Refusal::NotHttp,
+        })?;
         if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none_or(str::is_empty) {
             return Err(Refusal::NotHttp);
         }
@@ -346,6 +353,7 @@ mod tests {
             "https://app.example.com/cb?team=a&x=1",
             "http://[::1]:8080/cb",
             "https://xn--nxasmq6b.example.com/",
+            "https://xn--nicode-2ya.example.com/cb",
         ] {
             assert_eq!(RedirectUri::parse(good).map(|u| u.as_str().to_owned()), Ok(good.to_owned()));
         }
@@ -371,7 +379,7 @@ mod tests {
             ("https://app.example.com:443/cb", Refusal::NotCanonical),
             ("https://app.example.com/a/../cb", Refusal::NotCanonical),
             ("https://app.example.com/%2e%2e/cb", Refusal::NotCanonical),
-            ("https://ünicode.example.com/cb", Refusal::NotCanonical),
+            ("https://ünicode.example.com/cb", Refusal::HostNotAscii),
             ("https://app.example.com/\u{200b}cb", Refusal::NotCanonical),
             ("http://0x7f.1/cb", Refusal::NotCanonical),
             ("javascript:alert(1)", Refusal::NotHttp),

@@ -6,7 +6,7 @@
 
 use crate::host::{
     kv_get_each, FetchRequest, FetchResponse, Host, HostError, HostResult, KvCondition, KvWrite, LogLevel,
-    User,
+    RsaPublicJwk, SigningKeyPair, User,
 };
 use crate::http::Request;
 use js_sys::{Array, Object, Reflect, Uint8Array};
@@ -47,8 +47,106 @@ extern "C" {
     fn has_permission(this: &PluginHost, user_id: &str, permission: &str) -> Result<JsValue, JsValue>;
     #[wasm_bindgen(method, catch, js_name = atRestKey)]
     async fn at_rest_key(this: &PluginHost) -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(method, catch, js_name = generateSigningKey)]
+    async fn generate_signing_key(this: &PluginHost) -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(method, catch, js_name = signRs256)]
+    async fn sign_rs256(
+        this: &PluginHost,
+        private_key: Uint8Array,
+        message: Uint8Array,
+    ) -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(method, catch, js_name = signingPublicKey)]
+    async fn signing_public_key(this: &PluginHost, private_key: Uint8Array) -> Result<JsValue, JsValue>;
     #[wasm_bindgen(method, catch)]
     fn log(this: &PluginHost, level: &str, message: &str, fields: JsValue) -> Result<(), JsValue>;
+}
+
+#[wasm_bindgen]
+extern "C" {
+    /// A `PluginRequest` (contract.ts), read a property at a time: each getter is a plain property
+    /// read in the glue, with no key string to pass and no generic converter behind it.
+    pub type JsRequest;
+    #[wasm_bindgen(method, getter)]
+    fn method(this: &JsRequest) -> JsValue;
+    #[wasm_bindgen(method, getter)]
+    fn path(this: &JsRequest) -> JsValue;
+    #[wasm_bindgen(method, getter)]
+    fn query(this: &JsRequest) -> JsValue;
+    #[wasm_bindgen(method, getter)]
+    fn headers(this: &JsRequest) -> JsValue;
+    #[wasm_bindgen(method, getter)]
+    fn body(this: &JsRequest) -> JsValue;
+    #[wasm_bindgen(method, getter = userId)]
+    fn user_id(this: &JsRequest) -> JsValue;
+    #[wasm_bindgen(method, getter = sessionId)]
+    fn session_id(this: &JsRequest) -> JsValue;
+    #[wasm_bindgen(method, getter = isOAuthSession)]
+    fn is_oauth_session(this: &JsRequest) -> JsValue;
+    #[wasm_bindgen(method, getter = sessionCreatedAt)]
+    fn session_created_at(this: &JsRequest) -> JsValue;
+    #[wasm_bindgen(method, getter = remoteAddr)]
+    fn remote_addr(this: &JsRequest) -> JsValue;
+    #[wasm_bindgen(method, getter = requestId)]
+    fn request_id(this: &JsRequest) -> JsValue;
+
+    /// A `FetchResponse`, the host's answer to `httpFetch`.
+    pub type JsFetchResponse;
+    #[wasm_bindgen(method, getter)]
+    fn status(this: &JsFetchResponse) -> JsValue;
+    #[wasm_bindgen(method, getter)]
+    fn headers(this: &JsFetchResponse) -> JsValue;
+    #[wasm_bindgen(method, getter)]
+    fn body(this: &JsFetchResponse) -> JsValue;
+
+    /// A user as `getUser` gives it (Mattermost's user JSON): the fields the plugin reads.
+    pub type JsUser;
+    #[wasm_bindgen(method, getter)]
+    fn id(this: &JsUser) -> JsValue;
+    #[wasm_bindgen(method, getter)]
+    fn username(this: &JsUser) -> JsValue;
+    #[wasm_bindgen(method, getter)]
+    fn email(this: &JsUser) -> JsValue;
+    #[wasm_bindgen(method, getter)]
+    fn email_verified(this: &JsUser) -> JsValue;
+    #[wasm_bindgen(method, getter)]
+    fn first_name(this: &JsUser) -> JsValue;
+    #[wasm_bindgen(method, getter)]
+    fn last_name(this: &JsUser) -> JsValue;
+    #[wasm_bindgen(method, getter)]
+    fn nickname(this: &JsUser) -> JsValue;
+    #[wasm_bindgen(method, getter)]
+    fn roles(this: &JsUser) -> JsValue;
+    #[wasm_bindgen(method, getter)]
+    fn delete_at(this: &JsUser) -> JsValue;
+
+    /// A plain object the plugin fills in: a `PluginResponse`, a `FetchRequest`, a `TokenInfo`.
+    pub type JsObject;
+    #[wasm_bindgen(method, setter)]
+    fn set_status(this: &JsObject, status: u16);
+    #[wasm_bindgen(method, setter)]
+    fn set_headers(this: &JsObject, headers: Array);
+    /// A copy (`Uint8Array::from`), never a view into this module's memory, which the host could
+    /// read after the memory changed.
+    #[wasm_bindgen(method, setter)]
+    fn set_body(this: &JsObject, body: &Uint8Array);
+    #[wasm_bindgen(method, setter)]
+    fn set_method(this: &JsObject, method: &str);
+    #[wasm_bindgen(method, setter)]
+    fn set_url(this: &JsObject, url: &str);
+    #[wasm_bindgen(method, setter = timeoutMs)]
+    fn set_timeout_ms(this: &JsObject, millis: u32);
+    #[wasm_bindgen(method, setter = maxResponseBytes)]
+    fn set_max_response_bytes(this: &JsObject, bytes: u32);
+    #[wasm_bindgen(method, setter = userId)]
+    fn set_user_id(this: &JsObject, user_id: &str);
+    #[wasm_bindgen(method, setter = clientId)]
+    fn set_client_id(this: &JsObject, client_id: &str);
+    #[wasm_bindgen(method, setter)]
+    fn set_scope(this: &JsObject, scope: &str);
+    #[wasm_bindgen(method, setter = expiresAt)]
+    fn set_expires_at(this: &JsObject, expires_at: f64);
+    #[wasm_bindgen(method, setter = apiAccess)]
+    fn set_api_access(this: &JsObject, api_access: bool);
 }
 
 /// [`Host`] over the JS object.
@@ -72,10 +170,7 @@ fn kv_value(value: JsValue, call: &str) -> HostResult<Option<Vec<u8>>> {
     if value.is_null() || value.is_undefined() {
         return Ok(None);
     }
-    match value.dyn_into::<Uint8Array>() {
-        Ok(bytes) => Ok(Some(bytes.to_vec())),
-        Err(_) => Err(HostError(format!("host {call} returned something other than bytes"))),
-    }
+    bytes_of(value, call).map(Some)
 }
 
 /// A readable message from whatever JS threw or rejected with.
@@ -111,15 +206,178 @@ fn host_error(call: &str) -> impl Fn(JsValue) -> HostError + '_ {
     move |value| HostError(format!("host {call} failed: {}", js_message(&value)))
 }
 
+/// `value` as a JS value: its JSON, parsed by the engine (`JSON.parse`), for what crosses once
+/// (the route table): the same serde_json code as every other JSON the plugin writes.
 fn to_js<T: Serialize + ?Sized>(value: &T) -> JsValue {
-    // Maps as plain objects; byte strings as Uint8Array. Our types always serialize.
-    let serializer = serde_wasm_bindgen::Serializer::new().serialize_maps_as_objects(true);
-    value.serialize(&serializer).unwrap_or(JsValue::UNDEFINED)
+    // Our types always serialize, and serde_json's output always parses.
+    let json = serde_json::to_string(value).unwrap_or_default();
+    js_sys::JSON::parse(&json).unwrap_or(JsValue::UNDEFINED)
 }
 
-fn from_js<T: DeserializeOwned>(value: JsValue, what: &str) -> Result<T, String> {
-    serde_wasm_bindgen::from_value(value)
-        .map_err(|e| format!("invalid {what}: {}", js_message(&JsValue::from(e))))
+/// A JS value read as `T` through its JSON (`JSON.stringify`): one call across the boundary for a
+/// value of any shape (headers, a user, a list of keys), read by serde_json as every JSON is.
+fn from_js<T: DeserializeOwned>(value: &JsValue, what: &str) -> Result<T, String> {
+    let json = js_sys::JSON::stringify(value)
+        .ok()
+        .and_then(|json| json.as_string())
+        .ok_or_else(|| format!("invalid {what}: not JSON"))?;
+    serde_json::from_slice(json.as_bytes()).map_err(|e| format!("invalid {what}: {e}"))
+}
+
+/// What a property of an object from the host must hold.
+fn string(value: JsValue, name: &str) -> Result<String, String> {
+    value.as_string().ok_or_else(|| format!("{name} must be a string"))
+}
+
+/// A string that may be missing (`undefined` or `null`).
+fn optional_string(value: JsValue, name: &str) -> Result<Option<String>, String> {
+    if value.is_undefined() || value.is_null() {
+        return Ok(None);
+    }
+    string(value, name).map(Some)
+}
+
+/// Bytes that may be missing (none).
+fn optional_bytes(value: JsValue, name: &str) -> Result<Vec<u8>, String> {
+    match value.dyn_into::<Uint8Array>() {
+        Ok(bytes) => Ok(bytes.to_vec()),
+        Err(other) if other.is_undefined() || other.is_null() => Ok(Vec::new()),
+        Err(_) => Err(format!("{name} must be a Uint8Array")),
+    }
+}
+
+/// A whole number of JS's safe integer range (a time in milliseconds, a status), or missing.
+fn optional_integer(value: JsValue, name: &str) -> Result<Option<i64>, String> {
+    if value.is_undefined() || value.is_null() {
+        return Ok(None);
+    }
+    const SAFE: f64 = 9_007_199_254_740_991.0;
+    match value.as_f64() {
+        Some(n) if n.fract() == 0.0 && n.abs() <= SAFE => Ok(Some(n as i64)),
+        _ => Err(format!("{name} must be a whole number")),
+    }
+}
+
+/// A flag that may be missing (false).
+fn optional_bool(value: JsValue, name: &str) -> Result<bool, String> {
+    match value.as_bool() {
+        Some(flag) => Ok(flag),
+        None if value.is_undefined() || value.is_null() => Ok(false),
+        None => Err(format!("{name} must be a boolean")),
+    }
+}
+
+/// The user `getUser` gave; a field it leaves out is empty, as in Mattermost's JSON.
+fn user_from_js(value: &JsValue) -> Result<User, String> {
+    if !value.is_object() {
+        return Err("invalid getUser result: not an object".into());
+    }
+    let js = value.unchecked_ref::<JsUser>();
+    let text = |value: JsValue, name: &str| optional_string(value, name).map(Option::unwrap_or_default);
+    let user = || -> Result<User, String> {
+        Ok(User {
+            id: text(js.id(), "id")?,
+            username: text(js.username(), "username")?,
+            email: text(js.email(), "email")?,
+            email_verified: optional_bool(js.email_verified(), "email_verified")?,
+            first_name: text(js.first_name(), "first_name")?,
+            last_name: text(js.last_name(), "last_name")?,
+            nickname: text(js.nickname(), "nickname")?,
+            roles: text(js.roles(), "roles")?,
+            delete_at: optional_integer(js.delete_at(), "delete_at")?.unwrap_or_default(),
+        })
+    };
+    user().map_err(|reason| format!("invalid getUser result: {reason}"))
+}
+
+/// A `PluginRequest` (contract.ts) as the plugin takes it.
+fn request_from_js(value: &JsValue) -> Result<Request, String> {
+    if !value.is_object() {
+        return Err("a request must be an object".into());
+    }
+    let js = value.unchecked_ref::<JsRequest>();
+    let headers = js.headers();
+    Ok(Request {
+        method: string(js.method(), "method")?,
+        path: string(js.path(), "path")?,
+        query: optional_string(js.query(), "query")?.unwrap_or_default(),
+        headers: if headers.is_undefined() { Default::default() } else { from_js(&headers, "headers")? },
+        body: optional_bytes(js.body(), "body")?,
+        user_id: optional_string(js.user_id(), "userId")?,
+        session_id: optional_string(js.session_id(), "sessionId")?,
+        is_oauth_session: optional_bool(js.is_oauth_session(), "isOAuthSession")?,
+        session_created_at: optional_integer(js.session_created_at(), "sessionCreatedAt")?,
+        remote_addr: optional_string(js.remote_addr(), "remoteAddr")?.unwrap_or_default(),
+        request_id: optional_string(js.request_id(), "requestId")?.unwrap_or_default(),
+    })
+}
+
+/// `[[name, value], …]`, as `PluginResponse` and `FetchRequest` carry headers.
+fn pairs_to_js(pairs: &[(String, String)]) -> Array {
+    pairs
+        .iter()
+        .map(|(name, value)| Array::of2(&JsValue::from_str(name), &JsValue::from_str(value)))
+        .collect()
+}
+
+/// A `PluginResponse`.
+fn response_to_js(response: &crate::http::Response) -> JsValue {
+    let object = Object::new().unchecked_into::<JsObject>();
+    object.set_status(response.status);
+    object.set_headers(pairs_to_js(&response.headers));
+    object.set_body(&Uint8Array::from(&response.body[..]));
+    object.into()
+}
+
+/// A `FetchRequest` (contract.ts).
+fn fetch_request_to_js(request: &FetchRequest) -> JsValue {
+    let object = Object::new().unchecked_into::<JsObject>();
+    object.set_method(&request.method);
+    object.set_url(&request.url);
+    object.set_headers(pairs_to_js(&request.headers));
+    if let Some(body) = &request.body {
+        object.set_body(&Uint8Array::from(&body[..]));
+    }
+    if let Some(millis) = request.timeout_ms {
+        object.set_timeout_ms(millis);
+    }
+    if let Some(bytes) = request.max_response_bytes {
+        object.set_max_response_bytes(bytes);
+    }
+    object.into()
+}
+
+/// The host's `FetchResponse`.
+fn fetch_response_from_js(value: &JsValue) -> Result<FetchResponse, String> {
+    if !value.is_object() {
+        return Err("invalid httpFetch result: not an object".into());
+    }
+    let js = value.unchecked_ref::<JsFetchResponse>();
+    let invalid = |reason: String| format!("invalid httpFetch result: {reason}");
+    let status = optional_integer(js.status(), "status").map_err(invalid)?;
+    let headers = js.headers();
+    Ok(FetchResponse {
+        status: status
+            .and_then(|s| u16::try_from(s).ok())
+            .ok_or_else(|| invalid("status must be 0 to 65535".into()))?,
+        headers: if headers.is_undefined() {
+            Vec::new()
+        } else {
+            from_js(&headers, "httpFetch result headers")?
+        },
+        body: optional_bytes(js.body(), "body").map_err(invalid)?,
+    })
+}
+
+/// A `TokenInfo` (contract.ts).
+fn token_info_to_js(info: &crate::TokenInfo) -> JsValue {
+    let object = Object::new().unchecked_into::<JsObject>();
+    object.set_user_id(info.user_id.as_str());
+    object.set_client_id(info.client_id.as_str());
+    object.set_scope(&info.scope);
+    object.set_expires_at(info.expires_at as f64);
+    object.set_api_access(info.api_access);
+    object.into()
 }
 
 fn bytes_or_null(value: Option<&[u8]>) -> JsValue {
@@ -147,6 +405,27 @@ fn kv_options(write: &KvWrite<'_>) -> JsValue {
         set("expireInSeconds", seconds.into());
     }
     opts.into()
+}
+
+/// The bytes of a `Uint8Array` the host returned, or why not.
+fn bytes_of(value: JsValue, call: &str) -> HostResult<Vec<u8>> {
+    match value.dyn_into::<Uint8Array>() {
+        Ok(bytes) => Ok(bytes.to_vec()),
+        Err(_) => Err(HostError(format!("host {call} returned something other than bytes"))),
+    }
+}
+
+/// `object[name]` when it is a string.
+fn string_field(object: &JsValue, name: &str) -> Option<String> {
+    Reflect::get(object, &name.into()).ok()?.as_string()
+}
+
+/// `{n, e}`, as a JWK has them.
+fn public_jwk_of(value: &JsValue, call: &str) -> HostResult<RsaPublicJwk> {
+    match (string_field(value, "n"), string_field(value, "e")) {
+        (Some(n), Some(e)) => Ok(RsaPublicJwk { n, e }),
+        _ => Err(HostError(format!("host {call} returned no public key {{n, e}}"))),
+    }
 }
 
 impl Host for JsHost {
@@ -182,14 +461,15 @@ impl Host for JsHost {
 
     async fn kv_list(&self, page: u32, per_page: u32) -> HostResult<Vec<String>> {
         let keys = settle(self.0.kv_list(page, per_page)).await.map_err(host_error("kvList"))?;
-        from_js(keys, "kvList result").map_err(HostError)
+        from_js(&keys, "kvList result").map_err(HostError)
     }
 
     async fn http_fetch(&self, request: FetchRequest) -> HostResult<FetchResponse> {
         // A refused fetch's message is the host's reason (its address policy, a timeout, a size
         // limit), written for the admin who set the URL and shown to them as it is.
-        let response = self.0.http_fetch(to_js(&request)).await.map_err(|e| HostError(js_message(&e)))?;
-        from_js(response, "httpFetch result").map_err(HostError)
+        let response =
+            self.0.http_fetch(fetch_request_to_js(&request)).await.map_err(|e| HostError(js_message(&e)))?;
+        fetch_response_from_js(&response).map_err(HostError)
     }
 
     async fn get_user(&self, user_id: &str) -> HostResult<Option<User>> {
@@ -197,7 +477,7 @@ impl Host for JsHost {
         if user.is_null() || user.is_undefined() {
             return Ok(None);
         }
-        from_js(user, "getUser result").map(Some).map_err(HostError)
+        user_from_js(&user).map(Some).map_err(HostError)
     }
 
     async fn has_permission(&self, user_id: &str, permission: &str) -> HostResult<bool> {
@@ -207,17 +487,45 @@ impl Host for JsHost {
     }
 
     fn log(&self, level: LogLevel, message: &str, fields: &[(&str, &str)]) {
-        let object: std::collections::BTreeMap<&str, &str> = fields.iter().copied().collect();
+        let object = Object::new();
+        for (name, value) in fields {
+            // Setting a property on a fresh plain object cannot fail.
+            let _ = Reflect::set(&object, &(*name).into(), &(*value).into());
+        }
         // A host whose log throws must not take the plugin down with it.
-        let _ = self.0.log(level.as_str(), message, to_js(&object));
+        let _ = self.0.log(level.as_str(), message, object.into());
     }
 
     async fn at_rest_key(&self) -> HostResult<Vec<u8>> {
         let key = self.0.at_rest_key().await.map_err(host_error("atRestKey"))?;
-        match key.dyn_into::<Uint8Array>() {
-            Ok(bytes) => Ok(bytes.to_vec()),
-            Err(_) => Err(HostError("host atRestKey returned something other than bytes".into())),
-        }
+        bytes_of(key, "atRestKey")
+    }
+
+    async fn generate_signing_key(&self) -> HostResult<SigningKeyPair> {
+        let call = "generateSigningKey";
+        let made = self.0.generate_signing_key().await.map_err(host_error(call))?;
+        let private_key = Reflect::get(&made, &"privateKey".into()).unwrap_or(JsValue::UNDEFINED);
+        Ok(SigningKeyPair {
+            private_pkcs8: bytes_of(private_key, call)?,
+            public: public_jwk_of(&made, call)?,
+        })
+    }
+
+    async fn sign_rs256(&self, private_pkcs8: &[u8], message: &[u8]) -> HostResult<Vec<u8>> {
+        // Copies, not views into this module's memory: the host may read them after an await.
+        let signature = self
+            .0
+            .sign_rs256(Uint8Array::from(private_pkcs8), Uint8Array::from(message))
+            .await
+            .map_err(host_error("signRs256"))?;
+        bytes_of(signature, "signRs256")
+    }
+
+    async fn signing_public_key(&self, private_pkcs8: &[u8]) -> HostResult<RsaPublicJwk> {
+        let call = "signingPublicKey";
+        let public =
+            self.0.signing_public_key(Uint8Array::from(private_pkcs8)).await.map_err(host_error(call))?;
+        public_jwk_of(&public, call)
     }
 
     fn now_millis(&self) -> i64 {
@@ -353,10 +661,10 @@ impl WasmPlugin {
     pub fn serve_http(&self, request: JsValue) -> impl Future<Output = Result<JsValue, JsValue>> + 'static {
         let inner = Rc::clone(&self.inner);
         async move {
-            let request: Request =
-                from_js(request, "request").map_err(|e| JsValue::from(JsError::new(&e)))?;
+            let request = request_from_js(&request)
+                .map_err(|e| JsValue::from(JsError::new(&format!("invalid request: {e}"))))?;
             let response = inner.serve_http(request).await;
-            Ok(to_js(&response))
+            Ok(response_to_js(&response))
         }
     }
 
@@ -368,7 +676,7 @@ impl WasmPlugin {
         let inner = Rc::clone(&self.inner);
         async move {
             let info = inner.resolve_access_token(&token).await.map_err(|e| JsError::new(&e.to_string()))?;
-            Ok(info.map_or(JsValue::NULL, |info| to_js(&info)))
+            Ok(info.map_or(JsValue::NULL, |info| token_info_to_js(&info)))
         }
     }
 }

@@ -35,6 +35,20 @@ fn activation_marks_an_empty_store_and_accepts_its_own_mark() {
 }
 
 #[test]
+fn a_restart_only_reads() {
+    let plugin = plugin_with("{}");
+    block_on(plugin.on_activate()).unwrap();
+    plugin.host().take_calls();
+    let before = plugin.host().dump();
+    // What every start but the first costs: the at-rest key and three reads (the schema mark, the
+    // key check and the signing keys), no write and no new key.
+    block_on(plugin.on_activate()).unwrap();
+    let calls = plugin.host().take_calls();
+    assert_eq!(calls, ["at_rest_key ", "kv_get meta:schema", "kv_get meta:keycheck", "kv_get sk:ring"]);
+    assert_eq!(plugin.host().dump(), before);
+}
+
+#[test]
 fn activation_refuses_a_newer_schema_and_leaves_it_alone() {
     let plugin = plugin_with("{}");
     let newer = format!(r#"{{"v":{}}}"#, CURRENT + 1);

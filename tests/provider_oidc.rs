@@ -250,6 +250,74 @@ fn private_keys_are_sealed_at_rest() {
     assert_eq!(kids(&plugin), kid);
 }
 
+/// A key ring as versions that made their keys in the plugin stored it: each key's private half
+/// only, named by the thumbprint of its public half.
+fn legacy_ring(
+    plugin: &oauth_plugin::Plugin<oauth_plugin::host::memory::MemoryHost>,
+) -> (String, rsa::RsaPrivateKey) {
+    use rsa::pkcs8::{DecodePrivateKey, EncodePrivateKey};
+    use rsa::traits::PublicKeyParts;
+    let made = futures::executor::block_on(plugin.host().generate_signing_key()).unwrap();
+    let private = rsa::RsaPrivateKey::from_pkcs8_der(&made.private_pkcs8).unwrap();
+    let (n, e) = (
+        URL_SAFE_NO_PAD.encode(private.n().to_bytes_be()),
+        URL_SAFE_NO_PAD.encode(private.e().to_bytes_be()),
+    );
+    let kid = URL_SAFE_NO_PAD.encode(Sha256::digest(format!(r#"{{"e":"{e}","kty":"RSA","n":"{n}"}}"#)));
+    let der = private.to_pkcs8_der().unwrap();
+    let ring = json!({"v": 1, "keys": [{"kid": kid, "created_at": 1, "private_pkcs8": URL_SAFE_NO_PAD.encode(der.as_bytes())}]});
+    let at_rest = futures::executor::block_on(plugin.host().at_rest_key()).unwrap();
+    let sealed = oauth_plugin::crypto::Sealer::from_host_key(&at_rest)
+        .unwrap()
+        .seal("sk:ring", ring.to_string().as_bytes());
+    plugin.host().put_raw("sk:ring", &sealed);
+    (kid, private)
+}
+
+#[test]
+fn a_key_ring_stored_before_the_host_signed_still_signs_and_is_published() {
+    use rsa::traits::PublicKeyParts;
+    let (plugin, client) = setup();
+    let (kid, private) = legacy_ring(&plugin);
+    plugin.host().take_calls();
+    let published = send(&plugin, "GET", "/oauth/jwks", None, "").body;
+    assert_eq!(published["keys"].as_array().unwrap().len(), 1, "{published}");
+    let key = &published["keys"][0];
+    assert_eq!(key["kid"], kid.as_str());
+    assert_eq!(key["n"], URL_SAFE_NO_PAD.encode(private.n().to_bytes_be()).as_str());
+    assert_eq!(key["e"], "AQAB");
+    assert!(plugin.host().take_calls().contains(&"signing_public_key ".to_owned()), "the host derived it");
+    // Tokens are signed with it, and verify against what is published.
+    let id_token = tokens_for(&plugin, &client, CAROL, "openid", "")["id_token"].as_str().unwrap().to_owned();
+    assert_eq!(jsonwebtoken::decode_header(&id_token).unwrap().kid.as_deref(), Some(kid.as_str()));
+    verified_claims(&plugin, &id_token, &client.id);
+    // A rotation keeps it published beside the new key, which is stored with its public half.
+    let rotated = send(&plugin, "POST", "/plugins/oauth-plugin/api/v1/signing_keys/rotate", Some(ADMIN), "");
+    assert_eq!(rotated.status, 200, "{}", rotated.body);
+    assert_eq!(kids(&plugin), vec![rotated.body["kid"].as_str().unwrap().to_owned(), kid]);
+    verified_claims(&plugin, &id_token, &client.id);
+}
+
+#[test]
+fn a_signing_key_comes_from_the_host_and_signing_is_the_hosts() {
+    let (plugin, client) = setup();
+    // The first activation had the host make the key; a later one keeps it.
+    let made = |calls: Vec<String>| calls.iter().filter(|c| c.starts_with("generate_signing_key")).count();
+    assert_eq!(made(plugin.host().take_calls()), 1);
+    futures::executor::block_on(plugin.on_activate()).unwrap();
+    assert_eq!(made(plugin.host().take_calls()), 0);
+    let key = &send(&plugin, "GET", "/oauth/jwks", None, "").body["keys"][0];
+    assert_eq!(key["e"], "AQAB");
+    assert_eq!(URL_SAFE_NO_PAD.decode(key["n"].as_str().unwrap()).unwrap().len(), 256, "2048 bits");
+    plugin.host().take_calls();
+    tokens_for(&plugin, &client, CAROL, "openid", "");
+    let calls = plugin.host().take_calls();
+    assert_eq!(calls.iter().filter(|c| c.starts_with("sign_rs256")).count(), 1, "{calls:?}");
+    // Publishing a key made through the host needs no host call for its public half.
+    send(&plugin, "GET", "/oauth/jwks", None, "");
+    assert!(!plugin.host().take_calls().iter().any(|c| c.starts_with("signing_public_key")));
+}
+
 #[test]
 fn discovery_describes_the_provider() {
     let (plugin, _) = setup();

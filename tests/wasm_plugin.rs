@@ -34,6 +34,19 @@ extern "C" {
     fn promising(host: &JsValue) -> JsValue;
     #[wasm_bindgen(js_name = resolveFromJs)]
     fn resolve_from_js(plugin: JsValue, token: &str) -> String;
+    #[wasm_bindgen(js_name = requestAs)]
+    fn request_as(
+        method: &str,
+        path: &str,
+        query: &str,
+        user_id: Option<String>,
+        content_type: &str,
+        body: &str,
+    ) -> JsValue;
+    #[wasm_bindgen(js_name = addSystemAdmin)]
+    fn add_system_admin(host: &JsValue, id: &str);
+    #[wasm_bindgen(js_name = verifiedJwtClaims)]
+    async fn verified_jwt_claims(jwt: &str, jwks_json: &str) -> JsValue;
 }
 
 const METADATA: &str = "/.well-known/oauth-authorization-server";
@@ -92,6 +105,39 @@ async fn a_malformed_request_rejects_with_a_readable_message() {
     let message = error.unwrap_err();
     assert!(message.starts_with("invalid request:"), "{message}");
     assert!(message.contains("method") || message.contains("string"), "{message}");
+}
+
+#[wasm_bindgen_test]
+async fn a_request_of_the_wrong_shape_rejects_naming_the_field() {
+    let (_, plugin) = new_plugin();
+    let cases = [
+        (r#"{"method":"GET","path":"/x","isOAuthSession":"yes"}"#, "isOAuthSession"),
+        (r#"{"method":"GET","path":"/x","sessionCreatedAt":1.5}"#, "sessionCreatedAt"),
+        (r#"{"method":"GET","path":"/x","body":"text"}"#, "body"),
+        (r#"{"method":"GET","path":"/x","headers":{"a":1}}"#, "headers"),
+        (r#"{"method":"GET","path":"/x","userId":7}"#, "userId"),
+        (r#"{"method":"GET"}"#, "path"),
+        ("null", "object"),
+    ];
+    for (json, field) in cases {
+        let bad = js_sys::JSON::parse(json).unwrap();
+        let message = plugin.serve_http(bad).await.map(|_| ()).map_err(error_message).unwrap_err();
+        assert!(message.starts_with("invalid request:") && message.contains(field), "{json}: {message}");
+    }
+}
+
+#[wasm_bindgen_test]
+async fn a_response_body_is_the_hosts_own_copy() {
+    let (_, plugin) = new_plugin();
+    let (_, _, first) = get(&plugin, "/plugins/oauth-plugin/nothing-here").await;
+    let before = response_body(&first);
+    assert!(before.contains("api.context.404.app_error"), "{before}");
+    // The module's memory is written again meanwhile; a view into it would change.
+    for _ in 0..20 {
+        get(&plugin, METADATA).await;
+        get(&plugin, "/plugins/oauth-plugin/elsewhere").await;
+    }
+    assert_eq!(response_body(&first), before);
 }
 
 #[wasm_bindgen_test]
@@ -175,4 +221,48 @@ fn routes_are_plain_objects_of_method_and_pattern() {
     let field = |name: &str| js_sys::Reflect::get(&first, &name.into()).unwrap().as_string();
     assert_eq!(field("method").as_deref(), Some("GET"));
     assert_eq!(field("pattern").as_deref(), Some(METADATA));
+}
+
+#[wasm_bindgen_test]
+async fn id_tokens_are_signed_by_the_host_and_verify_against_the_published_keys() {
+    const ADMIN: &str = "adminadminadminadminadmin1";
+    const CALLBACK: &str = "https://app.example.com/cb";
+    let (host, plugin) = new_plugin();
+    configure(&plugin, r#"{"SiteURL":"https://chat.example.com","EnableOAuthServiceProvider":true}"#)
+        .await
+        .unwrap();
+    plugin.on_activate().await.map_err(JsValue::from).unwrap();
+    add_system_admin(&host, ADMIN);
+    let send = |request: JsValue| async {
+        let response = plugin.serve_http(request).await.unwrap();
+        let body = serde_json::from_str(&response_body(&response)).unwrap_or(Value::Null);
+        (response_status(&response), body, response)
+    };
+    let app = serde_json::json!({"name": "Wasm", "homepage": "https://app.example.com",
+        "callback_urls": [CALLBACK], "is_trusted": true});
+    let json = "application/json";
+    let (status, app, _) =
+        send(request_as("POST", "/api/v4/oauth/apps", "", Some(ADMIN.into()), json, &app.to_string())).await;
+    assert_eq!(status, 201, "{app}");
+    let (id, secret) = (app["id"].as_str().unwrap(), app["client_secret"].as_str().unwrap());
+    let query = format!("response_type=code&client_id={id}&redirect_uri={CALLBACK}&scope=openid&state=s");
+    let (status, _, response) =
+        send(request_as("GET", "/oauth/authorize", &query, Some(ADMIN.into()), "", "")).await;
+    assert_eq!(status, 302);
+    let location = url::Url::parse(&response_header(&response, "location").unwrap()).unwrap();
+    let code = location.query_pairs().find(|(k, _)| k == "code").unwrap().1.into_owned();
+    let form = format!(
+        "grant_type=authorization_code&code={code}&redirect_uri={CALLBACK}&client_id={id}&client_secret={secret}"
+    );
+    let form_type = "application/x-www-form-urlencoded";
+    let (status, tokens, _) =
+        send(request_as("POST", "/oauth/access_token", "", None, form_type, &form)).await;
+    assert_eq!(status, 200, "{tokens}");
+    let (status, jwks, _) = send(request_as("GET", "/oauth/jwks", "", None, "", "")).await;
+    assert_eq!(status, 200);
+    let claims = verified_jwt_claims(tokens["id_token"].as_str().unwrap(), &jwks.to_string()).await;
+    let claims: Value = serde_json::from_str(&claims.as_string().expect("the signature verifies")).unwrap();
+    assert_eq!(claims["sub"], ADMIN);
+    assert_eq!(claims["aud"], id);
+    assert_eq!(claims["iss"], "https://chat.example.com");
 }

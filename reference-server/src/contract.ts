@@ -117,4 +117,14 @@ export interface PluginHost {
    * across restarts; never in the database. A fresh copy each call.
    */
   atRestKey(): Promise<Uint8Array>;
+  /**
+   * A new RS256 signing key (RSASSA-PKCS1-v1_5 with SHA-256, a 2048-bit modulus, exponent 65537):
+   * the private key as PKCS #8 DER, and the public key's JWK members n and e (base64url). The host
+   * keeps no copy and never logs it: the plugin keeps it sealed in its KV store and passes it back.
+   */
+  generateSigningKey(): Promise<{ privateKey: Uint8Array; n: string; e: string }>;
+  /** The RSASSA-PKCS1-v1_5 SHA-256 signature of `message` under `privateKey` (PKCS #8 DER). */
+  signRs256(privateKey: Uint8Array, message: Uint8Array): Promise<Uint8Array>;
+  /** The public half of `privateKey` (PKCS #8 DER), for keys the plugin stored without it. */
+  signingPublicKey(privateKey: Uint8Array): Promise<{ n: string; e: string }>;
 }

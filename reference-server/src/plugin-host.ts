@@ -1,5 +1,7 @@
 // The PluginHost object the wasm module receives: every call the plugin makes into the server.
 // Failures reject with an Error whose message says what went wrong (the plugin shows it as is).
+import { createPrivateKey, createPublicKey, generateKeyPair, sign, type KeyObject } from 'node:crypto';
+import { promisify } from 'node:util';
 import type { ServiceSettings } from './config.js';
 import type { FetchRequest, PluginHost } from './contract.js';
 import { FetchError, type Fetcher } from './fetch.js';
@@ -27,6 +29,19 @@ const copy = (value: Uint8Array | null | undefined) => (value == null ? null : n
 function kvOptions(opts: KvSetOptions | null | undefined): KvSetOptions {
   if (opts == null) return {};
   return { atomic: opts.atomic === true, oldValue: copy(opts.oldValue), expireInSeconds: opts.expireInSeconds ?? 0 };
+}
+
+const generateRsaKeyPair = promisify(generateKeyPair);
+const signWith = promisify(sign);
+
+/** A private key (PKCS #8 DER) as node:crypto takes it; from a copy, as values from wasm may be views. */
+const pkcs8 = (privateKey: Uint8Array): KeyObject => createPrivateKey({ key: Buffer.from(privateKey), format: 'der', type: 'pkcs8' });
+
+/** The JWK members n and e of an RSA key's public half. */
+function publicJwk(key: KeyObject): { n: string; e: string } {
+  const { n, e } = createPublicKey(key).export({ format: 'jwk' });
+  if (typeof n !== 'string' || typeof e !== 'string') throw new Error('not an RSA key');
+  return { n, e };
 }
 
 /** Applies `f` to an answer: at once when it is a value, when it settles when it is a promise. */
@@ -71,6 +86,14 @@ export function createPluginHost(deps: PluginHostDeps): PluginHost {
     hasPermission: (userId: string, permission: string) =>
       then(activeUser(userId), (user) => !!user && hasPermission(user.roles, permission, deps.settings())),
     atRestKey: async () => new TextEncoder().encode(deps.atRestKey),
+    // The plugin's signing keys (RS256): OpenSSL's RSA, on libuv's thread pool, instead of RSA in wasm.
+    generateSigningKey: async () => {
+      const { privateKey } = await generateRsaKeyPair('rsa', { modulusLength: 2048, publicExponent: 0x10001 });
+      return { privateKey: new Uint8Array(privateKey.export({ format: 'der', type: 'pkcs8' })), ...publicJwk(privateKey) };
+    },
+    signRs256: async (privateKey: Uint8Array, message: Uint8Array) =>
+      new Uint8Array(await signWith('sha256', new Uint8Array(message), pkcs8(privateKey))),
+    signingPublicKey: async (privateKey: Uint8Array) => publicJwk(pkcs8(privateKey)),
   });
   return {
     ...calls,

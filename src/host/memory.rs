@@ -4,7 +4,7 @@
 
 use super::{
     check_key, check_keys, kv_get_each, FetchRequest, FetchResponse, Host, HostError, HostResult,
-    KvCondition, KvWrite, LogLevel, User,
+    KvCondition, KvWrite, LogLevel, RsaPublicJwk, SigningKeyPair, User,
 };
 use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -326,9 +326,86 @@ impl Host for MemoryHost {
         self.now.get()
     }
 
+    async fn generate_signing_key(&self) -> HostResult<SigningKeyPair> {
+        self.count("generate_signing_key", "");
+        rs256::generate()
+    }
+
+    async fn sign_rs256(&self, private_pkcs8: &[u8], message: &[u8]) -> HostResult<Vec<u8>> {
+        self.count("sign_rs256", "");
+        rs256::sign(private_pkcs8, message)
+    }
+
+    async fn signing_public_key(&self, private_pkcs8: &[u8]) -> HostResult<RsaPublicJwk> {
+        self.count("signing_public_key", "");
+        rs256::public_key(private_pkcs8)
+    }
+
     /// Moves the test clock instead of waiting, after giving way to other futures.
     async fn sleep(&self, millis: u32) {
         YieldOnce(false).await;
         self.now.set(self.now.get() + i64::from(millis));
+    }
+}
+
+/// The RSA operations a host does for the plugin, with the `rsa` crate (RSASSA-PKCS1-v1_5, SHA-256),
+/// as the reference server does them with Node's crypto and the wasm tests' host with WebCrypto.
+mod rs256 {
+    use super::{HostError, HostResult, RsaPublicJwk, SigningKeyPair};
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use base64::Engine;
+    use rsa::pkcs1v15::SigningKey;
+    use rsa::pkcs8::{DecodePrivateKey, EncodePrivateKey};
+    use rsa::rand_core::{CryptoRng, RngCore};
+    use rsa::signature::{SignatureEncoding, Signer};
+    use rsa::traits::PublicKeyParts;
+    use rsa::RsaPrivateKey;
+    use sha2::Sha256;
+
+    /// The platform's CSPRNG as the `rsa` crate takes randomness.
+    struct SystemRng;
+
+    impl RngCore for SystemRng {
+        fn next_u32(&mut self) -> u32 {
+            u32::from_le_bytes(crate::ids::random_bytes())
+        }
+        fn next_u64(&mut self) -> u64 {
+            u64::from_le_bytes(crate::ids::random_bytes())
+        }
+        fn fill_bytes(&mut self, dest: &mut [u8]) {
+            getrandom::fill(dest).expect("system random number generator");
+        }
+        fn try_fill_bytes(&mut self, dest: &mut [u8]) -> Result<(), rsa::rand_core::Error> {
+            self.fill_bytes(dest);
+            Ok(())
+        }
+    }
+
+    impl CryptoRng for SystemRng {}
+
+    fn failed(error: impl std::fmt::Display) -> HostError {
+        HostError(format!("signing key: {error}"))
+    }
+
+    fn public_of(key: &RsaPrivateKey) -> RsaPublicJwk {
+        RsaPublicJwk {
+            n: URL_SAFE_NO_PAD.encode(key.n().to_bytes_be()),
+            e: URL_SAFE_NO_PAD.encode(key.e().to_bytes_be()),
+        }
+    }
+
+    pub fn generate() -> HostResult<SigningKeyPair> {
+        let key = RsaPrivateKey::new(&mut SystemRng, 2048).map_err(failed)?;
+        let der = key.to_pkcs8_der().map_err(failed)?;
+        Ok(SigningKeyPair { private_pkcs8: der.as_bytes().to_vec(), public: public_of(&key) })
+    }
+
+    pub fn sign(private_pkcs8: &[u8], message: &[u8]) -> HostResult<Vec<u8>> {
+        let key = RsaPrivateKey::from_pkcs8_der(private_pkcs8).map_err(failed)?;
+        Ok(SigningKey::<Sha256>::new(key).sign(message).to_vec())
+    }
+
+    pub fn public_key(private_pkcs8: &[u8]) -> HostResult<RsaPublicJwk> {
+        Ok(public_of(&RsaPrivateKey::from_pkcs8_der(private_pkcs8).map_err(failed)?))
     }
 }

@@ -4,20 +4,15 @@
 //!
 //! Rotation makes a new current key; the previous ones stay published until every token signed
 //! with them has expired (the longer of the ID token and the access token lifetimes after their
-//! retirement), then they are dropped. The signature is the `rsa` crate's RSASSA-PKCS1-v1_5 with
-//! SHA-256; this module only assembles the JWS Compact Serialization around it (RFC 7515 §7.1).
+//! retirement), then they are dropped. The RSA operations are the host's (`Host::generate_signing_key`,
+//! `Host::sign_rs256`: WebCrypto's or the platform's own, fast where RSA in wasm is slow); this
+//! module keeps the keys and assembles the JWS Compact Serialization around the signature (RFC 7515 §7.1).
 
 use crate::context::Context;
-use crate::host::Host;
+use crate::host::{Host, HostError, RsaPublicJwk};
 use crate::store::{keys, StoreError};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use rsa::pkcs1v15::SigningKey;
-use rsa::pkcs8::{DecodePrivateKey, EncodePrivateKey};
-use rsa::rand_core::{CryptoRng, RngCore};
-use rsa::signature::{SignatureEncoding, Signer};
-use rsa::traits::PublicKeyParts;
-use rsa::{RsaPrivateKey, RsaPublicKey};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::fmt;
@@ -25,8 +20,9 @@ use std::fmt;
 /// The longest any token this server signs lives: ID tokens, and JWT access tokens (which,
 /// checked where no revocation reaches, must not live long). A retired key stays published so long.
 pub const SIGNED_TOKEN_LIFETIME_SECONDS: i64 = 3600;
-/// NIST SP 800-57's minimum for RSA today; what RFC 7518 §3.3 asks at least.
-const RSA_BITS: usize = 2048;
+/// NIST SP 800-57's minimum for RSA today, and RFC 7518 §3.3's: 2048 bits. A key from the host
+/// with a shorter modulus is refused.
+const MIN_MODULUS_BYTES: usize = 256;
 pub const ALGORITHM: &str = "RS256";
 
 #[derive(Debug)]
@@ -34,8 +30,10 @@ pub enum SigningError {
     Storage(StoreError),
     /// No signing key yet (the plugin was not activated).
     NoKey,
-    /// A key could not be made or read back.
-    Key(String),
+    /// The host could not make a key, sign or read a key's public half.
+    Host(HostError),
+    /// A key (stored, or from the host) that is not what it must be.
+    Key(&'static str),
 }
 
 impl fmt::Display for SigningError {
@@ -43,6 +41,7 @@ impl fmt::Display for SigningError {
         match self {
             SigningError::Storage(error) => error.fmt(f),
             SigningError::NoKey => f.write_str("there is no signing key"),
+            SigningError::Host(error) => write!(f, "signing key: {error}"),
             SigningError::Key(reason) => write!(f, "signing key: {reason}"),
         }
     }
@@ -70,29 +69,11 @@ struct StoredKey {
     retired_at: Option<i64>,
     /// PKCS #8 DER, base64url: a secret (the ring is sealed at rest).
     private_pkcs8: String,
+    /// The public key; keys made before the host made them have none stored, and the host derives
+    /// it from the private key when the key is published.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    public: Option<RsaPublicJwk>,
 }
-
-/// The platform's CSPRNG (crypto.getRandomValues in wasm) as the `rsa` crate takes randomness.
-struct SystemRng;
-
-impl RngCore for SystemRng {
-    fn next_u32(&mut self) -> u32 {
-        u32::from_le_bytes(crate::ids::random_bytes())
-    }
-    fn next_u64(&mut self) -> u64 {
-        u64::from_le_bytes(crate::ids::random_bytes())
-    }
-    fn fill_bytes(&mut self, dest: &mut [u8]) {
-        // As ids::random_bytes: without the system generator no key can be made safely.
-        getrandom::fill(dest).expect("system random number generator");
-    }
-    fn try_fill_bytes(&mut self, dest: &mut [u8]) -> Result<(), rsa::rand_core::Error> {
-        self.fill_bytes(dest);
-        Ok(())
-    }
-}
-
-impl CryptoRng for SystemRng {}
 
 /// A public key as a JWK (RFC 7517 §4, RFC 7518 §6.3.1).
 #[derive(Debug, Clone, Serialize)]
@@ -121,39 +102,70 @@ fn json_b64<T: Serialize + ?Sized>(value: &T) -> String {
     b64(&serde_json::to_vec(value).unwrap_or_default())
 }
 
-fn public_jwk(kid: &str, public: &RsaPublicKey) -> Jwk {
-    Jwk {
-        kty: "RSA",
-        usage: "sig",
-        alg: ALGORITHM,
-        kid: kid.to_owned(),
-        n: b64(&public.n().to_bytes_be()),
-        e: b64(&public.e().to_bytes_be()),
+/// An unsigned big-endian integer in base64url without leading zero octets (RFC 7518 §6.3.1.1), so
+/// that the thumbprint of a key is the same whoever encoded it; `None` when it is not base64url
+/// or is zero.
+fn canonical_integer(encoded: &str) -> Option<(String, usize)> {
+    let bytes = URL_SAFE_NO_PAD.decode(encoded).ok()?;
+    let significant = &bytes[bytes.iter().position(|b| *b != 0)?..];
+    Some((b64(significant), significant.len()))
+}
+
+/// The host's public key, checked and in canonical form: a modulus of 2048 bits or more, and an
+/// exponent that fits the 64 bits no real key's exceeds.
+fn checked_public(public: &RsaPublicJwk) -> Result<RsaPublicJwk, SigningError> {
+    let (n, modulus_bytes) =
+        canonical_integer(&public.n).ok_or(SigningError::Key("the modulus is not base64url"))?;
+    let (e, exponent_bytes) =
+        canonical_integer(&public.e).ok_or(SigningError::Key("the exponent is not base64url"))?;
+    if modulus_bytes < MIN_MODULUS_BYTES {
+        return Err(SigningError::Key("the modulus is shorter than 2048 bits"));
     }
+    if exponent_bytes > 8 {
+        return Err(SigningError::Key("the exponent is longer than 64 bits"));
+    }
+    Ok(RsaPublicJwk { n, e })
+}
+
+fn public_jwk(kid: &str, public: RsaPublicJwk) -> Jwk {
+    Jwk { kty: "RSA", usage: "sig", alg: ALGORITHM, kid: kid.to_owned(), n: public.n, e: public.e }
 }
 
 /// RFC 7638 §3: the key's thumbprint, which names it.
-fn thumbprint(public: &RsaPublicKey) -> String {
-    let jwk = public_jwk("", public);
-    let canonical = format!(r#"{{"e":"{}","kty":"RSA","n":"{}"}}"#, jwk.e, jwk.n);
+fn thumbprint(public: &RsaPublicJwk) -> String {
+    let canonical = format!(r#"{{"e":"{}","kty":"RSA","n":"{}"}}"#, public.e, public.n);
     b64(&Sha256::digest(canonical.as_bytes()))
 }
 
-fn new_key(now: i64) -> Result<StoredKey, SigningError> {
-    let private =
-        RsaPrivateKey::new(&mut SystemRng, RSA_BITS).map_err(|e| SigningError::Key(e.to_string()))?;
-    let der = private.to_pkcs8_der().map_err(|e| SigningError::Key(e.to_string()))?;
+async fn new_key<H: Host>(ctx: &Context<'_, H>, now: i64) -> Result<StoredKey, SigningError> {
+    let made = ctx.host.generate_signing_key().await.map_err(SigningError::Host)?;
+    let public = checked_public(&made.public)?;
     Ok(StoredKey {
-        kid: thumbprint(&private.to_public_key()),
+        kid: thumbprint(&public),
         created_at: now,
         retired_at: None,
-        private_pkcs8: b64(der.as_bytes()),
+        private_pkcs8: b64(&made.private_pkcs8),
+        public: Some(public),
     })
 }
 
-fn private_key(key: &StoredKey) -> Result<RsaPrivateKey, SigningError> {
-    let der = URL_SAFE_NO_PAD.decode(&key.private_pkcs8).map_err(|e| SigningError::Key(e.to_string()))?;
-    RsaPrivateKey::from_pkcs8_der(&der).map_err(|e| SigningError::Key(e.to_string()))
+fn private_pkcs8(key: &StoredKey) -> Result<Vec<u8>, SigningError> {
+    URL_SAFE_NO_PAD
+        .decode(&key.private_pkcs8)
+        .map_err(|_| SigningError::Key("the stored private key is not base64url"))
+}
+
+/// A key's public half: stored with it, or (for a key made before the host made keys) derived
+/// from its private key by the host.
+async fn public_key<H: Host>(ctx: &Context<'_, H>, key: &StoredKey) -> Result<RsaPublicJwk, SigningError> {
+    match &key.public {
+        Some(public) => Ok(public.clone()),
+        None => {
+            let public =
+                ctx.host.signing_public_key(&private_pkcs8(key)?).await.map_err(SigningError::Host)?;
+            checked_public(&public)
+        }
+    }
 }
 
 /// How long a retired key stays published: until the last token it signed has expired.
@@ -173,7 +185,7 @@ pub async fn ensure_key<H: Host>(ctx: &Context<'_, H>) -> Result<bool, SigningEr
     if !ring(ctx).await?.keys.is_empty() {
         return Ok(false);
     }
-    let first = KeyRing { v: 1, keys: vec![new_key(ctx.host.now_millis())?] };
+    let first = KeyRing { v: 1, keys: vec![new_key(ctx, ctx.host.now_millis()).await?] };
     Ok(ctx.store().insert(keys::SIGNING_KEYS, &first).await?)
 }
 
@@ -181,8 +193,8 @@ pub async fn ensure_key<H: Host>(ctx: &Context<'_, H>) -> Result<bool, SigningEr
 /// are dropped. Returns the new key's id.
 pub async fn rotate<H: Host>(ctx: &Context<'_, H>) -> Result<String, SigningError> {
     let now = ctx.host.now_millis();
-    // Made before the write: key generation is slow, and the update may run its change again.
-    let fresh = new_key(now)?;
+    // Made before the write: the update may run its change again.
+    let fresh = new_key(ctx, now).await?;
     let kid = fresh.kid.clone();
     ctx.store()
         .update::<KeyRing, _>(keys::SIGNING_KEYS, |current| {
@@ -204,7 +216,7 @@ pub async fn jwks<H: Host>(ctx: &Context<'_, H>) -> Result<Jwks, SigningError> {
     let now = ctx.host.now_millis();
     let mut published = Vec::new();
     for key in ring(ctx).await?.keys.iter().filter(|k| still_verifies(k, now)) {
-        published.push(public_jwk(&key.kid, &private_key(key)?.to_public_key()));
+        published.push(public_jwk(&key.kid, public_key(ctx, key).await?));
     }
     Ok(Jwks { keys: published })
 }
@@ -227,7 +239,11 @@ pub async fn sign<H: Host>(
     let current = ring.keys.first().ok_or(SigningError::NoKey)?;
     let header = Header { alg: ALGORITHM, typ, kid: &current.kid };
     let input = format!("{}.{}", json_b64(&header), json_b64(claims));
-    let signer = SigningKey::<Sha256>::new(private_key(current)?);
-    let signature = signer.sign(input.as_bytes()).to_bytes();
+    let signature =
+        ctx.host.sign_rs256(&private_pkcs8(current)?, input.as_bytes()).await.map_err(SigningError::Host)?;
+    // RFC 8017 §8.2.1: the signature is as long as the modulus (2048 bits or more).
+    if signature.len() < MIN_MODULUS_BYTES {
+        return Err(SigningError::Key("the host's signature is too short"));
+    }
     Ok(format!("{input}.{}", b64(&signature)))
 }

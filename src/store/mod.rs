@@ -103,44 +103,76 @@ impl<'h, H: Host> Store<'h, H> {
         self.host
     }
 
+    // Every method that awaits the host is one function for all record types; only the JSON of a
+    // record is per type (`decode`, `encode`), so that each new record type costs its serde code
+    // and no copy of the host calls around it.
+
+    /// The stored bytes of `key`: what was read ahead of it (once), else the host's.
+    async fn stored(&self, key: &str) -> StoreResult<Option<Vec<u8>>> {
+        match self.read_ahead.and_then(|read_ahead| read_ahead.take(key)) {
+            Some(stored) => Ok(stored),
+            None => Ok(self.host.kv_get(key).await?),
+        }
+    }
+
     pub async fn get<T: DeserializeOwned>(&self, key: &str) -> StoreResult<Option<T>> {
-        Ok(self.get_versioned(key).await?.map(|(value, _)| value))
+        match self.stored(key).await? {
+            Some(stored) => self.decode(key, &stored).map(Some),
+            None => Ok(None),
+        }
     }
 
     /// The record and its exact stored bytes, for a later compare-and-set.
     pub async fn get_versioned<T: DeserializeOwned>(&self, key: &str) -> StoreResult<Option<(T, Vec<u8>)>> {
-        let ahead = self.read_ahead.and_then(|read_ahead| read_ahead.take(key));
-        let stored = match ahead {
-            Some(stored) => stored,
-            None => self.host.kv_get(key).await?,
-        };
-        let Some(stored) = stored else {
-            return Ok(None);
-        };
-        let value = self.decode(key, &stored)?;
-        Ok(Some((value, stored)))
+        match self.stored(key).await? {
+            Some(stored) => Ok(Some((self.decode(key, &stored)?, stored))),
+            None => Ok(None),
+        }
     }
 
     fn decode<T: DeserializeOwned>(&self, key: &str, stored: &[u8]) -> StoreResult<T> {
-        let opened;
-        let json = if keys::is_sealed(key) {
-            opened = self.sealer()?.open(key, stored).map_err(|e| sealed_error(key, e))?;
-            &opened[..]
-        } else {
-            stored
-        };
-        serde_json::from_slice(json)
-            .map_err(|e| StoreError::Corrupt { key: key.into(), reason: e.to_string() })
+        let json = self.opened(key, stored)?;
+        serde_json::from_slice(&json).map_err(|error| corrupt(key, error))
+    }
+
+    /// The JSON of a stored value: the value itself, or opened for the kinds that are sealed.
+    fn opened<'v>(&self, key: &str, stored: &'v [u8]) -> StoreResult<std::borrow::Cow<'v, [u8]>> {
+        if !keys::is_sealed(key) {
+            return Ok(stored.into());
+        }
+        Ok(self.sealer()?.open(key, stored).map_err(|e| sealed_error(key, e))?.into())
     }
 
     /// The bytes to store for `value` under `key`: its JSON, sealed for the kinds that hold secrets.
     fn encode<T: Serialize>(&self, key: &str, value: &T) -> StoreResult<Vec<u8>> {
         // Our records are plain structs of strings and numbers: encoding them cannot fail.
-        let json = serde_json::to_vec(value).unwrap_or_default();
+        self.sealed(key, serde_json::to_vec(value).unwrap_or_default())
+    }
+
+    fn sealed(&self, key: &str, json: Vec<u8>) -> StoreResult<Vec<u8>> {
         if keys::is_sealed(key) {
             return Ok(self.sealer()?.seal(key, &json));
         }
         Ok(json)
+    }
+
+    /// Writes `bytes` (or deletes with `None`) as `write` says, once `bytes` were made.
+    async fn write(
+        &self,
+        key: &str,
+        bytes: StoreResult<Option<Vec<u8>>>,
+        condition: WriteCondition<'_>,
+        expire_in_seconds: Option<u32>,
+    ) -> StoreResult<bool> {
+        let bytes = bytes?;
+        let value = bytes.as_deref();
+        self.forget(key);
+        let write = match condition {
+            WriteCondition::Always => KvWrite::set(value.unwrap_or_default()),
+            WriteCondition::Absent => KvWrite::insert(value.unwrap_or_default()),
+            WriteCondition::Equals(old) => KvWrite::compare_and_set(old, value),
+        };
+        Ok(self.host.kv_set(key, KvWrite { expire_in_seconds, ..write }).await?)
     }
 
     fn sealer(&self) -> StoreResult<&'h Sealer> {
@@ -158,10 +190,8 @@ impl<'h, H: Host> Store<'h, H> {
         value: &T,
         expire_in_seconds: Option<u32>,
     ) -> StoreResult<bool> {
-        let bytes = self.encode(key, value)?;
-        let write = KvWrite { expire_in_seconds, ..KvWrite::insert(&bytes) };
-        self.forget(key);
-        Ok(self.host.kv_set(key, write).await?)
+        let bytes = self.encode(key, value).map(Some);
+        self.write(key, bytes, WriteCondition::Absent, expire_in_seconds).await
     }
 
     /// Upserts `value` (a plain set: last writer wins; use [`Store::update`] where writers race).
@@ -171,9 +201,8 @@ impl<'h, H: Host> Store<'h, H> {
         value: &T,
         expire_in_seconds: Option<u32>,
     ) -> StoreResult<()> {
-        let bytes = self.encode(key, value)?;
-        self.forget(key);
-        self.host.kv_set(key, KvWrite { expire_in_seconds, ..KvWrite::set(&bytes) }).await?;
+        let bytes = self.encode(key, value).map(Some);
+        self.write(key, bytes, WriteCondition::Always, expire_in_seconds).await?;
         Ok(())
     }
 
@@ -213,10 +242,8 @@ impl<'h, H: Host> Store<'h, H> {
         new: Option<&T>,
         expire_in_seconds: Option<u32>,
     ) -> StoreResult<bool> {
-        let bytes = new.map(|value| self.encode(key, value)).transpose()?;
-        let write = KvWrite { expire_in_seconds, ..KvWrite::compare_and_set(old, bytes.as_deref()) };
-        self.forget(key);
-        Ok(self.host.kv_set(key, write).await?)
+        let bytes = new.map(|value| self.encode(key, value)).transpose();
+        self.write(key, bytes, WriteCondition::Equals(old), expire_in_seconds).await
     }
 
     /// Read-modify-write under compare-and-set, retried while other writers get in between.
@@ -249,29 +276,63 @@ impl<'h, H: Host> Store<'h, H> {
         T: Serialize + DeserializeOwned,
         F: FnMut(Option<T>) -> Option<T>,
     {
-        for _ in 0..MAX_UPDATE_ATTEMPTS {
-            let (value, old) = match self.get_versioned::<T>(key).await? {
-                Some((value, bytes)) => (Some(value), Some(bytes)),
-                None => (None, None),
-            };
+        let mut written = None;
+        let mut step = |stored: Option<&[u8]>| -> StoreResult<Step> {
+            let value = stored.map(|bytes| self.decode::<T>(key, bytes)).transpose()?;
             // A record left as it was needs no write (one host call less), unless the write is what
             // renews its expiry.
             let before = value.as_ref().filter(|_| expiry.is_none()).and_then(|v| serde_json::to_vec(v).ok());
             let new = change(value);
-            if before.is_some() && new.as_ref().and_then(|v| serde_json::to_vec(v).ok()) == before {
-                return Ok(new);
-            }
-            let won = match (&old, &new) {
-                (Some(old), new) => self.compare_and_set_expiring(key, old, new.as_ref(), expiry).await?,
-                (None, Some(new)) => self.insert_expiring(key, new, expiry).await?,
+            let unchanged =
+                before.is_some() && new.as_ref().and_then(|v| serde_json::to_vec(v).ok()) == before;
+            let step = match &new {
+                _ if unchanged => Step::Keep,
+                Some(value) => Step::Write(Some(self.encode(key, value)?)),
+                None => Step::Write(None),
+            };
+            written = new;
+            Ok(step)
+        };
+        self.update_bytes(key, expiry, &mut step).await?;
+        Ok(written)
+    }
+
+    /// [`Store::update`]'s loop, for every record type: `step` gets the stored bytes (or `None`)
+    /// and says what to write instead.
+    async fn update_bytes(
+        &self,
+        key: &str,
+        expiry: Option<u32>,
+        step: &mut dyn FnMut(Option<&[u8]>) -> StoreResult<Step>,
+    ) -> StoreResult<()> {
+        for _ in 0..MAX_UPDATE_ATTEMPTS {
+            let old = self.stored(key).await?;
+            let Step::Write(new) = step(old.as_deref())? else { return Ok(()) };
+            let won = match (old, new) {
+                (Some(old), new) => self.write(key, Ok(new), WriteCondition::Equals(&old), expiry).await?,
+                (None, Some(new)) => self.write(key, Ok(Some(new)), WriteCondition::Absent, expiry).await?,
                 (None, None) => true,
             };
             if won {
-                return Ok(new);
+                return Ok(());
             }
         }
         Err(StoreError::Host(HostError(format!("too many concurrent writers on {key:?}"))))
     }
+}
+
+/// What an update writes: nothing (the record stays as it was), or these bytes (`None` deletes).
+enum Step {
+    Keep,
+    Write(Option<Vec<u8>>),
+}
+
+/// [`KvWrite`]'s condition without the bytes, which [`Store::write`] adds.
+#[derive(Clone, Copy)]
+enum WriteCondition<'a> {
+    Always,
+    Absent,
+    Equals(&'a [u8]),
 }
 
 /// Enough for any realistic contention; a bound so that a broken host cannot spin us forever.
@@ -357,6 +418,10 @@ where
         }
     }
     Ok(found)
+}
+
+fn corrupt(key: &str, error: serde_json::Error) -> StoreError {
+    StoreError::Corrupt { key: key.into(), reason: error.to_string() }
 }
 
 fn sealed_error(key: &str, error: OpenError) -> StoreError {

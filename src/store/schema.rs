@@ -51,15 +51,22 @@ pub async fn check<H: Host>(store: &Store<'_, H>, sealer: &Sealer) -> StoreResul
     }
 }
 
-/// Whether the stored key check opens with `sealer`; marks an unmarked store with it.
+/// Whether the stored key check opens with `sealer`; marks an unmarked store with it. Read first:
+/// on every start but the first the mark is there, and reading it costs one host call and no
+/// randomness (a seal's nonce).
 async fn key_matches<H: Host>(store: &Store<'_, H>, sealer: &Sealer) -> StoreResult<bool> {
     let host = store.host();
+    let opens = |stored: &[u8]| sealer.open(keys::KEY_CHECK, stored).is_ok_and(|text| text == KEY_CHECK_TEXT);
+    if let Some(stored) = host.kv_get(keys::KEY_CHECK).await? {
+        return Ok(opens(&stored));
+    }
     let sealed = sealer.seal(keys::KEY_CHECK, KEY_CHECK_TEXT);
     if host.kv_set(keys::KEY_CHECK, KvWrite::insert(&sealed)).await? {
         return Ok(true);
     }
+    // Another node marked it between the two calls.
     let stored = host.kv_get(keys::KEY_CHECK).await?.unwrap_or_default();
-    Ok(sealer.open(keys::KEY_CHECK, &stored).is_ok_and(|text| text == KEY_CHECK_TEXT))
+    Ok(opens(&stored))
 }
 
 /// Marks the store as migrated from `from` to [`CURRENT`]; false when another node did meanwhile.

@@ -55,6 +55,9 @@ function sameBytes(a, b) {
   return a.length === b.length && a.every((byte, i) => byte === b[i]);
 }
 
+const RS256 = { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' };
+
+
 // The data calls answer at once, as the reference server's SQLite host does; promising() gives a
 // host whose data calls answer with promises, as its PostgreSQL host does. The plugin takes both.
 export function memoryHost() {
@@ -116,6 +119,23 @@ export function memoryHost() {
     async atRestKey() {
       return host.atRestKeyBytes;
     },
+    // The signing keys' RSA operations, with WebCrypto as in a browser or Node.
+    async generateSigningKey() {
+      const pair = await crypto.subtle.generateKey(
+        { ...RS256, modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]) }, true, ['sign', 'verify']);
+      const privateKey = new Uint8Array(await crypto.subtle.exportKey('pkcs8', pair.privateKey));
+      const { n, e } = await crypto.subtle.exportKey('jwk', pair.publicKey);
+      return { privateKey, n, e };
+    },
+    async signRs256(privateKey, message) {
+      const key = await crypto.subtle.importKey('pkcs8', privateKey, RS256, false, ['sign']);
+      return new Uint8Array(await crypto.subtle.sign(RS256, key, message));
+    },
+    async signingPublicKey(privateKey) {
+      const key = await crypto.subtle.importKey('pkcs8', privateKey, RS256, true, ['sign']);
+      const { n, e } = await crypto.subtle.exportKey('jwk', key);
+      return { n, e };
+    },
   };
   host.atRestKeyBytes = new TextEncoder().encode('a wasm test at-rest key of 32+ bytes');
   return host;
@@ -172,6 +192,36 @@ export function logText(host) {
 
 export function request(method, path, query = '') {
   return { method, path, query, headers: {}, body: new Uint8Array(), remoteAddr: '127.0.0.1', requestId: 'test-request' };
+}
+
+// A request from the session of `userId` (none: no session) with a body of `contentType`.
+export function requestAs(method, path, query, userId, contentType, body) {
+  const req = request(method, path, query);
+  if (userId) req.userId = userId;
+  if (contentType) req.headers['content-type'] = contentType;
+  req.body = new TextEncoder().encode(body);
+  return req;
+}
+
+// A user holding the system_admin role's permissions that the plugin asks about.
+export function addSystemAdmin(host, id) {
+  host.users.set(id, { id, username: 'admin', email: 'admin@example.com', roles: 'system_admin system_user', delete_at: 0 });
+  for (const permission of ['manage_system', 'manage_oauth', 'manage_system_wide_oauth']) host.permissions.add(`${id} ${permission}`);
+}
+
+const base64url = (text) => Uint8Array.from(atob(text.replace(/-/g, '+').replace(/_/g, '/')), (c) => c.charCodeAt(0));
+
+// A JWT's claims (JSON text) when its RS256 signature verifies, with WebCrypto, under the key of
+// the JWK Set `jwksJson` that its kid names; null when it does not.
+export async function verifiedJwtClaims(jwt, jwksJson) {
+  const [header, payload, signature] = jwt.split('.');
+  const { alg, kid } = JSON.parse(new TextDecoder().decode(base64url(header)));
+  const jwk = JSON.parse(jwksJson).keys.find((k) => k.kid === kid);
+  if (alg !== 'RS256' || !jwk) return null;
+  const key = await crypto.subtle.importKey('jwk', jwk, RS256, false, ['verify']);
+  const signed = new TextEncoder().encode(`${header}.${payload}`);
+  const valid = await crypto.subtle.verify(RS256, key, base64url(signature), signed);
+  return valid ? new TextDecoder().decode(base64url(payload)) : null;
 }
 
 export function config(settings) {
