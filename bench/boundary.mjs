@@ -11,7 +11,7 @@
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { ROOT } from './lib.mjs';
+import { ROOT, printFigures } from './lib.mjs';
 
 const CALLS = Number(process.env.BENCH_CALLS ?? 10000);
 const BLOCKS = 20;
@@ -32,11 +32,24 @@ const request = (method, path, { query = '', userId, body = '', type } = {}) => 
 });
 const json = (response) => JSON.parse(decoder.decode(response.body));
 
+/** The host's data and user calls (what costs a round trip on a real host), counted in `host.calls`. */
+function countingCalls(host) {
+  host.calls = 0;
+  for (const name of ['kvGet', 'kvGetMany', 'kvSet', 'kvDelete', 'kvList', 'getUser', 'hasPermission']) {
+    const call = host[name].bind(host);
+    host[name] = (...args) => {
+      host.calls += 1;
+      return call(...args);
+    };
+  }
+  return host;
+}
+
 /** A plugin of the build in `dir`, activated, with a trusted app and a first token pair; its three requests. */
 async function subject(dir, n) {
   const glue = await import(`${pathToFileURL(join(dir, 'oauth_plugin.js')).href}?${n}`);
   glue.initSync({ module: readFileSync(join(dir, 'oauth_plugin_bg.wasm')) });
-  const host = memoryHost();
+  const host = countingCalls(memoryHost());
   host.now = Date.now();
   host.users.set(ADMIN, { id: ADMIN, username: 'bench', email: 'bench@example.com', roles: 'system_admin system_user', delete_at: 0 });
   for (const permission of ['manage_system', 'manage_oauth', 'manage_system_wide_oauth']) host.permissions.add(`${ADMIN} ${permission}`);
@@ -56,6 +69,7 @@ async function subject(dir, n) {
     return response;
   };
   return {
+    host,
     'refresh grant': async () => {
       const body = `grant_type=refresh_token&refresh_token=${tokens.refresh_token}&${credentials}`;
       tokens = json(expect(await plugin.serveHttp(request('POST', '/oauth/access_token', { type: FORM, body })), 200));
@@ -72,6 +86,20 @@ async function subject(dir, n) {
 
 const subjects = [];
 for (const [n, dir] of dirs.entries()) subjects.push(await subject(dir, n));
+const { host: counted, ...first } = subjects[0];
+const calls = {};
+for (const [name, send] of Object.entries(first)) {
+  counted.calls = 0;
+  await send();
+  calls[name] = counted.calls;
+}
+printFigures([
+  ['host calls (KV, user, permission) per refresh grant', calls['refresh grant'], '<=', 4],
+  ['host calls per refused token request', calls['refused token request']],
+  ['host calls per metadata request', calls['metadata (RFC 8414)']],
+]);
+console.log();
+for (const s of subjects) delete s.host;
 const per = Math.max(1, Math.floor(CALLS / BLOCKS));
 console.log(`serveHttp through the module, ${per * BLOCKS} calls per request and build, best and median of ${BLOCKS} blocks (µs per call):`);
 for (const name of Object.keys(subjects[0])) {

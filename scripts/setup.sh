@@ -34,7 +34,9 @@ install_debian_packages() {
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 }
 
-# cargo install <crate> <version> <binary>, unless that binary already reports that version.
+# cargo install <crate> <version> <binary>..., unless the first binary already reports that version.
+# Each crate builds in a root of its own (two `cargo install`s into one root take turns on its lock),
+# then its binaries move into cargo's bin directory.
 install_crate() {
   local crate=$1 version=$2 binary=$3
   # Read the whole answer before matching: `grep -q` stops reading at the first match, and under
@@ -43,9 +45,13 @@ install_crate() {
   if grep -qF " $version" <<<"$reported"; then
     say "$crate $version present"; return
   fi
-  say "building $crate $version from crates.io (about 2 minutes)"
+  say "building $crate $version from crates.io (a few minutes)"
+  local root; root=$(mktemp -d)
   # No --locked: wasm-bindgen-cli's lock file names a crate version that crates.io no longer has.
-  cargo install --quiet --force "$crate" --version "$version"
+  CARGO_TARGET_DIR="$root/target" cargo install --quiet --force --root "$root" "$crate" --version "$version" "${@:4}"
+  mkdir -p "$CARGO_BIN"
+  mv -f "$root"/bin/* "$CARGO_BIN"/
+  rm -rf "$root"
 }
 
 install_npm_packages() {
@@ -76,9 +82,14 @@ install_python_packages() {
 
 command -v cargo >/dev/null || { say "cargo (rustup) is required"; exit 1; }
 command -v node >/dev/null || { say "Node.js 20 or newer is required"; exit 1; }
+# The two tools from crates.io compile (the longest part of a first setup) while the packages of
+# Debian, npm and PyPI download and install beside them.
+install_crate wasm-bindgen-cli "$WASM_BINDGEN_VERSION" wasm-bindgen \
+  --bin wasm-bindgen --bin wasm-bindgen-test-runner & wasm_bindgen=$!
+install_crate geckodriver "$GECKODRIVER_VERSION" geckodriver & geckodriver=$!
 install_debian_packages
-install_crate wasm-bindgen-cli "$WASM_BINDGEN_VERSION" wasm-bindgen
-install_crate geckodriver "$GECKODRIVER_VERSION" geckodriver
 install_npm_packages
 install_python_packages
+wait "$wasm_bindgen" || { say "building wasm-bindgen-cli failed"; exit 1; }
+wait "$geckodriver" || { say "building geckodriver failed"; exit 1; }
 say "done"
