@@ -40,6 +40,9 @@ button{{font-size:15px;padding:10px 20px;border-radius:4px;border:1px solid #1c5
 button.allow{{background:#1c58d9;color:#fff}} button.deny{{background:#fff;color:#1c58d9}}
 button:focus-visible{{outline:3px solid #f5a623;outline-offset:2px}} button:disabled{{opacity:.6;cursor:progress}}
 .error{{color:#b3261e;margin-top:16px}}
+label{{display:block;font-weight:600;margin-bottom:8px}} .code{{font-family:ui-monospace,Menlo,Consolas,monospace;letter-spacing:2px}}
+input.code{{font-size:22px;padding:10px 12px;border:1px solid #8d939c;border-radius:4px;width:100%;box-sizing:border-box;text-transform:uppercase}}
+input:focus-visible{{outline:3px solid #f5a623;outline-offset:1px}} .device{{background:#fff8e1;border-left:4px solid #f5a623;padding:10px 12px}}
 </style></head><body><main>{body}</main></body></html>"#
     );
     let csp = format!(
