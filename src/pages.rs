@@ -27,6 +27,12 @@ pub fn script_json<T: Serialize>(value: &T) -> String {
 }
 
 pub fn page(status: u16, nonce: &str, title: &str, body: &str) -> Response {
+    page_with_forms(status, nonce, title, body, "'none'")
+}
+
+/// [`page`] whose forms may be sent to `form_action` (a CSP source list): a page that asks for
+/// input with a plain form, which works before (and without) any script.
+pub fn page_with_forms(status: u16, nonce: &str, title: &str, body: &str, form_action: &str) -> Response {
     let html = format!(
         r#"<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
@@ -47,7 +53,7 @@ input:focus-visible{{outline:3px solid #f5a623;outline-offset:1px}} .device{{bac
     );
     let csp = format!(
         "default-src 'none'; img-src https: data:; style-src 'nonce-{nonce}'; script-src 'nonce-{nonce}'; \
-         connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+         connect-src 'self'; base-uri 'none'; form-action {form_action}; frame-ancestors 'none'"
     );
     Response { body: html.into_bytes(), ..Response::new(status) }
         .with_header("Content-Type", "text/html; charset=utf-8")

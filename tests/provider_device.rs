@@ -345,6 +345,9 @@ fn user_codes_in_any_case_with_or_without_dashes_and_spaces() {
     // No code: the page asks for one.
     let reply = send(&plugin, "GET", "/oauth/device", Some(ALICE), "");
     assert_eq!(reply.status, 200);
+    // A plain form to this server (it works before any script runs), and no framing.
+    let csp = reply.response.header("Content-Security-Policy").unwrap();
+    assert!(csp.contains("form-action 'self'") && csp.contains("frame-ancestors 'none'"), "{csp}");
     assert!(String::from_utf8(reply.response.body).unwrap().contains("Enter the code"));
     // Logged out: to the login page, and back with the code.
     let reply = send(&plugin, "GET", &format!("/oauth/device?user_code={user_code}"), None, "");

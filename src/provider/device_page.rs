@@ -14,7 +14,7 @@ use crate::context::Context;
 use crate::host::Host;
 use crate::http::{json_body, AppError, Params, Request, Response};
 use crate::ids::{new_secret, UserId};
-use crate::pages::{escape_html, message_page, page};
+use crate::pages::{escape_html, message_page, page_with_forms};
 use crate::rate_limit::{Limit, RetryAfter};
 use crate::store::StoreResult;
 use serde::{Deserialize, Serialize};
@@ -179,9 +179,9 @@ pub async fn serve_post<H: Host>(
     Ok(Response::json(200, &serde_json::json!({ "redirect": redirect })))
 }
 
-/// The page that asks for the code: `typed` filled in again after a wrong one, with `error`.
+/// The page that asks for the code: `typed` filled in again after a wrong one, with `error`. A
+/// plain form (GET, to this page): it works before any script runs.
 fn entry_page(status: u16, typed: &str, error: Option<&str>) -> Response {
-    let nonce = new_secret();
     let error = match error {
         Some(message) => format!(r#"<p class="error" id="error" role="alert">{}</p>"#, escape_html(message)),
         None => String::new(),
@@ -189,19 +189,12 @@ fn entry_page(status: u16, typed: &str, error: Option<&str>) -> Response {
     let body = format!(
         r#"<h1>Connect a device</h1>
 <p>Enter the code that your device (a command-line tool, a TV, a meeting-room display) shows.</p>
-<form id="entry" novalidate><label for="user_code">Code</label>
+<form id="entry" method="get" action="{PATH}"><label for="user_code">Code</label>
 <input id="user_code" name="user_code" class="code" type="text" value="{typed}" placeholder="XXXX-XXXX" maxlength="32" autocomplete="one-time-code" autocapitalize="characters" spellcheck="false" autofocus required>
 <div class="actions"><button class="allow" id="continue" type="submit">Continue</button></div></form>
 {error}
-<p class="muted">Only enter a code from a device you are signing in on yourself. You will see which app is asking before anything is allowed.</p>
-<script nonce="{nonce}">
-document.getElementById('entry').addEventListener('submit', (event) => {{
-  event.preventDefault();
-  const code = document.getElementById('user_code').value.trim();
-  if (code) window.location.assign('{PATH}?user_code=' + encodeURIComponent(code));
-}});
-</script>"#,
+<p class="muted">Only enter a code from a device you are signing in on yourself. You will see which app is asking before anything is allowed.</p>"#,
         typed = escape_html(typed),
     );
-    page(status, &nonce, "Connect a device", &body)
+    page_with_forms(status, &new_secret(), "Connect a device", &body, "'self'")
 }
