@@ -7,8 +7,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import * as oauth from 'oauth4webapi';
 import type { Page } from 'playwright-core';
-import { createUser, meStatus, USER } from './helpers.js';
-import { cookieHeader, newPage, screenshot, scriptErrors, startBrowserSession, submitLogin, type BrowserSession } from './webapp-helpers.js';
+import { ADMIN, createUser, meStatus, USER } from './helpers.js';
+import { cookieHeader, loginAndOpen, newPage, screenshot, scriptErrors, startBrowserSession, submitLogin, type BrowserSession } from './webapp-helpers.js';
 
 const DEVICE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
 const BOB = { username: 'bob', email: 'bob@example.com', password: 'bob-password-1' };
@@ -213,6 +213,38 @@ describe('Device authorization grant (RFC 8628)', () => {
     assert.equal(await errorOf(poll(otherDevice, started.device_code)), 'invalid_grant');
     assert.equal(await errorOf(poll(confidential, started.device_code)), 'authorization_pending');
     assert.equal(await errorOf(poll(confidential, 'no-such-device-code')), 'invalid_grant');
+  });
+
+  it('the backstage form opts an app in (Allow Device Flow) and out again', { timeout: 90_000 }, async () => {
+    const admin = await newPage(session.browser, session.server.url);
+    const apps = '/main/integrations/oauth2-apps';
+    try {
+      const { page: form } = admin;
+      await loginAndOpen(form, `${apps}/add`, ADMIN.username, ADMIN.password);
+      await form.getByRole('group', { name: 'Allow Device Flow' }).getByLabel('Yes').check();
+      await form.getByLabel('Display Name').fill('Room Display');
+      await form.getByLabel('Homepage').fill('https://display.example.com');
+      await form.getByLabel('Callback URLs (One Per Line)').fill('https://display.example.com/cb');
+      await form.getByRole('button', { name: 'Save' }).click();
+      await form.getByRole('heading', { name: 'Setup Successful' }).waitFor();
+      const id = (await form.locator('#client_id').textContent()) ?? '';
+      const secret = (await form.locator('#client_secret').textContent()) ?? '';
+      const display: Device = { as, client: { client_id: id }, auth: oauth.ClientSecretPost(secret) };
+      assert.ok((await start(display)).device_code, 'opted in');
+
+      await form.goto(apps);
+      await form.locator('[data-testid="oauth-app"]', { hasText: 'Room Display' }).getByText('Device flow').waitFor();
+      await form.goto(`${apps}/edit?id=${id}`);
+      const allow = form.getByRole('group', { name: 'Allow Device Flow' });
+      assert.ok(await allow.getByLabel('Yes').isChecked(), 'the form shows the opt-in');
+      await allow.getByLabel('No').check();
+      await form.getByRole('button', { name: 'Update' }).click();
+      await form.waitForURL((u) => u.pathname === apps);
+      assert.equal(await errorOf(start(display)), 'unauthorized_client', 'opted out');
+      assert.deepEqual(scriptErrors(form), []);
+    } finally {
+      await admin.context.close();
+    }
   });
 
   it('wrong codes: entered by hand in any case and without the dash; too many wrong ones block the user', { timeout: 90_000 }, async () => {
