@@ -7,7 +7,7 @@ pub const MANAGE_OAUTH: &str = "manage_oauth";
 pub const MANAGE_SYSTEM_WIDE_OAUTH: &str = "manage_system_wide_oauth";
 pub const EDIT_OTHER_USERS: &str = "edit_other_users";
 
-use crate::http::AppError;
+use crate::http::{AppError, Request};
 
 pub fn session_required() -> AppError {
     AppError::new(
@@ -25,4 +25,13 @@ pub fn permission_denied(permission: &str) -> AppError {
     );
     error.detailed_error = format!("missing permission: {permission}");
     error
+}
+
+/// Mattermost: a decision only the user makes in person (allowing an app) is refused to an OAuth
+/// app's token, or an app could approve itself.
+pub fn user_in_person(request: &Request) -> Result<(), AppError> {
+    if request.is_oauth_session {
+        return Err(permission_denied(EDIT_OTHER_USERS));
+    }
+    Ok(())
 }

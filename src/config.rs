@@ -24,6 +24,11 @@ pub struct TeamSettings {
 /// Registrations one address may make per minute, unless the admin set another number (0: no limit).
 pub const DEFAULT_DCR_RATE_LIMIT_PER_MINUTE: u32 = 10;
 
+/// RFC 8628 §3.2: a device code lives 10 minutes, as an authorization code does (RFC 6749 §4.1.2).
+pub const DEFAULT_DEVICE_CODE_LIFETIME_SECONDS: u32 = 600;
+/// RFC 8628 §3.2: "If no value is provided, clients MUST use 5 as the default."
+pub const DEFAULT_DEVICE_POLLING_INTERVAL_SECONDS: u32 = 5;
+
 /// Mattermost's defaults, so that a missing key means what it means in Mattermost.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
@@ -88,11 +93,28 @@ impl ServerConfig {
         self.plugin_settings.iter().find(|(k, _)| k.eq_ignore_ascii_case(key)).map(|(_, v)| v)
     }
 
-    pub fn dcr_rate_limit_per_minute(&self) -> u32 {
-        let value = self.plugin_setting("DcrRateLimitPerMinute");
+    /// A plugin setting that is a whole number (the System Console saves numbers as text too),
+    /// kept within `range`; `default` when absent or not a number.
+    fn plugin_number(&self, key: &str, default: u32, range: std::ops::RangeInclusive<u32>) -> u32 {
+        let value = self.plugin_setting(key);
         let number =
             value.and_then(|v| v.as_u64().or_else(|| v.as_str().and_then(|s| s.trim().parse().ok())));
-        number.map_or(DEFAULT_DCR_RATE_LIMIT_PER_MINUTE, |n| n.min(u64::from(u32::MAX)) as u32)
+        let number = number.map_or(default, |n| n.min(u64::from(u32::MAX)) as u32);
+        number.clamp(*range.start(), *range.end())
+    }
+
+    pub fn dcr_rate_limit_per_minute(&self) -> u32 {
+        self.plugin_number("DcrRateLimitPerMinute", DEFAULT_DCR_RATE_LIMIT_PER_MINUTE, 0..=u32::MAX)
+    }
+
+    /// How long a device code and its user code live (RFC 8628 §3.2 `expires_in`).
+    pub fn device_code_lifetime_seconds(&self) -> u32 {
+        self.plugin_number("DeviceCodeLifetimeSeconds", DEFAULT_DEVICE_CODE_LIFETIME_SECONDS, 1..=3600)
+    }
+
+    /// How long a device waits between polls to begin with (RFC 8628 §3.2 `interval`).
+    pub fn device_polling_interval_seconds(&self) -> u32 {
+        self.plugin_number("DevicePollingIntervalSeconds", DEFAULT_DEVICE_POLLING_INTERVAL_SECONDS, 1..=60)
     }
 
     /// How long an outbound request may take: `OutgoingIntegrationRequestsTimeout`, at least a second.

@@ -1,4 +1,4 @@
-//! The grant types of RFC 6749, one enum for both sides: what the provider's clients register and
+//! The grant types of RFC 6749 (and RFC 8628's device grant), one enum for both sides: what the provider's clients register and
 //! the token endpoint serves, and what outgoing connections and the app OAuth2 store ask other
 //! servers for. Serialized as the RFC's names, as stored and sent before.
 
@@ -18,15 +18,19 @@ pub enum GrantType {
     ClientCredentials,
     /// RFC 6749 §4.3.
     Password,
+    /// RFC 8628 §3.4: an extension grant (RFC 6749 §4.5), named by its URN.
+    #[serde(rename = "urn:ietf:params:oauth:grant-type:device_code")]
+    DeviceCode,
 }
 
 impl GrantType {
-    const ALL: [GrantType; 5] = [
+    const ALL: [GrantType; 6] = [
         GrantType::AuthorizationCode,
         GrantType::Implicit,
         GrantType::RefreshToken,
         GrantType::ClientCredentials,
         GrantType::Password,
+        GrantType::DeviceCode,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -36,10 +40,11 @@ impl GrantType {
             GrantType::RefreshToken => "refresh_token",
             GrantType::ClientCredentials => "client_credentials",
             GrantType::Password => "password",
+            GrantType::DeviceCode => "urn:ietf:params:oauth:grant-type:device_code",
         }
     }
 
-    /// The grant type named `name` exactly, if RFC 6749 has it.
+    /// The grant type named `name` exactly, if RFC 6749 or RFC 8628 has it.
     pub fn parse(name: &str) -> Option<GrantType> {
         GrantType::ALL.into_iter().find(|grant| grant.as_str() == name)
     }
@@ -62,6 +67,7 @@ mod tests {
             assert_eq!(serde_json::to_string(&grant).unwrap(), format!("\"{grant}\""));
         }
         assert_eq!(GrantType::parse("Password"), None);
+        assert_eq!(GrantType::parse("device_code"), None);
         assert_eq!(GrantType::parse(""), None);
     }
 }

@@ -137,6 +137,14 @@ secret_type!(
     AuthorizationCode(String)
 );
 secret_type!(
+    /// A device code (RFC 8628 §3.2): the device's secret while it polls.
+    DeviceCode(String)
+);
+secret_type!(
+    /// A user code (RFC 8628 §3.2, §6.1), as shown: `XXXX-XXXX`.
+    UserCode(String)
+);
+secret_type!(
     /// A resource owner's password, for the password grant (RFC 6749 §4.3).
     Password(String)
 );

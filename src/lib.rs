@@ -12,6 +12,7 @@
 //! - [`store`]: typed records over the KV store, sealed where they hold secrets;
 //! - [`crypto`]: encryption at rest;
 //! - [`upgrade`]: bringing data of earlier versions up to date at activation;
+//! - [`rate_limit`]: fixed-window limits kept in the KV store;
 //! - [`redirect_uri`]: the rules for redirect URIs and the registration allowlist;
 //! - [`provider`]: the OAuth 2.0 provider (its OAuth clients are Mattermost's "OAuth apps");
 //! - [`outgoing`]: outgoing OAuth connections;
@@ -38,6 +39,7 @@ pub mod oauth_client;
 pub mod outgoing;
 pub mod pages;
 pub mod provider;
+pub mod rate_limit;
 pub mod redirect_uri;
 pub mod routes;
 pub mod store;

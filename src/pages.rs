@@ -27,6 +27,12 @@ pub fn script_json<T: Serialize>(value: &T) -> String {
 }
 
 pub fn page(status: u16, nonce: &str, title: &str, body: &str) -> Response {
+    page_with_forms(status, nonce, title, body, "'none'")
+}
+
+/// [`page`] whose forms may be sent to `form_action` (a CSP source list): a page that asks for
+/// input with a plain form, which works before (and without) any script.
+pub fn page_with_forms(status: u16, nonce: &str, title: &str, body: &str, form_action: &str) -> Response {
     let html = format!(
         r#"<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
@@ -40,11 +46,14 @@ button{{font-size:15px;padding:10px 20px;border-radius:4px;border:1px solid #1c5
 button.allow{{background:#1c58d9;color:#fff}} button.deny{{background:#fff;color:#1c58d9}}
 button:focus-visible{{outline:3px solid #f5a623;outline-offset:2px}} button:disabled{{opacity:.6;cursor:progress}}
 .error{{color:#b3261e;margin-top:16px}}
+label{{display:block;font-weight:600;margin-bottom:8px}} .code{{font-family:ui-monospace,Menlo,Consolas,monospace;letter-spacing:2px}}
+input.code{{font-size:22px;padding:10px 12px;border:1px solid #8d939c;border-radius:4px;width:100%;box-sizing:border-box;text-transform:uppercase}}
+input:focus-visible{{outline:3px solid #f5a623;outline-offset:1px}} .device{{background:#fff8e1;border-left:4px solid #f5a623;padding:10px 12px}}
 </style></head><body><main>{body}</main></body></html>"#
     );
     let csp = format!(
         "default-src 'none'; img-src https: data:; style-src 'nonce-{nonce}'; script-src 'nonce-{nonce}'; \
-         connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+         connect-src 'self'; base-uri 'none'; form-action {form_action}; frame-ancestors 'none'"
     );
     Response { body: html.into_bytes(), ..Response::new(status) }
         .with_header("Content-Type", "text/html; charset=utf-8")

@@ -20,7 +20,8 @@ use crate::provider::clients::is_valid_app_id;
 use crate::provider::metadata::BearerError;
 use crate::provider::oauth_error::{no_store, ErrorCode, OAuthError};
 use crate::provider::{
-    authorize, authorized_api, clients_api, consent_page, dcr, jwks, metadata, resources_api, token, userinfo,
+    authorize, authorized_api, clients_api, consent_page, dcr, device_authorization, device_page, jwks,
+    metadata, resources_api, token, userinfo,
 };
 use pattern::{captures, specificity, Captures};
 use serde::Serialize;
@@ -303,6 +304,13 @@ impl<H: Host + 'static> Table<H> {
         // RFC 6749 §3.2, RFC 7009 §2, RFC 7662 §2: the client authenticates itself.
         route(Post, "/oauth/access_token", Anyone, Gate::Provider, Style::OAuth, |c| own(token::serve_token(c.ctx, c.request))),
         route(Options, "/oauth/access_token", Anyone, Gate::Always, Style::OAuth, preflight),
+        // RFC 8628 §3.1: the device authorization endpoint; the client authenticates itself.
+        route(Post, "/oauth/device_authorization", Anyone, Gate::Provider, Style::OAuth, |c| own(device_authorization::serve(c.ctx, c.request))),
+        route(Options, "/oauth/device_authorization", Anyone, Gate::Always, Style::OAuth, preflight),
+        // RFC 8628 §3.3: the verification page, for a logged-in user (a logged-out one logs in and
+        // comes back, the code kept), and its Allow or Deny.
+        route(Get, "/oauth/device", Session, Gate::Provider, Style::Page, |c| own(device_page::serve_get(c.ctx, c.request, c.user_id))),
+        route(Post, "/oauth/device", Session, Gate::Provider, Style::Api, |c| api(c, device_page::serve_post(c.ctx, c.request, c.user_id))),
         route(Post, "/oauth/revoke", Anyone, Gate::Provider, Style::OAuth, |c| own(token::serve_revoke(c.ctx, c.request))),
         route(Options, "/oauth/revoke", Anyone, Gate::Always, Style::OAuth, preflight),
         route(Post, "/oauth/introspect", Anyone, Gate::Provider, Style::OAuth, |c| own(token::serve_introspect(c.ctx, c.request))),

@@ -64,6 +64,7 @@ const JSON_ROUTES: JsonRoute[] = [
   { name: 'edit an outgoing connection', method: 'PUT', path: (w) => `/api/v4/oauth/outgoing_connections/${w.connectionId}`, headers: asAdmin, expect: MM(), limit: 64 * KIB, wrongType: json({ cache_tokens: 'yes' }) },
   { name: 'validate an outgoing connection', method: 'POST', path: () => '/api/v4/oauth/outgoing_connections/validate', headers: asAdmin, expect: MM(), limit: 64 * KIB, wrongType: json({ grant_type: 1 }) },
   { name: 'the consent page answer', method: 'POST', path: () => '/oauth/authorize', headers: (w) => aliceCookie(w), expect: MM(), limit: 64 * KIB, wrongType: json({ client_id: 1, approve: 'yes' }) },
+  { name: 'the device flow\'s decision', method: 'POST', path: () => '/oauth/device', headers: (w) => aliceCookie(w), expect: MM(), limit: 64 * KIB, wrongType: json({ user_code: 5, approve: 'yes' }) },
   { name: 'deauthorize', method: 'POST', path: () => '/oauth/deauthorize', headers: (w) => aliceCookie(w), expect: MM(), limit: 64 * KIB, wrongType: json({ client_id: ['x'] }) },
   { name: 'dynamic client registration', method: 'POST', path: () => '/api/v4/oauth/apps/register', headers: () => ({ 'content-type': 'application/json' }), expect: OAUTH('invalid_client_metadata'), limit: 64 * KIB, wrongType: json({ redirect_uris: 'https://a.example.com/cb' }) },
   { name: 'an app stores its remote settings', method: 'POST', path: () => '/plugins/oauth-plugin/api/v1/oauth2/app', headers: asApp, expect: MM(), limit: 8 * KIB, wrongType: json({ client_id: 5, scopes: 'a' }) },
@@ -131,7 +132,8 @@ function textCases(): Case[] {
 // ---- 3. The token, revocation and introspection endpoints
 
 const TOKEN = '/oauth/access_token';
-const ENDPOINTS = [TOKEN, '/oauth/revoke', '/oauth/introspect'];
+const ENDPOINTS = [TOKEN, '/oauth/revoke', '/oauth/introspect', '/oauth/device_authorization'];
+const DEVICE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
 
 function formCase(name: string, path: string, body: (w: World) => string, status: number, error?: string, headers: (w: World) => Record<string, string> = () => form): Case {
   return { name, request: (w) => ({ method: 'POST', path, headers: headers(w), body: body(w) }), status, expect: OAUTH(error) };
@@ -173,6 +175,8 @@ function tokenCases(): Case[] {
     formCase("token: another client's used code", TOKEN, (w) => `grant_type=authorization_code&code=${w.usedCode}&redirect_uri=${encodeURIComponent(CALLBACK)}&client_id=${w.publicApp.id}&code_verifier=${'v'.repeat(43)}`, 400, 'invalid_grant'),
     formCase('token: a public client sends a secret', TOKEN, (w) => `grant_type=authorization_code&code=x&client_id=${w.publicApp.id}&client_secret=guess`, 401, 'invalid_client'),
     formCase('token: a public client asks for a refresh', TOKEN, (w) => `grant_type=refresh_token&refresh_token=${w.tokens.refresh}&client_id=${w.publicApp.id}`, 400, 'unauthorized_client'),
+    formCase('token: the device grant, for an app that did not opt in', TOKEN, (w) => `grant_type=${DEVICE_GRANT}&device_code=x&${creds(w)}`, 400, 'unauthorized_client'),
+    formCase('device authorization: an app that did not opt in', '/oauth/device_authorization', creds, 400, 'unauthorized_client'),
     formCase('revoke: no token', '/oauth/revoke', creds, 400, 'invalid_request'),
     formCase('introspect: a public client', '/oauth/introspect', (w) => `client_id=${w.publicApp.id}&token=${w.tokens.access}`, 401, 'invalid_client'),
   );

@@ -18,6 +18,7 @@ use super::resource_indicators::{self, Targets};
 use super::scope;
 use crate::access;
 use crate::context::Context;
+use crate::grant_type::GrantType;
 use crate::host::Host;
 use crate::http::{json_body, redirect, AppError, Params, Request, Response, INTERNAL_ERROR_MESSAGE};
 use crate::ids::{ClientId, UserId};
@@ -198,14 +199,12 @@ fn check_params(params: &AuthorizeParams, client: &Client) -> Result<Checked, OA
             ))
         }
     };
-    let registered = match response_type {
-        ResponseType::Code => {
-            client.response_types.is_empty() || client.response_types.iter().any(|t| t == "code")
-        }
-        ResponseType::Token => {
-            client.response_types.is_empty() || client.response_types.iter().any(|t| t == "token")
-        }
+    let (grant, name) = match response_type {
+        ResponseType::Code => (GrantType::AuthorizationCode, "code"),
+        ResponseType::Token => (GrantType::Implicit, "token"),
     };
+    let registered = client.allows_grant(grant)
+        && (client.response_types.is_empty() || client.response_types.iter().any(|t| t == name));
     if !registered {
         return Err(OAuthError::new(
             ErrorCode::UnauthorizedClient,
@@ -353,10 +352,7 @@ pub async fn serve_post<H: Host>(
     request: &Request,
     user_id: &UserId,
 ) -> Result<Response, AppError> {
-    // Mattermost: an OAuth app cannot approve itself with a token.
-    if request.is_oauth_session {
-        return Err(access::permission_denied(access::EDIT_OTHER_USERS));
-    }
+    access::user_in_person(request)?;
     let params: AuthorizeParams = json_body(request, "authorize_request")?;
     let verified = verify_client(ctx, &params).await.map_err(|e| {
         let id = match e.status {

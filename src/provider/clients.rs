@@ -23,6 +23,43 @@ pub const MAX_ICON_URL_LEN: usize = 512;
 pub const MAX_CALLBACK_URLS_LEN: usize = 1024;
 pub const MAX_MATTERMOST_APP_ID_LEN: usize = 32;
 
+/// The grants this provider serves its clients: at the authorization endpoint, the token
+/// endpoint and the device authorization endpoint.
+pub const PROVIDER_GRANTS: &[GrantType] =
+    &[GrantType::AuthorizationCode, GrantType::Implicit, GrantType::RefreshToken, GrantType::DeviceCode];
+
+/// What an app that chose no grants may use: what Mattermost's apps always could. The device
+/// grant is never implied: an app opts in (RFC 8628 §5.4, a code typed on another device is a
+/// phishing target, so only apps that mean to use it accept it).
+pub const DEFAULT_GRANTS: &[GrantType] =
+    &[GrantType::AuthorizationCode, GrantType::Implicit, GrantType::RefreshToken];
+
+/// The grant types an app registers (the REST API's and RFC 7591 §2's `grant_types`): each one
+/// this provider serves, at least one, none twice. Refresh tokens go with a confidential client's
+/// code or device grant (Mattermost's confidential clients always get them) and never to a public
+/// client; the list says so.
+pub fn registered_grants(names: &[String], is_public: bool) -> Result<Vec<GrantType>, Invalid> {
+    let mut grants: Vec<GrantType> = Vec::with_capacity(names.len() + 1);
+    for name in names {
+        match GrantType::parse(name).filter(|grant| PROVIDER_GRANTS.contains(grant)) {
+            Some(grant) if !grants.contains(&grant) => grants.push(grant),
+            Some(_) => return Err(Invalid::GrantTypes(format!("grant_type {name:?} is listed twice."))),
+            None => return Err(Invalid::GrantTypes(format!("grant_type {name:?} is not supported."))),
+        }
+    }
+    let issues_refresh =
+        grants.contains(&GrantType::AuthorizationCode) || grants.contains(&GrantType::DeviceCode);
+    if is_public {
+        grants.retain(|g| *g != GrantType::RefreshToken);
+    } else if issues_refresh && !grants.contains(&GrantType::RefreshToken) {
+        grants.push(GrantType::RefreshToken);
+    }
+    if grants.is_empty() || grants == [GrantType::RefreshToken] {
+        return Err(Invalid::GrantTypes("grant_types must name a grant that issues tokens.".into()));
+    }
+    Ok(grants)
+}
+
 /// An OAuth app as stored under `app:{id}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Client {
@@ -42,8 +79,8 @@ pub struct Client {
     pub mattermost_app_id: String,
     /// SHA-256 of the client secret; `None` for a public client.
     pub secret_hash: Option<SecretHash>,
-    /// RFC 7591 metadata of a dynamically registered client; empty lists mean "no restriction"
-    /// (apps registered through the REST API may use every grant).
+    /// The grants the app registered (RFC 7591 §2); an empty list means [`DEFAULT_GRANTS`], what
+    /// apps of the REST API that never chose could always use.
     #[serde(default)]
     pub grant_types: Vec<GrantType>,
     #[serde(default)]
@@ -70,6 +107,9 @@ pub struct ClientInput {
     /// With a new `mattermost_app_id` that another app released: see what that app stored in the
     /// app OAuth2 store (only for those who may set the id).
     pub inherit_app_data: bool,
+    /// The grants the app may use (RFC 7591 §2's names). Absent: the current ones on an update,
+    /// [`DEFAULT_GRANTS`] on a create (Mattermost's own forms never send it).
+    pub grant_types: Option<Vec<String>>,
 }
 
 /// Mattermost's `OAuthApp` JSON. `client_secret` is empty except in the one response that made it.
@@ -90,6 +130,8 @@ pub struct ClientView<'a> {
     pub is_dynamically_registered: bool,
     pub mattermost_app_id: &'a str,
     pub token_endpoint_auth_method: &'a str,
+    /// The grants the app may use, spelled out (never the empty list that means the defaults).
+    pub grant_types: &'a [GrantType],
 }
 
 /// Whether `client_id` names a Client ID Metadata Document (`client_metadata`) rather than a
@@ -116,6 +158,7 @@ impl Client {
             is_dynamically_registered: self.is_dynamically_registered,
             mattermost_app_id: &self.mattermost_app_id,
             token_endpoint_auth_method: self.auth_method(),
+            grant_types: self.grants(),
         }
     }
 
@@ -128,9 +171,24 @@ impl Client {
         }
     }
 
-    /// Whether the client registered `grant_type` (or registered no list at all).
+    /// The grants the client may use: those it registered, else [`DEFAULT_GRANTS`].
+    pub fn grants(&self) -> &[GrantType] {
+        if self.grant_types.is_empty() {
+            DEFAULT_GRANTS
+        } else {
+            &self.grant_types
+        }
+    }
+
+    /// Whether the client may use `grant_type`: the one rule, for every endpoint.
     pub fn allows_grant(&self, grant_type: GrantType) -> bool {
-        self.grant_types.is_empty() || self.grant_types.contains(&grant_type)
+        self.grants().contains(&grant_type)
+    }
+
+    /// Whether the client uses the authorization endpoint, and so needs redirect URIs (RFC 6749
+    /// §3.1.2); a device-only client (RFC 8628) has none to register.
+    pub fn uses_redirects(&self) -> bool {
+        self.allows_grant(GrantType::AuthorizationCode) || self.allows_grant(GrantType::Implicit)
     }
 
     /// Refresh tokens go to confidential clients that registered the grant.
@@ -178,11 +236,14 @@ impl Client {
     }
 
     /// Mattermost's bound on their length (an empty list passes it), then the redirect URI rule
-    /// (apps of the REST API have no allowlist).
+    /// (apps of the REST API have no allowlist); none at all for an app that never redirects.
     fn check_callbacks(&self) -> Result<(), Invalid> {
         let total: usize = self.callback_urls.iter().map(String::len).sum();
         if total > MAX_CALLBACK_URLS_LEN {
             return Err(Invalid::Callbacks("Callback URLs must be at most 1024 characters in all.".into()));
+        }
+        if self.callback_urls.is_empty() && !self.uses_redirects() {
+            return Ok(());
         }
         redirect_uri::check_list(&self.callback_urls, &[]).map_err(|refusal| {
             Invalid::Callbacks(match refusal {
@@ -205,6 +266,8 @@ pub enum Invalid {
     Homepage,
     IconUrl,
     AppId,
+    /// What is wrong with the grant types.
+    GrantTypes(String),
 }
 
 impl fmt::Display for Invalid {
@@ -220,6 +283,7 @@ impl fmt::Display for Invalid {
                 "Icon URL must be a valid URL of at most 512 characters and start with http:// or https://."
             }
             Invalid::AppId => "Mattermost app id must be at most 32 letters, digits, '.', '-' or '_'.",
+            Invalid::GrantTypes(message) => message,
         })
     }
 }
@@ -323,6 +387,10 @@ pub async fn create<H: Host>(
 ) -> Result<(Client, Option<ClientSecret>), Refusal> {
     actor.may_link("", input.mattermost_app_id.as_deref())?;
     let now = ctx.host.now_millis();
+    let grant_types = match &input.grant_types {
+        Some(names) => registered_grants(names, input.is_public)?,
+        None => Vec::new(),
+    };
     let secret = (!input.is_public).then(|| ClientSecret::new(new_secret()));
     let client = Client {
         v: 1,
@@ -340,7 +408,7 @@ pub async fn create<H: Host>(
         is_dynamically_registered: false,
         mattermost_app_id: input.mattermost_app_id.unwrap_or_default(),
         secret_hash: secret.as_ref().map(|s| SecretHash::of(s.secret())),
-        grant_types: Vec::new(),
+        grant_types,
         response_types: Vec::new(),
         token_endpoint_auth_method: None,
     };
@@ -378,7 +446,12 @@ pub async fn update<H: Host>(
         return Err(Refusal::SwitchesClientType);
     }
     actor.may_link(&current.mattermost_app_id, input.mattermost_app_id.as_deref())?;
+    let grant_types = match &input.grant_types {
+        Some(names) => registered_grants(names, current.is_public)?,
+        None => current.grant_types.clone(),
+    };
     let edited = Client {
+        grant_types,
         update_at: ctx.host.now_millis().max(current.update_at + 1),
         name: input.name,
         description: input.description,

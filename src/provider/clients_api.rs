@@ -150,6 +150,7 @@ fn invalid_field_id(invalid: &Invalid) -> &'static str {
         Invalid::Homepage => "model.oauth.is_valid.homepage.app_error",
         Invalid::IconUrl => "model.oauth.is_valid.icon_url.app_error",
         Invalid::AppId => "model.oauth.is_valid.mattermost_app_id.app_error",
+        Invalid::GrantTypes(_) => "model.oauth.is_valid.grant_types.app_error",
     }
 }
 

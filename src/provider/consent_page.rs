@@ -10,10 +10,55 @@ use crate::ids::new_secret;
 use crate::pages::{escape_html, page, script_json};
 use serde::Serialize;
 
+/// Who is asking, beside the app: a browser redirect (the code and implicit flows), or a device
+/// that showed the user a code (RFC 8628).
+#[derive(Debug, Clone, Copy)]
+pub enum Asking<'a> {
+    Redirect,
+    /// A device, with the user code as shown.
+    Device {
+        user_code: &'a str,
+    },
+}
+
+impl Asking<'_> {
+    /// Where the page posts the decision (an answer of `{"redirect": url}` is followed).
+    fn decision_path(self) -> &'static str {
+        match self {
+            Asking::Redirect => "/oauth/authorize",
+            Asking::Device { .. } => super::device_page::PATH,
+        }
+    }
+
+    /// RFC 8628 §5.4: the device flow named plainly, so that a user sent a code by someone else
+    /// (remote phishing) sees that this gives a device access.
+    fn notice(self) -> String {
+        match self {
+            Asking::Redirect => String::new(),
+            Asking::Device { user_code } => format!(
+                r#"<p class="device" id="device">A device is asking for access: one that showed you the code <strong class="code">{}</strong>. Allow only if you started signing in on that device yourself, just now.</p>
+"#,
+                escape_html(user_code)
+            ),
+        }
+    }
+}
+
 /// The consent screen: the app, what it may do and where, Allow and Deny.
 /// `request` is what the page posts back (the authorization request as verified); `granted` the
 /// scope it would be granted; `targets` the resources it names (RFC 8707), if any.
 pub fn render(client: &Client, request: &impl Serialize, granted: &str, targets: &Targets) -> Response {
+    render_for(Asking::Redirect, client, request, granted, targets)
+}
+
+/// [`render`], for whoever is `asking`.
+pub fn render_for(
+    asking: Asking<'_>,
+    client: &Client,
+    request: &impl Serialize,
+    granted: &str,
+    targets: &Targets,
+) -> Response {
     let nonce = new_secret();
     let name = escape_html(&client.name);
     // Only over https: a logo fetched over plain http could be swapped on the way, on the very
@@ -28,7 +73,7 @@ pub fn render(client: &Client, request: &impl Serialize, granted: &str, targets:
     let (title, origin) = who_asks(client);
     let body = format!(
         r#"<h1>Authorize {title}?</h1>
-{origin}<div class="app">{icon}<div><strong>{name}</strong><div class="muted">{description}</div>
+{notice}{origin}<div class="app">{icon}<div><strong>{name}</strong><div class="muted">{description}</div>
 <a href="{homepage}" rel="noopener noreferrer" target="_blank">{homepage}</a></div></div>
 <p>{name} will be able to {what}.</p>
 {resources}<p class="muted">You can revoke its access at any time in Settings → Security → OAuth 2.0 Applications.</p>
@@ -44,7 +89,7 @@ async function decide(approve) {{
   const error = document.getElementById('error');
   error.hidden = true;
   try {{
-    const response = await fetch('/oauth/authorize', {{
+    const response = await fetch('{decision_path}', {{
       method: 'POST', credentials: 'same-origin',
       headers: {{ 'Content-Type': 'application/json', 'X-CSRF-Token': decodeURIComponent(csrf), 'X-Requested-With': 'XMLHttpRequest' }},
       body: JSON.stringify({{ ...request, approve }}),
@@ -61,6 +106,8 @@ async function decide(approve) {{
 document.getElementById('allow').addEventListener('click', () => decide(true));
 document.getElementById('deny').addEventListener('click', () => decide(false));
 </script>"#,
+        notice = asking.notice(),
+        decision_path = asking.decision_path(),
         description = escape_html(&client.description),
         homepage = escape_html(&client.homepage),
         request_json = script_json(request),

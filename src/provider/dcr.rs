@@ -2,20 +2,18 @@
 //! route): off unless both `EnableOAuthServiceProvider` and `EnableDynamicClientRegistration` are
 //! on, redirect URIs limited by `DCRRedirectURIAllowlist`, rate limited per remote address.
 
-use super::clients::{self, Client};
+use super::clients::{self, registered_grants, Client};
 use super::oauth_error::{no_store, ErrorCode, OAuthError};
 use crate::context::Context;
 use crate::grant_type::GrantType;
 use crate::host::Host;
 use crate::http::{read_json, JsonShape, Request, Response, MAX_JSON_BODY};
 use crate::ids::{new_secret, ClientId, ClientSecret, SecretHash, UserId};
+use crate::rate_limit::Limit;
 use crate::redirect_uri::{self, ListRefusal};
-use crate::store::keys;
 use serde::{Deserialize, Serialize};
 
 const DEFAULT_NAME: &str = "Dynamically Registered Client";
-const GRANT_TYPES: &[GrantType] =
-    &[GrantType::AuthorizationCode, GrantType::Implicit, GrantType::RefreshToken];
 const AUTH_METHODS: &[&str] = &["client_secret_basic", "client_secret_post", "none"];
 
 /// RFC 7591 §2: the metadata we act on. Other registered names (contacts, tos_uri, jwks…) are
@@ -107,7 +105,6 @@ fn build_app<H: Host>(
     ctx: &Context<'_, H>,
     metadata: RegistrationRequest,
 ) -> Result<(Client, Option<ClientSecret>), OAuthError> {
-    check_redirect_uris(&metadata.redirect_uris, &ctx.config.service_settings.dcr_redirect_uri_allowlist)?;
     let auth_method = metadata.token_endpoint_auth_method.unwrap_or_else(|| "client_secret_basic".into());
     if !AUTH_METHODS.contains(&auth_method.as_str()) {
         return Err(metadata_error(format!("token_endpoint_auth_method {auth_method:?} is not supported.")));
@@ -115,6 +112,14 @@ fn build_app<H: Host>(
     let is_public = auth_method == "none";
     let (grant_types, response_types) =
         grants_and_responses(metadata.grant_types, metadata.response_types, is_public)?;
+    // RFC 7591 §2: redirect URIs are for redirect-based flows; a device-only client (RFC 8628)
+    // registers none.
+    if !response_types.is_empty() || !metadata.redirect_uris.is_empty() {
+        check_redirect_uris(
+            &metadata.redirect_uris,
+            &ctx.config.service_settings.dcr_redirect_uri_allowlist,
+        )?;
+    }
     if metadata.scope.as_deref().is_some_and(|s| s.len() > super::authorize::MAX_SCOPE_LEN) {
         return Err(metadata_error("scope is longer than 128 characters."));
     }
@@ -158,26 +163,15 @@ fn check_redirect_uris(uris: &[String], allowlist: &[String]) -> Result<(), OAut
 }
 
 /// RFC 7591 §2.1: grant types and response types must agree (`code` ↔ `authorization_code`,
-/// `token` ↔ `implicit`). Public clients get no refresh tokens, and the answer says so.
+/// `token` ↔ `implicit`); the grants as [`registered_grants`] has them.
 fn grants_and_responses(
     grants: Option<Vec<String>>,
     responses: Option<Vec<String>>,
     is_public: bool,
 ) -> Result<(Vec<GrantType>, Vec<String>), OAuthError> {
     let names = grants.unwrap_or_else(|| vec![GrantType::AuthorizationCode.as_str().into()]);
-    let mut grants = Vec::with_capacity(names.len());
-    for name in &names {
-        match GrantType::parse(name).filter(|grant| GRANT_TYPES.contains(grant)) {
-            Some(grant) => grants.push(grant),
-            None => return Err(metadata_error(format!("grant_type {name:?} is not supported."))),
-        }
-    }
-    if is_public {
-        grants.retain(|g| *g != GrantType::RefreshToken);
-    } else if grants.contains(&GrantType::AuthorizationCode) && !grants.contains(&GrantType::RefreshToken) {
-        // Mattermost's confidential clients always get refresh tokens; say so.
-        grants.push(GrantType::RefreshToken);
-    }
+    let grants =
+        registered_grants(&names, is_public).map_err(|invalid| metadata_error(invalid.to_string()))?;
     let derived: Vec<String> = grants
         .iter()
         .filter_map(|g| match g {
@@ -191,7 +185,8 @@ fn grants_and_responses(
     let mut sorted_derived = derived;
     sorted_responses.sort();
     sorted_derived.sort();
-    if sorted_responses.is_empty() || sorted_responses != sorted_derived {
+    // None only for a client without a redirect-based grant (a device-only client, RFC 8628).
+    if sorted_responses != sorted_derived {
         return Err(metadata_error(
             "grant_types and response_types do not agree (code ↔ authorization_code, token ↔ implicit).",
         ));
@@ -199,32 +194,11 @@ fn grants_and_responses(
     Ok((grants, responses))
 }
 
-#[derive(Debug, Default, Serialize, Deserialize)]
-struct Counter {
-    v: u32,
-    n: u32,
-}
-
 /// A fixed one-minute window per remote address, in the KV store so that it holds across server
 /// nodes. Returns the seconds to wait when the limit is reached.
 async fn rate_limited<H: Host>(ctx: &Context<'_, H>, remote_addr: &str) -> Result<Option<i64>, OAuthError> {
-    let limit = ctx.config.dcr_rate_limit_per_minute();
-    if limit == 0 {
-        return Ok(None);
-    }
-    let now_seconds = ctx.host.now_millis() / 1000;
-    let window = now_seconds / 60;
-    let address: String = remote_addr.chars().take(64).collect();
-    let key = keys::rate_limit("dcr", &address, window);
-    let counted = ctx
-        .store()
-        .update_expiring::<Counter, _>(&key, 60, |counter| {
-            let counter = counter.unwrap_or_default();
-            Some(Counter { v: 1, n: counter.n.saturating_add(1) })
-        })
-        .await?;
-    let over = counted.is_some_and(|c| c.n > limit);
-    Ok(over.then(|| (window + 1) * 60 - now_seconds))
+    let limit = Limit { kind: "dcr", per_window: ctx.config.dcr_rate_limit_per_minute(), window_seconds: 60 };
+    Ok(limit.hit(ctx, remote_addr).await?)
 }
 
 #[cfg(test)]
@@ -245,5 +219,10 @@ mod tests {
         )
         .is_err());
         assert!(grants_and_responses(Some(vec!["client_credentials".into()]), None, false).is_err());
+        assert!(grants_and_responses(Some(vec![]), None, false).is_err());
+        let device = grants_and_responses(Some(vec![GrantType::DeviceCode.as_str().into()]), None, false);
+        assert_eq!(device.unwrap(), (vec![GrantType::DeviceCode, GrantType::RefreshToken], vec![]));
+        let device = grants_and_responses(Some(vec![GrantType::DeviceCode.as_str().into()]), None, true);
+        assert_eq!(device.unwrap(), (vec![GrantType::DeviceCode], vec![]));
     }
 }

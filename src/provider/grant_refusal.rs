@@ -1,4 +1,4 @@
-//! Why a code or a refresh token was not honoured, or what failed inside while codes and tokens
+//! Why a code, a device code or a refresh token was not honoured, or what failed inside while codes and tokens
 //! were checked or made ([`super::grants`] returns these).
 
 use super::signing::SigningError;
@@ -35,6 +35,18 @@ pub enum Refusal {
     RefreshRaced,
     /// The token request named a resource the grant does not cover (RFC 8707 §2.2).
     TargetNotGranted,
+    /// RFC 8628 §3.5: unknown, gone, or issued to another client (who learns nothing more).
+    DeviceCodeUnknown,
+    /// Exchanged for tokens before (or by a concurrent poll).
+    DeviceCodeUsed,
+    /// RFC 8628 §3.5 `authorization_pending`.
+    AuthorizationPending,
+    /// RFC 8628 §3.5 `slow_down`: the interval grew by 5 seconds.
+    SlowDown,
+    /// RFC 8628 §3.5 `access_denied`.
+    DeviceDenied,
+    /// RFC 8628 §3.5 `expired_token`.
+    DeviceCodeExpired,
     Failed(Failure),
 }
 
@@ -62,6 +74,12 @@ impl fmt::Display for Refusal {
             Refusal::RefreshReused => "The refresh token was already used; the grant is revoked.",
             Refusal::RefreshRaced => "The refresh token was used concurrently.",
             Refusal::TargetNotGranted => "resource names a resource the authorization did not grant.",
+            Refusal::DeviceCodeUnknown => "The device code is invalid.",
+            Refusal::DeviceCodeUsed => "The device code was already exchanged for tokens.",
+            Refusal::AuthorizationPending => "The user has not yet approved or denied the request.",
+            Refusal::SlowDown => "Polling too fast: wait 5 seconds more between requests from now on.",
+            Refusal::DeviceDenied => "The user denied the request.",
+            Refusal::DeviceCodeExpired => "The device code has expired; start again.",
             Refusal::Failed(failure) => return failure.fmt(f),
         })
     }

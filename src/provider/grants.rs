@@ -242,34 +242,62 @@ pub async fn redeem_code<H: Host>(
         return Err(Refusal::CodeReused);
     }
     check_exchange(ctx, &record, exchange).await?;
-    let authorization = &record.authorization;
+    let (grant, tokens) =
+        approved_grant(ctx, client, &record.authorization, record.epoch, exchange.audience).await?;
+    // Marking the code used is the commit point: of concurrent exchanges exactly one gets here.
+    let redeemed = CodeRecord { redeemed_by: Some(grant.id.clone()), ..record.clone() };
+    let remaining =
+        ((record.expires_at - ctx.host.now_millis()) / 1000).clamp(1, i64::from(CODE_LIFETIME_SECONDS));
+    let won = store.compare_and_set_expiring(&key, &bytes, Some(&redeemed), Some(remaining as u32)).await?;
+    settle_grant(ctx, &grant, won, Refusal::CodeRaced).await?;
+    Ok(tokens)
+}
+
+/// The grant, not yet in force, that an authorization the user approved (a code's, RFC 6749
+/// §4.1.3; a device code's, RFC 8628 §3.5) becomes at the token endpoint: for an active user,
+/// under the deauthorization count it was approved under (`epoch`), with an access token for
+/// `requested` within what was approved (RFC 8707 §2.2). The caller then marks its credential used,
+/// the commit point, and [`settle_grant`]s by the outcome.
+pub async fn approved_grant<H: Host>(
+    ctx: &Context<'_, H>,
+    client: &Client,
+    authorization: &Authorization,
+    epoch: u64,
+    requested: &Audience,
+) -> Result<(Grant, IssuedTokens), Refusal> {
     // One round trip for the deauthorization count and the user's authorized apps, which
-    // `remember_grant` reads once the code is redeemed.
+    // `remember_grant` reads once the credential is redeemed.
     let user_apps = keys::user_apps(&authorization.user_id);
-    store.read_ahead(&[keys::deauthorizations(&authorization.user_id, &client.id), user_apps]).await?;
+    ctx.store().read_ahead(&[keys::deauthorizations(&authorization.user_id, &client.id), user_apps]).await?;
+    check_user(ctx, &authorization.user_id).await?;
     // A deauthorization racing this exchange never leaves a working grant. The grant carries the
-    // count the code was made under (`record.epoch`), not the one read here, and the count only
+    // count the authorization was made under (`epoch`), not the one read here, and the count only
     // grows: once a deauthorization has added one, every use of the grant (`live_grant`, a
     // refresh) finds the counts differ, whatever this check saw. The check only refuses early what
     // would be void anyway, so reading the count a moment early weakens nothing; nor does reading
     // the list early: one that names the app needs no write, and one that does not is written by
     // compare-and-set against what was read.
-    if current_epoch(ctx, &authorization.user_id, &client.id).await? != record.epoch {
+    if current_epoch(ctx, &authorization.user_id, &client.id).await? != epoch {
         return Err(Refusal::Deauthorized);
     }
-    let access_audience = token_audience(ctx, &authorization.audience, exchange.audience)?;
-    let (grant, tokens) =
-        new_grant(ctx, authorization, access_audience, record.epoch, client.gets_refresh_tokens()).await?;
-    // Marking the code used is the commit point: of concurrent exchanges exactly one gets here.
-    let redeemed = CodeRecord { redeemed_by: Some(grant.id.clone()), ..record.clone() };
-    let remaining =
-        ((record.expires_at - ctx.host.now_millis()) / 1000).clamp(1, i64::from(CODE_LIFETIME_SECONDS));
-    if !store.compare_and_set_expiring(&key, &bytes, Some(&redeemed), Some(remaining as u32)).await? {
-        discard_grant(ctx, &grant).await?;
-        return Err(Refusal::CodeRaced);
+    let access_audience = token_audience(ctx, &authorization.audience, requested)?;
+    new_grant(ctx, authorization, access_audience, epoch, client.gets_refresh_tokens()).await
+}
+
+/// After the commit point of an [`approved_grant`]: the winner's grant joins the user's authorized
+/// apps; a loser's is removed, and the loser is refused with `lost`.
+pub async fn settle_grant<H: Host>(
+    ctx: &Context<'_, H>,
+    grant: &Grant,
+    won: bool,
+    lost: Refusal,
+) -> Result<(), Refusal> {
+    if !won {
+        discard_grant(ctx, grant).await?;
+        return Err(lost);
     }
-    remember_grant(ctx, &grant).await?;
-    Ok(tokens)
+    remember_grant(ctx, grant).await?;
+    Ok(())
 }
 
 async fn check_exchange<H: Host>(
@@ -297,7 +325,7 @@ async fn check_exchange<H: Host>(
         (None, Some(_)) => return Err(Refusal::VerifierUnexpected),
         (None, None) => {}
     }
-    check_user(ctx, &authorization.user_id).await
+    Ok(())
 }
 
 /// RFC 8707 §2.2: the audience of a new access token, within what was granted.
@@ -649,7 +677,7 @@ pub async fn add_authorized_app<H: Host>(
 }
 
 /// How often `user_id` deauthorized `client_id` so far.
-async fn current_epoch<H: Host>(
+pub(super) async fn current_epoch<H: Host>(
     ctx: &Context<'_, H>,
     user_id: &UserId,
     client_id: &ClientId,

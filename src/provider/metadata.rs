@@ -1,6 +1,7 @@
 //! Authorization server metadata, RFC 8414, which is also the OpenID Provider's configuration
 //! (OpenID Connect Discovery 1.0 §3): one document, at both well-known URLs.
 
+use super::clients::PROVIDER_GRANTS;
 use super::{id_token, prompt, scope, signing};
 use crate::config::ServerConfig;
 use crate::context::Context;
@@ -23,9 +24,11 @@ pub struct Metadata {
     pub registration_endpoint: Option<String>,
     pub revocation_endpoint: String,
     pub introspection_endpoint: String,
+    /// RFC 8628 §4.
+    pub device_authorization_endpoint: String,
     pub response_types_supported: &'static [&'static str],
     pub response_modes_supported: &'static [&'static str],
-    pub grant_types_supported: &'static [&'static str],
+    pub grant_types_supported: Vec<&'static str>,
     pub token_endpoint_auth_methods_supported: &'static [&'static str],
     pub revocation_endpoint_auth_methods_supported: &'static [&'static str],
     pub introspection_endpoint_auth_methods_supported: &'static [&'static str],
@@ -62,9 +65,10 @@ impl Metadata {
                 .then(|| config.site_url_for("/api/v4/oauth/apps/register")),
             revocation_endpoint: config.site_url_for("/oauth/revoke"),
             introspection_endpoint: config.site_url_for("/oauth/introspect"),
+            device_authorization_endpoint: config.site_url_for(super::device_authorization::PATH),
             response_types_supported: &["code", "token"],
             response_modes_supported: &["query", "fragment"],
-            grant_types_supported: &["authorization_code", "implicit", "refresh_token"],
+            grant_types_supported: PROVIDER_GRANTS.iter().map(|grant| grant.as_str()).collect(),
             token_endpoint_auth_methods_supported: CLIENT_AUTH_METHODS,
             revocation_endpoint_auth_methods_supported: CLIENT_AUTH_METHODS,
             // Introspection reveals token details, so only confidential clients may ask.

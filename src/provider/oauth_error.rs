@@ -29,6 +29,10 @@ pub enum ErrorCode {
     /// OpenID Connect Core §3.1.2.6.
     LoginRequired,
     ConsentRequired,
+    /// RFC 8628 §3.5.
+    AuthorizationPending,
+    SlowDown,
+    ExpiredToken,
 }
 
 impl ErrorCode {
@@ -51,6 +55,9 @@ impl ErrorCode {
             ErrorCode::InvalidTarget => "invalid_target",
             ErrorCode::LoginRequired => "login_required",
             ErrorCode::ConsentRequired => "consent_required",
+            ErrorCode::AuthorizationPending => "authorization_pending",
+            ErrorCode::SlowDown => "slow_down",
+            ErrorCode::ExpiredToken => "expired_token",
         }
     }
 }
@@ -152,14 +159,20 @@ pub fn no_store(response: Response) -> Response {
 }
 
 /// The one mapping of the grant rules' refusals to RFC 6749 §5.2: a missing `redirect_uri` is
-/// `invalid_request`, a resource not granted RFC 8707's `invalid_target`, every other refusal
-/// `invalid_grant`, a failure inside `server_error`.
+/// `invalid_request`, a resource not granted RFC 8707's `invalid_target`, a device code's state
+/// RFC 8628 §3.5's codes, every other refusal `invalid_grant`, a failure inside `server_error`.
 impl From<Refusal> for OAuthError {
     fn from(refusal: Refusal) -> Self {
         match refusal {
             Refusal::Failed(failure) => failure.into(),
             Refusal::RedirectUriMissing => OAuthError::invalid_request(refusal.to_string()),
             Refusal::TargetNotGranted => OAuthError::new(ErrorCode::InvalidTarget, refusal.to_string()),
+            Refusal::AuthorizationPending => {
+                OAuthError::new(ErrorCode::AuthorizationPending, refusal.to_string())
+            }
+            Refusal::SlowDown => OAuthError::new(ErrorCode::SlowDown, refusal.to_string()),
+            Refusal::DeviceDenied => OAuthError::new(ErrorCode::AccessDenied, refusal.to_string()),
+            Refusal::DeviceCodeExpired => OAuthError::new(ErrorCode::ExpiredToken, refusal.to_string()),
             _ => OAuthError::invalid_grant(refusal.to_string()),
         }
     }

@@ -1,8 +1,10 @@
-//! The token endpoint (RFC 6749 §3.2, §4.1.3, §6), token revocation (RFC 7009) and token
-//! introspection (RFC 7662).
+//! The token endpoint (RFC 6749 §3.2, §4.1.3, §6; RFC 8628 §3.4), token revocation (RFC 7009)
+//! and token introspection (RFC 7662).
 
 use super::client_auth::{authenticate, credentials, ClientCredentials};
 use super::client_metadata;
+use super::clients::Client;
+use super::device;
 use super::grants::{self, CodeExchange, IssuedTokens};
 use super::id_token;
 use super::oauth_error::{no_store, ErrorCode, OAuthError};
@@ -34,7 +36,7 @@ struct TokenResponse<'a> {
 
 /// Runs `handler` on a POSTed form, with CORS (browser-based clients call these endpoints from
 /// their own origin) and errors in the RFCs' format.
-async fn form_endpoint<F, Fut>(request: &Request, handler: F) -> Response
+pub(super) async fn form_endpoint<F, Fut>(request: &Request, handler: F) -> Response
 where
     F: FnOnce(Params) -> Fut,
     Fut: std::future::Future<Output = Result<Response, OAuthError>>,
@@ -67,13 +69,8 @@ pub async fn serve_token<H: Host>(ctx: &Context<'_, H>, request: &Request) -> Re
         ctx.store().read_ahead(&first_reads(ctx, &credentials, grant_type, &params)).await?;
         let client = authenticate(ctx, &credentials).await?;
         let tokens = match GrantType::parse(grant_type) {
-            Some(GrantType::AuthorizationCode) if !client.allows_grant(GrantType::AuthorizationCode) => {
-                return Err(OAuthError::new(
-                    ErrorCode::UnauthorizedClient,
-                    "This client did not register the authorization_code grant.",
-                ));
-            }
             Some(GrantType::AuthorizationCode) => {
+                require_grant(&client, GrantType::AuthorizationCode)?;
                 let code =
                     params.get("code").ok_or_else(|| OAuthError::invalid_request("code is required."))?;
                 let exchange = CodeExchange {
@@ -96,11 +93,20 @@ pub async fn serve_token<H: Host>(ctx: &Context<'_, H>, request: &Request) -> Re
                     .ok_or_else(|| OAuthError::invalid_request("refresh_token is required."))?;
                 grants::refresh(ctx, &client, token, &requested_audience(ctx, &params).await?).await?
             }
+            // RFC 8628 §3.4: the device polls until the user decides.
+            Some(GrantType::DeviceCode) => {
+                require_grant(&client, GrantType::DeviceCode)?;
+                let code = params
+                    .get("device_code")
+                    .ok_or_else(|| OAuthError::invalid_request("device_code is required."))?;
+                device::poll(ctx, &client, code, &requested_audience(ctx, &params).await?).await?
+            }
             _ => {
                 return Err(OAuthError::new(
                     ErrorCode::UnsupportedGrantType,
                     format!(
-                        "grant_type {grant_type:?} is not supported; use authorization_code or refresh_token."
+                        "grant_type {grant_type:?} is not supported; use authorization_code, refresh_token or {}.",
+                        GrantType::DeviceCode
                     ),
                 ))
             }
@@ -110,8 +116,18 @@ pub async fn serve_token<H: Host>(ctx: &Context<'_, H>, request: &Request) -> Re
     .await
 }
 
+/// RFC 6749 §5.2 `unauthorized_client`: a client uses only the grants it registered (the device
+/// grant only once its app opted in).
+pub(super) fn require_grant(client: &Client, grant: GrantType) -> Result<(), OAuthError> {
+    if client.allows_grant(grant) {
+        return Ok(());
+    }
+    Err(OAuthError::new(ErrorCode::UnauthorizedClient, format!("This client may not use the {grant} grant.")))
+}
+
 /// The records a token request reads first, all known from the request itself: its client, and
-/// the code (RFC 6749 §4.1.3) or the grant a refresh token names (§6); read in one round trip.
+/// the code (RFC 6749 §4.1.3), the grant a refresh token names (§6) or the device authorization
+/// (RFC 8628 §3.4); read in one round trip.
 fn first_reads<H: Host>(
     ctx: &Context<'_, H>,
     credentials: &ClientCredentials,
@@ -121,6 +137,7 @@ fn first_reads<H: Host>(
     let credential = match GrantType::parse(grant_type) {
         Some(GrantType::AuthorizationCode) => params.get("code").map(grants::code_record_key),
         Some(GrantType::RefreshToken) => params.get("refresh_token").and_then(grants::refresh_record_key),
+        Some(GrantType::DeviceCode) => params.get("device_code").map(device::record_key),
         _ => None,
     };
     [client_metadata::record_key(ctx, &credentials.client_id), credential].into_iter().flatten().collect()

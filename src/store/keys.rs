@@ -8,12 +8,14 @@
 //! | `meta:keycheck` | a value sealed with the at-rest key, to tell a wrong key at activation |
 //! | `app:{client_id}` | an OAuth app; `idx:apps` lists their ids |
 //! | `code:{hash}` | an authorization code (expires with the code) |
+//! | `dev:{hash}` | a device authorization (RFC 8628), by its device code's hash (outlives the code a while) |
+//! | `uc:{hash}` | which device authorization a user code is for, by the normalized code's hash (expires with it) |
 //! | `grant:{id}` | an authorization with its current token hashes |
 //! | `at:{hash}`, `rt:{hash}` | which grant an access / refresh token belongs to |
 //! | `consent:{user}:{client}` | a remembered approval |
 //! | `idx:ua:{user}` | the clients a user authorized |
 //! | `rvk:{user}:{client}` | how often the user deauthorized the client (older codes and grants are void) |
-//! | `rl:{kind}:{address}:{window}` | a rate limit counter (expires with its window) |
+//! | `rl:{kind}:{subject}:{window}` | a rate limit counter for an address or a user (expires with its window) |
 //! | `oc:{id}` | an outgoing OAuth connection; `idx:oc` its ids and audience claims |
 //! | `octok:{id}` | a connection's cached token (expires with it) |
 //! | `a2app:{app_id}` | an app's remote OAuth2 settings (app OAuth2 store) |
@@ -56,6 +58,14 @@ pub fn client(client_id: &ClientId) -> String {
 
 pub fn code(hash: &SecretHash) -> String {
     format!("code:{}", hash.as_str())
+}
+
+pub fn device(hash: &SecretHash) -> String {
+    format!("dev:{}", hash.as_str())
+}
+
+pub fn user_code(hash: &SecretHash) -> String {
+    format!("uc:{}", hash.as_str())
 }
 
 pub fn grant(id: &GrantId) -> String {
@@ -177,6 +187,8 @@ mod tests {
             SIGNING_KEYS.to_owned(),
             client(&client_id),
             code(&hash),
+            device(&hash),
+            user_code(&hash),
             grant(&grant_id),
             access_token(&hash),
             refresh_token(&hash),

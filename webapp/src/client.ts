@@ -84,6 +84,19 @@ export interface OAuthApp {
   is_trusted: boolean;
   is_public?: boolean;
   is_dynamically_registered?: boolean;
+  /** The grants the app may use (RFC 7591 names), spelled out by the plugin. */
+  grant_types?: string[];
+}
+
+/** RFC 8628's device authorization grant, which apps opt into. */
+export const DEVICE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
+/** What an app that never chose may use (the plugin's defaults). */
+export const DEFAULT_GRANTS = ['authorization_code', 'implicit', 'refresh_token'];
+
+/** The app's grants with the device grant added or removed. */
+export function withDeviceGrant(grants: string[] | undefined, allow: boolean): string[] {
+  const others = (grants ?? DEFAULT_GRANTS).filter((g) => g !== DEVICE_GRANT);
+  return allow ? [...others, DEVICE_GRANT] : others;
 }
 
 export interface OutgoingConnection {

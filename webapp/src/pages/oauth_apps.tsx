@@ -1,7 +1,7 @@
 // Integrations → OAuth 2.0 Applications: the list, Add/Edit, and the confirmation page that shows
 // the client secret once.
 import React, { useState } from 'react';
-import { del, get, isAdmin, post, put, type OAuthApp } from '../client';
+import { DEVICE_GRANT, del, get, isAdmin, post, put, withDeviceGrant, type OAuthApp } from '../client';
 import {
   Backstage, ConfirmCard, FormFooter, Button, CopyValue, Crumbs, Dialog, ErrorBanner, Field, ListError, Loading, PageTitle, UrlList, YesNo, useAction, useCheckedForm, useLoad, useUser, ItemList, AppIcon,
 } from '../components';
@@ -85,6 +85,7 @@ export function OAuthAppsPage({ params }: Params) {
                     {app.is_trusted && <span className="badge">Trusted</span>}
                     {app.is_public && <span className="badge badge-info">Public client</span>}
                     {app.is_dynamically_registered && <span className="badge badge-muted">Dynamically registered</span>}
+                    {app.grant_types?.includes(DEVICE_GRANT) && <span className="badge badge-info">Device flow</span>}
                   </div>
                   {app.description && <div className="item-desc">{app.description}</div>}
                   <dl className="details">
@@ -171,6 +172,7 @@ const FIELD_ORDER: AppField[] = ['name', 'description', 'homepage', 'icon_url', 
 interface AppForm {
   is_trusted: boolean;
   is_public: boolean;
+  allow_device: boolean;
   name: string;
   description: string;
   homepage: string;
@@ -197,7 +199,7 @@ function checkApp(f: AppForm): Errors<AppField> {
   return e;
 }
 
-const EMPTY_APP: AppForm = { is_trusted: false, is_public: false, name: '', description: '', homepage: '', icon_url: '', callbackUrls: '' };
+const EMPTY_APP: AppForm = { is_trusted: false, is_public: false, allow_device: false, name: '', description: '', homepage: '', icon_url: '', callbackUrls: '' };
 
 export function AddOAuthAppPage({ params }: Params) {
   return (
@@ -221,7 +223,8 @@ export function EditOAuthAppPage({ params }: Params) {
           team={params.team}
           existing={app.data}
           initial={{
-            is_trusted: app.data.is_trusted, is_public: !!app.data.is_public, name: app.data.name, description: app.data.description,
+            is_trusted: app.data.is_trusted, is_public: !!app.data.is_public, allow_device: !!app.data.grant_types?.includes(DEVICE_GRANT),
+            name: app.data.name, description: app.data.description,
             homepage: app.data.homepage, icon_url: app.data.icon_url, callbackUrls: app.data.callback_urls.join('\n'),
           }}
         />
@@ -237,6 +240,8 @@ function AppFormView({ team, initial, existing }: { team: string; initial: AppFo
     const body = {
       name: form.name.trim(), description: form.description.trim(), homepage: form.homepage.trim(), icon_url: form.icon_url.trim(),
       callback_urls: lines(form.callbackUrls), is_trusted: form.is_trusted, is_public: form.is_public,
+      // Sent only when it says something: Mattermost's own apps never choose their grants.
+      ...(existing || form.allow_device ? { grant_types: withDeviceGrant(existing?.grant_types, form.allow_device) } : {}),
     };
     if (existing) {
       await put<OAuthApp>(`/api/v4/oauth/apps/${existing.id}`, { ...existing, ...body });
@@ -265,6 +270,13 @@ function AppFormView({ team, initial, existing }: { team: string; initial: AppFo
         value={form.is_public}
         onChange={(v) => set('is_public', v)}
         help="Yes for apps that cannot keep a secret (single-page and mobile apps): they get no client secret and must use PKCE."
+      />
+      <YesNo
+        name="allow_device"
+        label="Allow Device Flow"
+        value={form.allow_device}
+        onChange={(v) => set('allow_device', v)}
+        help="Yes for command-line tools and devices without a browser of their own: they show the user a short code to enter on this server, and the user approves them here (OAuth 2.0 Device Authorization Grant, RFC 8628)."
       />
       <Field id="name" label="Display Name" required error={shownError('name')} help="Specify the display name, of up to 64 characters, for your OAuth 2.0 application.">
         {(a) => <input {...a} type="text" value={form.name} onChange={(e) => set('name', e.target.value)} onBlur={blur('name')} autoComplete="off" />}
