@@ -26,7 +26,7 @@ impl Asking<'_> {
     fn decision_path(self) -> &'static str {
         match self {
             Asking::Redirect => "/oauth/authorize",
-            Asking::Device { .. } => super::device_page::PATH,
+            Asking::Device { .. } => super::device::VERIFICATION_PATH,
         }
     }
 

@@ -50,6 +50,9 @@ enum State {
     },
 }
 
+/// The verification page's path (RFC 8628 §3.2 `verification_uri`), where the user enters the code.
+pub const VERIFICATION_PATH: &str = "/oauth/device";
+
 /// `dev:{hash of the device code}`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct DeviceRecord {

@@ -19,8 +19,7 @@ use crate::rate_limit::{Limit, RetryAfter};
 use crate::store::StoreResult;
 use serde::{Deserialize, Serialize};
 
-/// The verification URI's path (RFC 8628 §3.2 `verification_uri`).
-pub const PATH: &str = "/oauth/device";
+pub use super::device::VERIFICATION_PATH as PATH;
 
 /// Wrong user codes one user may enter in 15 minutes: 10 guesses of 20⁸ codes.
 const WRONG_CODES_PER_USER: Limit = Limit { kind: "dvu", per_window: 10, window_seconds: 900 };
