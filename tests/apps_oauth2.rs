@@ -1,7 +1,8 @@
 //! The app OAuth2 store on the in-memory host, which also plays the app's remote provider's token
 //! endpoint through `on_fetch`.
 
-mod common;
+use crate::common;
+use crate::common::test;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
@@ -328,7 +329,7 @@ fn two_concurrent_completes_with_one_state_connect_once() {
         request.user_id = Some(ALICE.into());
         setup.plugin.serve_http(request)
     });
-    let responses = futures::executor::block_on(futures::future::join_all(requests));
+    let responses = crate::common::block_on(futures::future::join_all(requests));
     assert_eq!(responses.iter().filter(|r| r.status == 200).count(), 1);
     assert_eq!(seen.borrow().len(), 1, "one code exchange");
 }
@@ -346,7 +347,7 @@ fn concurrent_reads_of_an_expired_token_refresh_it_once() {
         request.headers.insert("authorization".into(), format!("Bearer {}", setup.alice_token));
         setup.plugin.serve_http(request)
     });
-    let responses = futures::executor::block_on(futures::future::join_all(reads));
+    let responses = crate::common::block_on(futures::future::join_all(reads));
     let tokens: Vec<Value> = responses
         .iter()
         .map(|r| serde_json::from_slice::<Value>(&r.body).unwrap()["access_token"].clone())

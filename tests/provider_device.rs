@@ -1,11 +1,12 @@
 //! The device authorization grant (RFC 8628) on the in-memory host: the device authorization
 //! endpoint, the verification page and its decision, and polling the token endpoint.
 
-mod common;
+use crate::common;
+use crate::common::test;
 
+use crate::common::block_on;
 use common::provider::*;
 use common::*;
-use futures::executor::block_on;
 use oauth_plugin::host::memory::MemoryHost;
 use oauth_plugin::host::User;
 use oauth_plugin::http::Request;

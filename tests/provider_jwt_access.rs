@@ -5,7 +5,8 @@
 // Native only: the tokens are verified with jsonwebtoken (see Cargo.toml).
 #![cfg(not(target_arch = "wasm32"))]
 
-mod common;
+use crate::common;
+use crate::common::test;
 
 use common::oidc::*;
 use common::provider::*;

@@ -5,7 +5,8 @@
 // Native only: the ID tokens are verified with jsonwebtoken (see Cargo.toml).
 #![cfg(not(target_arch = "wasm32"))]
 
-mod common;
+use crate::common;
+use crate::common::test;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
@@ -246,7 +247,7 @@ fn private_keys_are_sealed_at_rest() {
     }
     // Another activation keeps the key.
     let kid = kids(&plugin);
-    futures::executor::block_on(plugin.on_activate()).unwrap();
+    crate::common::block_on(plugin.on_activate()).unwrap();
     assert_eq!(kids(&plugin), kid);
 }
 
@@ -257,7 +258,7 @@ fn legacy_ring(
 ) -> (String, rsa::RsaPrivateKey) {
     use rsa::pkcs8::{DecodePrivateKey, EncodePrivateKey};
     use rsa::traits::PublicKeyParts;
-    let made = futures::executor::block_on(plugin.host().generate_signing_key()).unwrap();
+    let made = crate::common::block_on(plugin.host().generate_signing_key()).unwrap();
     let private = rsa::RsaPrivateKey::from_pkcs8_der(&made.private_pkcs8).unwrap();
     let (n, e) = (
         URL_SAFE_NO_PAD.encode(private.n().to_bytes_be()),
@@ -266,7 +267,7 @@ fn legacy_ring(
     let kid = URL_SAFE_NO_PAD.encode(Sha256::digest(format!(r#"{{"e":"{e}","kty":"RSA","n":"{n}"}}"#)));
     let der = private.to_pkcs8_der().unwrap();
     let ring = json!({"v": 1, "keys": [{"kid": kid, "created_at": 1, "private_pkcs8": URL_SAFE_NO_PAD.encode(der.as_bytes())}]});
-    let at_rest = futures::executor::block_on(plugin.host().at_rest_key()).unwrap();
+    let at_rest = crate::common::block_on(plugin.host().at_rest_key()).unwrap();
     let sealed = oauth_plugin::crypto::Sealer::from_host_key(&at_rest)
         .unwrap()
         .seal("sk:ring", ring.to_string().as_bytes());
@@ -304,7 +305,7 @@ fn a_signing_key_comes_from_the_host_and_signing_is_the_hosts() {
     // The first activation had the host make the key; a later one keeps it.
     let made = |calls: Vec<String>| calls.iter().filter(|c| c.starts_with("generate_signing_key")).count();
     assert_eq!(made(plugin.host().take_calls()), 1);
-    futures::executor::block_on(plugin.on_activate()).unwrap();
+    crate::common::block_on(plugin.on_activate()).unwrap();
     assert_eq!(made(plugin.host().take_calls()), 0);
     let key = &send(&plugin, "GET", "/oauth/jwks", None, "").body["keys"][0];
     assert_eq!(key["e"], "AQAB");

@@ -4,7 +4,8 @@
 // Native only: the ID tokens are verified with jsonwebtoken (see Cargo.toml).
 #![cfg(not(target_arch = "wasm32"))]
 
-mod common;
+use crate::common;
+use crate::common::test;
 
 use common::oidc::*;
 use common::provider::*;

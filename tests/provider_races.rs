@@ -3,11 +3,12 @@
 //! way round), on a host with a multi-key read and on one without: whatever the order, once the
 //! deauthorization is done, no token of the user's for the app opens anything.
 
-mod common;
+use crate::common;
+use crate::common::test;
 
+use crate::common::block_on;
 use common::provider::*;
 use common::*;
-use futures::executor::block_on;
 use futures::future::join;
 use oauth_plugin::host::memory::MemoryHost;
 use oauth_plugin::host::Host;

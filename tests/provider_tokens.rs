@@ -1,11 +1,12 @@
 //! The provider's token endpoint on the in-memory host: code exchange, refresh rotation, client
 //! authentication, revocation, introspection, deauthorization, and the rules around them.
 
-mod common;
+use crate::common;
+use crate::common::test;
 
+use crate::common::block_on;
 use common::provider::*;
 use common::*;
-use futures::executor::block_on;
 use oauth_plugin::host::User;
 use oauth_plugin::http::Request;
 use serde_json::{json, Value};

@@ -1,9 +1,9 @@
 //! OpenID Connect on the in-memory host: a user with a profile, authorization requests that carry
 //! the session's login time, and ID tokens verified with `jsonwebtoken` against the JWKS.
 
+use super::block_on;
 use super::provider::*;
 use super::*;
-use futures::executor::block_on;
 use jsonwebtoken::jwk::JwkSet;
 use jsonwebtoken::{decode, decode_header, Algorithm, DecodingKey, Validation};
 use oauth_plugin::host::memory::MemoryHost;

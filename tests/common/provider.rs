@@ -1,10 +1,10 @@
 //! The provider's flows, shared by its tests: a client, the authorization request and the consent
 //! decision, and token requests.
 
+use super::block_on;
 use super::*;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
-use futures::executor::block_on;
 use oauth_plugin::host::memory::MemoryHost;
 use oauth_plugin::Plugin;
 use serde_json::{json, Value};
