@@ -3,6 +3,7 @@
 //! (one binary, because the wasm runner costs seconds per binary). Each module is one file of
 //! tests/; `common` is what they share.
 
+#[macro_use]
 mod common;
 mod kv_contract_runner;
 

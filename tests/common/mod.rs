@@ -3,8 +3,6 @@
 //! `cargo test` and compiled to wasm32 under wasm-bindgen-test (in Node, Chromium and Firefox).
 #![allow(dead_code)]
 
-// ID tokens are verified with jsonwebtoken, a native-only dev-dependency (see Cargo.toml).
-#[cfg(not(target_arch = "wasm32"))]
 pub mod oidc;
 pub mod provider;
 
@@ -26,7 +24,6 @@ pub use wasm_bindgen_test::wasm_bindgen_test as test;
 /// redemptions, races): natively the body is driven by [`block_on`]; on wasm32 the test is
 /// wasm-bindgen-test's async test, so its futures interleave on JS's event loop (each time the
 /// in-memory host gives way, the future is woken through a microtask).
-#[macro_export]
 macro_rules! async_test {
     ($(#[$meta:meta])* async fn $name:ident() $body:block) => {
         #[cfg(not(target_arch = "wasm32"))]

@@ -86,15 +86,16 @@ pub fn token_request(plugin: &Plugin<MemoryHost>, form: &str, basic: Option<(&st
     reply_to(plugin, request)
 }
 
-/// The same token request sent `count` times at once, interleaving on the host.
-pub fn concurrent_token_requests(
+/// The same token request sent `count` times at once, interleaving on the host (on wasm32, on
+/// JS's event loop: an `async_test!` awaits it).
+pub async fn concurrent_token_requests(
     plugin: &Plugin<MemoryHost>,
     form: &str,
     count: usize,
 ) -> Vec<oauth_plugin::http::Response> {
     plugin.host().interleave(true);
     let requests = (0..count).map(|_| plugin.serve_http(form_request("/oauth/access_token", form)));
-    block_on(futures::future::join_all(requests))
+    futures::future::join_all(requests).await
 }
 
 pub fn exchange(plugin: &Plugin<MemoryHost>, client: &Client, code: &str) -> Reply {
