@@ -8,6 +8,7 @@ mod common;
 mod kv_contract_runner;
 
 mod apps_oauth2;
+mod arithmetic;
 mod at_rest;
 mod host_calls;
 mod kv_contract;
