@@ -4,7 +4,6 @@
 //! deauthorization is done, no token of the user's for the app opens anything.
 
 use crate::common;
-use crate::common::test;
 
 use common::provider::*;
 use common::*;
