@@ -164,6 +164,13 @@ pub fn invalid_param(name: &str) -> AppError {
     )
 }
 
+/// A count or page number from a query (a decimal integer), saturated at `usize::MAX`: a number
+/// past 32 bits gives on wasm32, where `usize` is 32 bits, the answer it gives natively (a page
+/// past the end, a limit out of range) instead of a parse error.
+pub fn query_count(text: &str) -> Option<usize> {
+    text.parse::<u64>().ok().map(|n| usize::try_from(n).unwrap_or(usize::MAX))
+}
+
 /// Why a JSON body was refused.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum BodyError {

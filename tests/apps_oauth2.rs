@@ -1,7 +1,8 @@
 //! The app OAuth2 store on the in-memory host, which also plays the app's remote provider's token
 //! endpoint through `on_fetch`.
 
-mod common;
+use crate::common;
+use crate::common::test;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
@@ -316,45 +317,47 @@ fn users_can_disconnect() {
     assert_eq!(send(&setup.plugin, "GET", &format!("{API}/connections"), None, "").status, 401);
 }
 
-#[test]
-fn two_concurrent_completes_with_one_state_connect_once() {
-    let setup = with_settings();
-    let seen = remote_token_server(&setup.plugin, 3600);
-    let state = param(&connect(&setup.plugin, ALICE), "state");
-    setup.plugin.host().interleave(true);
-    let requests = (0..5).map(|_| {
-        let mut request = oauth_plugin::http::Request::new("GET", COMPLETE);
-        request.query = format!("code=c&state={state}");
-        request.user_id = Some(ALICE.into());
-        setup.plugin.serve_http(request)
-    });
-    let responses = futures::executor::block_on(futures::future::join_all(requests));
-    assert_eq!(responses.iter().filter(|r| r.status == 200).count(), 1);
-    assert_eq!(seen.borrow().len(), 1, "one code exchange");
+async_test! {
+    async fn two_concurrent_completes_with_one_state_connect_once() {
+        let setup = with_settings();
+        let seen = remote_token_server(&setup.plugin, 3600);
+        let state = param(&connect(&setup.plugin, ALICE), "state");
+        setup.plugin.host().interleave(true);
+        let requests = (0..5).map(|_| {
+            let mut request = oauth_plugin::http::Request::new("GET", COMPLETE);
+            request.query = format!("code=c&state={state}");
+            request.user_id = Some(ALICE.into());
+            setup.plugin.serve_http(request)
+        });
+        let responses = futures::future::join_all(requests).await;
+        assert_eq!(responses.iter().filter(|r| r.status == 200).count(), 1);
+        assert_eq!(seen.borrow().len(), 1, "one code exchange");
+    }
 }
 
-#[test]
-fn concurrent_reads_of_an_expired_token_refresh_it_once() {
-    let setup = with_settings();
-    let seen = remote_token_server(&setup.plugin, 600);
-    let state = param(&connect(&setup.plugin, ALICE), "state");
-    complete(&setup.plugin, ALICE, &format!("code=c&state={state}"));
-    setup.plugin.host().advance_seconds(600);
-    setup.plugin.host().interleave(true);
-    let reads = (0..3).map(|_| {
-        let mut request = oauth_plugin::http::Request::new("GET", &format!("{API}/user"));
-        request.headers.insert("authorization".into(), format!("Bearer {}", setup.alice_token));
-        setup.plugin.serve_http(request)
-    });
-    let responses = futures::executor::block_on(futures::future::join_all(reads));
-    let tokens: Vec<Value> = responses
-        .iter()
-        .map(|r| serde_json::from_slice::<Value>(&r.body).unwrap()["access_token"].clone())
-        .collect();
-    assert_eq!(tokens, vec![json!("remote-at-2"); 3], "every reader gets the one refreshed token");
-    let refreshes =
-        seen.borrow().iter().filter(|f| field(f, "grant_type").as_deref() == Some("refresh_token")).count();
-    assert_eq!(refreshes, 1, "a rotating provider sees its refresh token once");
+async_test! {
+    async fn concurrent_reads_of_an_expired_token_refresh_it_once() {
+        let setup = with_settings();
+        let seen = remote_token_server(&setup.plugin, 600);
+        let state = param(&connect(&setup.plugin, ALICE), "state");
+        complete(&setup.plugin, ALICE, &format!("code=c&state={state}"));
+        setup.plugin.host().advance_seconds(600);
+        setup.plugin.host().interleave(true);
+        let reads = (0..3).map(|_| {
+            let mut request = oauth_plugin::http::Request::new("GET", &format!("{API}/user"));
+            request.headers.insert("authorization".into(), format!("Bearer {}", setup.alice_token));
+            setup.plugin.serve_http(request)
+        });
+        let responses = futures::future::join_all(reads).await;
+        let tokens: Vec<Value> = responses
+            .iter()
+            .map(|r| serde_json::from_slice::<Value>(&r.body).unwrap()["access_token"].clone())
+            .collect();
+        assert_eq!(tokens, vec![json!("remote-at-2"); 3], "every reader gets the one refreshed token");
+        let refreshes =
+            seen.borrow().iter().filter(|f| field(f, "grant_type").as_deref() == Some("refresh_token")).count();
+        assert_eq!(refreshes, 1, "a rotating provider sees its refresh token once");
+    }
 }
 
 #[test]

@@ -1,10 +1,11 @@
 //! Secrets the plugin must use again are sealed at rest: what a dump of the KV store shows, the
 //! migration of records an older version wrote in plain text, and a wrong at-rest key.
 
-mod common;
+use crate::common;
+use crate::common::test;
 
+use crate::common::block_on;
 use common::*;
-use futures::executor::block_on;
 use oauth_plugin::crypto::{is_sealed, Sealer};
 use oauth_plugin::host::memory::MemoryHost;
 use oauth_plugin::host::{FetchResponse, Host, KvWrite};

@@ -2,7 +2,8 @@
 //! permission call is one trip to the database or the server on a real host. The bounds are the
 //! counts as they are; a change that adds a trip fails here and says which.
 
-mod common;
+use crate::common;
+use crate::common::test;
 
 use common::provider::*;
 use common::*;

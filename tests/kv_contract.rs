@@ -2,9 +2,10 @@
 //! The same file runs against the JS in-memory host (wasm_kv_contract.rs) and the reference
 //! server's SQLite and PostgreSQL stores (reference-server/test/kv-contract.ts).
 
-mod kv_contract_runner;
+use crate::common::test;
+use crate::kv_contract_runner;
 
-use futures::executor::block_on;
+use crate::common::block_on;
 use kv_contract_runner::{run_all, Interface, Kv, Options};
 use oauth_plugin::host::memory::MemoryHost;
 use oauth_plugin::host::{Host, KvWrite};

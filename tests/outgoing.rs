@@ -1,10 +1,11 @@
 //! Outgoing OAuth connections on the in-memory host, which also plays the integration's token
 //! server through `on_fetch`.
 
-mod common;
+use crate::common;
+use crate::common::test;
 
+use crate::common::block_on;
 use common::*;
-use futures::executor::block_on;
 use oauth_plugin::host::memory::MemoryHost;
 use oauth_plugin::host::{FetchRequest, FetchResponse, HostError};
 use oauth_plugin::Plugin;

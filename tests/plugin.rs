@@ -1,6 +1,7 @@
 //! The plugin's hooks on the in-memory host: activation, configuration, routing.
 
-use futures::executor::block_on;
+use crate::common::block_on;
+use crate::common::test;
 use oauth_plugin::host::memory::MemoryHost;
 use oauth_plugin::host::{Host, KvWrite, LogLevel};
 use oauth_plugin::http::{Request, Response};

@@ -1,9 +1,10 @@
 //! The OAuth apps REST API, as Mattermost's (api4/oauth.go), on the in-memory host.
 
-mod common;
+use crate::common;
+use crate::common::test;
 
+use crate::common::block_on;
 use common::*;
-use futures::executor::block_on;
 use oauth_plugin::host::Host;
 use serde_json::{json, Value};
 

@@ -1,7 +1,8 @@
 //! Resource indicators (RFC 8707) and the bearer challenge (RFC 9728 §5.1, RFC 6750 §3) on the
 //! in-memory host: which resources a grant and its tokens are for, and what a 401 tells a client.
 
-mod common;
+use crate::common;
+use crate::common::test;
 
 use common::provider::*;
 use common::*;

@@ -2,11 +2,12 @@
 //! document fetched through the host, checked, cached, and used through the whole code flow; and
 //! every way a document or its URL can be wrong, each a clear error that stores nothing.
 
-mod common;
+use crate::common;
+use crate::common::test;
 
+use crate::common::block_on;
 use common::provider::*;
 use common::*;
-use futures::executor::block_on;
 use oauth_plugin::host::memory::MemoryHost;
 use oauth_plugin::host::{FetchResponse, Host, HostError};
 use oauth_plugin::Plugin;

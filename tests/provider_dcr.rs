@@ -1,6 +1,7 @@
 //! Dynamic Client Registration (RFC 7591) on the in-memory host.
 
-mod common;
+use crate::common;
+use crate::common::test;
 
 use common::*;
 use oauth_plugin::http::Request;
@@ -15,7 +16,7 @@ fn register_from(
     request.headers.insert("content-type".into(), "application/json".into());
     request.remote_addr = addr.into();
     request.body = body.as_bytes().to_vec();
-    let response = futures::executor::block_on(plugin.serve_http(request));
+    let response = crate::common::block_on(plugin.serve_http(request));
     let body = serde_json::from_slice(&response.body).unwrap_or(Value::Null);
     Reply { status: response.status, body, response }
 }
@@ -191,7 +192,7 @@ fn a_registered_client_completes_the_code_flow() {
     let mut token = Request::new("POST", "/oauth/access_token");
     token.headers.insert("content-type".into(), "application/x-www-form-urlencoded".into());
     token.body = format!("grant_type=authorization_code&code={code}&redirect_uri=https://a.example.com/cb&client_id={client_id}&client_secret={secret}").into_bytes();
-    let response = futures::executor::block_on(plugin.serve_http(token));
+    let response = crate::common::block_on(plugin.serve_http(token));
     assert_eq!(response.status, 200);
 }
 

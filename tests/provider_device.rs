@@ -1,11 +1,12 @@
 //! The device authorization grant (RFC 8628) on the in-memory host: the device authorization
 //! endpoint, the verification page and its decision, and polling the token endpoint.
 
-mod common;
+use crate::common;
+use crate::common::test;
 
+use crate::common::block_on;
 use common::provider::*;
 use common::*;
-use futures::executor::block_on;
 use oauth_plugin::host::memory::MemoryHost;
 use oauth_plugin::host::User;
 use oauth_plugin::http::Request;
@@ -397,25 +398,26 @@ fn wrong_codes_are_limited_per_user_and_per_address() {
     assert_eq!(page_from(&plugin, ALICE, "203.0.113.9", &user_code), 200);
 }
 
-#[test]
-fn fifty_concurrent_polls_of_an_approved_request_give_one_token_response() {
-    let plugin = plugin();
-    let client = device_client(&plugin, json!({}));
-    let (device_code, user_code) = started(&plugin, &client, "");
-    approve(&plugin, ALICE, &user_code);
-    let form = format!("grant_type={DEVICE_GRANT}&device_code={device_code}&{}", credentials(&client));
-    let responses = concurrent_token_requests(&plugin, &form, 50);
-    plugin.host().interleave(false);
-    let winners: Vec<_> = responses.iter().filter(|r| r.status == 200).collect();
-    assert_eq!(winners.len(), 1, "{:?}", responses.iter().map(|r| r.status).collect::<Vec<_>>());
-    for response in responses.iter().filter(|r| r.status != 200) {
-        let body: Value = serde_json::from_slice(&response.body).unwrap();
-        assert_eq!((response.status, body["error"].as_str()), (400, Some("invalid_grant")), "{body}");
+async_test! {
+    async fn fifty_concurrent_polls_of_an_approved_request_give_one_token_response() {
+        let plugin = plugin();
+        let client = device_client(&plugin, json!({}));
+        let (device_code, user_code) = started(&plugin, &client, "");
+        approve(&plugin, ALICE, &user_code);
+        let form = format!("grant_type={DEVICE_GRANT}&device_code={device_code}&{}", credentials(&client));
+        let responses = concurrent_token_requests(&plugin, &form, 50).await;
+        plugin.host().interleave(false);
+        let winners: Vec<_> = responses.iter().filter(|r| r.status == 200).collect();
+        assert_eq!(winners.len(), 1, "{:?}", responses.iter().map(|r| r.status).collect::<Vec<_>>());
+        for response in responses.iter().filter(|r| r.status != 200) {
+            let body: Value = serde_json::from_slice(&response.body).unwrap();
+            assert_eq!((response.status, body["error"].as_str()), (400, Some("invalid_grant")), "{body}");
+        }
+        let body: Value = serde_json::from_slice(&winners[0].body).unwrap();
+        assert_eq!(user_of(&plugin, body["access_token"].as_str().unwrap()).as_deref(), Some(ALICE));
+        let grants = plugin.host().dump().into_iter().filter(|(k, _)| k.starts_with("grant:")).count();
+        assert_eq!(grants, 1, "the losers' grants are gone");
     }
-    let body: Value = serde_json::from_slice(&winners[0].body).unwrap();
-    assert_eq!(user_of(&plugin, body["access_token"].as_str().unwrap()).as_deref(), Some(ALICE));
-    let grants = plugin.host().dump().into_iter().filter(|(k, _)| k.starts_with("grant:")).count();
-    assert_eq!(grants, 1, "the losers' grants are gone");
 }
 
 #[test]

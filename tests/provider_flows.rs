@@ -1,11 +1,12 @@
 //! The provider's authorization flows on the in-memory host: authorization code, implicit, PKCE,
 //! consent, and the errors before and after the redirect URI is verified.
 
-mod common;
+use crate::common;
+use crate::common::test;
 
+use crate::common::block_on;
 use common::provider::*;
 use common::*;
-use futures::executor::block_on;
 use oauth_plugin::http::Request;
 use serde_json::json;
 

@@ -2,10 +2,8 @@
 //! on the in-memory host: their claims and signature, their lifetime, and that they are otherwise
 //! tokens like any other (introspection, refresh, revocation, the chat API).
 
-// Native only: the tokens are verified with jsonwebtoken (see Cargo.toml).
-#![cfg(not(target_arch = "wasm32"))]
-
-mod common;
+use crate::common;
+use crate::common::test;
 
 use common::oidc::*;
 use common::provider::*;

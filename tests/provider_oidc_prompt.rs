@@ -1,10 +1,8 @@
 //! OpenID Connect's `prompt` and `max_age` on the in-memory host, the consent wording by scope,
 //! and the authorization requests they refuse.
 
-// Native only: the ID tokens are verified with jsonwebtoken (see Cargo.toml).
-#![cfg(not(target_arch = "wasm32"))]
-
-mod common;
+use crate::common;
+use crate::common::test;
 
 use common::oidc::*;
 use common::provider::*;

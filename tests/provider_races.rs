@@ -3,11 +3,10 @@
 //! way round), on a host with a multi-key read and on one without: whatever the order, once the
 //! deauthorization is done, no token of the user's for the app opens anything.
 
-mod common;
+use crate::common;
 
 use common::provider::*;
 use common::*;
-use futures::executor::block_on;
 use futures::future::join;
 use oauth_plugin::host::memory::MemoryHost;
 use oauth_plugin::host::Host;
@@ -22,7 +21,7 @@ const HEAD_STARTS: i32 = 12;
 /// Sends `request` and Alice's deauthorization of `client` at once, the deauthorization
 /// `head_start` host turns later (earlier when negative); returns the request's reply, once both
 /// are done.
-fn racing_deauthorization(
+async fn racing_deauthorization(
     plugin: &Plugin<MemoryHost>,
     client: &Client,
     request: Request,
@@ -40,7 +39,7 @@ fn racing_deauthorization(
     };
     host.interleave(true);
     let (response, deauthorized) =
-        block_on(join(after(-head_start, request), after(head_start, deauthorization)));
+        join(after(-head_start, request), after(head_start, deauthorization)).await;
     host.interleave(false);
     assert_eq!(deauthorized.status, 200);
     let body = serde_json::from_slice(&response.body).unwrap_or(Value::Null);
@@ -52,7 +51,7 @@ fn racing_deauthorization(
 /// each race the tokens held before and those the request got, if any, must open nothing; and
 /// both sides of the race must have been run: a request that got tokens before the
 /// deauthorization landed, and one refused after.
-fn race_at_every_point(prepare: impl Fn(&Plugin<MemoryHost>, &Client) -> (Request, Value)) {
+async fn race_at_every_point(prepare: impl Fn(&Plugin<MemoryHost>, &Client) -> (Request, Value)) {
     for single_gets in [false, true] {
         let host = MemoryHost::new();
         host.single_gets(single_gets);
@@ -62,7 +61,7 @@ fn race_at_every_point(prepare: impl Fn(&Plugin<MemoryHost>, &Client) -> (Reques
             // A fresh app each time, so that each race starts from the same place.
             let client = client(&plugin, json!({"is_trusted": true}));
             let (request, held) = prepare(&plugin, &client);
-            let reply = racing_deauthorization(&plugin, &client, request, head_start);
+            let reply = racing_deauthorization(&plugin, &client, request, head_start).await;
             let label = format!("single gets {single_gets}, head start {head_start}");
             for tokens in [&held, &reply.body] {
                 if let Some(access) = tokens["access_token"].as_str() {
@@ -83,30 +82,34 @@ fn race_at_every_point(prepare: impl Fn(&Plugin<MemoryHost>, &Client) -> (Reques
     }
 }
 
-#[test]
-fn a_deauthorization_racing_a_code_exchange_never_leaves_a_working_grant() {
-    race_at_every_point(|plugin, client| {
-        // Alice authorized the app before: the exchange reads her authorized apps ahead.
-        let held = exchange(plugin, client, &code_for(plugin, client, ALICE, "")).body;
-        let code = code_for(plugin, client, ALICE, "");
-        let form = format!(
-            "grant_type=authorization_code&code={code}&redirect_uri={CALLBACK}&client_id={}&client_secret={}",
-            client.id, client.secret
-        );
-        (form_request("/oauth/access_token", &form), held)
-    });
+async_test! {
+    async fn a_deauthorization_racing_a_code_exchange_never_leaves_a_working_grant() {
+        race_at_every_point(|plugin, client| {
+            // Alice authorized the app before: the exchange reads her authorized apps ahead.
+            let held = exchange(plugin, client, &code_for(plugin, client, ALICE, "")).body;
+            let code = code_for(plugin, client, ALICE, "");
+            let form = format!(
+                "grant_type=authorization_code&code={code}&redirect_uri={CALLBACK}&client_id={}&client_secret={}",
+                client.id, client.secret
+            );
+            (form_request("/oauth/access_token", &form), held)
+        })
+        .await;
+    }
 }
 
-#[test]
-fn a_deauthorization_racing_a_refresh_never_leaves_a_working_grant() {
-    race_at_every_point(|plugin, client| {
-        let held = exchange(plugin, client, &code_for(plugin, client, ALICE, "")).body;
-        let form = format!(
-            "grant_type=refresh_token&refresh_token={}&client_id={}&client_secret={}",
-            held["refresh_token"].as_str().unwrap(),
-            client.id,
-            client.secret
-        );
-        (form_request("/oauth/access_token", &form), held)
-    });
+async_test! {
+    async fn a_deauthorization_racing_a_refresh_never_leaves_a_working_grant() {
+        race_at_every_point(|plugin, client| {
+            let held = exchange(plugin, client, &code_for(plugin, client, ALICE, "")).body;
+            let form = format!(
+                "grant_type=refresh_token&refresh_token={}&client_id={}&client_secret={}",
+                held["refresh_token"].as_str().unwrap(),
+                client.id,
+                client.secret
+            );
+            (form_request("/oauth/access_token", &form), held)
+        })
+        .await;
+    }
 }

@@ -1,10 +1,11 @@
 //! The registry of protected resources (RFC 9728): its REST API, its identifier rules, and the
 //! path-inserted metadata of resources under the SiteURL, on the in-memory host.
 
-mod common;
+use crate::common;
+use crate::common::test;
 
+use crate::common::block_on;
 use common::*;
-use futures::executor::block_on;
 use oauth_plugin::host::memory::MemoryHost;
 use oauth_plugin::host::Host;
 use oauth_plugin::ids::ResourceId;

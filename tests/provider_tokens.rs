@@ -1,11 +1,12 @@
 //! The provider's token endpoint on the in-memory host: code exchange, refresh rotation, client
 //! authentication, revocation, introspection, deauthorization, and the rules around them.
 
-mod common;
+use crate::common;
+use crate::common::test;
 
+use crate::common::block_on;
 use common::provider::*;
 use common::*;
-use futures::executor::block_on;
 use oauth_plugin::host::User;
 use oauth_plugin::http::Request;
 use serde_json::{json, Value};
@@ -25,19 +26,20 @@ fn a_reused_code_fails_and_revokes_what_it_issued() {
     assert_eq!(refresh_reply.body["error"], "invalid_grant");
 }
 
-#[test]
-fn fifty_concurrent_redemptions_of_one_code_give_one_token_response() {
-    let plugin = plugin();
-    let client = client(&plugin, json!({"is_trusted": true}));
-    let code = code_for(&plugin, &client, ALICE, "");
-    let form = format!(
-        "grant_type=authorization_code&code={code}&redirect_uri={CALLBACK}&client_id={}&client_secret={}",
-        client.id, client.secret
-    );
-    let responses = concurrent_token_requests(&plugin, &form, 50);
-    let ok = responses.iter().filter(|r| r.status == 200).count();
-    assert_eq!(ok, 1, "{:?}", responses.iter().map(|r| r.status).collect::<Vec<_>>());
-    assert!(responses.iter().all(|r| r.status == 200 || r.status == 400));
+async_test! {
+    async fn fifty_concurrent_redemptions_of_one_code_give_one_token_response() {
+        let plugin = plugin();
+        let client = client(&plugin, json!({"is_trusted": true}));
+        let code = code_for(&plugin, &client, ALICE, "");
+        let form = format!(
+            "grant_type=authorization_code&code={code}&redirect_uri={CALLBACK}&client_id={}&client_secret={}",
+            client.id, client.secret
+        );
+        let responses = concurrent_token_requests(&plugin, &form, 50).await;
+        let ok = responses.iter().filter(|r| r.status == 200).count();
+        assert_eq!(ok, 1, "{:?}", responses.iter().map(|r| r.status).collect::<Vec<_>>());
+        assert!(responses.iter().all(|r| r.status == 200 || r.status == 400));
+    }
 }
 
 #[test]
@@ -144,18 +146,19 @@ fn refresh_rotates_and_a_reused_refresh_token_revokes_the_grant() {
     assert_eq!(refresh(&plugin, &client, &refresh2).body["error"], "invalid_grant");
 }
 
-#[test]
-fn fifty_concurrent_refreshes_rotate_once() {
-    let plugin = plugin();
-    let client = client(&plugin, json!({"is_trusted": true}));
-    let first = exchange(&plugin, &client, &code_for(&plugin, &client, ALICE, ""));
-    let token = first.body["refresh_token"].as_str().unwrap().to_owned();
-    let form = format!(
-        "grant_type=refresh_token&refresh_token={token}&client_id={}&client_secret={}",
-        client.id, client.secret
-    );
-    let responses = concurrent_token_requests(&plugin, &form, 50);
-    assert_eq!(responses.iter().filter(|r| r.status == 200).count(), 1);
+async_test! {
+    async fn fifty_concurrent_refreshes_rotate_once() {
+        let plugin = plugin();
+        let client = client(&plugin, json!({"is_trusted": true}));
+        let first = exchange(&plugin, &client, &code_for(&plugin, &client, ALICE, ""));
+        let token = first.body["refresh_token"].as_str().unwrap().to_owned();
+        let form = format!(
+            "grant_type=refresh_token&refresh_token={token}&client_id={}&client_secret={}",
+            client.id, client.secret
+        );
+        let responses = concurrent_token_requests(&plugin, &form, 50).await;
+        assert_eq!(responses.iter().filter(|r| r.status == 200).count(), 1);
+    }
 }
 
 #[test]

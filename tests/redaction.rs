@@ -2,6 +2,7 @@
 //! secret, password, token, code, verifier or state, formatted, carries none of them (a naive
 //! `#[derive(Debug)]` on a secret type or a secret kept as a plain `String` fails here).
 
+use crate::common::test;
 use oauth_plugin::apps_oauth2::records::{ConnectState, RemoteSettings, UserToken};
 use oauth_plugin::grant_type::GrantType;
 use oauth_plugin::ids::*;

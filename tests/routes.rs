@@ -2,7 +2,8 @@
 //! with `Allow` for a pattern's other methods, 501 while the gate is off, 401 without a session,
 //! 403 without the base permission; and that the server is told exactly the table's patterns.
 
-mod common;
+use crate::common;
+use crate::common::test;
 
 use common::{configure, plugin, send, ADMIN, ALICE};
 use oauth_plugin::host::memory::MemoryHost;

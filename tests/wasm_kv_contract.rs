@@ -5,7 +5,7 @@
 //! wasm-bindgen-test in Node and in headless Chromium and Firefox.
 #![cfg(target_arch = "wasm32")]
 
-mod kv_contract_runner;
+use crate::kv_contract_runner;
 
 use js_sys::{Array, Object, Reflect, Uint8Array};
 use kv_contract_runner::{run_all, Interface, Kv, Options};

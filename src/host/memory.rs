@@ -74,6 +74,8 @@ pub struct MemoryHost {
     single_gets: Cell<bool>,
     /// Every call that crosses to the host (all but the clock and the log), as "method argument".
     calls: RefCell<Vec<String>>,
+    /// How many signing keys this host has made: the first ones are the test keys.
+    keys_made: Cell<usize>,
 }
 
 impl Default for MemoryHost {
@@ -98,6 +100,7 @@ impl MemoryHost {
             failing_kv: RefCell::new(None),
             single_gets: Cell::new(false),
             calls: RefCell::default(),
+            keys_made: Cell::new(0),
         }
     }
 
@@ -278,7 +281,8 @@ impl Host for MemoryHost {
             return Err(HostError("invalid paging: per_page must be 1 or more".into()));
         }
         let now = self.now.get();
-        let skip = page as usize * per_page as usize;
+        // In u64: two u32s multiplied overflow wasm32's usize.
+        let skip = usize::try_from(u64::from(page) * u64::from(per_page)).unwrap_or(usize::MAX);
         Ok(self
             .kv
             .borrow()
@@ -328,7 +332,9 @@ impl Host for MemoryHost {
 
     async fn generate_signing_key(&self) -> HostResult<SigningKeyPair> {
         self.count("generate_signing_key", "");
-        rs256::generate()
+        let nth = self.keys_made.get();
+        self.keys_made.set(nth + 1);
+        rs256::generate(nth)
     }
 
     async fn sign_rs256(&self, private_pkcs8: &[u8], message: &[u8]) -> HostResult<Vec<u8>> {
@@ -394,7 +400,20 @@ mod rs256 {
         }
     }
 
-    pub fn generate() -> HostResult<SigningKeyPair> {
+    /// 2048-bit test keys (PKCS #8, base64), made once with `openssl genpkey`: a host hands out
+    /// these first, each host in the same order, because making a key takes a third of a second
+    /// natively and seconds on wasm32, and every first activation makes one. Keys past these are
+    /// made fresh.
+    const TEST_KEYS: &str = include_str!("memory_test_keys.txt");
+
+    /// The host's `nth` key (from 0): a test key, or a fresh one past them.
+    pub fn generate(nth: usize) -> HostResult<SigningKeyPair> {
+        use base64::engine::general_purpose::STANDARD;
+        if let Some(encoded) = TEST_KEYS.lines().nth(nth) {
+            let der = STANDARD.decode(encoded).map_err(failed)?;
+            let key = RsaPrivateKey::from_pkcs8_der(&der).map_err(failed)?;
+            return Ok(SigningKeyPair { private_pkcs8: der, public: public_of(&key) });
+        }
         let key = RsaPrivateKey::new(&mut SystemRng, 2048).map_err(failed)?;
         let der = key.to_pkcs8_der().map_err(failed)?;
         Ok(SigningKeyPair { private_pkcs8: der.as_bytes().to_vec(), public: public_of(&key) })

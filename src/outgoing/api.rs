@@ -82,7 +82,7 @@ pub async fn list<H: Host>(
         return Ok(Response::json(200, &views));
     }
     let number = |name: &str| {
-        params.get(name).map(|v| v.parse::<usize>().map_err(|_| invalid_param(name))).transpose()
+        params.get(name).map(|v| crate::http::query_count(v).ok_or_else(|| invalid_param(name))).transpose()
     };
     let limit = number("limit")?.or(number("per_page")?).unwrap_or(DEFAULT_LIMIT);
     if !(1..=MAX_LIMIT).contains(&limit) {

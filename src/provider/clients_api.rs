@@ -112,7 +112,7 @@ fn paging(request: &Request) -> Result<(usize, usize), AppError> {
     let params = Params::parse(request.query.as_bytes()).map_err(|_| invalid_param("query"))?;
     let number = |name: &str, default: usize| match params.get(name) {
         None => Ok(default),
-        Some(text) => text.parse::<usize>().map_err(|_| invalid_param(name)),
+        Some(text) => crate::http::query_count(text).ok_or_else(|| invalid_param(name)),
     };
     let page = number("page", 0)?.min(100_000);
     let per_page = number("per_page", DEFAULT_PER_PAGE)?.clamp(1, MAX_PER_PAGE);

@@ -1,18 +1,78 @@
-//! Shared helpers for the native tests: a plugin on the in-memory host with users and their
-//! permissions, and a one-line way to send it a request.
+//! Shared helpers for the tests: a plugin on the in-memory host with users and their permissions,
+//! a one-line way to send it a request, and what lets one test source run natively under
+//! `cargo test` and compiled to wasm32 under wasm-bindgen-test (in Node, Chromium and Firefox).
 #![allow(dead_code)]
 
-// ID tokens are verified with jsonwebtoken, a native-only dev-dependency (see Cargo.toml).
-#[cfg(not(target_arch = "wasm32"))]
 pub mod oidc;
 pub mod provider;
 
-use futures::executor::block_on;
 use oauth_plugin::host::memory::MemoryHost;
 use oauth_plugin::host::User;
 use oauth_plugin::http::{Request, Response};
 use oauth_plugin::Plugin;
 use serde_json::Value;
+
+/// `#[test]` on either target: the standard harness's natively, wasm-bindgen-test's on wasm32
+/// (which runs the binary in Node, or in a browser when the runner has `WASM_BINDGEN_USE_BROWSER`
+/// set, so one build serves all three runners). A test module takes it with `use common::*`.
+#[cfg(not(target_arch = "wasm32"))]
+pub use core::prelude::v1::test;
+#[cfg(target_arch = "wasm32")]
+pub use wasm_bindgen_test::wasm_bindgen_test as test;
+
+/// An `async fn` test, for the tests whose point is futures running at once (concurrent
+/// redemptions, races): natively the body is driven by [`block_on`]; on wasm32 the test is
+/// wasm-bindgen-test's async test, so its futures interleave on JS's event loop (each time the
+/// in-memory host gives way, the future is woken through a microtask).
+macro_rules! async_test {
+    ($(#[$meta:meta])* async fn $name:ident() $body:block) => {
+        #[cfg(not(target_arch = "wasm32"))]
+        #[::core::prelude::v1::test]
+        $(#[$meta])*
+        fn $name() {
+            $crate::common::block_on(async $body)
+        }
+
+        #[cfg(target_arch = "wasm32")]
+        #[::wasm_bindgen_test::wasm_bindgen_test]
+        $(#[$meta])*
+        async fn $name() $body
+    };
+}
+
+/// Runs a future of the plugin on the in-memory host to its end, on either target. That host
+/// never waits for anything: its calls answer at once or give way once (waking themselves
+/// first), so the future is polled again until it is done, and nothing blocks, which wasm
+/// cannot do. A future left pending without a wake-up would wait for ever: it panics instead.
+pub fn block_on<F: std::future::Future>(future: F) -> F::Output {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    use std::task::{Context, Poll, Wake, Waker};
+
+    struct Flag(AtomicBool);
+    impl Wake for Flag {
+        fn wake(self: Arc<Self>) {
+            self.0.store(true, Ordering::SeqCst);
+        }
+        fn wake_by_ref(self: &Arc<Self>) {
+            self.0.store(true, Ordering::SeqCst);
+        }
+    }
+
+    let woken = Arc::new(Flag(AtomicBool::new(false)));
+    let waker = Waker::from(woken.clone());
+    let mut context = Context::from_waker(&waker);
+    let mut future = std::pin::pin!(future);
+    loop {
+        if let Poll::Ready(output) = future.as_mut().poll(&mut context) {
+            return output;
+        }
+        assert!(
+            woken.0.swap(false, Ordering::SeqCst),
+            "the future waits for something the in-memory host never gives: it would never end"
+        );
+    }
+}
 
 pub const ADMIN: &str = "adminadminadminadminadmin1";
 pub const ALICE: &str = "alicealicealicealicealice1";

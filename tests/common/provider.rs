@@ -1,10 +1,10 @@
 //! The provider's flows, shared by its tests: a client, the authorization request and the consent
 //! decision, and token requests.
 
+use super::block_on;
 use super::*;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
-use futures::executor::block_on;
 use oauth_plugin::host::memory::MemoryHost;
 use oauth_plugin::Plugin;
 use serde_json::{json, Value};
@@ -86,15 +86,16 @@ pub fn token_request(plugin: &Plugin<MemoryHost>, form: &str, basic: Option<(&st
     reply_to(plugin, request)
 }
 
-/// The same token request sent `count` times at once, interleaving on the host.
-pub fn concurrent_token_requests(
+/// The same token request sent `count` times at once, interleaving on the host (on wasm32, on
+/// JS's event loop: an `async_test!` awaits it).
+pub async fn concurrent_token_requests(
     plugin: &Plugin<MemoryHost>,
     form: &str,
     count: usize,
 ) -> Vec<oauth_plugin::http::Response> {
     plugin.host().interleave(true);
     let requests = (0..count).map(|_| plugin.serve_http(form_request("/oauth/access_token", form)));
-    block_on(futures::future::join_all(requests))
+    futures::future::join_all(requests).await
 }
 
 pub fn exchange(plugin: &Plugin<MemoryHost>, client: &Client, code: &str) -> Reply {
