@@ -264,7 +264,7 @@ export interface DialogOption {
 export interface DialogElement {
   display_name: string;
   name: string;
-  type: 'text' | 'textarea' | 'select' | 'bool';
+  type: 'text' | 'textarea' | 'select' | 'radio' | 'bool';
   subtype?: string;
   default?: string;
   placeholder?: string;

@@ -145,7 +145,7 @@ export function Field({ id, label, help, error, required, children }: FieldProps
   const describedBy = [error ? `${id}-error` : '', help ? `${id}-help` : ''].filter(Boolean).join(' ') || undefined;
   return (
     <div className={`field ${error ? 'has-error' : ''}`}>
-      <label className={`field-label ${required ? 'required' : ''}`} htmlFor={id}>
+      <label className={`field-label ${required ? 'required' : ''}`} htmlFor={id} id={`${id}-label`}>
         {label}
       </label>
       <div className="field-control">

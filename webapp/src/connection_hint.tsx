@@ -88,7 +88,7 @@ export function ConnectionHints({ fieldId, hints, perLine }: { fieldId: string; 
     <ul id={hintId(fieldId)} className="connection-hints" aria-live="polite">
       {shown.map(({ url, hint }, i) => (
         <li key={`${i}:${url}`} className={`connection-hint hint-${hint.state}`}>
-          <span className="hint-url">{url}</span>: {hintText(hint)}
+          <span className="hint-url">{url}:</span> {hintText(hint)}
         </li>
       ))}
     </ul>

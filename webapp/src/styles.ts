@@ -112,6 +112,7 @@ width:100%;font:inherit;font-size:14px;padding:8px 12px;border:1px solid rgba(63
 .field-error{min-height:18px;font-size:12px;font-weight:600;color:var(--danger);padding-top:2px}
 .field-help{font-size:12px;color:var(--muted);padding-top:4px}
 .radios{display:flex;gap:24px;padding-top:8px}
+.radio-options{display:flex;flex-direction:column;gap:2px}
 .radios label,.checkbox{display:inline-flex;align-items:center;gap:6px;cursor:pointer;padding-top:6px}
 .radios input,.checkbox input{width:16px;height:16px;accent-color:var(--primary)}
 .masked{display:flex;gap:8px}

@@ -26,6 +26,9 @@ interface HookForm {
   iconURL: string;
 }
 
+/** Mattermost's bound on the trigger words, and on the callback URLs, each list as one string. */
+const LIST_MAX = 1024;
+
 const CONTENT_TYPES: HookContentType[] = ['application/x-www-form-urlencoded', 'application/json'];
 
 /** The server's rules (model.outgoing_hook.is_valid.*), checked here first so that the message stands by its field. */
@@ -33,13 +36,18 @@ function checkHook(f: HookForm): Errors<HookField> {
   const e: Errors<HookField> = {};
   if (chars(f.displayName.trim()) > 64) e.displayName = `Title must be 64 characters or fewer (now ${chars(f.displayName.trim())}).`;
   if (chars(f.description.trim()) > 500) e.description = `Description must be 500 characters or fewer (now ${chars(f.description.trim())}).`;
-  if (!f.channelId && lines(f.triggerWords).length === 0) e.triggerWords = 'A valid channel or a list of trigger words is required.';
+  const words = lines(f.triggerWords);
+  const spaced = words.find((w) => /\s/.test(w));
+  if (!f.channelId && words.length === 0) e.triggerWords = 'A valid channel or a list of trigger words is required.';
+  else if (spaced) e.triggerWords = `A trigger word must be one word, without spaces. (“${spaced}”)`;
+  else if (chars(words.join(' ')) > LIST_MAX) e.triggerWords = `The trigger words must take at most ${LIST_MAX} characters in all.`;
   const urls = lines(f.callbackUrls);
   const bad = urls.find((u) => !isHttpUrl(u));
   const withUser = urls.find((u) => isHttpUrl(u) && (new URL(u).username || new URL(u).password));
   if (urls.length === 0) e.callbackUrls = 'One or more callback URLs are required.';
   else if (bad) e.callbackUrls = `Callback URL must be a valid URL and start with http:// or https://. (“${bad}”)`;
   else if (withUser) e.callbackUrls = `Callback URL must not contain a user name or password. (“${withUser}”)`;
+  else if (chars(urls.join(' ')) > LIST_MAX) e.callbackUrls = `The callback URLs must take at most ${LIST_MAX} characters in all.`;
   if (chars(f.username.trim()) > 64) e.username = 'Username must be 64 characters or fewer.';
   if (chars(f.iconURL.trim()) > 1024) e.iconURL = 'Profile Picture must be 1024 characters or fewer.';
   return e;

@@ -21,7 +21,7 @@ function elementError(e: DialogElement, value: Value): string | undefined {
   if (e.type === 'bool') return !e.optional && value !== true ? 'This field is required.' : undefined;
   const text = String(value);
   if (!text.trim()) return e.optional ? undefined : 'This field is required.';
-  if (e.type === 'select') return (e.options ?? []).some((o) => o.value === text) ? undefined : 'Must be one of the options.';
+  if (e.type === 'select' || e.type === 'radio') return (e.options ?? []).some((o) => o.value === text) ? undefined : 'Must be one of the options.';
   if (e.min_length && [...text].length < e.min_length) return `Must be at least ${e.min_length} characters.`;
   if (e.subtype === 'number' && !Number.isFinite(Number(text))) return 'Must be a number.';
   if (e.subtype === 'email' && !/^[^\s@]+@[^\s@]+$/.test(text)) return 'Must be a valid email address.';
@@ -130,6 +130,18 @@ function DialogField({ id, element: e, value, error, autoFocus, onChange }: {
               <input {...a} {...focus} name={e.name} type="checkbox" checked={value === true} onChange={(ev) => onChange(ev.target.checked)} />
               {e.placeholder}
             </label>
+          );
+        }
+        if (e.type === 'radio') {
+          return (
+            <div className="radio-options" role="radiogroup" aria-labelledby={`${id}-label`} aria-describedby={a['aria-describedby']}>
+              {(e.options ?? []).map((o, i) => (
+                <label key={o.value} className="checkbox">
+                  <input {...(i === 0 ? focus : {})} id={i === 0 ? id : undefined} type="radio" name={e.name} checked={value === o.value} onChange={() => onChange(o.value)} />
+                  {o.text}
+                </label>
+              ))}
+            </div>
           );
         }
         if (e.type === 'select') {
