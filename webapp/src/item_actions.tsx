@@ -1,9 +1,11 @@
-// What the lists of token-holding integrations (slash commands, outgoing webhooks) share: Delete and
-// Regenerate Token asked in a dialog, and the confirmation page that shows the token after an add.
+// What token-holding integrations (slash commands, outgoing webhooks) share: their list entries'
+// Regenerate Token, Edit and Delete (the first and last asked in a dialog), saving an add or an
+// edit, and the confirmation page that shows the token after an add.
 import React, { useState, type ReactNode } from 'react';
-import { ConfirmCard, CopyValue, Dialog, ErrorBanner, useAction, useLoad } from './components';
+import { post, put } from './client';
+import { Button, ConfirmCard, CopyValue, Dialog, ErrorBanner, useAction, useLoad } from './components';
 import { Crumbs } from './layout';
-import { navigate } from './router';
+import { Link, navigate } from './router';
 
 export type ItemAction = 'delete' | 'regen';
 
@@ -57,6 +59,41 @@ export function ItemConfirmDialog<T>({ state, what, children }: { state: ItemCon
       <p>{children(pending.kind, pending.item)}</p>
     </Dialog>
   );
+}
+
+/** A list entry's actions; `name` tells them apart for assistive technology ("Edit /weather"). */
+export function TokenItemActions<T>({ item, name, editTo, confirm }: { item: T; name: string; editTo: string; confirm: ItemConfirm<T> }) {
+  return (
+    <div className="item-actions">
+      <Button kind="link" onClick={() => confirm.ask('regen', item)} aria-label={`Regenerate the token of ${name}`}>
+        Regenerate Token
+      </Button>
+      <Link to={editTo} aria-label={`Edit ${name}`}>
+        Edit
+      </Link>
+      <Button kind="link" className="danger-link" onClick={() => confirm.ask('delete', item)} aria-label={`Delete ${name}`}>
+        Delete
+      </Button>
+    </div>
+  );
+}
+
+/**
+ * Saves an add or an edit of the integration at `api`: an edit (a PUT of the whole, as Mattermost's
+ * clients send it) goes back to the list; an add goes to the confirmation of `type`, which finds the
+ * new item, token and all, in `justSaved`.
+ */
+export async function saveTokenItem<T extends { id: string }>({ api, body, existing, justSaved, team, listTo, type }: {
+  api: string; body: object; existing?: T; justSaved: Map<string, T>; team: string; listTo: string; type: string;
+}): Promise<void> {
+  if (existing) {
+    await put<T>(`${api}/${existing.id}`, { ...existing, ...body });
+    navigate(listTo);
+  } else {
+    const created = await post<T>(api, body);
+    justSaved.set(created.id, created);
+    navigate(`/${team}/integrations/confirm?type=${type}&id=${created.id}`);
+  }
 }
 
 /**

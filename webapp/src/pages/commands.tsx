@@ -1,14 +1,14 @@
 // Integrations → Slash Commands: the list, Add/Edit (with the "Connected to" hint under the Request
 // URL), and the confirmation page with the command's token.
 import React from 'react';
-import { del, get, post, put, type Command, type Team } from '../client';
+import { del, get, put, type Command, type Team } from '../client';
 import { ConnectionHints, describedWithHint, useConnectionHints } from '../connection_hint';
 import {
-  FormFooter, Button, CopyValue, ErrorBanner, Field, Loading, teamByName, useCheckedForm, useLoad, ItemList,
+  FormFooter, CopyValue, ErrorBanner, Field, Loading, teamByName, useCheckedForm, useLoad, ItemList,
 } from '../components';
-import { ItemConfirmDialog, TokenConfirmation, useItemConfirm } from '../item_actions';
+import { ItemConfirmDialog, saveTokenItem, TokenConfirmation, TokenItemActions, useItemConfirm } from '../item_actions';
 import { Backstage, Crumbs, PageTitle } from '../layout';
-import { Link, navigate, query } from '../router';
+import { Link, query } from '../router';
 import { chars, isHttpUrl, type Errors } from '../validation';
 
 type Params = { params: { team: string } };
@@ -67,17 +67,7 @@ export function CommandsPage({ params }: Params) {
                   </dd>
                 </dl>
               </div>
-              <div className="item-actions">
-                <Button kind="link" onClick={() => confirm.ask('regen', c)}>
-                  Regenerate Token
-                </Button>
-                <Link to={`/${params.team}/integrations/commands/edit?id=${c.id}`} aria-label={`Edit /${c.trigger}`}>
-                  Edit
-                </Link>
-                <Button kind="link" className="danger-link" onClick={() => confirm.ask('delete', c)} aria-label={`Delete /${c.trigger}`}>
-                  Delete
-                </Button>
-              </div>
+              <TokenItemActions item={c} name={`/${c.trigger}`} editTo={`/${params.team}/integrations/commands/edit?id=${c.id}`} confirm={confirm} />
             </>
           )}
         </ItemList>
@@ -182,14 +172,7 @@ function CommandForm({ team, initial, existing }: { team: Team; initial: CmdForm
       auto_complete: form.autocomplete, auto_complete_hint: form.autocomplete ? form.autocompleteHint.trim() : '',
       auto_complete_desc: form.autocomplete ? form.autocompleteDescription.trim() : '',
     };
-    if (existing) {
-      await put<Command>(`/api/v4/commands/${existing.id}`, { ...existing, ...body });
-      navigate(listPath(team.name));
-    } else {
-      const created = await post<Command>('/api/v4/commands', body);
-      justSaved.set(created.id, created);
-      navigate(`/${team.name}/integrations/confirm?type=commands&id=${created.id}`);
-    }
+    await saveTokenItem({ api: '/api/v4/commands', body, existing, justSaved, team: team.name, listTo: listPath(team.name), type: 'commands' });
   });
 
   return (

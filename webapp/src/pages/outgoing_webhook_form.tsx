@@ -1,11 +1,12 @@
 // Integrations → Outgoing Webhooks → Add / Edit: Mattermost's form (its labels and ids), with the
 // connection hint under the Callback URLs, line by line.
 import React from 'react';
-import { get, post, put, type Channel, type HookContentType, type OutgoingWebhook, type Team } from '../client';
+import { get, type Channel, type HookContentType, type OutgoingWebhook, type Team } from '../client';
 import { ConnectionHints, describedWithHint, useConnectionHints } from '../connection_hint';
 import { ErrorBanner, Field, FormFooter, Loading, teamByName, useCheckedForm, useLoad } from '../components';
+import { saveTokenItem } from '../item_actions';
 import { Backstage, Crumbs } from '../layout';
-import { navigate, query } from '../router';
+import { query } from '../router';
 import { chars, isHttpUrl, lines, type Errors } from '../validation';
 import { HOOKS_API, hooksPath, justSaved, myChannels, TRIGGER_WHEN } from './outgoing_webhooks';
 
@@ -114,14 +115,7 @@ function HookFormBody({ team, channels, initial, existing }: { team: Team; chann
       channel_id: form.channelId, trigger_words: lines(form.triggerWords), trigger_when: form.triggerWhen,
       callback_urls: lines(form.callbackUrls), username: form.username.trim(), icon_url: form.iconURL.trim(),
     };
-    if (existing) {
-      await put<OutgoingWebhook>(`${HOOKS_API}/${existing.id}`, { ...existing, ...body });
-      navigate(hooksPath(team.name));
-    } else {
-      const created = await post<OutgoingWebhook>(HOOKS_API, body);
-      justSaved.set(created.id, created);
-      navigate(`/${team.name}/integrations/confirm?type=outgoing_webhooks&id=${created.id}`);
-    }
+    await saveTokenItem({ api: HOOKS_API, body, existing, justSaved, team: team.name, listTo: hooksPath(team.name), type: 'outgoing_webhooks' });
   });
 
   return (

@@ -2,8 +2,8 @@
 // confirmation page with a new hook's token. Add and Edit are outgoing_webhook_form.tsx.
 import React from 'react';
 import { del, get, post, type Channel, type OutgoingWebhook } from '../client';
-import { Button, CopyValue, ErrorBanner, ItemList, Loading, UrlList, teamByName, useLoad } from '../components';
-import { ItemConfirmDialog, TokenConfirmation, useItemConfirm } from '../item_actions';
+import { CopyValue, ErrorBanner, ItemList, Loading, UrlList, teamByName, useLoad } from '../components';
+import { ItemConfirmDialog, TokenConfirmation, TokenItemActions, useItemConfirm } from '../item_actions';
 import { Backstage, PageTitle } from '../layout';
 import { Link, query } from '../router';
 
@@ -71,17 +71,7 @@ export function OutgoingWebhooksPage({ params }: Params) {
           {(h) => (
             <>
               <HookDetails hook={h} channel={list.data.channels.get(h.channel_id)} />
-              <div className="item-actions">
-                <Button kind="link" onClick={() => confirm.ask('regen', h)} aria-label={`Regenerate the token of ${hookName(h)}`}>
-                  Regenerate Token
-                </Button>
-                <Link to={`${hooksPath(params.team)}/edit?id=${h.id}`} aria-label={`Edit ${hookName(h)}`}>
-                  Edit
-                </Link>
-                <Button kind="link" className="danger-link" onClick={() => confirm.ask('delete', h)} aria-label={`Delete ${hookName(h)}`}>
-                  Delete
-                </Button>
-              </div>
+              <TokenItemActions item={h} name={hookName(h)} editTo={`${hooksPath(params.team)}/edit?id=${h.id}`} confirm={confirm} />
             </>
           )}
         </ItemList>
