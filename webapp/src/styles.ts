@@ -148,7 +148,7 @@ width:100%;font:inherit;font-size:14px;padding:8px 12px;border:1px solid rgba(63
 .channel-view{display:flex;flex-direction:column;height:calc(100vh - 144px);min-height:420px}
 .channel-header{display:flex;align-items:baseline;justify-content:space-between;gap:12px;border-bottom:1px solid var(--line);padding-bottom:4px}
 .channel-posts{flex:1;min-height:0;overflow-y:auto;padding:8px 0}
-.posts{list-style:none;margin:0;padding:0}
+.posts{list-style:none;margin:0;padding:0;display:flex;flex-direction:column;gap:2px}
 .post{padding:8px 12px;border-radius:6px;border-left:3px solid transparent}
 .post:hover{background:rgba(63,67,80,.04)}
 .post-head{display:flex;gap:8px;align-items:baseline;flex-wrap:wrap;font-size:12px}
