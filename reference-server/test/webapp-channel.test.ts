@@ -10,8 +10,8 @@ import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
 import { DEPLOY_DIALOG, FROZEN_ERROR, startIntegration, VERSION_ERROR, type Integration } from './channel-helpers.js';
 import { mainTeamAndChannel } from './command-helpers.js';
-import { ADMIN, createUser, type Client } from './helpers.js';
-import { loginAndOpen, screenshot, scriptErrors, startBrowserSession, WAIT_MS, type BrowserSession } from './webapp-helpers.js';
+import { ADMIN, createUser, USER, type Client } from './helpers.js';
+import { loginAndOpen, newPage, overflowX, screenshot, scriptErrors, startBrowserSession, WAIT_MS, type BrowserSession } from './webapp-helpers.js';
 
 const CHANNEL = '/main/channels/town-square';
 
@@ -207,6 +207,23 @@ describe('webapp: the channel view with an outgoing webhook, message actions and
     assert.match((await notice.locator('.post-message').textContent()) ?? '', /Guarded API/, 'the message names the connection');
     assert.equal(integration.requestsTo('/guarded/hook').length, 0, 'nothing was sent without the token');
     assert.ok(integration.requestsTo('/token').length >= 1, 'the token server was asked');
+  });
+
+  it('reads well at a narrow width, for a user who is no admin: no sideways scrolling', { timeout: 60_000 }, async () => {
+    const { context: narrow, page: small } = await newPage(session!.browser, session!.server.url, { width: 380, height: 800 });
+    try {
+      await alice.createPost({ channel_id: channelId, message: `a long word: ${'x'.repeat(120)}` } as never);
+      await loginAndOpen(small, CHANNEL, USER.username, USER.password);
+      await small.locator('[data-socket="open"]').waitFor();
+      await small.locator('[data-testid="post"]').filter({ hasText: 'Deploying v2.0.0?' }).getByRole('button', { name: 'Approve' }).waitFor();
+      const overflow = await overflowX(small);
+      assert.ok(overflow <= 0, `the page is ${overflow}px wider than the window`);
+      assert.equal(await small.getByText('You approved the deploy.').count(), 0, 'another user\'s ephemeral message is not shown');
+      await screenshot(small, 'channel-narrow');
+      assert.deepEqual(scriptErrors(small), []);
+    } finally {
+      await narrow.close();
+    }
   });
 
   it('ran without script errors', () => {

@@ -150,6 +150,10 @@ function HookFormBody({ team, channels, initial, existing }: { team: Team; chann
         {(a) => (
           <select {...a} value={form.channelId} onChange={(e) => set('channelId', e.target.value)} onBlur={blur('channelId')}>
             <option value="">--- Select a channel ---</option>
+            {form.channelId && !channels.some((c) => c.id === form.channelId) && (
+              // The hook's channel, which this user is not a member of: kept unless another is chosen.
+              <option value={form.channelId}>A channel you are not a member of</option>
+            )}
             {channels.map((c) => (
               <option key={c.id} value={c.id}>
                 {c.display_name}
