@@ -6,7 +6,8 @@
 import type { Services } from './api/context.js';
 import { ApiError, badRequest, forbidden, invalidParam } from './errors.js';
 import { isValidId, sha256Hex } from './ids.js';
-import { answerText, callIntegration, isJsonAnswer, jsonBody, logged, NotSent } from './integration-request.js';
+import type { FetchResponse } from './contract.js';
+import { answerObject, callIntegration, jsonBody, logged, NotSent } from './integration-request.js';
 import { isIntegrationUrl } from './integration-urls.js';
 import { errorMessage } from './plugin.js';
 import { isObject } from './posts.js';
@@ -115,7 +116,7 @@ export async function submitDialog(services: Services, userId: string, s: Submis
     }
     noteStatus(res.status);
     if (res.status !== 200) throw submitFailed(`the integration answered ${res.status}`);
-    const answer = dialogAnswer(res.body.length > 0 && isJsonAnswer(res) ? answerText(res) : '');
+    const answer = dialogAnswer(res);
     // A dialog stays open (and submittable) while the integration finds fault with it.
     if (s.cancelled || (answer.error === undefined && answer.errors === undefined)) await services.store.kv.delete(DIALOGS_NAMESPACE, key);
     return answer;
@@ -123,19 +124,16 @@ export async function submitDialog(services: Services, userId: string, s: Submis
 }
 
 /** Mattermost's SubmitDialogResponse: `error` (text) and `errors` (field name → text), nothing else. */
-function dialogAnswer(body: string): Record<string, unknown> {
-  if (body.trim() === '') return {};
-  let answer: unknown;
+function dialogAnswer(res: FetchResponse): Record<string, unknown> {
+  let answer: Record<string, unknown> | null;
   try {
-    answer = JSON.parse(body);
-  } catch {
-    throw submitFailed('the answer says it is JSON but is not valid JSON');
+    answer = answerObject(res);
+  } catch (err) {
+    throw submitFailed(errorMessage(err));
   }
-  if (!isObject(answer)) throw submitFailed('the answer is not a JSON object');
   const out: Record<string, unknown> = {};
-  if (typeof answer.error === 'string' && answer.error !== '') out.error = answer.error;
-  if (isObject(answer.errors) && Object.values(answer.errors).every((v) => typeof v === 'string') && Object.keys(answer.errors).length > 0) {
-    out.errors = answer.errors;
-  }
+  if (typeof answer?.error === 'string' && answer.error !== '') out.error = answer.error;
+  const errors = answer?.errors;
+  if (isObject(errors) && Object.values(errors).every((v) => typeof v === 'string') && Object.keys(errors).length > 0) out.errors = errors;
   return out;
 }

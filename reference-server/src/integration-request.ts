@@ -75,6 +75,23 @@ export function isJsonAnswer(res: FetchResponse): boolean {
 export const answerText = (res: FetchResponse) => Buffer.from(res.body).toString('utf8');
 
 /**
+ * The answer as a JSON object; null when it has no body, or (with `saysJson`) when it does not say
+ * it is JSON. Throws an Error saying what is wrong with a body that should be a JSON object and is not.
+ */
+export function answerObject(res: FetchResponse, saysJson = true): Record<string, unknown> | null {
+  const body = answerText(res);
+  if (body.trim() === '' || (saysJson && !isJsonAnswer(res))) return null;
+  let answer: unknown;
+  try {
+    answer = JSON.parse(body);
+  } catch {
+    throw new Error('the answer is not valid JSON');
+  }
+  if (typeof answer !== 'object' || answer === null || Array.isArray(answer)) throw new Error('the answer is not a JSON object');
+  return answer as Record<string, unknown>;
+}
+
+/**
  * Runs `work` and writes one log line when it ends: `fields`, the integration's status (work calls
  * `noteStatus`), the outcome (ok, or the error's id) and the time taken. Never a token or a body.
  */

@@ -4,7 +4,8 @@
 // user who pressed.
 import type { Services } from './api/context.js';
 import { ApiError } from './errors.js';
-import { answerText, callIntegration, isJsonAnswer, jsonBody, logged, NotSent } from './integration-request.js';
+import type { FetchResponse } from './contract.js';
+import { answerObject, callIntegration, jsonBody, logged, NotSent } from './integration-request.js';
 import { errorMessage } from './plugin.js';
 import { integrationProps, isObject, MAX_MESSAGE, type PostAction } from './posts.js';
 import { sendEphemeral, updatePost } from './posting.js';
@@ -44,21 +45,20 @@ export async function pressAction(services: Services, press: ActionPress): Promi
     }
     noteStatus(res.status);
     if (res.status !== 200) throw actionFailed(`the integration answered ${res.status}`);
-    await applyAnswer(services, press, res.body.length > 0 && isJsonAnswer(res) ? answerText(res) : '');
+    await applyAnswer(services, press, res);
     return triggerId;
   });
 }
 
 /** The answer's `update` and `ephemeral_text`, as Mattermost applies them. */
-async function applyAnswer(services: Services, press: ActionPress, body: string): Promise<void> {
-  if (body.trim() === '') return;
-  let answer: unknown;
+async function applyAnswer(services: Services, press: ActionPress, res: FetchResponse): Promise<void> {
+  let answer: Record<string, unknown> | null;
   try {
-    answer = JSON.parse(body);
-  } catch {
-    throw actionFailed('the answer says it is JSON but is not valid JSON');
+    answer = answerObject(res);
+  } catch (err) {
+    throw actionFailed(errorMessage(err));
   }
-  if (!isObject(answer)) throw actionFailed('the answer is not a JSON object');
+  if (!answer) return;
   const { update, ephemeral_text: ephemeralText } = answer;
   if (isObject(update)) {
     let props: Record<string, unknown>;

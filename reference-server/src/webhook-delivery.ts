@@ -4,9 +4,9 @@
 // after the post is answered; what fails is logged, and a URL left unsent for want of a token is
 // explained to the post's author.
 import type { Services } from './api/context.js';
-import { answerText, callIntegration, formBody, jsonBody, logged, NotSent } from './integration-request.js';
+import { answerObject, callIntegration, formBody, jsonBody, logged, NotSent } from './integration-request.js';
 import { FORM, triggerWordFor } from './outgoing-webhooks.js';
-import { integrationProps, isObject, MAX_MESSAGE } from './posts.js';
+import { integrationProps, MAX_MESSAGE } from './posts.js';
 import { createPost, sendEphemeral } from './posting.js';
 import type { ChannelRecord, OutgoingWebhookRecord, PostRecord } from './store/store.js';
 
@@ -48,7 +48,9 @@ async function deliver(services: Services, hook: OutgoingWebhookRecord, url: str
       const res = await callIntegration(services, { method: 'POST', url, body });
       noteStatus(res.status);
       if (res.status < 200 || res.status > 299) throw new Error(`the callback URL answered ${res.status}`);
-      await postAnswer(services, hook, answerText(res), post, channel);
+      // As Mattermost, the answer is read as JSON whatever it says it is.
+      const answer = answerObject(res, false);
+      if (answer) await postAnswer(services, hook, answer, post, channel);
     });
   } catch (err) {
     if (err instanceof NotSent) {
@@ -60,10 +62,8 @@ async function deliver(services: Services, hook: OutgoingWebhookRecord, url: str
 }
 
 /** The answer, when it is a JSON object with text or attachments, posted back as the hook's creator. */
-async function postAnswer(services: Services, hook: OutgoingWebhookRecord, body: string, post: PostRecord, channel: ChannelRecord): Promise<void> {
-  if (body.trim() === '') return;
-  const answer: unknown = JSON.parse(body);
-  if (!isObject(answer)) throw new Error('the answer is not a JSON object');
+async function postAnswer(services: Services, hook: OutgoingWebhookRecord, answer: Record<string, unknown>, post: PostRecord,
+  channel: ChannelRecord): Promise<void> {
   const { text, attachments, response_type: responseType, username, icon_url: iconUrl } = answer;
   if (typeof text !== 'string' && attachments === undefined) return;
   const props = integrationProps(answer.props, attachments);
