@@ -81,7 +81,7 @@ function commandResponse(command: CommandRecord, res: FetchResponse): Record<str
 export async function runCommand(services: Services, inv: Invocation): Promise<Record<string, unknown>> {
   const { command } = inv;
   return logged(services, 'command executed', { command: command.id, trigger: command.trigger }, async (noteStatus) => {
-    const triggerId = services.triggerIds.issue(inv.user.id);
+    const { triggerId, clientTriggerId } = services.triggerIds.issue(inv.user.id);
     let res: FetchResponse;
     try {
       res = await callIntegration(services, request(command, payload(inv, triggerId)));
@@ -90,8 +90,8 @@ export async function runCommand(services: Services, inv: Invocation): Promise<R
     }
     noteStatus(res.status);
     if (res.status !== 200) throw failedResponse(command, res);
-    // As Mattermost, the trigger id in the answer is the one the integration was given.
-    const response: Record<string, unknown> = { ...commandResponse(command, res), trigger_id: triggerId };
+    // As Mattermost, the client gets only its part of the trigger id the integration was given.
+    const response: Record<string, unknown> = { ...commandResponse(command, res), trigger_id: clientTriggerId };
     if (response.response_type === 'in_channel') await postInChannel(services, inv, response);
     return response;
   });

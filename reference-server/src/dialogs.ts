@@ -4,7 +4,7 @@
 // back. Only a dialog opened for the user can be submitted, to the URL it was opened with: the URL
 // is chosen by the integration, never by whoever submits, since the server sends a token with it.
 import type { Services } from './api/context.js';
-import { ApiError, badRequest, forbidden, invalidParam } from './errors.js';
+import { ApiError, badRequest, invalidParam } from './errors.js';
 import { isValidId, sha256Hex } from './ids.js';
 import type { FetchResponse } from './contract.js';
 import { answerObject, callIntegration, jsonBody, logged, NotSent } from './integration-request.js';
@@ -51,16 +51,12 @@ function checkDialog(dialog: unknown): Record<string, unknown> {
 
 const grantKey = (userId: string, url: string, callbackId: string) => `${userId}:${sha256Hex(`${url}\n${callbackId}`)}`;
 
-/**
- * POST /actions/dialogs/open: the trigger id names the user. `sessionUserId` is set when a person
- * (not an integration) calls: then the trigger id must be their own.
- */
-export async function openDialog(services: Services, body: unknown, sessionUserId: string | undefined): Promise<void> {
+/** POST /actions/dialogs/open: the trigger id names the user, whoever calls (as Mattermost: an integration, with or without a token). */
+export async function openDialog(services: Services, body: unknown): Promise<void> {
   if (!isObject(body)) throw invalidParam('dialog');
   if (typeof body.trigger_id !== 'string' || body.trigger_id === '') throw invalidParam('trigger_id');
   if (!isIntegrationUrl(body.url)) throw invalidParam('url');
   const userId = services.triggerIds.verify(body.trigger_id);
-  if (sessionUserId !== undefined && sessionUserId !== userId) throw forbidden();
   const dialog = checkDialog(body.dialog);
   if (JSON.stringify(dialog).length > MAX_DIALOG_BYTES) throw invalidDialog('size', `must be at most ${MAX_DIALOG_BYTES} bytes of JSON`);
   const callbackId = (dialog.callback_id as string | undefined) ?? '';

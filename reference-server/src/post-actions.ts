@@ -27,11 +27,11 @@ const actionNotSent = (action: PostAction, why: string) =>
   new ApiError(500, 'api.post.do_action.oauth_token.app_error',
     `The action "${action.name}" was not sent: no OAuth token could be had for its URL: ${why}`);
 
-/** Sends the action request; returns the trigger id the integration was given. */
+/** Sends the action request; returns the client's part of the trigger id the integration was given (as Mattermost). */
 export async function pressAction(services: Services, press: ActionPress): Promise<string> {
   const { post, action, user } = press;
   return logged(services, 'post action sent', { post: post.id, action: action.id }, async (noteStatus) => {
-    const triggerId = services.triggerIds.issue(user.id);
+    const { triggerId, clientTriggerId } = services.triggerIds.issue(user.id);
     const request = {
       user_id: user.id, user_name: user.username, channel_id: press.channel.id, channel_name: press.channel.name,
       team_id: press.team.id, team_domain: press.team.name, post_id: post.id, trigger_id: triggerId, type: action.type,
@@ -46,7 +46,7 @@ export async function pressAction(services: Services, press: ActionPress): Promi
     noteStatus(res.status);
     if (res.status !== 200) throw actionFailed(`the integration answered ${res.status}`);
     await applyAnswer(services, press, res);
-    return triggerId;
+    return clientTriggerId;
   });
 }
 

@@ -2,6 +2,8 @@
 // they let it open a dialog for the user who acted, for a few seconds. Signed (HMAC-SHA256 under a
 // key derived from the at-rest key, so every node of a cluster accepts every node's ids) rather
 // than stored: "<client trigger id>:<user id>:<issued at ms>" in base64url, ".", the signature.
+// Only the integration gets the signed id; the person's client gets the client trigger id alone,
+// so no one but the integration can open a dialog (and choose the URL its submission goes to).
 import { createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
 import { badRequest } from './errors.js';
 import { isValidId, newId } from './ids.js';
@@ -22,10 +24,11 @@ export class TriggerIds {
     this.key = Buffer.from(hkdfSync('sha256', Buffer.from(atRestKey, 'utf8'), Buffer.alloc(0), 'oauth-plugin host trigger ids v1', 32));
   }
 
-  /** A new trigger id for `userId`. */
-  issue(userId: string): string {
-    const claims = Buffer.from(`${newId()}:${userId}:${this.clock()}`).toString('base64url');
-    return `${claims}.${this.sign(claims).toString('base64url')}`;
+  /** A new trigger id for `userId`: the signed one for the integration, and the client's part of it. */
+  issue(userId: string): { triggerId: string; clientTriggerId: string } {
+    const clientTriggerId = newId();
+    const claims = Buffer.from(`${clientTriggerId}:${userId}:${this.clock()}`).toString('base64url');
+    return { triggerId: `${claims}.${this.sign(claims).toString('base64url')}`, clientTriggerId };
   }
 
   /** The user a trigger id was issued to; a 400 when it is malformed, forged or older than its lifetime. */

@@ -274,7 +274,10 @@ describe('slash commands: execution (real plugin, no connection covers the URL)'
     assert.match(form.response_url, new RegExp(`^${s.server.url}/hooks/commands/[a-z0-9]{26}$`));
 
     const { not_a_mattermost_field: _dropped, ...known } = JSON_REPLY;
-    assert.deepEqual(response, { ...known, trigger_id: form.trigger_id });
+    // As Mattermost, the client gets only the client trigger id: the first part of the signed one, which only the integration has.
+    assert.deepEqual(response, { ...known, trigger_id: response.trigger_id });
+    assert.match(String(response.trigger_id), ID);
+    assert.equal(Buffer.from(form.trigger_id.split('.')[0], 'base64url').toString().split(':')[0], response.trigger_id);
   });
 
   it('sends method G as the query of a GET, after the query the URL already has', async () => {

@@ -7,7 +7,7 @@ import { requireSession, type ApiRequest, type ApiRoute } from './context.js';
 
 /** The integration calls this with the trigger id it was given; no session is needed (the trigger id names the user). */
 async function open(r: ApiRequest): Promise<void> {
-  await openDialog(r.services, await r.json(), r.session?.user.id);
+  await openDialog(r.services, await r.json());
   return sendJson(r, 200, { status: 'OK' });
 }
 
