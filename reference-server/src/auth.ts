@@ -76,6 +76,12 @@ export class Authenticator {
     return { kind: 'session', session };
   }
 
+  /** The session a token names, as if sent in an Authorization header (a WebSocket's challenge). */
+  async sessionForToken(token: string): Promise<Session | null> {
+    const session = await this.sessionFor(token, 'header');
+    return session === NO_API_ACCESS ? null : session;
+  }
+
   /** Starts a host session; the caller hands the plaintext token and CSRF token to the client once. */
   async login(user: UserRecord): Promise<{ token: string; csrf: string; session: Session }> {
     const token = newSecret();

@@ -1,13 +1,17 @@
 // Runs a custom slash command as Mattermost's DoCommandRequest: Mattermost's payload, form-encoded
-// (or as the query of a GET), the Authorization header from the plugin's outgoing OAuth connections or
-// else the command's own token, the host's guarded outbound HTTP, and the answer as a CommandResponse.
+// (or as the query of a GET), sent by integration-request.ts (the Authorization header from the
+// plugin's outgoing OAuth connections, or else the command's own token), and the answer as a
+// CommandResponse; an in_channel answer is posted.
 import { STATUS_CODES } from 'node:http';
 import type { Services } from './api/context.js';
 import { commandResponseFromJson, commandResponseFromText } from './commands.js';
 import type { FetchResponse } from './contract.js';
 import { ApiError } from './errors.js';
 import { newId } from './ids.js';
-import { errorMessage, type PluginManager } from './plugin.js';
+import { answerText, callIntegration, formBody, isJsonAnswer, logged, NotSent, type IntegrationCall } from './integration-request.js';
+import { errorMessage } from './plugin.js';
+import { createPost } from './posting.js';
+import { integrationProps, MAX_MESSAGE } from './posts.js';
 import type { ChannelRecord, CommandRecord, TeamRecord, UserRecord } from './store/store.js';
 
 export interface Invocation {
@@ -47,45 +51,19 @@ function payload(inv: Invocation, triggerId: string): URLSearchParams {
   });
 }
 
-/**
- * The Authorization header for the command's URL. The plugin is what knows the outgoing OAuth
- * connections: its header wins, and null (no connection covers the URL) means the command's own token.
- * When the plugin cannot answer (not active, the connection's token server refused, a crash, a
- * timeout), the request is not sent at all: a URL that a connection covers never gets a request
- * without its token, and without the plugin nobody can tell whether one does.
- */
-async function authorization(plugin: PluginManager, command: CommandRecord): Promise<string> {
-  const own = `Token ${command.token}`;
-  if (plugin.state !== 'active') throw notSent(command, `the OAuth plugin is not active (${plugin.state})`);
-  let header: unknown;
-  try {
-    header = await plugin.call('authorizeOutgoingRequest', (p) => p.authorizeOutgoingRequest(command.url));
-  } catch (err) {
-    // A plugin error carries the plugin's own message (which connection, why) as the detail.
-    throw notSent(command, err instanceof ApiError ? err.detailedError || err.message : errorMessage(err));
-  }
-  if (header === null || header === undefined) return own;
-  if (typeof header !== 'string' || header === '' || /[\r\n]/.test(header)) throw notSent(command, 'the plugin gave an invalid Authorization value');
-  return header;
-}
-
-function send(services: Services, command: CommandRecord, form: URLSearchParams, authorization: string): Promise<FetchResponse> {
-  const headers: [string, string][] = [['Accept', 'application/json'], ['Authorization', authorization]];
-  if (command.method === 'G') {
-    // As Mattermost: the payload is appended to any query the command's URL already has.
-    const url = new URL(command.url);
-    url.search = [url.search.slice(1), form.toString()].filter(Boolean).join('&');
-    return services.fetch({ method: 'GET', url: url.toString(), headers });
-  }
-  headers.push(['Content-Type', 'application/x-www-form-urlencoded']);
-  return services.fetch({ method: 'POST', url: command.url, headers, body: new TextEncoder().encode(form.toString()) });
+/** The command's request: a POST of the form, or a GET with the form appended to the URL's query (as Mattermost). */
+function request(command: CommandRecord, form: URLSearchParams): IntegrationCall {
+  const ownAuthorization = `Token ${command.token}`;
+  if (command.method === 'P') return { method: 'POST', url: command.url, body: formBody(form), ownAuthorization };
+  const url = new URL(command.url);
+  url.search = [url.search.slice(1), form.toString()].filter(Boolean).join('&');
+  return { method: 'GET', url: url.toString(), ownAuthorization };
 }
 
 /** As Mattermost's CommandResponseFromHTTPBody: JSON when the integration says so, else the body is the text. */
 function commandResponse(command: CommandRecord, res: FetchResponse): Record<string, unknown> {
-  const contentType = res.headers.find(([name]) => name === 'content-type')?.[1] ?? '';
-  const body = Buffer.from(res.body).toString('utf8');
-  if (contentType.split(';')[0].trim().toLowerCase() !== 'application/json') return commandResponseFromText(body);
+  const body = answerText(res);
+  if (!isJsonAnswer(res)) return commandResponseFromText(body);
   let json: unknown;
   try {
     json = JSON.parse(body);
@@ -102,28 +80,32 @@ function commandResponse(command: CommandRecord, res: FetchResponse): Record<str
 /** Runs the command and returns its CommandResponse; one log line per run, never with a token. */
 export async function runCommand(services: Services, inv: Invocation): Promise<Record<string, unknown>> {
   const { command } = inv;
-  const started = Date.now();
-  let status: number | undefined;
-  let outcome = 'ok';
-  try {
-    const triggerId = newId();
-    const header = await authorization(services.plugin, command);
+  return logged(services, 'command executed', { command: command.id, trigger: command.trigger }, async (noteStatus) => {
+    const triggerId = services.triggerIds.issue(inv.user.id);
     let res: FetchResponse;
     try {
-      res = await send(services, command, payload(inv, triggerId), header);
+      res = await callIntegration(services, request(command, payload(inv, triggerId)));
     } catch (err) {
-      throw failed(command, errorMessage(err));
+      throw err instanceof NotSent ? notSent(command, err.message) : failed(command, errorMessage(err));
     }
-    status = res.status;
+    noteStatus(res.status);
     if (res.status !== 200) throw failedResponse(command, res);
     // As Mattermost, the trigger id in the answer is the one the integration was given.
-    return { ...commandResponse(command, res), trigger_id: triggerId };
+    const response: Record<string, unknown> = { ...commandResponse(command, res), trigger_id: triggerId };
+    if (response.response_type === 'in_channel') await postInChannel(services, inv, response);
+    return response;
+  });
+}
+
+/** As Mattermost's HandleCommandResponsePost: an in_channel answer becomes a post of the user who ran the command. */
+async function postInChannel(services: Services, inv: Invocation, response: Record<string, unknown>): Promise<void> {
+  let props: Record<string, unknown>;
+  try {
+    props = integrationProps(response.props, response.attachments);
   } catch (err) {
-    outcome = err instanceof ApiError ? err.id : 'error';
-    throw err;
-  } finally {
-    services.log.log(outcome === 'ok' ? 'info' : 'warn', 'command executed', {
-      command: command.id, trigger: command.trigger, status, outcome, ms: Date.now() - started,
-    });
+    throw failed(inv.command, errorMessage(err));
   }
+  const message = typeof response.text === 'string' ? response.text.slice(0, MAX_MESSAGE) : '';
+  if (message === '' && props.attachments === undefined) return;
+  await createPost(services, { userId: inv.user.id, channelId: inv.channel.id, rootId: inv.rootId, message, type: '', props: { ...props, from_webhook: 'true' } }, inv.channel);
 }

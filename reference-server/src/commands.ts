@@ -2,10 +2,11 @@
 // how a command line splits into trigger and text, and the CommandResponse an integration answers.
 import { badRequest, invalidParam } from './errors.js';
 import { isValidId } from './ids.js';
+import { isIntegrationUrl, MAX_INTEGRATION_URL } from './integration-urls.js';
 import type { CommandFields, CommandRecord } from './store/store.js';
 
 const MAX_TRIGGER = 128;
-const MAX_URL = 1024;
+const MAX_URL = MAX_INTEGRATION_URL;
 
 /** Each broken rule is a 400 whose id names the field, as Mattermost's Command.IsValid. */
 const invalid = (field: string, why: string) => badRequest(`model.command.is_valid.${field}.app_error`, `Invalid ${field}: ${why}.`);
@@ -33,17 +34,10 @@ function trigger(body: Record<string, unknown>): string {
   return value.toLowerCase();
 }
 
-/** Mattermost's IsValidHTTPURL, and no user:password@ (the outbound fetch refuses those). */
 function url(body: Record<string, unknown>): string {
   const value = body.url ?? '';
   if (typeof value !== 'string' || value === '' || value.length > MAX_URL) throw invalid('url', `must be a URL of at most ${MAX_URL} characters`);
-  let parsed: URL | null = null;
-  try {
-    parsed = /^https?:\/\//i.test(value) ? new URL(value) : null;
-  } catch {
-    parsed = null;
-  }
-  if (!parsed || !parsed.host || parsed.username || parsed.password) {
+  if (!isIntegrationUrl(value)) {
     throw badRequest('model.command.is_valid.url_http.app_error', 'Invalid url: must be a valid http:// or https:// URL without credentials.');
   }
   return value;

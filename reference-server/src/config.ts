@@ -14,6 +14,11 @@ export interface ServiceSettings {
   /** Globs for those documents' URLs, in DCRRedirectURIAllowlist's syntax; empty: any. */
   ClientIdMetadataDocumentAllowlist: string[];
   EnableOutgoingOAuthConnections: boolean;
+  /** Posts that match an outgoing webhook are sent to its callback URLs. */
+  EnableOutgoingWebhooks: boolean;
+  /** Integrations' posts may show another name and icon than their creator's. */
+  EnablePostUsernameOverride: boolean;
+  EnablePostIconOverride: boolean;
   EnableOnlyAdminIntegrations: boolean;
   AllowedUntrustedInternalConnections: string;
   OutgoingIntegrationRequestsTimeout: number;
@@ -56,6 +61,9 @@ const SERVICE_SETTINGS: { [K in keyof ServiceSettings]: { kind: Kind; default: S
   EnableClientIdMetadataDocuments: { kind: 'boolean', default: false },
   ClientIdMetadataDocumentAllowlist: { kind: 'stringList', default: [] },
   EnableOutgoingOAuthConnections: { kind: 'boolean', default: false },
+  EnableOutgoingWebhooks: { kind: 'boolean', default: true },
+  EnablePostUsernameOverride: { kind: 'boolean', default: false },
+  EnablePostIconOverride: { kind: 'boolean', default: false },
   EnableOnlyAdminIntegrations: { kind: 'boolean', default: true },
   AllowedUntrustedInternalConnections: { kind: 'string', default: '' },
   OutgoingIntegrationRequestsTimeout: { kind: 'positiveInt', default: 30 },

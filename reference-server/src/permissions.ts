@@ -10,6 +10,7 @@ export const Permission = {
   // Mattermost's split: anyone who manages commands manages their own; only admins manage everyone's.
   ManageOthersSlashCommands: 'manage_others_slash_commands',
   ManageOutgoingWebhooks: 'manage_outgoing_webhooks',
+  ManageOthersOutgoingWebhooks: 'manage_others_outgoing_webhooks',
   EditOtherUsers: 'edit_other_users',
   CreateUser: 'create_user',
 } as const;

@@ -9,6 +9,7 @@ import { Authenticator } from './auth.js';
 import { parseListenAddress, serviceSettingsFromEnv, sqlSettingsFromEnv, type Config, type SqlSettings } from './config.js';
 import { ConfigService } from './config-service.js';
 import type { PluginConfig, TokenInfo } from './contract.js';
+import { EventHub } from './events.js';
 import { createFetcher } from './fetch.js';
 import { createLogger, type LogSink } from './log.js';
 import { defaultPluginDir, readPluginFiles } from './manifest.js';
@@ -17,6 +18,7 @@ import { createPluginHost } from './plugin-host.js';
 import { createRequestHandler } from './request.js';
 import { openStore } from './store/open.js';
 import type { Clock, Store } from './store/store.js';
+import { TriggerIds } from './trigger-ids.js';
 
 export interface ServerOptions {
   /** Environment to read MM_* settings from; tests pass their own (default: process.env). */
@@ -108,7 +110,9 @@ async function start(options: ServerOptions & { env: NodeJS.ProcessEnv; clock: C
   // Several nodes on one database: a save on any node reaches this one (and its plugin) within moments.
   const stopWatch = store.configs.watch?.(() => config.reload());
 
-  const services: Services = { store, config, auth, plugin, pluginFiles: files, log, clock, fetch };
+  const events = new EventHub(auth, store.teams, () => new URL(config.service.SiteURL).origin, log);
+  const triggerIds = new TriggerIds(atRestKey, clock);
+  const services: Services = { store, config, auth, plugin, pluginFiles: files, log, clock, fetch, events, triggerIds };
   let inFlight = 0;
   const handler = createRequestHandler(services, createApiRouter());
   httpServer.on('request', (req, res) => {
@@ -116,6 +120,7 @@ async function start(options: ServerOptions & { env: NodeJS.ProcessEnv; clock: C
     res.on('close', () => inFlight--);
     void handler(req, res);
   });
+  httpServer.on('upgrade', (req, socket, head) => void events.upgrade(req, socket, head));
   await plugin.start();
 
   const sweep = setInterval(() => {
@@ -133,6 +138,7 @@ async function start(options: ServerOptions & { env: NodeJS.ProcessEnv; clock: C
     close: async () => {
       clearInterval(sweep);
       stopWatch?.();
+      events.close();
       const closed = new Promise<void>((done) => httpServer.close(() => done()));
       httpServer.closeIdleConnections();
       const deadline = Date.now() + DRAIN_TIMEOUT_MS;

@@ -3,6 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Authenticator, Session } from '../auth.js';
 import type { ConfigService } from '../config-service.js';
 import { forbidden, sessionExpired } from '../errors.js';
+import type { Events } from '../events.js';
 import type { Fetcher } from '../fetch.js';
 import type { Logger } from '../log.js';
 import { hasPermission } from '../permissions.js';
@@ -10,6 +11,7 @@ import type { PluginManager } from '../plugin.js';
 import type { PluginFiles } from '../manifest.js';
 import type { Params } from '../router.js';
 import type { Clock, Store } from '../store/store.js';
+import type { TriggerIds } from '../trigger-ids.js';
 
 export interface Services {
   store: Store;
@@ -21,6 +23,10 @@ export interface Services {
   clock: Clock;
   /** Guarded outbound HTTP (slash commands, and the plugin through its host). */
   fetch: Fetcher;
+  /** What the WebSocket tells the users connected to this node. */
+  events: Events;
+  /** Issues and checks the trigger ids that let an integration open a dialog. */
+  triggerIds: TriggerIds;
 }
 
 export interface RequestContext {

@@ -4,6 +4,9 @@ import { ApiError, insufficientScope, sessionExpired } from '../errors.js';
 import { parseJsonBody, readBody } from '../http.js';
 import { Router } from '../router.js';
 import { addCommandRoutes } from './commands.js';
+import { addDialogRoutes } from './dialogs.js';
+import { addPostRoutes } from './posts.js';
+import { addWebhookRoutes } from './webhooks.js';
 import type { ApiRoute, RequestContext } from './context.js';
 import { addSystemRoutes } from './system.js';
 import { addTeamRoutes } from './teams.js';
@@ -16,6 +19,9 @@ export function createApiRouter(): Router<ApiRoute> {
   addUserRoutes(router);
   addTeamRoutes(router);
   addCommandRoutes(router);
+  addPostRoutes(router);
+  addWebhookRoutes(router);
+  addDialogRoutes(router);
   addSystemRoutes(router);
   return router;
 }

@@ -1,5 +1,5 @@
 // The default team and its channels, in the JSON shapes Client4 expects.
-import { ApiError } from '../errors.js';
+import { ApiError, forbidden } from '../errors.js';
 import { sendJson } from '../http.js';
 import { Permission } from '../permissions.js';
 import type { Router } from '../router.js';
@@ -47,8 +47,30 @@ async function getChannelByName(r: ApiRequest): Promise<void> {
   return sendJson(r, 200, channelJson(channel));
 }
 
+/** Client4.getMyChannels: the team's channels the user is in (only one's own, or anyone's for a system admin). */
+async function getChannelsOfUser(r: ApiRequest): Promise<void> {
+  const { user } = requireSession(r);
+  const userId = r.params.user_id === 'me' ? user.id : r.params.user_id;
+  if (userId !== user.id && !can(r, Permission.ManageSystem)) throw forbidden();
+  if (!(await visible(r, r.params.team_id))) throw teamNotFound();
+  const channels = await r.services.store.teams.channelsOfUser(r.params.team_id, userId);
+  return sendJson(r, 200, channels.map(channelJson));
+}
+
+/** A channel, for its members (and system admins); anyone else gets the 404 a missing channel gets. */
+async function getChannel(r: ApiRequest): Promise<void> {
+  const { user } = requireSession(r);
+  const { teams } = r.services.store;
+  const channel = await teams.channel(r.params.channel_id);
+  if (!channel || channel.deleteAt !== 0) throw channelNotFound();
+  if (!can(r, Permission.ManageSystem) && !(await teams.isChannelMember(channel.id, user.id))) throw channelNotFound();
+  return sendJson(r, 200, channelJson(channel));
+}
+
 export function addTeamRoutes(router: Router<ApiRoute>): void {
   router
+    .add('GET', '/users/:user_id/teams/:team_id/channels', { session: 'required', handler: getChannelsOfUser })
+    .add('GET', '/channels/:channel_id', { session: 'required', handler: getChannel })
     .add('GET', '/teams/name/:name', { session: 'required', handler: getTeamByName })
     .add('GET', '/teams/:team_id/channels/name/:channel_name', { session: 'required', handler: getChannelByName });
 }

@@ -3,11 +3,14 @@
 // the command id as associated data (a token copied into another row does not decrypt).
 import { isSealed, SecretBox } from '../secret-box.js';
 
+export const WEBHOOK_TOKENS = 'oauth-plugin host outgoing webhooks v1';
+
 export class CommandTokens {
   private readonly box: SecretBox;
 
-  constructor(atRestKey: string) {
-    this.box = new SecretBox(atRestKey, 'oauth-plugin host commands v1');
+  /** `purpose` keeps each table's tokens under a key of its own. */
+  constructor(atRestKey: string, purpose = 'oauth-plugin host commands v1') {
+    this.box = new SecretBox(atRestKey, purpose);
   }
 
   seal(token: string, commandId: string): string {
@@ -19,7 +22,7 @@ export class CommandTokens {
     try {
       return this.box.open(stored, commandId);
     } catch (err) {
-      throw new Error(`Commands.Token of command ${commandId}: ${(err as Error).message}`);
+      throw new Error(`the stored token of ${commandId}: ${(err as Error).message}`);
     }
   }
 

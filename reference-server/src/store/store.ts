@@ -120,6 +120,8 @@ export interface TeamStore {
   channel(id: string): Promise<ChannelRecord | null>;
   channelByName(teamId: string, name: string): Promise<ChannelRecord | null>;
   isChannelMember(channelId: string, userId: string): Promise<boolean>;
+  /** The team's channels the user is a member of, not deleted, by name. */
+  channelsOfUser(teamId: string, userId: string): Promise<ChannelRecord[]>;
 }
 
 /** A custom slash command (Mattermost's Commands table). */
@@ -167,6 +169,75 @@ export interface CommandStore {
   delete(id: string): Promise<boolean>;
 }
 
+/** A post (Mattermost's Posts table, the columns integrations use). */
+export interface PostRecord {
+  id: string;
+  createAt: number;
+  updateAt: number;
+  editAt: number;
+  deleteAt: number;
+  userId: string;
+  channelId: string;
+  rootId: string;
+  message: string;
+  type: string;
+  /** Post.Props: attachments (with their actions' integration URLs), from_webhook, … */
+  props: Record<string, unknown>;
+}
+
+/** What a writer chooses; the store sets the id and the times. */
+export type NewPost = Pick<PostRecord, 'userId' | 'channelId' | 'rootId' | 'message' | 'type' | 'props'>;
+
+export interface PostStore {
+  create(post: NewPost): Promise<PostRecord>;
+  /** Not deleted. */
+  get(id: string): Promise<PostRecord | null>;
+  /** A channel's posts, newest first, `perPage` from `page * perPage` on. */
+  listByChannel(channelId: string, page: number, perPage: number): Promise<PostRecord[]>;
+  /** Replaces message and props (EditAt, UpdateAt now); null when there is no such post. */
+  update(id: string, message: string, props: Record<string, unknown>): Promise<PostRecord | null>;
+}
+
+/** An outgoing webhook (Mattermost's OutgoingWebhooks table). */
+export interface OutgoingWebhookRecord {
+  id: string;
+  /** Sent to the integration in every payload, so it cannot be hashed: encrypted at rest as command tokens are. */
+  token: string;
+  createAt: number;
+  updateAt: number;
+  deleteAt: number;
+  creatorId: string;
+  teamId: string;
+  /** Empty: every public channel of the team. */
+  channelId: string;
+  triggerWords: string[];
+  /** 0: the first word is a trigger word; 1: the first word starts with one. */
+  triggerWhen: 0 | 1;
+  callbackUrls: string[];
+  displayName: string;
+  description: string;
+  contentType: 'application/x-www-form-urlencoded' | 'application/json';
+  username: string;
+  iconUrl: string;
+}
+
+/** What a creator chooses; the store sets ids, token, creator, team and times. */
+export type OutgoingWebhookFields = Omit<OutgoingWebhookRecord, 'id' | 'token' | 'createAt' | 'updateAt' | 'deleteAt' | 'creatorId' | 'teamId'>;
+
+/** Outgoing webhooks; reads see only those not deleted. */
+export interface OutgoingWebhookStore {
+  create(creatorId: string, teamId: string, fields: OutgoingWebhookFields): Promise<OutgoingWebhookRecord>;
+  get(id: string): Promise<OutgoingWebhookRecord | null>;
+  /** A team's hooks by creation, optionally only one channel's. */
+  listByTeam(teamId: string, channelId?: string): Promise<OutgoingWebhookRecord[]>;
+  /** Replaces the chosen fields; null when there is no such hook. */
+  update(id: string, fields: OutgoingWebhookFields): Promise<OutgoingWebhookRecord | null>;
+  /** A new random token; null when there is no such hook. */
+  regenerateToken(id: string): Promise<OutgoingWebhookRecord | null>;
+  /** Soft delete (sets DeleteAt), as Mattermost; false when there is no such hook. */
+  delete(id: string): Promise<boolean>;
+}
+
 /** Mattermost-like Configurations table: each save adds a new active row (the settings that differ from the defaults). */
 export interface ConfigStore {
   loadActive(): Promise<unknown | null>;
@@ -200,6 +271,8 @@ export interface Store {
   sessions: SessionStore;
   teams: TeamStore;
   commands: CommandStore;
+  posts: PostStore;
+  outgoingWebhooks: OutgoingWebhookStore;
   configs: ConfigStore;
   health?: StoreHealth;
   /** Absent for drivers whose every write is durable when it returns (PostgreSQL: each statement commits). */

@@ -8,6 +8,8 @@ import { PgCommandStore } from './commands.js';
 import { PgConfigStore } from './configs.js';
 import { Db, isConnectionError } from './db.js';
 import { PgKvStore } from './kv.js';
+import { PgPostStore } from './posts.js';
+import { PgOutgoingWebhookStore } from './webhooks.js';
 import { migrate } from './migrations.js';
 import { PgSessionStore } from './sessions.js';
 import { PgTeamStore } from './teams.js';
@@ -41,6 +43,8 @@ export async function openPostgresStore(opts: PgStoreOptions): Promise<Store> {
     sessions: new PgSessionStore(db),
     teams: new PgTeamStore(db),
     commands: new PgCommandStore(db, clock, opts.atRestKey),
+    posts: new PgPostStore(db, clock),
+    outgoingWebhooks: new PgOutgoingWebhookStore(db, clock, opts.atRestKey),
     configs: new PgConfigStore(db, clock, opts.url, opts.log),
     health: db,
     close: () => db.close(),

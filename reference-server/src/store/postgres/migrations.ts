@@ -93,7 +93,36 @@ const encryptCommandTokens: Migration = async (q, _now, atRestKey) => {
   }
 };
 
-const MIGRATIONS: Migration[] = [createTables, createDefaultTeam, addLoginAttempts, encryptCommandTokens];
+/**
+ * Posts and outgoing webhooks (Mattermost's Posts and OutgoingWebhooks tables, the columns
+ * integrations use), and Mattermost's second default channel, off-topic, which every member joins.
+ */
+const addPostsAndWebhooks: Migration = async (q, now) => {
+  await q.query(`
+    CREATE TABLE Posts (
+      Id varchar(26) PRIMARY KEY, CreateAt bigint NOT NULL, UpdateAt bigint NOT NULL, EditAt bigint NOT NULL DEFAULT 0,
+      DeleteAt bigint NOT NULL DEFAULT 0, UserId varchar(26) NOT NULL, ChannelId varchar(26) NOT NULL REFERENCES Channels(Id),
+      RootId varchar(26) NOT NULL DEFAULT '', Message text NOT NULL, Type text NOT NULL DEFAULT '', Props jsonb NOT NULL DEFAULT '{}'
+    );
+    CREATE INDEX idx_posts_channel ON Posts(ChannelId, CreateAt);
+    CREATE TABLE OutgoingWebhooks (
+      Id varchar(26) PRIMARY KEY, Token text NOT NULL, CreateAt bigint NOT NULL, UpdateAt bigint NOT NULL,
+      DeleteAt bigint NOT NULL DEFAULT 0, CreatorId varchar(26) NOT NULL, ChannelId varchar(26) NOT NULL DEFAULT '',
+      TeamId varchar(26) NOT NULL, TriggerWords jsonb NOT NULL, TriggerWhen integer NOT NULL DEFAULT 0, CallbackURLs jsonb NOT NULL,
+      DisplayName text NOT NULL DEFAULT '', Description text NOT NULL DEFAULT '', ContentType text NOT NULL,
+      Username text NOT NULL DEFAULT '', IconURL text NOT NULL DEFAULT ''
+    );
+    CREATE INDEX idx_outgoing_webhooks_team ON OutgoingWebhooks(TeamId);
+  `);
+  const main = (await q.query<{ id: string }>("SELECT Id AS \"id\" FROM Teams WHERE Name = 'main'")).rows[0];
+  if (!main) return;
+  const channelId = newId();
+  await q.query('INSERT INTO Channels (Id, CreateAt, UpdateAt, TeamId, Name, DisplayName) VALUES ($1, $2, $2, $3, $4, $5)',
+    [channelId, now, main.id, 'off-topic', 'Off-Topic']);
+  await q.query('INSERT INTO ChannelMembers (ChannelId, UserId) SELECT $1, UserId FROM TeamMembers WHERE TeamId = $2', [channelId, main.id]);
+};
+
+const MIGRATIONS: Migration[] = [createTables, createDefaultTeam, addLoginAttempts, encryptCommandTokens, addPostsAndWebhooks];
 
 /** Any fixed number: nodes starting together take this lock, so exactly one of them migrates. */
 const MIGRATION_LOCK = 7_240_001;

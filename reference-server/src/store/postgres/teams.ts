@@ -35,4 +35,9 @@ export class PgTeamStore implements TeamStore {
   async isChannelMember(channelId: string, userId: string): Promise<boolean> {
     return (await this.db.query('SELECT 1 FROM ChannelMembers WHERE ChannelId = $1 AND UserId = $2', [channelId, userId])).rowCount === 1;
   }
+
+  async channelsOfUser(teamId: string, userId: string): Promise<ChannelRecord[]> {
+    return (await this.db.query<ChannelRecord>(`SELECT ${CHANNEL_COLUMNS} FROM Channels WHERE TeamId = $1 AND DeleteAt = 0
+        AND Id IN (SELECT ChannelId FROM ChannelMembers WHERE UserId = $2) ORDER BY Name COLLATE "C"`, [teamId, userId])).rows;
+  }
 }

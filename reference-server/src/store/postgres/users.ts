@@ -88,7 +88,7 @@ export class PgUserStore implements UserStore {
     const team = (await q.query<{ id: string }>("SELECT Id FROM Teams WHERE Name = 'main'")).rows[0];
     if (!team) throw new ApiError(500, 'app.team.get_by_name.missing.app_error', 'The default team is missing.');
     await q.query('INSERT INTO TeamMembers (TeamId, UserId) VALUES ($1, $2)', [team.id, userId]);
-    await q.query("INSERT INTO ChannelMembers (ChannelId, UserId) SELECT Id, $1 FROM Channels WHERE TeamId = $2 AND Name = 'town-square'",
+    await q.query("INSERT INTO ChannelMembers (ChannelId, UserId) SELECT Id, $1 FROM Channels WHERE TeamId = $2 AND Name IN ('town-square', 'off-topic')",
       [userId, team.id]);
   }
 }

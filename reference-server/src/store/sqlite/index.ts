@@ -9,6 +9,8 @@ import { SqliteCommandStore } from './commands.js';
 import { SqliteConfigStore } from './configs.js';
 import { SqliteDb } from './db.js';
 import { SqliteKvStore } from './kv.js';
+import { SqlitePostStore } from './posts.js';
+import { SqliteOutgoingWebhookStore } from './webhooks.js';
 import { migrate } from './migrations.js';
 import { SqliteSessionStore } from './sessions.js';
 import { SqliteTeamStore } from './teams.js';
@@ -44,6 +46,8 @@ export function openSqliteStore(file: string, clock: Clock = Date.now, atRestKey
     sessions: new SqliteSessionStore(sql),
     teams: new SqliteTeamStore(sql),
     commands: new SqliteCommandStore(sql, clock, atRestKey),
+    posts: new SqlitePostStore(sql, clock),
+    outgoingWebhooks: new SqliteOutgoingWebhookStore(sql, clock, atRestKey),
     configs: new SqliteConfigStore(sql, clock),
     health: sql,
     durability: sql,

@@ -88,7 +88,36 @@ const encryptCommandTokens: Migration = (db, _now, atRestKey) => {
   }
 };
 
-const MIGRATIONS: Migration[] = [createTables, createDefaultTeam, addLoginAttempts, encryptCommandTokens];
+/**
+ * Posts and outgoing webhooks (Mattermost's Posts and OutgoingWebhooks tables, the columns
+ * integrations use), and Mattermost's second default channel, off-topic, which every member joins.
+ */
+const addPostsAndWebhooks: Migration = (db, now) => {
+  db.exec(`
+    CREATE TABLE Posts (
+      Id TEXT PRIMARY KEY, CreateAt INTEGER NOT NULL, UpdateAt INTEGER NOT NULL, EditAt INTEGER NOT NULL DEFAULT 0,
+      DeleteAt INTEGER NOT NULL DEFAULT 0, UserId TEXT NOT NULL, ChannelId TEXT NOT NULL REFERENCES Channels(Id),
+      RootId TEXT NOT NULL DEFAULT '', Message TEXT NOT NULL, Type TEXT NOT NULL DEFAULT '', Props TEXT NOT NULL DEFAULT '{}'
+    );
+    CREATE INDEX idx_posts_channel ON Posts(ChannelId, CreateAt);
+    CREATE TABLE OutgoingWebhooks (
+      Id TEXT PRIMARY KEY, Token TEXT NOT NULL, CreateAt INTEGER NOT NULL, UpdateAt INTEGER NOT NULL,
+      DeleteAt INTEGER NOT NULL DEFAULT 0, CreatorId TEXT NOT NULL, ChannelId TEXT NOT NULL DEFAULT '', TeamId TEXT NOT NULL,
+      TriggerWords TEXT NOT NULL, TriggerWhen INTEGER NOT NULL DEFAULT 0, CallbackURLs TEXT NOT NULL,
+      DisplayName TEXT NOT NULL DEFAULT '', Description TEXT NOT NULL DEFAULT '', ContentType TEXT NOT NULL,
+      Username TEXT NOT NULL DEFAULT '', IconURL TEXT NOT NULL DEFAULT ''
+    );
+    CREATE INDEX idx_outgoing_webhooks_team ON OutgoingWebhooks(TeamId);
+  `);
+  const main = db.prepare("SELECT Id FROM Teams WHERE Name = 'main'").get() as { Id: string } | undefined;
+  if (!main) return;
+  const channelId = newId();
+  db.prepare('INSERT INTO Channels (Id, CreateAt, UpdateAt, TeamId, Name, DisplayName) VALUES (?, ?, ?, ?, ?, ?)')
+    .run(channelId, now, now, main.Id, 'off-topic', 'Off-Topic');
+  db.prepare('INSERT INTO ChannelMembers (ChannelId, UserId) SELECT ?, UserId FROM TeamMembers WHERE TeamId = ?').run(channelId, main.Id);
+};
+
+const MIGRATIONS: Migration[] = [createTables, createDefaultTeam, addLoginAttempts, encryptCommandTokens, addPostsAndWebhooks];
 
 export function migrate(db: BetterSqlite3.Database, now: number, atRestKey: string): void {
   const current = db.pragma('user_version', { simple: true }) as number;

@@ -36,4 +36,9 @@ export class SqliteTeamStore implements TeamStore {
   async isChannelMember(channelId: string, userId: string): Promise<boolean> {
     return !!this.db.get('SELECT 1 FROM ChannelMembers WHERE ChannelId = ? AND UserId = ?', channelId, userId);
   }
+
+  async channelsOfUser(teamId: string, userId: string): Promise<ChannelRecord[]> {
+    return this.db.all(`SELECT ${CHANNEL_COLUMNS} FROM Channels WHERE TeamId = ? AND DeleteAt = 0
+        AND Id IN (SELECT ChannelId FROM ChannelMembers WHERE UserId = ?) ORDER BY Name`, teamId, userId) as ChannelRecord[];
+  }
 }

@@ -90,6 +90,6 @@ export class SqliteUserStore implements UserStore {
     const team = this.db.get<{ Id: string }>("SELECT Id FROM Teams WHERE Name = 'main'");
     if (!team) throw new ApiError(500, 'app.team.get_by_name.missing.app_error', 'The default team is missing.');
     this.db.run('INSERT INTO TeamMembers (TeamId, UserId) VALUES (?, ?)', team.Id, userId);
-    this.db.run("INSERT INTO ChannelMembers (ChannelId, UserId) SELECT Id, ? FROM Channels WHERE TeamId = ? AND Name = 'town-square'", userId, team.Id);
+    this.db.run("INSERT INTO ChannelMembers (ChannelId, UserId) SELECT Id, ? FROM Channels WHERE TeamId = ? AND Name IN ('town-square', 'off-topic')", userId, team.Id);
   }
 }

@@ -1,0 +1,120 @@
+// The WebSocket at /api/v4/websocket, as far as the channel view needs Mattermost's: "posted",
+// "post_edited", "ephemeral_message" and "open_dialog" events. A socket authenticates with the
+// session cookie (from this server's own origin only, against cross-site WebSocket hijacking) or
+// with Mattermost's authentication_challenge message carrying a session token. Events reach the
+// sockets connected to this node.
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type RawData, type WebSocket } from 'ws';
+import type { Authenticator, Session } from './auth.js';
+import type { Logger } from './log.js';
+import type { TeamStore } from './store/store.js';
+
+export const WEBSOCKET_PATH = '/api/v4/websocket';
+
+/** How long a socket without the cookie has to send its authentication_challenge. */
+const CHALLENGE_TIMEOUT_MS = 5_000;
+/** The largest message a client may send (it only ever sends the challenge). */
+const MAX_CLIENT_MESSAGE = 4096;
+
+export interface Events {
+  /** To every socket of one user. */
+  toUser(userId: string, event: string, data: Record<string, unknown>): void;
+  /** To every socket of a member of the channel. */
+  toChannel(channelId: string, event: string, data: Record<string, unknown>): Promise<void>;
+}
+
+interface Client {
+  socket: WebSocket;
+  userId: string;
+  seq: number;
+}
+
+export class EventHub implements Events {
+  private readonly clients = new Set<Client>();
+  private readonly wss = new WebSocketServer({ noServer: true, maxPayload: MAX_CLIENT_MESSAGE });
+
+  constructor(
+    private readonly auth: Authenticator,
+    private readonly teams: TeamStore,
+    private readonly siteOrigin: () => string,
+    private readonly log: Logger,
+  ) {}
+
+  /** The http server's 'upgrade' handler. */
+  async upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    const path = (req.url ?? '').split('?')[0];
+    if (path !== WEBSOCKET_PATH) return refuse(socket, 404, 'Not Found');
+    let session: Session | null = null;
+    try {
+      const result = await this.auth.authenticate(req, new URLSearchParams());
+      session = result.kind === 'session' ? result.session : null;
+    } catch {
+      return refuse(socket, 503, 'Service Unavailable');
+    }
+    const origin = req.headers.origin;
+    if (session && !session.isOAuth && origin !== undefined && origin !== this.siteOrigin()) return refuse(socket, 403, 'Forbidden');
+    this.wss.handleUpgrade(req, socket, head, (ws) => (session ? this.open(ws, session.user.id) : this.awaitChallenge(ws)));
+  }
+
+  toUser(userId: string, event: string, data: Record<string, unknown>): void {
+    for (const client of this.clients) if (client.userId === userId) this.send(client, event, data, { user_id: userId });
+  }
+
+  async toChannel(channelId: string, event: string, data: Record<string, unknown>): Promise<void> {
+    const users = new Set([...this.clients].map((c) => c.userId));
+    for (const userId of users) {
+      if (!(await this.teams.isChannelMember(channelId, userId))) continue;
+      for (const client of this.clients) if (client.userId === userId) this.send(client, event, data, { channel_id: channelId });
+    }
+  }
+
+  close(): void {
+    for (const client of this.clients) client.socket.terminate();
+    this.clients.clear();
+  }
+
+  private open(socket: WebSocket, userId: string, replyTo?: number): void {
+    const client: Client = { socket, userId, seq: 0 };
+    this.clients.add(client);
+    socket.on('close', () => this.clients.delete(client));
+    socket.on('error', () => socket.terminate());
+    if (replyTo !== undefined) socket.send(JSON.stringify({ status: 'OK', seq_reply: replyTo }));
+    this.send(client, 'hello', { server_version: 'oauth-plugin reference server' }, { user_id: userId });
+  }
+
+  /** Mattermost's first message for a socket without a cookie: {seq, action: "authentication_challenge", data: {token}}. */
+  private awaitChallenge(socket: WebSocket): void {
+    const timer = setTimeout(() => socket.close(4001, 'authentication required'), CHALLENGE_TIMEOUT_MS);
+    socket.on('error', () => socket.terminate());
+    socket.once('message', (raw: RawData) => {
+      clearTimeout(timer);
+      void this.challenge(socket, raw);
+    });
+  }
+
+  private async challenge(socket: WebSocket, raw: RawData): Promise<void> {
+    let message: { seq?: unknown; action?: unknown; data?: { token?: unknown } } = {};
+    try {
+      message = JSON.parse(raw.toString()) as typeof message;
+    } catch {
+      message = {};
+    }
+    const token = message?.action === 'authentication_challenge' ? message.data?.token : undefined;
+    const session = typeof token === 'string' ? await this.auth.sessionForToken(token).catch(() => null) : null;
+    if (!session) return socket.close(4001, 'authentication failed');
+    this.open(socket, session.user.id, typeof message.seq === 'number' ? message.seq : undefined);
+  }
+
+  private send(client: Client, event: string, data: Record<string, unknown>, broadcast: Record<string, string>): void {
+    try {
+      client.socket.send(JSON.stringify({ event, data, broadcast: { omit_users: null, user_id: '', channel_id: '', team_id: '', ...broadcast }, seq: client.seq++ }));
+    } catch (err) {
+      this.log.log('debug', 'websocket send failed', { error: (err as Error).message });
+    }
+  }
+}
+
+function refuse(socket: Duplex, status: number, text: string): void {
+  socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+}

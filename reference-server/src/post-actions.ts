@@ -1,0 +1,80 @@
+// Interactive message actions, as Mattermost's DoPostActionWithCookie: a button of a post's
+// attachment sends the action request to its integration URL (with a bearer token where an outgoing
+// connection covers it); the answer's `update` replaces the post, its `ephemeral_text` goes to the
+// user who pressed.
+import type { Services } from './api/context.js';
+import { ApiError } from './errors.js';
+import { answerText, callIntegration, isJsonAnswer, jsonBody, logged, NotSent } from './integration-request.js';
+import { errorMessage } from './plugin.js';
+import { integrationProps, isObject, MAX_MESSAGE, type PostAction } from './posts.js';
+import { sendEphemeral, updatePost } from './posting.js';
+import type { ChannelRecord, PostRecord, TeamRecord, UserRecord } from './store/store.js';
+
+export interface ActionPress {
+  post: PostRecord;
+  action: PostAction;
+  channel: ChannelRecord;
+  team: TeamRecord;
+  user: UserRecord;
+  selectedOption: string;
+}
+
+const actionFailed = (why: string) =>
+  new ApiError(400, 'api.post.do_action.action_integration.app_error', `Action integration error: ${why}.`);
+
+const actionNotSent = (action: PostAction, why: string) =>
+  new ApiError(500, 'api.post.do_action.oauth_token.app_error',
+    `The action "${action.name}" was not sent: no OAuth token could be had for its URL: ${why}`);
+
+/** Sends the action request; returns the trigger id the integration was given. */
+export async function pressAction(services: Services, press: ActionPress): Promise<string> {
+  const { post, action, user } = press;
+  return logged(services, 'post action sent', { post: post.id, action: action.id }, async (noteStatus) => {
+    const triggerId = services.triggerIds.issue(user.id);
+    const request = {
+      user_id: user.id, user_name: user.username, channel_id: press.channel.id, channel_name: press.channel.name,
+      team_id: press.team.id, team_domain: press.team.name, post_id: post.id, trigger_id: triggerId, type: action.type,
+      data_source: action.dataSource, context: action.context, ...(press.selectedOption ? { selected_option: press.selectedOption } : {}),
+    };
+    let res;
+    try {
+      res = await callIntegration(services, { method: 'POST', url: action.url, body: jsonBody(request) });
+    } catch (err) {
+      throw err instanceof NotSent ? actionNotSent(action, err.message) : actionFailed(errorMessage(err));
+    }
+    noteStatus(res.status);
+    if (res.status !== 200) throw actionFailed(`the integration answered ${res.status}`);
+    await applyAnswer(services, press, res.body.length > 0 && isJsonAnswer(res) ? answerText(res) : '');
+    return triggerId;
+  });
+}
+
+/** The answer's `update` and `ephemeral_text`, as Mattermost applies them. */
+async function applyAnswer(services: Services, press: ActionPress, body: string): Promise<void> {
+  if (body.trim() === '') return;
+  let answer: unknown;
+  try {
+    answer = JSON.parse(body);
+  } catch {
+    throw actionFailed('the answer says it is JSON but is not valid JSON');
+  }
+  if (!isObject(answer)) throw actionFailed('the answer is not a JSON object');
+  const { update, ephemeral_text: ephemeralText } = answer;
+  if (isObject(update)) {
+    let props: Record<string, unknown>;
+    try {
+      props = integrationProps(update.props ?? press.post.props);
+    } catch (err) {
+      throw actionFailed(errorMessage(err));
+    }
+    // The marks of who made the post stay as they were.
+    for (const key of ['from_webhook', 'override_username', 'override_icon_url', 'webhook_display_name']) {
+      if (press.post.props[key] !== undefined) props[key] = press.post.props[key];
+    }
+    const message = typeof update.message === 'string' ? update.message.slice(0, MAX_MESSAGE) : press.post.message;
+    await updatePost(services, press.post, message, props);
+  }
+  if (typeof ephemeralText === 'string' && ephemeralText !== '') {
+    sendEphemeral(services, press.user.id, press.channel.id, ephemeralText.slice(0, MAX_MESSAGE), press.post.rootId);
+  }
+}
