@@ -8,7 +8,7 @@ import { addChannel, type ReceivedRequest } from './command-helpers.js';
 import { client } from './helpers.js';
 import { BAD_BODIES, KIB, assertRefused, send, snapshot, type Expect, type HostileRequest, type JsonRoute } from './hostile-helpers.js';
 import { startOutgoingServer, type OutgoingServer } from './outgoing-helpers.js';
-import { createHook, createPost, dialogOf, hookBody, openDialog, postButton, sleep, submission, type Post } from './webhook-helpers.js';
+import { buttonMaker, createHook, createPost, dialogOf, hookBody, openDialog, sleep, submission, type Post } from './webhook-helpers.js';
 import { connectEvents, type EventStream } from './websocket-helpers.js';
 
 const json = (value: unknown) => JSON.stringify(value);
@@ -33,6 +33,7 @@ interface World {
   opened: { url: string; dialog: Record<string, unknown> };
   /** Alice's WebSocket: no dialog may open for her by a refused request. */
   events: EventStream;
+  postButton: Awaited<ReturnType<typeof buttonMaker>>;
 }
 
 const asAdmin = (w: World) => ({ authorization: `Bearer ${w.adminToken}`, 'content-type': 'application/json' });
@@ -44,6 +45,7 @@ async function startWorld(): Promise<World> {
   const url = s.server.url;
   const at = (segment: string) => `${s.receiver.url}/hostile/${segment}`;
   const hook = await createHook(s.admin, hookBody(s.teamId, [at('hook')], { trigger_words: ['hostile'] }));
+  const postButton = await buttonMaker(s);
   const button = await postButton(s.alice, s.channelId, at('action'), { secret_context: 'never-shown' });
   const privateChannel = addChannel(s.server.dbFile, s.teamId, 'admins-only', { members: [s.adminId], type: 'P' });
   const privateButton = await postButton(s.admin, privateChannel, at('private-action'));
@@ -57,7 +59,7 @@ async function startWorld(): Promise<World> {
   const e = await events.waitFor((ev) => ev.event === 'open_dialog');
   const opened = JSON.parse(String(e.data.dialog)) as { url: string; dialog: Record<string, unknown> };
   return {
-    s, url, adminToken: s.admin.getToken(), aliceToken: s.alice.getToken(), hook, button, privateButton, privateChannel, opened, events,
+    s, url, adminToken: s.admin.getToken(), aliceToken: s.alice.getToken(), hook, button, privateButton, privateChannel, opened, events, postButton,
   };
 }
 
@@ -193,13 +195,13 @@ function dialogCases(): Case[] {
     name, status: 400, expect: MM(), idPrefix: DECODE,
     request: (w) => ({ method: 'POST', path: '/api/v4/actions/dialogs/open', headers: nobody(), body: json({ trigger_id: triggerId(w), url: w.opened.url, dialog: dialogOf('forged') }) }),
   });
-  const submit = (name: string, body: (w: World) => Record<string, unknown>, status: number, expect: Expect = FORBIDDEN, headers: (w: World) => Record<string, string> = asAlice): Case => ({
+  const submit = (name: string, body: (w: World) => Record<string, unknown>, status: number, expect: Expect = MM(), headers: (w: World) => Record<string, string> = asAlice): Case => ({
     name, status, expect, request: (w) => ({ method: 'POST', path: '/api/v4/actions/dialogs/submit', headers: headers(w), body: json(body(w)) }),
   });
   const valid = (w: World, extra: Record<string, unknown> = {}) => submission(w.opened, w.s.channelId, w.s.teamId, { name: 'hostile' }, extra);
   return [
     open('open a dialog with a made-up trigger id', () => 'q'.repeat(26)),
-    open('open a dialog with an empty trigger id', () => ''),
+    { ...open('open a dialog with an empty trigger id', () => ''), idPrefix: undefined },
     open('open a dialog with a trigger id of markup', () => '<script>alert(1)</script>'),
     open('open a dialog with a trigger id of 10000 characters', () => 't'.repeat(10_000)),
     open('open a dialog with a trigger id of two made-up parts', () => `${'a'.repeat(26)}:${'b'.repeat(40)}`),
@@ -210,7 +212,7 @@ function dialogCases(): Case[] {
     submit('submit a dialog never opened (another callback id)', (w) => valid(w, { callback_id: 'never-opened' }), 403),
     submit('submit a dialog to another URL than it was opened with', (w) => valid(w, { url: 'https://evil.example/steal' }), 403),
     submit('submit a dialog to the integration with another path', (w) => valid(w, { url: w.opened.url.replace('dialog-submit', 'hook') }), 403),
-    submit('submit a dialog opened for alice, as the admin', (w) => valid(w), 403, FORBIDDEN, asAdmin),
+    submit('submit a dialog opened for alice, as the admin', (w) => valid(w), 403, MM(), asAdmin),
     submit('submit a dialog without a session', (w) => valid(w), 401, MM('api.context.session_expired.app_error'), nobody),
     submit('submit a dialog of 65 KiB', (w) => valid(w, { submission: { name: 'n'.repeat(65 * KIB) } }), 413, MM()),
     submit('submit a dialog with a state of 65 KiB', (w) => valid(w, { state: 's'.repeat(65 * KIB) }), 413, MM()),
@@ -266,7 +268,7 @@ describe('hostile input to integrations: trigger ids in time and in hand', () =>
   let triggerId: () => Promise<string>;
   before(async () => {
     w = await startWorld();
-    const quiet = await postButton(w.s.alice, w.s.channelId, `${w.s.receiver.url}/hostile/quiet`);
+    const quiet = await w.postButton(w.s.alice, w.s.channelId, `${w.s.receiver.url}/hostile/quiet`);
     triggerId = async () => {
       const answer = (await w.s.alice.doPostActionWithCookie(quiet.post.id, quiet.actionId, '')) as unknown as { trigger_id: string };
       const got = w.s.receiver.requestsTo('quiet').at(-1)?.json?.trigger_id;
@@ -310,7 +312,9 @@ describe('hostile input to integrations: trigger ids in time and in hand', () =>
 
   it('a forged trigger id (one character changed) is refused with 400', async () => {
     const id = await triggerId();
-    for (const at of [0, Math.floor(id.length / 2), id.length - 1]) {
+    // In the claims and in the signature (not its last character, whose low bits base64 does not use).
+    const dot = id.indexOf('.');
+    for (const at of [0, Math.floor(dot / 2), dot + 1, id.length - 3]) {
       const forged = id.slice(0, at) + (id[at] === 'a' ? 'b' : 'a') + id.slice(at + 1);
       await refused(openWith(forged), 400, DECODE);
     }

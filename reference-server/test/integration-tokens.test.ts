@@ -8,7 +8,7 @@ import { clientFailure, type ReceivedRequest } from './command-helpers.js';
 import { client } from './helpers.js';
 import { bearerToken, connectionBody, startOutgoingServer, type ConnectionBody, type OutgoingServer, type TokenClient } from './outgoing-helpers.js';
 import {
-  ID, JSON_TYPE, actionsOf, createHook, createPost, dialogOf, hookBody, openDialog, postButton, sleep, submission, waitForPost, type Post,
+  ID, JSON_TYPE, actionsOf, buttonMaker, createHook, createPost, dialogOf, hookBody, openDialog, sleep, submission, waitForPost, type Post,
 } from './webhook-helpers.js';
 import { connectEvents, postOf, type EventStream, type ServerEvent } from './websocket-helpers.js';
 
@@ -26,6 +26,8 @@ describe('integrations with tokens from oidc-provider: outgoing webhooks, button
   let s: OutgoingServer;
   /** Alice's WebSocket, as her webapp holds it open. */
   let events: EventStream;
+  /** Posts a message with a button to a URL, as an integration's answer (see buttonMaker). */
+  let button: Awaited<ReturnType<typeof buttonMaker>>;
   /** Every bearer token the integration got, to look for in the host's log lines at the end. */
   const seenTokens: string[] = [];
   const connect = (body: ConnectionBody) => s.admin.createOutgoingOAuthConnection(s.teamId, body as never);
@@ -59,6 +61,7 @@ describe('integrations with tokens from oidc-provider: outgoing webhooks, button
     await connect(connectionBody('Cached API', CHAT, s.tokens.tokenUrl, [url('/cached/*')], { cache_tokens: true }));
     await connect(connectionBody('Refused API', CHAT, s.tokens.tokenUrl, [url('/refused/*')], { client_secret: WRONG_SECRET }));
     events = await connectEvents(s.server.url, s.alice.getToken());
+    button = await buttonMaker(s);
   });
   after(async () => {
     events?.close();
@@ -90,7 +93,7 @@ describe('integrations with tokens from oidc-provider: outgoing webhooks, button
 
   it("a button: Mattermost's action request with an active bearer token; the answer's update and ephemeral_text are applied", async () => {
     s.receiver.handle('action-update', () => ({ body: { update: { message: 'Ticket 42: approved' }, ephemeral_text: 'You approved ticket 42.' } }));
-    const { post, actionId } = await postButton(s.alice, s.channelId, url('/secured/action-update'), { ticket: 42, secret_note: 'kept server-side' });
+    const { post, actionId } = await button(s.alice, s.channelId, url('/secured/action-update'), { ticket: 42, secret_note: 'kept server-side' });
     const since = events.events.length;
     const answer = (await s.alice.doPostActionWithCookie(post.id, actionId, '')) as unknown as Record<string, unknown>;
     assert.equal(answer.status, 'OK');
@@ -122,7 +125,7 @@ describe('integrations with tokens from oidc-provider: outgoing webhooks, button
 
   it('an action answered with an error status fails with 400 and changes nothing', async () => {
     s.receiver.handle('action-broken', () => ({ status: 503, body: { update: { message: 'must not be applied' } } }));
-    const { post, actionId } = await postButton(s.alice, s.channelId, url('/secured/action-broken'));
+    const { post, actionId } = await button(s.alice, s.channelId, url('/secured/action-broken'));
     const err = await clientFailure(s.alice.doPostActionWithCookie(post.id, actionId, ''));
     assert.equal(err.status_code, 400);
     assert.equal(err.server_error_id, 'api.post.do_action.action_integration.app_error');
@@ -138,7 +141,7 @@ describe('integrations with tokens from oidc-provider: outgoing webhooks, button
       const values = (req.json?.submission ?? {}) as Record<string, unknown>;
       return { body: String(values.name ?? '').length < 3 ? { errors: { name: 'At least 3 characters, please.' } } : {} };
     });
-    const { post, actionId } = await postButton(s.alice, s.channelId, url('/secured/action-dialog'));
+    const { post, actionId } = await button(s.alice, s.channelId, url('/secured/action-dialog'));
     const since = events.events.length;
     const answer = (await s.alice.doPostActionWithCookie(post.id, actionId, '')) as unknown as Record<string, unknown>;
     const opened = await dialogOpened(since);
@@ -187,7 +190,7 @@ describe('integrations with tokens from oidc-provider: outgoing webhooks, button
       return { body: {} };
     });
     s.receiver.handle('cancel-submit', () => ({ body: {} }));
-    const { post, actionId } = await postButton(s.alice, s.channelId, url('/secured/action-cancel'));
+    const { post, actionId } = await button(s.alice, s.channelId, url('/secured/action-cancel'));
     const since = events.events.length;
     await s.alice.doPostActionWithCookie(post.id, actionId, '');
     const opened = await dialogOpened(since);
@@ -207,7 +210,7 @@ describe('integrations with tokens from oidc-provider: outgoing webhooks, button
     const issued = s.tokens.issued();
     await createPost(s.alice, s.channelId, 'cached please');
     const hookRequest = await s.receiver.waitFor('hook');
-    const { post, actionId } = await postButton(s.alice, s.channelId, url('/cached/cached-action'));
+    const { post, actionId } = await button(s.alice, s.channelId, url('/cached/cached-action'));
     const since = events.events.length;
     await s.alice.doPostActionWithCookie(post.id, actionId, '');
     const opened = await dialogOpened(since);
@@ -219,7 +222,7 @@ describe('integrations with tokens from oidc-provider: outgoing webhooks, button
   });
 
   it('sends nothing when the token server refuses, and tells the person which connection: a button', async () => {
-    const { post, actionId } = await postButton(s.alice, s.channelId, url('/refused/action'));
+    const { post, actionId } = await button(s.alice, s.channelId, url('/refused/action'));
     const refusals = s.tokens.tokenStatuses.filter((st) => st === 401).length;
     const err = await clientFailure(s.alice.doPostActionWithCookie(post.id, actionId, ''));
     assert.equal(err.status_code, 500);
@@ -234,7 +237,7 @@ describe('integrations with tokens from oidc-provider: outgoing webhooks, button
       await openFrom(req, url('/refused/dialog'));
       return { body: {} };
     });
-    const { post, actionId } = await postButton(s.alice, s.channelId, url('/secured/open-refused'));
+    const { post, actionId } = await button(s.alice, s.channelId, url('/secured/open-refused'));
     const since = events.events.length;
     await s.alice.doPostActionWithCookie(post.id, actionId, '');
     const opened = await dialogOpened(since);
@@ -264,24 +267,33 @@ describe('integrations with tokens from oidc-provider: outgoing webhooks, button
   });
 
   it("shows buttons to readers with an id each, and never the integration's URL or context", async () => {
-    const post = await createPost(s.alice, s.channelId, 'Two buttons', {
-      props: { attachments: [{ text: 't', actions: [
-        { name: 'Yes', type: 'button', integration: { url: url('/secured/yes'), context: { answer: 'context-yes' } } },
-        { id: 'chosenbyauthor', name: 'No', type: 'button', integration: { url: url('/secured/no'), context: { answer: 'context-no' } } },
-      ] }] },
-    });
+    const since = events.events.length;
+    const { post, actionId } = await button(s.alice, s.channelId, url('/secured/yes'), { answer: 'context-yes' },
+      [{ id: 'chosenbyauthor', name: 'No', type: 'button', integration: { url: url('/secured/no'), context: { answer: 'context-no' } } }]);
     const ids = actionsOf(post).map((a) => String(a.id));
-    assert.match(ids[0], ID);
-    assert.equal(ids[1], 'chosenbyauthor', 'an id the author gave is kept');
-    const seen = [post, await s.alice.getPost(post.id), await s.admin.getPost(post.id), await s.alice.getPosts(s.channelId, 0, 10),
-      ...events.ofKind('posted').map(postOf).filter((p) => p.id === post.id)];
+    assert.deepEqual(ids, [actionId, 'chosenbyauthor'], 'an id the integration gave is kept');
+    const posted = await events.waitFor((e) => e.event === 'posted' && postOf(e).id === post.id, 5000, since);
+    const seen = [post, await s.alice.getPost(post.id), await s.admin.getPost(post.id), await s.alice.getPosts(s.channelId, 0, 10), posted.data];
     for (const shown of seen) {
       const text = JSON.stringify(shown);
       assert.ok(!text.includes(s.receiver.url) && !text.includes('context-yes') && !text.includes('"integration"'), `the integration is shown: ${text.slice(0, 300)}`);
     }
-    // It is there all the same: the button works.
+    // It is there all the same: the buttons work.
     await s.alice.doPostActionWithCookie(post.id, 'chosenbyauthor', '');
     assert.deepEqual(s.receiver.requestsTo('no')[0].json?.context, { answer: 'context-no' });
+  });
+
+  it("a person's own post may carry a button: the action gets an id and calls its integration (the issue's contract)", async () => {
+    const post = await createPost(s.alice, s.channelId, 'My own button', {
+      props: { attachments: [{ text: 't', actions: [{ name: 'Mine', type: 'button', integration: { url: url('/secured/own-button'), context: { mine: true } } }] }] },
+    });
+    const [action] = actionsOf(post);
+    assert.match(String(action.id), ID, 'the server gives the action an id at post time');
+    const answer = (await s.alice.doPostActionWithCookie(post.id, String(action.id), '')) as unknown as Record<string, unknown>;
+    assert.equal(answer.status, 'OK');
+    const [req] = s.receiver.requestsTo('own-button');
+    assert.deepEqual(req?.json?.context, { mine: true });
+    await activeToken(req);
   });
 
   it('posts of a webhook answer and the posted events reach the WebSocket in order, without a reconnect', async () => {
@@ -298,6 +310,13 @@ describe('integrations with tokens from oidc-provider: outgoing webhooks, button
     const seqs = events.events.map((e) => e.seq);
     assert.deepEqual(seqs, seqs.map((_, i) => i), 'seq counts up from 0 (hello) without a gap');
     assert.equal(events.closes(), 0);
+  });
+
+  it("answers WebSocketClient's ping, as Mattermost does (without a pong it reconnects every 30 s)", async () => {
+    const reply = await events.ping();
+    assert.equal(reply.status, 'OK', JSON.stringify(reply));
+    const hello = events.ofKind('hello')[0];
+    assert.equal(typeof hello.data.connection_id, 'string', 'hello carries a connection id, which a reconnect sends back');
   });
 
   it('never writes a token or a secret in a log line', async () => {

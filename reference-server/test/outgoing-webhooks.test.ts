@@ -14,7 +14,6 @@ import {
 const DISABLED = 'api.outgoing_webhook.disabled.app_error';
 const PERMISSION = 'api.context.permissions.app_error';
 const NO_TRIGGERS = 'api.webhook.create_outgoing.triggers.app_error';
-const INVALID = 'model.outgoing_hook.is_valid.';
 
 /** A raw request as `token`'s user, for what Client4 hides: exact statuses and malformed bodies. */
 async function raw(s: OutgoingServer, method: string, path: string, body?: string, token = s.admin.getToken()) {
@@ -80,7 +79,7 @@ describe('outgoing webhooks: the REST API through Client4', () => {
   });
 
   it('updates a hook (the body replaces its fields; id, token, creator and team stay) and refuses a broken update', async () => {
-    const hook = await createHook(s.admin, hookBody(s.teamId, [callback]));
+    const hook = await createHook(s.admin, hookBody(s.teamId, [callback], { trigger_words: ['updatable'] }));
     await sleep(5);
     const updated = (await s.admin.updateOutgoingWebhook({
       ...hook, trigger_words: ['rain'], trigger_when: 1, callback_urls: ['https://hooks.example.com/rain'], display_name: 'Rain',
@@ -107,7 +106,7 @@ describe('outgoing webhooks: the REST API through Client4', () => {
   });
 
   it('regenerates the token', async () => {
-    const hook = await createHook(s.admin, hookBody(s.teamId, [callback]));
+    const hook = await createHook(s.admin, hookBody(s.teamId, [callback], { trigger_words: ['regen'] }));
     const regenerated = (await s.admin.regenOutgoingHookToken(hook.id)) as unknown as OutgoingHook;
     assert.equal(regenerated.id, hook.id);
     assert.match(regenerated.token, ID);
@@ -117,7 +116,7 @@ describe('outgoing webhooks: the REST API through Client4', () => {
   });
 
   it('deletes a hook: {"status":"OK"}, then 404 everywhere and gone from the lists', async () => {
-    const hook = await createHook(s.admin, hookBody(s.teamId, [callback]));
+    const hook = await createHook(s.admin, hookBody(s.teamId, [callback], { trigger_words: ['doomed'] }));
     assert.deepEqual(await s.admin.removeOutgoingWebhook(hook.id), { status: 'OK' });
     await expectClientError(s.admin.getOutgoingWebhook(hook.id), 404);
     await expectClientError(s.admin.removeOutgoingWebhook(hook.id), 404);
@@ -128,38 +127,53 @@ describe('outgoing webhooks: the REST API through Client4', () => {
 
   it('refuses each broken rule with a 400, and stores nothing', async () => {
     const stored = snapshot(s.server.dbFile);
+    const unchanged = () => assert.equal(snapshot(s.server.dbFile), stored, 'nothing stored');
     const long = (n: number) => 'a'.repeat(n);
-    const cases: [string, Record<string, unknown>, string?][] = [
-      ['an empty trigger word', { trigger_words: ['weather', ''] }, `${INVALID}`],
-      ['no channel and no trigger words', { channel_id: '', trigger_words: [] }, NO_TRIGGERS],
-      ['no trigger words field and no channel', { channel_id: '', trigger_words: undefined }, NO_TRIGGERS],
-      ['no callback URL', { callback_urls: [] }, INVALID],
-      ['a callback URL that is not a URL', { callback_urls: ['not a url'] }, INVALID],
-      ['a callback URL that is not http(s)', { callback_urls: ['ftp://hooks.example.com/x'] }, INVALID],
-      ['a second callback URL that is bad', { callback_urls: [callback, 'javascript:alert(1)'] }, INVALID],
-      ['a callback URL with user:pass@', { callback_urls: ['https://bot:hunter2@hooks.example.com/x'] }, INVALID],
-      ['a display name of 65 characters', { display_name: long(65) }, INVALID],
-      ['a description of 501 characters', { description: long(501) }, INVALID],
-      ['a username of 65 characters', { username: long(65) }, INVALID],
-      ['an icon URL of 1025 characters', { icon_url: `https://example.com/${long(1005)}` }, INVALID],
-      ['trigger_when 2', { trigger_when: 2 }, INVALID],
-      ['trigger_when -1', { trigger_when: -1 }, INVALID],
-      ['an unknown content type', { content_type: 'text/xml' }, INVALID],
-      ['no team', { team_id: '' }, INVALID],
-      ['a channel that does not exist', { channel_id: 'q'.repeat(26) }],
-      ['a channel of another team', { channel_id: otherTeamChannel }],
-      ['a private channel', { channel_id: privateChannel }],
+    // [what, the body's fields, the status(es), what the error id says]: Mattermost's ids where it has them
+    // (model/outgoing_webhook.go, app/webhook.go). Mattermost answers 404 for a missing channel and 403 for
+    // a private one or another team's; the issue's contract asks 400 for every rule: either is taken.
+    const cases: [string, Record<string, unknown>, number | number[], RegExp][] = [
+      ['an empty trigger word', { trigger_words: ['weather', ''] }, 400, /^model\.outgoing_hook\.is_valid\.trigger_words\./],
+      ['no channel and no trigger words', { channel_id: '', trigger_words: [] }, 400, new RegExp(`^${NO_TRIGGERS.replace(/\./g, '\\.')}$`)],
+      ['no trigger words field and no channel', { channel_id: '', trigger_words: undefined }, 400, /^api\.webhook\.create_outgoing\.triggers\./],
+      ['no callback URL', { callback_urls: [] }, 400, /^model\.outgoing_hook\.is_valid\.callback\./],
+      ['a callback URL that is not a URL', { callback_urls: ['not a url'] }, 400, /^model\.outgoing_hook\.is_valid\.(url|callback)\./],
+      ['a callback URL that is not http(s)', { callback_urls: ['ftp://hooks.example.com/x'] }, 400, /^model\.outgoing_hook\.is_valid\.(url|callback)\./],
+      ['a second callback URL that is bad', { callback_urls: [callback, 'javascript:alert(1)'] }, 400, /^model\.outgoing_hook\.is_valid\.(url|callback)\./],
+      ['a callback URL with user:pass@', { callback_urls: ['https://bot:hunter2@hooks.example.com/x'] }, 400, /^model\.outgoing_hook\.is_valid\.(url|callback)\./],
+      ['a display name of 65 characters', { display_name: long(65) }, 400, /^model\.outgoing_hook\.is_valid\.display_name\./],
+      ['a description of 501 characters', { description: long(501) }, 400, /^model\.outgoing_hook\.is_valid\.description\./],
+      ['a username of 65 characters', { username: long(65) }, 400, /^model\.outgoing_hook\.(is_valid\.)?username\./],
+      ['an icon URL of 1025 characters', { icon_url: `https://example.com/${long(1005)}` }, 400, /^model\.outgoing_hook\.(is_valid\.)?icon_url\./],
+      ['trigger_when 2', { trigger_when: 2 }, 400, /^model\.outgoing_hook\.is_valid\.trigger_?when\./i],
+      ['trigger_when -1', { trigger_when: -1 }, 400, /^model\.outgoing_hook\.is_valid\.trigger_?when\./i],
+      ['an unknown content type', { content_type: 'text/xml' }, 400, /^model\.outgoing_hook\.is_valid\.content_type\./],
+      ['no team', { team_id: '' }, 400, /^model\.outgoing_hook\.is_valid\.team_id\./],
+      ['a team that does not exist', { team_id: 't'.repeat(26) }, [400, 403, 404], /./],
+      ['a channel that does not exist', { channel_id: 'q'.repeat(26) }, [400, 404], /./],
+      ['a channel of another team', { channel_id: otherTeamChannel }, [400, 403], /./],
+      ['a private channel', { channel_id: privateChannel }, [400, 403], /./],
     ];
-    for (const [what, overrides, id] of cases) {
-      const err = await clientFailure(s.admin.createOutgoingWebhook(hookBody(s.teamId, [callback], overrides) as never));
-      assert.equal(err.status_code, 400, `${what}: ${err.status_code} ${err.message}`);
-      if (id) assert.ok(err.server_error_id?.startsWith(id), `${what}: ${err.server_error_id}`);
-      assert.ok(err.message.length > 5, what);
-      assert.ok(!err.message.includes('hunter2'), `${what}: the password is shown back`);
+    // Every case is tried, and every one that goes wrong is listed.
+    const wrong: string[] = [];
+    for (const [what, overrides, status, id] of cases) {
+      const err = await clientFailure(s.admin.createOutgoingWebhook(hookBody(s.teamId, [callback], overrides) as never)).catch((e: Error) => ({ status_code: 0, server_error_id: '', message: e.message }));
+      const statuses = Array.isArray(status) ? status : [status];
+      if (!statuses.includes(err.status_code ?? 0)) wrong.push(`${what}: ${err.status_code} ${err.message}`);
+      else if (!id.test(err.server_error_id ?? '')) wrong.push(`${what}: error id ${err.server_error_id}`);
+      else if (err.message.length <= 5 || err.message.includes('hunter2')) wrong.push(`${what}: message ${err.message}`);
     }
+    assert.deepEqual(wrong, []);
+    unchanged();
+    // Mattermost's: two hooks of one channel (or both team-wide) may not share a trigger word and a callback URL.
+    const first = await createHook(s.admin, hookBody(s.teamId, [callback], { trigger_words: ['twice'] }));
+    const stored2 = snapshot(s.server.dbFile);
+    await expectClientError(s.admin.createOutgoingWebhook(hookBody(s.teamId, ['https://other.example.com/x', callback], { trigger_words: ['once', 'twice'] }) as never),
+      400, 'api.webhook.create_outgoing.intersect.app_error');
+    assert.equal(snapshot(s.server.dbFile), stored2);
+    await s.admin.removeOutgoingWebhook(first.id);
     const malformed = await raw(s, 'POST', '/hooks/outgoing', '{"team_id":');
     assert.equal(malformed.status, 400);
-    assert.equal(snapshot(s.server.dbFile), stored, 'nothing stored');
     assert.deepEqual(await all(), []);
     // The limits themselves are allowed.
     const atLimits = await createHook(s.admin, hookBody(s.teamId, [callback], { display_name: long(64), description: long(500), username: long(64) }));
@@ -167,25 +181,28 @@ describe('outgoing webhooks: the REST API through Client4', () => {
   });
 
   it('refuses a user without manage_outgoing_webhooks (403 on every route) while EnableOnlyAdminIntegrations is true', async () => {
-    const hook = await createHook(s.admin, hookBody(s.teamId, [callback]));
-    const stored = snapshot(s.server.dbFile);
-    await expectClientError(s.alice.createOutgoingWebhook(hookBody(s.teamId, [callback]) as never), 403, PERMISSION);
-    await expectClientError(s.alice.getOutgoingWebhooks('', s.teamId), 403, PERMISSION);
-    await expectClientError(s.alice.getOutgoingWebhooks(s.channelId), 403, PERMISSION);
-    await expectClientError(s.alice.getOutgoingWebhook(hook.id), 403, PERMISSION);
-    await expectClientError(s.alice.updateOutgoingWebhook({ ...hook, callback_urls: ['https://evil.example/x'] } as never), 403, PERMISSION);
-    await expectClientError(s.alice.regenOutgoingHookToken(hook.id), 403, PERMISSION);
-    await expectClientError(s.alice.removeOutgoingWebhook(hook.id), 403, PERMISSION);
-    const anonymous = await fetch(`${s.server.url}/api/v4/hooks/outgoing?team_id=${s.teamId}`);
-    assert.equal(anonymous.status, 401);
-    assert.equal(snapshot(s.server.dbFile), stored, 'nothing changed');
-    await s.admin.removeOutgoingWebhook(hook.id);
+    const hook = await createHook(s.admin, hookBody(s.teamId, [callback], { trigger_words: ['plainuser'] }));
+    try {
+      const stored = snapshot(s.server.dbFile);
+      await expectClientError(s.alice.createOutgoingWebhook(hookBody(s.teamId, [callback]) as never), 403, PERMISSION);
+      await expectClientError(s.alice.getOutgoingWebhooks('', s.teamId), 403, PERMISSION);
+      await expectClientError(s.alice.getOutgoingWebhooks(s.channelId), 403, PERMISSION);
+      await expectClientError(s.alice.getOutgoingWebhook(hook.id), 403, PERMISSION);
+      await expectClientError(s.alice.updateOutgoingWebhook({ ...hook, callback_urls: ['https://evil.example/x'] } as never), 403, PERMISSION);
+      await expectClientError(s.alice.regenOutgoingHookToken(hook.id), 403, PERMISSION);
+      await expectClientError(s.alice.removeOutgoingWebhook(hook.id), 403, PERMISSION);
+      const anonymous = await fetch(`${s.server.url}/api/v4/hooks/outgoing?team_id=${s.teamId}`);
+      assert.equal(anonymous.status, 401);
+      assert.equal(snapshot(s.server.dbFile), stored, 'nothing changed');
+    } finally {
+      await s.admin.removeOutgoingWebhook(hook.id);
+    }
   });
 
   it("with manage_outgoing_webhooks a user manages her own hooks, not others' (manage_others_outgoing_webhooks)", async () => {
     await s.admin.patchConfig({ ServiceSettings: { EnableOnlyAdminIntegrations: false } } as never);
     try {
-      const admins = await createHook(s.admin, hookBody(s.teamId, [callback], { display_name: "The admin's" }));
+      const admins = await createHook(s.admin, hookBody(s.teamId, [callback], { display_name: "The admin's", trigger_words: ['adminsown'] }));
       const own = await createHook(s.alice, hookBody(s.teamId, [callback], { display_name: 'Her own', trigger_words: ['mine'] }));
       assert.equal(own.creator_id, s.aliceId);
       assert.deepEqual(((await s.alice.getOutgoingWebhooks('', s.teamId)) as unknown as OutgoingHook[]).map((h) => h.id), [own.id],
@@ -213,7 +230,7 @@ describe('outgoing webhooks: the REST API through Client4', () => {
   });
 
   it('answers 501 on every route while EnableOutgoingWebhooks is off, and changes nothing', async () => {
-    const hook = await createHook(s.admin, hookBody(s.teamId, [callback]));
+    const hook = await createHook(s.admin, hookBody(s.teamId, [callback], { trigger_words: ['dormant'] }));
     await s.admin.patchConfig({ ServiceSettings: { EnableOutgoingWebhooks: false } } as never);
     try {
       const stored = snapshot(s.server.dbFile);
@@ -287,7 +304,8 @@ describe('outgoing webhooks: posts fire them, and their answers come back as pos
       { token: h.token, team_id: s.teamId, team_domain: 'main', channel_id: s.channelId, channel_name: 'town-square', user_id: s.aliceId,
         user_name: 'alice', post_id: post.id, text: 'weather in  Paris\ttomorrow', trigger_word: 'weather', file_ids: '' },
     );
-    assert.equal(Number(f.timestamp), post.create_at, 'timestamp: the post\'s create_at');
+    // As Mattermost's OutgoingWebhookPayload.ToFormValues: the post's create_at in seconds (JSON keeps milliseconds).
+    assert.equal(Number(f.timestamp), Math.floor(post.create_at / 1000), 'timestamp: the post\'s create_at, in seconds');
   });
 
   it('fires only on the first word: exact (trigger_when 0) vs starts-with (trigger_when 1)', async () => {
@@ -424,6 +442,12 @@ describe('outgoing webhooks: posts fire them, and their answers come back as pos
     await say('switch on');
     await firedOnce('switched');
     assert.deepEqual(s.receiver.requestsTo('switched').map((r) => r.form.get('text')), ['switch on']);
+  });
+
+  it("takes a person's post with props up to Mattermost's limit (PostPropsMaxUserRunes, 800000 characters of JSON)", async () => {
+    const post = await say('big props', s.channelId, { props: { notes: 'n'.repeat(700_000) } });
+    assert.equal(String(post.props.notes).length, 700_000);
+    await assert.rejects(say('too big', s.channelId, { props: { notes: 'n'.repeat(800_001) } }), (err: { status_code?: number }) => err.status_code === 400);
   });
 
   it('fires nothing for a deleted hook', async () => {

@@ -3,6 +3,7 @@
 // waiting for what happens after an answer (a webhook fires after POST /posts has answered).
 import assert from 'node:assert/strict';
 import type { Client } from './helpers.js';
+import type { OutgoingServer } from './outgoing-helpers.js';
 
 export const ID = /^[ybndrfg8ejkmcpqxot1uwisza345h769]{26}$/;
 export const FORM = 'application/x-www-form-urlencoded';
@@ -104,13 +105,38 @@ export function actionsOf(post: Post): Record<string, unknown>[] {
   return attachments[0].actions ?? [];
 }
 
-/** A user posts a message with one button to `url`; returns the post and the button's id, as the server gave it. */
-export async function postButton(c: Client, channelId: string, url: string, context: Record<string, unknown> = {}, name = 'Approve'):
-Promise<{ post: Post; actionId: string }> {
-  const post = await createPost(c, channelId, 'Ticket 42 needs a decision', { props: buttonProps([{ name, type: 'button', integration: { url, context } }]) });
-  const [action] = actionsOf(post);
-  assert.match(String(action.id), ID, `the server gives every action an id: ${JSON.stringify(action)}`);
-  return { post, actionId: String(action.id) };
+/** What a button maker posts: the buttons, and the message they come with. */
+export interface ButtonSpec {
+  buttons: Button[];
+  message: string;
+}
+
+/**
+ * Posts with buttons, made the way an integration makes them: a slash command (/buttons, added by
+ * the admin) whose in_channel answer carries the attachments. The command's URL is the receiver's
+ * /button-maker, which no connection covers. `post` runs it as `c` in `channelId` and returns the
+ * post and the first button's id, as the server gave them.
+ */
+export async function buttonMaker(s: OutgoingServer): Promise<(c: Client, channelId: string, url: string, context?: Record<string, unknown>, more?: Button[]) =>
+Promise<{ post: Post; actionId: string }>> {
+  let next: ButtonSpec | null = null;
+  let made = 0;
+  s.receiver.handle('button-maker', () => {
+    const spec = next ?? { buttons: [], message: 'nothing asked for' };
+    return { body: { response_type: 'in_channel', text: spec.message, attachments: [{ text: 'A decision is needed', actions: spec.buttons }] } };
+  });
+  await s.addCommand('buttons', '/button-maker');
+  return async (c, channelId, url, context = {}, more = []) => {
+    const message = `Ticket ${++made} needs a decision`;
+    next = { message, buttons: [{ name: 'Approve', type: 'button', integration: { url, context } }, ...more] };
+    const { id: teamId } = await c.getTeamByName('main');
+    await c.executeCommand('/buttons', { channel_id: channelId, team_id: teamId } as never);
+    const post = (await postsIn(c, channelId)).find((p) => p.message === message);
+    assert.ok(post, `the command's answer was not posted: ${message}`);
+    const [action] = actionsOf(post);
+    assert.match(String(action.id), ID, `the server gives every action an id: ${JSON.stringify(action)}`);
+    return { post, actionId: String(action.id) };
+  };
 }
 
 /** A dialog as an integration sends it: one text field, `name`, with a minimum length. */

@@ -178,6 +178,8 @@ export interface EventStream {
   waitFor(match: (e: ServerEvent) => boolean, timeoutMs?: number, since?: number): Promise<ServerEvent>;
   /** The events of one kind so far. */
   ofKind(event: string): ServerEvent[];
+  /** WebSocketClient's ping, which it sends on connecting and every 30 s: resolves with the server's reply. */
+  ping(timeoutMs?: number): Promise<Record<string, unknown>>;
   close(): void;
 }
 
@@ -213,6 +215,13 @@ export async function connectEvents(serverUrl: string, token: string): Promise<E
       }, timeoutMs);
       waiters.add(check);
       check();
+    }),
+    ping: (timeoutMs = 2000) => new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no reply to a ping in ${timeoutMs} ms`)), timeoutMs);
+      ws.ping((reply: unknown) => {
+        clearTimeout(timer);
+        resolve(reply as Record<string, unknown>);
+      });
     }),
     close: () => ws.close(),
   };
