@@ -212,6 +212,7 @@ function dialogCases(): Case[] {
     submit('submit a dialog never opened (another callback id)', (w) => valid(w, { callback_id: 'never-opened' }), 403),
     submit('submit a dialog to another URL than it was opened with', (w) => valid(w, { url: 'https://evil.example/steal' }), 403),
     submit('submit a dialog to the integration with another path', (w) => valid(w, { url: w.opened.url.replace('dialog-submit', 'hook') }), 403),
+    submit('submit a dialog naming a channel alice is not in', (w) => valid(w, { channel_id: w.privateChannel }), 403),
     submit('submit a dialog opened for alice, as the admin', (w) => valid(w), 403, MM(), asAdmin),
     submit('submit a dialog without a session', (w) => valid(w), 401, MM('api.context.session_expired.app_error'), nobody),
     submit('submit a dialog of 65 KiB', (w) => valid(w, { submission: { name: 'n'.repeat(65 * KIB) } }), 413, MM()),
@@ -256,9 +257,14 @@ describe(`hostile input to integrations: ${ALL.length} cases, each refused, noth
   }
 
   it('the world is intact: the real button and dialog still work after all the cases', async () => {
+    const sent = w.s.receiver.requests.length;
     await w.s.alice.doPostActionWithCookie(w.button.post.id, w.button.actionId, '');
     await w.s.alice.submitInteractiveDialog(submission(w.opened, w.s.channelId, w.s.teamId, { name: 'legit' }) as never);
-    assert.deepEqual(w.s.receiver.requests.slice(requestsBefore.length).map((r) => r.path), ['/hostile/action', '/hostile/dialog-submit']);
+    assert.deepEqual(w.s.receiver.requests.slice(sent).map((r) => r.path), ['/hostile/action', '/hostile/dialog-submit']);
+  });
+
+  it('no case reached the integration', () => {
+    assert.deepEqual(w.s.receiver.requests.slice(requestsBefore.length, -2).map((r) => `${r.path} ${r.rawBody.slice(0, 60)}`), []);
   });
 });
 
@@ -331,6 +337,17 @@ describe('hostile input to integrations: trigger ids in time and in hand', () =>
     assert.ok([403, 404].includes(reply.status), reply.text);
     assert.equal(JSON.parse(reply.text).trigger_id, undefined);
     assert.equal(w.s.receiver.requests.length, sent);
+  });
+
+  it("a person's post cannot pass for an integration's: from_webhook and the override props are dropped, and it fires hooks as any post", async () => {
+    const before = w.s.receiver.requestsTo('hook').length;
+    const post = await createPost(w.s.alice, w.s.channelId, 'hostile disguise', {
+      props: { from_webhook: 'true', override_username: 'system', override_icon_url: 'https://evil.example/icon.png', webhook_display_name: 'Admin' },
+    });
+    for (const key of ['from_webhook', 'override_username', 'override_icon_url', 'webhook_display_name']) assert.equal(post.props[key], undefined, key);
+    const stored = (await w.s.admin.getPost(post.id)) as unknown as Post;
+    assert.deepEqual(stored.props, post.props);
+    assert.equal((await w.s.receiver.waitFor('hook', before + 1)).form.get('post_id'), post.id);
   });
 
   it("never shows a button's integration URL or context in post JSON: create, get, list, the posted event", async () => {
