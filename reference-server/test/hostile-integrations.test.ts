@@ -5,11 +5,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { addChannel, type ReceivedRequest } from './command-helpers.js';
-import { client } from './helpers.js';
+import { client, createUser, loginForCookies, USER } from './helpers.js';
 import { BAD_BODIES, KIB, assertRefused, send, snapshot, type Expect, type HostileRequest, type JsonRoute } from './hostile-helpers.js';
 import { startOutgoingServer, type OutgoingServer } from './outgoing-helpers.js';
 import { buttonMaker, createHook, createPost, dialogOf, hookBody, openDialog, sleep, submission, type Post } from './webhook-helpers.js';
-import { connectEvents, type EventStream } from './websocket-helpers.js';
+import { connectEvents, postOf, rawSocket, type EventStream } from './websocket-helpers.js';
 
 const json = (value: unknown) => JSON.stringify(value);
 const MM = (id?: string): Expect => ({ kind: 'mattermost', id });
@@ -365,3 +365,77 @@ describe('hostile input to integrations: trigger ids in time and in hand', () =>
     }
   });
 });
+
+describe('hostile input to integrations: the WebSocket', () => {
+  let w: World;
+  before(async () => {
+    w = await startWorld();
+  });
+  after(async () => {
+    w?.events.close();
+    await w?.s.close();
+  });
+
+  it('refuses a session cookie sent from another origin (cross-site WebSocket hijacking), and takes it from its own', async () => {
+    const { cookieHeader } = await loginForCookies(w.url, USER.username, USER.password);
+    const foreign = rawSocket(w.url, { cookie: cookieHeader, origin: 'https://evil.example' });
+    assert.equal(await foreign.settled, 'refused');
+    assert.equal(foreign.socket.refusedWith, 403);
+    assert.deepEqual(foreign.messages, []);
+    const own = rawSocket(w.url, { cookie: cookieHeader, origin: new URL(w.url).origin });
+    assert.equal(await own.settled, 'open');
+    await waitFor(() => own.messages.length > 0);
+    assert.equal(own.messages[0].event, 'hello');
+    own.socket.close();
+  });
+
+  it('closes a socket whose authentication challenge carries no valid token, before any event', async () => {
+    for (const token of ['q'.repeat(26), '', w.adminToken.slice(0, -1)]) {
+      const socket = rawSocket(w.url);
+      assert.equal(await socket.settled, 'open');
+      socket.socket.send(JSON.stringify({ seq: 1, action: 'authentication_challenge', data: { token } }));
+      await socket.closed;
+      assert.deepEqual(socket.messages.filter((m) => m.event !== undefined), [], `events for the token ${JSON.stringify(token.slice(0, 8))}`);
+    }
+  });
+
+  it('sends each event only to whom it concerns: a private channel\'s posts to its members, an ephemeral message and a dialog to their user', async () => {
+    const bobUser = { username: 'bob', email: 'bob@example.com', password: 'bob-password-12' };
+    const { client: bob } = await createUser(w.url, w.s.admin, bobUser);
+    const bobEvents = await connectEvents(w.url, bob.getToken());
+    try {
+      const aliceSince = w.events.events.length;
+      // The admin posts in a private channel only the admin is in.
+      const secret = await createPost(w.s.admin, w.privateChannel, 'for admins only');
+      // Alice presses a button whose integration answers with an ephemeral text and opens a dialog for her.
+      w.s.receiver.handle('ephemeral-and-dialog', async (req) => {
+        await openDialog(w.url, client(w.url), { trigger_id: req.json?.trigger_id, url: `${w.s.receiver.url}/hostile/dialog-submit`, dialog: dialogOf('only-alice') });
+        return { body: { ephemeral_text: 'only for alice' } };
+      });
+      const { post, actionId } = await w.postButton(w.s.alice, w.s.channelId, `${w.s.receiver.url}/hostile/ephemeral-and-dialog`);
+      await w.s.alice.doPostActionWithCookie(post.id, actionId, '');
+      await w.events.waitFor((e) => e.event === 'open_dialog', 5000, aliceSince);
+      await w.events.waitFor((e) => e.event === 'ephemeral_message', 5000, aliceSince);
+      // A public post that all three see marks the point by which everything has arrived.
+      const marker = await createPost(w.s.admin, w.s.channelId, 'everyone sees this');
+      await bobEvents.waitFor((e) => e.event === 'posted' && postOf(e).id === marker.id);
+      await w.events.waitFor((e) => e.event === 'posted' && postOf(e).id === marker.id, 5000, aliceSince);
+      for (const [who, events] of [['bob', bobEvents.events], ['alice', w.events.events.slice(aliceSince)]] as const) {
+        const leaked = events.filter((e) => e.event === 'posted' && postOf(e).id === secret.id);
+        assert.deepEqual(leaked, [], `${who} saw the private channel's post`);
+      }
+      assert.deepEqual(bobEvents.ofKind('ephemeral_message'), [], "bob got alice's ephemeral message");
+      assert.deepEqual(bobEvents.ofKind('open_dialog'), [], "bob got alice's dialog");
+    } finally {
+      bobEvents.close();
+    }
+  });
+});
+
+async function waitFor(condition: () => boolean, timeoutMs = 3000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('timed out');
+    await sleep(20);
+  }
+}

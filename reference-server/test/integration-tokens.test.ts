@@ -91,6 +91,22 @@ describe('integrations with tokens from oidc-provider: outgoing webhooks, button
     assert.equal(s.tokens.tokenStatuses.length, asked);
   });
 
+  it('sends a button press and a dialog submission whose URLs no connection covers without an Authorization header', async () => {
+    s.receiver.handle('open-action', async (req) => {
+      await openFrom(req, url('/open/open-submit'));
+      return { body: {} };
+    });
+    s.receiver.handle('open-submit', () => ({ body: {} }));
+    const asked = s.tokens.tokenStatuses.length;
+    const { post, actionId } = await button(s.alice, s.channelId, url('/open/open-action'));
+    const since = events.events.length;
+    await s.alice.doPostActionWithCookie(post.id, actionId, '');
+    const opened = await dialogOpened(since);
+    await s.alice.submitInteractiveDialog(submission(opened, s.channelId, s.teamId, { name: 'Uncovered' }) as never);
+    assert.deepEqual([s.receiver.requestsTo('open-action')[0].headers.authorization, s.receiver.requestsTo('open-submit')[0].headers.authorization], [undefined, undefined]);
+    assert.equal(s.tokens.tokenStatuses.length, asked);
+  });
+
   it("a button: Mattermost's action request with an active bearer token; the answer's update and ephemeral_text are applied", async () => {
     s.receiver.handle('action-update', () => ({ body: { update: { message: 'Ticket 42: approved' }, ephemeral_text: 'You approved ticket 42.' } }));
     const { post, actionId } = await button(s.alice, s.channelId, url('/secured/action-update'), { ticket: 42, secret_note: 'kept server-side' });

@@ -141,6 +141,8 @@ describe('outgoing webhooks: the REST API through Client4', () => {
       ['a callback URL that is not http(s)', { callback_urls: ['ftp://hooks.example.com/x'] }, 400, /^model\.outgoing_hook\.is_valid\.(url|callback)\./],
       ['a second callback URL that is bad', { callback_urls: [callback, 'javascript:alert(1)'] }, 400, /^model\.outgoing_hook\.is_valid\.(url|callback)\./],
       ['a callback URL with user:pass@', { callback_urls: ['https://bot:hunter2@hooks.example.com/x'] }, 400, /^model\.outgoing_hook\.is_valid\.(url|callback)\./],
+      ['trigger words of more than 1024 characters in all', { trigger_words: Array.from({ length: 60 }, (_, i) => `word${i}${long(12)}`) }, 400, /^model\.outgoing_hook\.is_valid\.(words|trigger_words)\./],
+      ['callback URLs of more than 1024 characters in all', { callback_urls: Array.from({ length: 10 }, (_, i) => `https://hooks.example.com/${i}/${long(100)}`) }, 400, /^model\.outgoing_hook\.is_valid\.callback\./],
       ['a display name of 65 characters', { display_name: long(65) }, 400, /^model\.outgoing_hook\.is_valid\.display_name\./],
       ['a description of 501 characters', { description: long(501) }, 400, /^model\.outgoing_hook\.is_valid\.description\./],
       ['a username of 65 characters', { username: long(65) }, 400, /^model\.outgoing_hook\.(is_valid\.)?username\./],

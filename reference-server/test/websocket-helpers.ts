@@ -28,9 +28,6 @@ export class LoopbackWebSocket {
   readonly CLOSING = 2;
   readonly CLOSED = 3;
 
-  /** Extra request headers for the next sockets (a session cookie); tests set it. */
-  static headers: Record<string, string> = {};
-
   readyState = LoopbackWebSocket.CONNECTING;
   onopen: (() => void) | null = null;
   onmessage: ((event: MessageEventLike) => void) | null = null;
@@ -42,11 +39,12 @@ export class LoopbackWebSocket {
   private buffer = Buffer.alloc(0);
   private fragments: Buffer[] = [];
 
-  constructor(readonly url: string) {
+  /** `headers`: what the upgrade request carries beside the handshake's own (a session cookie, an Origin). */
+  constructor(readonly url: string, headers: Record<string, string> = {}) {
     const key = randomBytes(16).toString('base64');
     const target = new URL(url.replace(/^ws/, 'http'));
     const req = http.request(target, {
-      headers: { Connection: 'Upgrade', Upgrade: 'websocket', 'Sec-WebSocket-Key': key, 'Sec-WebSocket-Version': '13', ...LoopbackWebSocket.headers },
+      headers: { Connection: 'Upgrade', Upgrade: 'websocket', 'Sec-WebSocket-Key': key, 'Sec-WebSocket-Version': '13', ...headers },
     });
     req.on('upgrade', (res, socket, head) => {
       const expected = createHash('sha1').update(key + GUID).digest('base64');
@@ -233,4 +231,32 @@ export async function connectEvents(serverUrl: string, token: string): Promise<E
 /** A post carried by an event (posted, post_edited, ephemeral_message), parsed from its JSON string. */
 export function postOf(e: ServerEvent): Record<string, unknown> & { id: string; message: string; props: Record<string, unknown> } {
   return JSON.parse(String(e.data.post)) as Record<string, unknown> & { id: string; message: string; props: Record<string, unknown> };
+}
+
+/** What a raw socket got: whether it opened, the HTTP status that refused it, its messages, how it closed. */
+export interface RawSocket {
+  socket: LoopbackWebSocket;
+  messages: Record<string, unknown>[];
+  /** Resolves once the socket opened, or was refused or closed. */
+  settled: Promise<'open' | 'refused' | 'closed'>;
+  /** Resolves with the close code once the socket is closed. */
+  closed: Promise<number>;
+}
+
+/** A socket to the server's /api/v4/websocket without WebSocketClient, for requests a client would not send. */
+export function rawSocket(serverUrl: string, headers: Record<string, string> = {}): RawSocket {
+  const socket = new LoopbackWebSocket(`${serverUrl.replace(/^http/, 'ws')}/api/v4/websocket`, headers);
+  const messages: Record<string, unknown>[] = [];
+  let settle!: (how: 'open' | 'refused' | 'closed') => void;
+  let close!: (code: number) => void;
+  const settled = new Promise<'open' | 'refused' | 'closed'>((resolve) => (settle = resolve));
+  const closed = new Promise<number>((resolve) => (close = resolve));
+  socket.onopen = () => settle('open');
+  socket.onmessage = (e) => messages.push(JSON.parse(e.data) as Record<string, unknown>);
+  socket.onerror = () => undefined;
+  socket.onclose = (e) => {
+    settle(socket.refusedWith ? 'refused' : 'closed');
+    close(e.code);
+  };
+  return { socket, messages, settled, closed };
 }
