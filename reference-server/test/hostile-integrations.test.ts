@@ -84,8 +84,15 @@ const JSON_ROUTES: JsonRoute<World>[] = [
   { name: 'submit a dialog', method: 'POST', path: () => '/api/v4/actions/dialogs/submit', headers: asAlice, expect: MM(), limit: 64 * KIB, wrongType: json({ url: 5, callback_id: [], submission: 'x' }) },
 ];
 
+/**
+ * Mattermost's doPostAction lets a body go that Go's decoder takes for an empty request (nothing,
+ * null, invalid UTF-8 replaced), and refuses (400) any other that does not decode as one.
+ */
+const LENIENT = new Set(['null', 'an empty body', 'invalid UTF-8']);
+const badBodiesOf = (route: JsonRoute<World>) => BAD_BODIES.filter(([what]) => !(route.name === 'click a button' && LENIENT.has(what)));
+
 function jsonCases(): Case[] {
-  return JSON_ROUTES.flatMap((route) => BAD_BODIES.map(([what, body, status]): Case => ({
+  return JSON_ROUTES.flatMap((route) => badBodiesOf(route).map(([what, body, status]): Case => ({
     name: `${route.name}: ${what}`,
     request: (w) => ({ method: route.method, path: route.path(w), headers: route.headers(w), body: body(route) }),
     status: typeof status === 'number' ? status : status(route),
