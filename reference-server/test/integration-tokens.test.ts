@@ -329,6 +329,9 @@ describe('integrations with tokens from oidc-provider: outgoing webhooks, button
   });
 
   it("answers WebSocketClient's ping, as Mattermost does (without a pong it reconnects every 30 s)", async () => {
+    // WebSocketClient sends its authentication challenge (seq 1) and at once a ping (seq 2) on connecting;
+    // that pong must come too, though the ping arrived while the server was still checking the token.
+    assert.deepEqual(events.replies().map((r) => [r.seq_reply, r.status]).slice(0, 2), [[1, 'OK'], [2, 'OK']], JSON.stringify(events.replies()));
     const reply = await events.ping();
     assert.equal(reply.status, 'OK', JSON.stringify(reply));
     const hello = events.ofKind('hello')[0];

@@ -35,6 +35,8 @@ export class LoopbackWebSocket {
   onerror: ((event: unknown) => void) | null = null;
   /** The HTTP status when the server refused the upgrade. */
   refusedWith: number | undefined;
+  /** Every text message the server sent, in order (replies to the client's requests too). */
+  readonly received: string[] = [];
   private socket: Socket | null = null;
   private buffer = Buffer.alloc(0);
   private fragments: Buffer[] = [];
@@ -143,6 +145,7 @@ export class LoopbackWebSocket {
       if (!fin) continue;
       const message = Buffer.concat(this.fragments).toString('utf8');
       this.fragments = [];
+      this.received.push(message);
       this.onmessage?.({ data: message });
     }
   }
@@ -176,6 +179,8 @@ export interface EventStream {
   waitFor(match: (e: ServerEvent) => boolean, timeoutMs?: number, since?: number): Promise<ServerEvent>;
   /** The events of one kind so far. */
   ofKind(event: string): ServerEvent[];
+  /** The server's replies (seq_reply) to what the client sent on its current connection. */
+  replies(): Record<string, unknown>[];
   /** WebSocketClient's ping, which it sends on connecting and every 30 s: resolves with the server's reply. */
   ping(timeoutMs?: number): Promise<Record<string, unknown>>;
   close(): void;
@@ -186,7 +191,8 @@ export interface EventStream {
  * authentication challenge, as the webapp does), and waits for the server's hello.
  */
 export async function connectEvents(serverUrl: string, token: string): Promise<EventStream> {
-  const ws = new WebSocketClient({ newWebSocketFn: (url: string) => new LoopbackWebSocket(url) as unknown as WebSocket });
+  let socket: LoopbackWebSocket | null = null;
+  const ws = new WebSocketClient({ newWebSocketFn: (url: string) => (socket = new LoopbackWebSocket(url)) as unknown as WebSocket });
   const events: ServerEvent[] = [];
   const waiters = new Set<() => void>();
   let closes = 0;
@@ -199,6 +205,7 @@ export async function connectEvents(serverUrl: string, token: string): Promise<E
     events,
     closes: () => closes,
     ofKind: (kind) => events.filter((e) => e.event === kind),
+    replies: () => (socket?.received ?? []).map((m) => JSON.parse(m) as Record<string, unknown>).filter((m) => m.seq_reply !== undefined),
     waitFor: (match, timeoutMs = 5000, since = 0) => new Promise((resolve, reject) => {
       const check = () => {
         const found = events.slice(since).find(match);
