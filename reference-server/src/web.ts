@@ -9,10 +9,10 @@ import { respond, serveScriptFile } from './http.js';
 import { hasPermission, Permission } from './permissions.js';
 import { bundleRoute } from './plugin-routes.js';
 
-/** Paths answered with an HTML page: the login page, `/`, and the webapp's routes. */
+/** Paths answered with an HTML page: the login page, `/`, and the webapp's routes (a team's integrations and channels). */
 export function isWebPage(path: string): boolean {
   return path === '/' || path === '/login' || /^\/(admin_console|settings)(\/.*)?$/.test(path) ||
-    /^\/[a-z0-9][a-z0-9_-]*\/integrations(\/.*)?$/.test(path);
+    /^\/[a-z0-9][a-z0-9_-]*\/(integrations(\/.*)?|channels\/[^/]+)$/.test(path);
 }
 
 // Browsers silently drop tabs and newlines from URLs ("/\t/evil" becomes "//evil") and trim spaces,

@@ -19,6 +19,8 @@ const FAILED = 'api.command.execute_command.failed.app_error';
 const FAILED_RESP = 'api.command.execute_command.failed_resp.app_error';
 const NOT_SENT = 'api.command.execute_command.oauth_token.app_error';
 const ID = /^[ybndrfg8ejkmcpqxot1uwisza345h769]{26}$/;
+/** A signed trigger id: base64url claims, ".", a base64url HMAC-SHA256. */
+const TRIGGER_ID = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{43}$/;
 
 type Command = Record<string, unknown> & { id: string; token: string; trigger: string };
 
@@ -268,7 +270,7 @@ describe('slash commands: execution (real plugin, no connection covers the URL)'
     assert.equal(form.command, '/weather');
     assert.equal(form.text, 'tomorrow  in Paris');
     assert.equal(form.root_id, '');
-    assert.match(form.trigger_id, ID);
+    assert.match(form.trigger_id, TRIGGER_ID);
     assert.match(form.response_url, new RegExp(`^${s.server.url}/hooks/commands/[a-z0-9]{26}$`));
 
     const { not_a_mattermost_field: _dropped, ...known } = JSON_REPLY;

@@ -1,11 +1,14 @@
 // The plugin's pages and the paths they answer (the backstage's paths in Mattermost).
 import React, { type ComponentType } from 'react';
-import { Backstage, PageTitle, useProtectedResourcesShown } from './components';
+import { Backstage, PageTitle, useProtectedResourcesShown } from './layout';
+import { ChannelPage } from './pages/channel/view';
 import { AddCommandPage, CommandConfirmation, CommandsPage, EditCommandPage } from './pages/commands';
 import { IntegrationManagementPage } from './pages/console';
 import { AddOAuthAppPage, EditOAuthAppPage, OAuthAppConfirmation, OAuthAppsPage } from './pages/oauth_apps';
 import { AddProtectedResourcePage, EditProtectedResourcePage, ProtectedResourceConfirmation, ProtectedResourcesPage } from './pages/resources';
 import { AddOutgoingConnectionPage, EditOutgoingConnectionPage, OutgoingConnectionsPage } from './pages/outgoing';
+import { AddOutgoingWebhookPage, EditOutgoingWebhookPage } from './pages/outgoing_webhook_form';
+import { OutgoingWebhookConfirmation, OutgoingWebhooksPage } from './pages/outgoing_webhooks';
 import { SecurityPage } from './pages/security';
 import { Link, query } from './router';
 import { STYLE } from './styles';
@@ -17,6 +20,7 @@ function IntegrationsHome({ params }: Params) {
   const resourcesShown = useProtectedResourcesShown();
   const resources = { to: `${base}/protected-resources`, title: 'Protected Resources', text: 'Register MCP servers and other APIs that accept this server\'s tokens.' };
   const cards = [
+    { to: `${base}/outgoing_webhooks`, title: 'Outgoing Webhooks', text: 'Outgoing webhooks send messages posted in channels to external integrations.' },
     { to: `${base}/commands/installed`, title: 'Slash Commands', text: 'Slash commands send events to external integrations.' },
     { to: `${base}/oauth2-apps`, title: 'OAuth 2.0 Applications', text: 'Let third-party apps act on behalf of the users who allow them.' },
     ...(resourcesShown ? [resources] : []),
@@ -41,6 +45,7 @@ function IntegrationsHome({ params }: Params) {
 
 /** Mattermost's /{team}/integrations/confirm?type=…&id=…, shown right after an add. */
 const CONFIRMATIONS = {
+  outgoing_webhooks: OutgoingWebhookConfirmation,
   commands: CommandConfirmation,
   'oauth2-apps': OAuthAppConfirmation,
   'protected-resources': ProtectedResourceConfirmation,
@@ -69,9 +74,13 @@ export const ROUTES: [string, ComponentType<Params>][] = [
   ['/:team/integrations/outgoing-oauth2-connections', OutgoingConnectionsPage],
   ['/:team/integrations/outgoing-oauth2-connections/add', AddOutgoingConnectionPage],
   ['/:team/integrations/outgoing-oauth2-connections/edit', EditOutgoingConnectionPage],
+  ['/:team/integrations/outgoing_webhooks', OutgoingWebhooksPage],
+  ['/:team/integrations/outgoing_webhooks/add', AddOutgoingWebhookPage],
+  ['/:team/integrations/outgoing_webhooks/edit', EditOutgoingWebhookPage],
   ['/:team/integrations/commands/installed', CommandsPage],
   ['/:team/integrations/commands/add', AddCommandPage],
   ['/:team/integrations/commands/edit', EditCommandPage],
+  ['/:team/channels/:channel', ChannelPage as ComponentType<Params>],
   ['/admin_console/integrations/integration_management', IntegrationManagementPage as ComponentType<Params>],
   ['/settings/security', SecurityPage as ComponentType<Params>],
 ];

@@ -171,3 +171,129 @@ export function currentUser(): Promise<User> {
   });
   return me;
 }
+
+// ---- Outgoing webhooks, channels, posts and interactive messages (Mattermost's shapes)
+
+export type HookContentType = 'application/x-www-form-urlencoded' | 'application/json';
+
+export interface OutgoingWebhook {
+  id: string;
+  token: string;
+  create_at: number;
+  update_at: number;
+  delete_at: number;
+  creator_id: string;
+  channel_id: string;
+  team_id: string;
+  trigger_words: string[];
+  /** 0: the first word matches a trigger word exactly; 1: it starts with one. */
+  trigger_when: 0 | 1;
+  callback_urls: string[];
+  display_name: string;
+  description: string;
+  content_type: HookContentType;
+  username: string;
+  icon_url: string;
+}
+
+export interface Channel {
+  id: string;
+  team_id: string;
+  /** 'O' open, 'P' private, 'D' direct, 'G' group. */
+  type: string;
+  name: string;
+  display_name: string;
+}
+
+/** Mattermost's PostAction as clients see it: the integration's URL and context stay on the server. */
+export interface PostAction {
+  id: string;
+  name: string;
+  type?: string;
+  style?: string;
+}
+
+/** Mattermost's SlackAttachment, the parts shown here. */
+export interface Attachment {
+  fallback?: string;
+  color?: string;
+  pretext?: string;
+  title?: string;
+  text?: string;
+  actions?: PostAction[];
+}
+
+export interface Post {
+  id: string;
+  create_at: number;
+  update_at: number;
+  edit_at: number;
+  delete_at: number;
+  user_id: string;
+  channel_id: string;
+  root_id: string;
+  message: string;
+  type: string;
+  props: {
+    attachments?: Attachment[];
+    from_webhook?: string;
+    webhook_display_name?: string;
+    override_username?: string;
+    [key: string]: unknown;
+  } | null;
+}
+
+export interface PostList {
+  /** Post ids, newest first. */
+  order: string[];
+  posts: Record<string, Post>;
+}
+
+/** What POST /api/v4/commands/execute answers (the parts shown here). */
+export interface CommandResponse {
+  response_type?: 'ephemeral' | 'in_channel' | '';
+  text?: string;
+  goto_location?: string;
+}
+
+export interface DialogOption {
+  text: string;
+  value: string;
+}
+
+export interface DialogElement {
+  display_name: string;
+  name: string;
+  type: 'text' | 'textarea' | 'select' | 'radio' | 'bool';
+  subtype?: string;
+  default?: string;
+  placeholder?: string;
+  help_text?: string;
+  optional?: boolean;
+  min_length?: number;
+  max_length?: number;
+  options?: DialogOption[] | null;
+}
+
+export interface InteractiveDialog {
+  callback_id?: string;
+  title: string;
+  introduction_text?: string;
+  elements?: DialogElement[] | null;
+  submit_label?: string;
+  notify_on_cancel?: boolean;
+  state?: string;
+}
+
+/** The `open_dialog` event's request: what an integration asked POST /actions/dialogs/open to show. */
+export interface OpenDialogRequest {
+  trigger_id: string;
+  url: string;
+  dialog: InteractiveDialog;
+}
+
+/** An integration's answer to a dialog submission: a general error, or errors by field name. */
+export interface DialogSubmitResponse {
+  error?: string;
+  errors?: Record<string, string>;
+}

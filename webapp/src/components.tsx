@@ -1,8 +1,7 @@
-// Building blocks shared by the pages: loading state, layouts (backstage, System Console, Settings),
-// form fields tied to their labels, buttons that show progress, dialogs, copy buttons, item lists
-// and app icons.
+// Building blocks shared by the pages: loading state, form fields tied to their labels, buttons
+// that show progress, dialogs, copy buttons, item lists and app icons. The page chrome is layout.tsx.
 import React, { useCallback, useEffect, useId, useRef, useState, type ButtonHTMLAttributes, type FormEvent, type KeyboardEvent, type ReactNode } from 'react';
-import { ApiError, currentUser, get, isAdmin, post, type Team, type User } from './client';
+import { ApiError, currentUser, get, type Team, type User } from './client';
 import { Link } from './router';
 import { firstError, focusField, type Errors } from './validation';
 
@@ -119,168 +118,6 @@ export function ErrorBanner({ children, id }: { children: ReactNode; id?: string
   );
 }
 
-// ---- Page chrome
-
-/** The page's heading: sets the title and takes focus on arrival, so screen readers announce the new page. */
-export function PageTitle({ children, text }: { children: ReactNode; text: string }) {
-  const ref = useRef<HTMLHeadingElement>(null);
-  useEffect(() => {
-    document.title = `${text} - OAuth 2.0`;
-    ref.current?.focus({ preventScroll: true });
-  }, [text]);
-  return (
-    <h1 className="page-title" tabIndex={-1} ref={ref}>
-      {children}
-    </h1>
-  );
-}
-
-function TopBar({ team }: { team?: string }) {
-  const user = useUser();
-  const [busy, setBusy] = useState(false);
-  const logout = async () => {
-    setBusy(true);
-    try {
-      await post('/api/v4/users/logout');
-    } finally {
-      window.location.assign('/login');
-    }
-  };
-  return (
-    <header className="topbar">
-      <a className="skip" href="#content">
-        Skip to content
-      </a>
-      <span className="brand">OAuth 2.0</span>
-      <nav className="topnav" aria-label="Main">
-        {team && <Link to={`/${team}/integrations`}>Integrations</Link>}
-        {user && isAdmin(user) && <Link to="/admin_console/integrations/integration_management">System Console</Link>}
-        <Link to="/settings/security">Settings</Link>
-      </nav>
-      <span className="who">
-        {user && <span className="username">@{user.username}</span>}
-        <button type="button" className="btn btn-tertiary btn-sm" onClick={logout} disabled={busy} aria-busy={busy}>
-          {busy ? 'Logging out…' : 'Log out'}
-        </button>
-      </span>
-    </header>
-  );
-}
-
-interface NavItem {
-  to: string;
-  label: string;
-  key: string;
-}
-
-/** `busy` while an entry may still appear (aria-busy: assistive technology waits for the whole list). */
-function Sidebar({ label, title, items, active, busy }: { label: string; title: string; items: NavItem[]; active: string; busy?: boolean }) {
-  return (
-    <nav className="sidebar" aria-label={label} aria-busy={busy || undefined}>
-      <div className="sidebar-title">{title}</div>
-      <ul>
-        {items.map((item) => (
-          <li key={item.key}>
-            <Link to={item.to} aria-current={item.key === active ? 'page' : undefined} className={item.key === active ? 'active' : undefined}>
-              {item.label}
-            </Link>
-          </li>
-        ))}
-      </ul>
-    </nav>
-  );
-}
-
-export type BackstageSection = 'commands' | 'oauth2-apps' | 'protected-resources' | 'outgoing-oauth2-connections' | 'home';
-
-/**
- * Whether to offer Protected Resources (null while unknown): their API is for system admins only
- * and answers 501 while the provider is off, so the entry appears only for an admin whose server
- * has the provider on.
- */
-export function useProtectedResourcesShown(): boolean | null {
-  const [shown] = useLoad(
-    () => currentUser().then((user) => isAdmin(user)
-      ? get<{ ServiceSettings: { EnableOAuthServiceProvider?: boolean } }>('/api/v4/config').then((c) => !!c.ServiceSettings.EnableOAuthServiceProvider)
-      : false),
-    [],
-  );
-  return shown.state === 'loading' ? null : shown.state === 'ready' && shown.data;
-}
-
-/** The top bar, a sidebar and the page's content: the frame of every page after login. */
-function Layout({ team, label, title, items, active, busy, children }: { team?: string; label: string; title: string; items: NavItem[]; active: string; busy?: boolean; children: ReactNode }) {
-  return (
-    <div className="app">
-      <TopBar team={team} />
-      <div className="layout">
-        <Sidebar label={label} title={title} items={items} active={active} busy={busy} />
-        <main id="content" className="content">
-          {children}
-        </main>
-      </div>
-    </div>
-  );
-}
-
-export function Backstage({ team, section, children }: { team: string; section: BackstageSection; children: ReactNode }) {
-  const base = `/${team}/integrations`;
-  const resourcesShown = useProtectedResourcesShown();
-  const items = [
-    { key: 'commands', label: 'Slash Commands', to: `${base}/commands/installed` },
-    { key: 'oauth2-apps', label: 'OAuth 2.0 Applications', to: `${base}/oauth2-apps` },
-    ...(resourcesShown ? [{ key: 'protected-resources', label: 'Protected Resources', to: `${base}/protected-resources` }] : []),
-    { key: 'outgoing-oauth2-connections', label: 'Outgoing OAuth 2.0 Connections', to: `${base}/outgoing-oauth2-connections` },
-  ];
-  return (
-    <Layout team={team} label="Integrations" title="Integrations" items={items} active={section} busy={resourcesShown === null}>
-      {children}
-    </Layout>
-  );
-}
-
-/** The first team of the logged-in user, for the "Integrations" link on pages outside a team. */
-let myTeams: Promise<Team[]> | null = null;
-function useFirstTeam(): string | undefined {
-  const [teams] = useLoad(() => (myTeams ??= get<Team[]>('/api/v4/users/me/teams')), []);
-  return teams.state === 'ready' ? teams.data[0]?.name : undefined;
-}
-
-export function ConsoleLayout({ children }: { children: ReactNode }) {
-  const team = useFirstTeam();
-  const items = [{ key: 'integration_management', label: 'Integration Management', to: '/admin_console/integrations/integration_management' }];
-  return (
-    <Layout team={team} label="System Console" title="System Console · Integrations" items={items} active="integration_management">
-      {children}
-    </Layout>
-  );
-}
-
-export function SettingsLayout({ children }: { children: ReactNode }) {
-  const team = useFirstTeam();
-  const items = [{ key: 'security', label: 'Security', to: '/settings/security' }];
-  return (
-    <Layout team={team} label="Settings" title="Settings" items={items} active="security">
-      {children}
-    </Layout>
-  );
-}
-
-/** A breadcrumb heading as the backstage shows it: "OAuth 2.0 Applications > Add". */
-export function Crumbs({ parent, to, current }: { parent: string; to: string; current: string }) {
-  return (
-    <PageTitle text={`${parent} > ${current}`}>
-      <Link to={to} className="crumb">
-        {parent}
-      </Link>
-      <span className="crumb-sep" aria-hidden="true">
-        {' › '}
-      </span>
-      <span>{current}</span>
-    </PageTitle>
-  );
-}
-
 // ---- Buttons and form fields
 
 export function Button({
@@ -308,7 +145,7 @@ export function Field({ id, label, help, error, required, children }: FieldProps
   const describedBy = [error ? `${id}-error` : '', help ? `${id}-help` : ''].filter(Boolean).join(' ') || undefined;
   return (
     <div className={`field ${error ? 'has-error' : ''}`}>
-      <label className={`field-label ${required ? 'required' : ''}`} htmlFor={id}>
+      <label className={`field-label ${required ? 'required' : ''}`} htmlFor={id} id={`${id}-label`}>
         {label}
       </label>
       <div className="field-control">
@@ -434,8 +271,12 @@ export function UrlList({ urls }: { urls: string[] }) {
 
 // ---- Dialog
 
+/**
+ * A modal dialog: Cancel and a confirm button. With `confirmForm`, the confirm button submits the
+ * form of that id in the body (so Enter in a field submits too) and `onConfirm` is not used.
+ */
 export function Dialog({
-  title, children, confirm, confirmKind = 'primary', busy, busyText, error, onConfirm, onCancel, confirmId,
+  title, children, confirm, confirmKind = 'primary', busy, busyText, error, onConfirm, onCancel, confirmId, confirmForm,
 }: {
   title: string;
   children: ReactNode;
@@ -444,9 +285,10 @@ export function Dialog({
   busy?: boolean;
   busyText?: string;
   error?: string;
-  onConfirm: () => void;
+  onConfirm?: () => void;
   onCancel: () => void;
   confirmId?: string;
+  confirmForm?: string;
 }) {
   const titleId = useId();
   const bodyId = useId();
@@ -462,7 +304,7 @@ export function Dialog({
       onCancel();
     }
     if (e.key === 'Tab' && box.current) {
-      const focusable = [...box.current.querySelectorAll<HTMLElement>('button:not([disabled]), a[href], input:not([disabled])')];
+      const focusable = [...box.current.querySelectorAll<HTMLElement>('button:not([disabled]), a[href], input:not([disabled]), select:not([disabled]), textarea:not([disabled])')];
       if (focusable.length === 0) return;
       const first = focusable[0];
       const last = focusable[focusable.length - 1];
@@ -487,7 +329,15 @@ export function Dialog({
           <Button kind="tertiary" onClick={onCancel} disabled={busy} data-autofocus>
             Cancel
           </Button>
-          <Button kind={confirmKind} onClick={onConfirm} busy={busy} busyText={busyText} id={confirmId}>
+          <Button
+            kind={confirmKind}
+            type={confirmForm ? 'submit' : 'button'}
+            form={confirmForm}
+            onClick={confirmForm ? undefined : onConfirm}
+            busy={busy}
+            busyText={busyText}
+            id={confirmId}
+          >
             {confirm}
           </Button>
         </div>

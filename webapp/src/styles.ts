@@ -112,6 +112,7 @@ width:100%;font:inherit;font-size:14px;padding:8px 12px;border:1px solid rgba(63
 .field-error{min-height:18px;font-size:12px;font-weight:600;color:var(--danger);padding-top:2px}
 .field-help{font-size:12px;color:var(--muted);padding-top:4px}
 .radios{display:flex;gap:24px;padding-top:8px}
+.radio-options{display:flex;flex-direction:column;gap:2px}
 .radios label,.checkbox{display:inline-flex;align-items:center;gap:6px;cursor:pointer;padding-top:6px}
 .radios input,.checkbox input{width:16px;height:16px;accent-color:var(--primary)}
 .masked{display:flex;gap:8px}
@@ -137,6 +138,43 @@ width:100%;font:inherit;font-size:14px;padding:8px 12px;border:1px solid rgba(63
 .radio-choice .field-help{padding-left:22px}
 .subheading{font-size:15px;margin:20px 0 4px}
 .json-doc{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:12px;background:rgba(63,67,80,.06);border-radius:4px;padding:10px 12px;margin:8px 0 0;white-space:pre-wrap;overflow-wrap:anywhere}
+
+.sidebar a.unread{font-weight:700}
+.sidebar a.unread::after{content:"";display:inline-block;width:8px;height:8px;border-radius:50%;background:var(--primary);margin-left:8px;vertical-align:middle}
+.connection-hints{list-style:none;margin:0;padding:2px 0 0}
+.connection-hints .connection-hint{padding-top:2px}
+.hint-url{font-family:ui-monospace,Menlo,Consolas,monospace;font-weight:400;color:var(--muted);overflow-wrap:anywhere}
+
+.channel-view{display:flex;flex-direction:column;height:calc(100vh - 144px);min-height:420px}
+.channel-header{display:flex;align-items:baseline;justify-content:space-between;gap:12px;border-bottom:1px solid var(--line);padding-bottom:4px}
+.channel-posts{flex:1;min-height:0;overflow-y:auto;padding:8px 0}
+.posts{list-style:none;margin:0;padding:0;display:flex;flex-direction:column;gap:2px}
+.post{padding:8px 12px;border-radius:6px;border-left:3px solid transparent}
+.post:hover{background:rgba(63,67,80,.04)}
+.post-head{display:flex;gap:8px;align-items:baseline;flex-wrap:wrap;font-size:12px}
+.post-author{font-size:14px}
+.post-message{white-space:pre-wrap;overflow-wrap:anywhere}
+.post-ephemeral{background:rgba(28,88,217,.05);border-left-color:var(--primary)}
+.post-only-you{font-style:italic;color:var(--muted)}
+.post-reply{font-size:12px}
+.attachment{margin:6px 0 2px;padding:8px 12px;border:1px solid var(--line);border-left:4px solid rgba(63,67,80,.32);border-radius:4px;background:#fff;max-width:640px}
+.attachment-pretext{margin-bottom:4px}
+.attachment-title{font-weight:600}
+.attachment-text{white-space:pre-wrap;overflow-wrap:anywhere}
+.attachment-actions{display:flex;gap:8px;flex-wrap:wrap;margin-top:8px}
+.action-primary{background:var(--primary);color:#fff}
+.action-danger{color:var(--danger);border-color:var(--danger)}
+.action-good,.action-success{color:var(--ok-text);border-color:var(--ok-text)}
+.action-warning{color:#8a6d00;border-color:#ffbc1f}
+.attachment-error{color:#8e2b2e;font-size:12px;font-weight:600;margin-top:6px}
+.composer{border-top:1px solid var(--line);padding-top:12px}
+.composer-row{display:flex;gap:8px;align-items:flex-end}
+.composer textarea{flex:1;font:inherit;font-size:14px;padding:8px 12px;border:1px solid rgba(63,67,80,.32);border-radius:4px;resize:vertical;min-height:44px;color:var(--text)}
+.composer textarea:focus{outline:none;border-color:var(--primary);box-shadow:0 0 0 2px rgba(28,88,217,.35)}
+.composer-help{font-size:12px;padding-top:4px}
+.interactive-dialog .field{grid-template-columns:1fr}
+.interactive-dialog .field-label{padding-top:0}
+.dialog-intro{color:var(--muted);margin:0 0 8px}
 
 .console-section{border-bottom:1px solid var(--line);padding-bottom:8px;margin-bottom:16px}
 .console-section h2{font-size:16px;margin:0 0 4px}

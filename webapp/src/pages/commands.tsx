@@ -1,11 +1,14 @@
 // Integrations → Slash Commands: the list, Add/Edit (with the "Connected to" hint under the Request
 // URL), and the confirmation page with the command's token.
-import React, { useEffect, useRef, useState } from 'react';
-import { del, get, post, put, type Command, type OutgoingConnection, type Team } from '../client';
+import React from 'react';
+import { del, get, put, type Command, type Team } from '../client';
+import { ConnectionHints, describedWithHint, useConnectionHints } from '../connection_hint';
 import {
-  Backstage, ConfirmCard, FormFooter, Button, CopyValue, Crumbs, Dialog, ErrorBanner, Field, Loading, PageTitle, teamByName, useAction, useCheckedForm, useLoad, ItemList,
+  FormFooter, CopyValue, ErrorBanner, Field, Loading, teamByName, useCheckedForm, useLoad, ItemList,
 } from '../components';
-import { Link, navigate, query } from '../router';
+import { ItemConfirmDialog, saveTokenItem, TokenConfirmation, TokenItemActions, useItemConfirm } from '../item_actions';
+import { Backstage, Crumbs, PageTitle } from '../layout';
+import { Link, query } from '../router';
 import { chars, isHttpUrl, type Errors } from '../validation';
 
 type Params = { params: { team: string } };
@@ -17,17 +20,10 @@ export function CommandsPage({ params }: Params) {
     const team = await teamByName(params.team);
     return get<Command[]>(`/api/v4/commands?team_id=${team.id}&custom_only=true`);
   }, [params.team]);
-  const [confirm, setConfirm] = useState<{ kind: 'delete' | 'regen'; command: Command } | null>(null);
-  const { busy, error, setError, run } = useAction();
-  const act = async () => {
-    if (!confirm) return;
-    await run(async () => {
-      if (confirm.kind === 'delete') await del(`/api/v4/commands/${confirm.command.id}`);
-      else await put(`/api/v4/commands/${confirm.command.id}/regen_token`, {});
-      setConfirm(null);
-      reload();
-    });
-  };
+  const confirm = useItemConfirm<Command>(
+    (kind, c) => (kind === 'delete' ? del(`/api/v4/commands/${c.id}`) : put(`/api/v4/commands/${c.id}/regen_token`, {})),
+    reload,
+  );
   return (
     <Backstage team={params.team} section="commands">
       <div className="page-header">
@@ -71,39 +67,16 @@ export function CommandsPage({ params }: Params) {
                   </dd>
                 </dl>
               </div>
-              <div className="item-actions">
-                <Button kind="link" onClick={() => setConfirm({ kind: 'regen', command: c })}>
-                  Regenerate Token
-                </Button>
-                <Link to={`/${params.team}/integrations/commands/edit?id=${c.id}`} aria-label={`Edit /${c.trigger}`}>
-                  Edit
-                </Link>
-                <Button kind="link" className="danger-link" onClick={() => setConfirm({ kind: 'delete', command: c })} aria-label={`Delete /${c.trigger}`}>
-                  Delete
-                </Button>
-              </div>
+              <TokenItemActions item={c} name={`/${c.trigger}`} editTo={`/${params.team}/integrations/commands/edit?id=${c.id}`} confirm={confirm} />
             </>
           )}
         </ItemList>
       )}
-      {confirm && (
-        <Dialog
-          title={confirm.kind === 'delete' ? 'Delete Slash Command' : 'Regenerate Token'}
-          confirm={confirm.kind === 'delete' ? 'Delete' : 'Regenerate Token'}
-          confirmKind={confirm.kind === 'delete' ? 'danger' : 'primary'}
-          busy={busy}
-          busyText={confirm.kind === 'delete' ? 'Deleting…' : 'Regenerating…'}
-          error={error}
-          onConfirm={act}
-          onCancel={() => (setConfirm(null), setError(''))}
-        >
-          <p>
-            {confirm.kind === 'delete'
-              ? <>Delete <strong>/{confirm.command.trigger}</strong>? Typing it will no longer call the integration.</>
-              : <>Create a new token for <strong>/{confirm.command.trigger}</strong>? The integration must be updated to accept the new one.</>}
-          </p>
-        </Dialog>
-      )}
+      <ItemConfirmDialog state={confirm} what="Slash Command">
+        {(kind, c) => (kind === 'delete'
+          ? <>Delete <strong>/{c.trigger}</strong>? Typing it will no longer call the integration.</>
+          : <>Create a new token for <strong>/{c.trigger}</strong>? The integration must be updated to accept the new one.</>)}
+      </ItemConfirmDialog>
     </Backstage>
   );
 }
@@ -188,45 +161,9 @@ export function EditCommandPage({ params }: Params) {
   );
 }
 
-type Hint = { state: 'off' } | { state: 'idle' } | { state: 'connected'; name: string } | { state: 'none' };
-
-/**
- * Once at least one outgoing connection exists: 1 s after typing stops, which connection (if any)
- * covers the Request URL.
- */
-function useConnectionHint(teamId: string, url: string): Hint {
-  const [enabled, setEnabled] = useState(false);
-  const [hint, setHint] = useState<Hint>({ state: 'idle' });
-  const round = useRef(0);
-  useEffect(() => {
-    get<OutgoingConnection[]>(`/api/v4/oauth/outgoing_connections?team_id=${teamId}&limit=1`).then(
-      (found) => setEnabled(found.length > 0),
-      () => setEnabled(false),
-    );
-  }, [teamId]);
-  useEffect(() => {
-    const mine = ++round.current;
-    const target = url.trim();
-    if (!enabled || !isHttpUrl(target)) {
-      setHint({ state: 'idle' });
-      return;
-    }
-    // While the user types, the earlier answer no longer holds.
-    setHint({ state: 'idle' });
-    const timer = setTimeout(() => {
-      get<OutgoingConnection[]>(`/api/v4/oauth/outgoing_connections?team_id=${teamId}&audience=${encodeURIComponent(target)}`).then(
-        (found) => mine === round.current && setHint(found.length > 0 ? { state: 'connected', name: found[0].name } : { state: 'none' }),
-        () => mine === round.current && setHint({ state: 'idle' }),
-      );
-    }, 1000);
-    return () => clearTimeout(timer);
-  }, [teamId, url, enabled]);
-  return enabled ? hint : { state: 'off' };
-}
-
 function CommandForm({ team, initial, existing }: { team: Team; initial: CmdForm; existing?: Command }) {
   const { form, set, blur, shownError: shown, saving, serverError, submit } = useCheckedForm(initial, checkCommand, ORDER);
-  const hint = useConnectionHint(team.id, form.url);
+  const hints = useConnectionHints(team.id, form.url);
 
   const save = submit(async () => {
     const body = {
@@ -235,17 +172,9 @@ function CommandForm({ team, initial, existing }: { team: Team; initial: CmdForm
       auto_complete: form.autocomplete, auto_complete_hint: form.autocomplete ? form.autocompleteHint.trim() : '',
       auto_complete_desc: form.autocomplete ? form.autocompleteDescription.trim() : '',
     };
-    if (existing) {
-      await put<Command>(`/api/v4/commands/${existing.id}`, { ...existing, ...body });
-      navigate(listPath(team.name));
-    } else {
-      const created = await post<Command>('/api/v4/commands', body);
-      justSaved.set(created.id, created);
-      navigate(`/${team.name}/integrations/confirm?type=commands&id=${created.id}`);
-    }
+    await saveTokenItem({ api: '/api/v4/commands', body, existing, justSaved, team: team.name, listTo: listPath(team.name), type: 'commands' });
   });
 
-  const hintText = hint.state === 'connected' ? `Connected to "${hint.name}"` : hint.state === 'none' ? 'Not linked to an OAuth connection' : '';
   return (
     <form className="backstage-form" onSubmit={save} noValidate>
       <Field id="displayName" label="Title" error={shown('displayName')} help="Specify a title, of up to 64 characters, for the slash command settings page.">
@@ -268,18 +197,14 @@ function CommandForm({ team, initial, existing }: { team: Team; initial: CmdForm
           <>
             <input
               {...a}
-              aria-describedby={[a['aria-describedby'], 'url-connection'].filter(Boolean).join(' ')}
+              aria-describedby={describedWithHint(a['aria-describedby'], 'url')}
               type="url"
               value={form.url}
               onChange={(e) => set('url', e.target.value)}
               onBlur={blur('url')}
               placeholder="https://"
             />
-            {hint.state !== 'off' && (
-              <div id="url-connection" className={`connection-hint hint-${hint.state}`} aria-live="polite">
-                {hintText}
-              </div>
-            )}
+            <ConnectionHints fieldId="url" hints={hints} />
           </>
         )}
       </Field>
@@ -321,24 +246,11 @@ function CommandForm({ team, initial, existing }: { team: Team; initial: CmdForm
 
 export function CommandConfirmation({ team }: { team: string }) {
   const id = query('id');
-  const command = justSaved.get(id);
+  const loadToken = async () => (justSaved.get(id) ?? (await get<Command>(`/api/v4/commands/${encodeURIComponent(id)}`))).token;
   return (
-    <>
-      <Crumbs parent="Slash Commands" to={listPath(team)} current="Add" />
-      <ConfirmCard title="Setup Successful" onDone={() => navigate(listPath(team))}>
-        <p>
-          Your slash command is set up. The following token will be sent in the outgoing payload: use it to check that the request came
-          from your team.
-        </p>
-        {command && (
-          <dl className="details details-wide">
-            <dt>Token:</dt>
-            <dd>
-              <CopyValue value={command.token} label="Copy the Token" id="token" />
-            </dd>
-          </dl>
-        )}
-      </ConfirmCard>
-    </>
+    <TokenConfirmation parent="Slash Commands" listTo={listPath(team)} loadToken={loadToken}>
+      Your slash command is set up. The following token will be sent in the outgoing payload: use it to check that the request came from
+      your team.
+    </TokenConfirmation>
   );
 }

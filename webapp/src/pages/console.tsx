@@ -1,7 +1,8 @@
 // System Console → Integrations → Integration Management: the OAuth switches (admins only).
 import React, { useEffect, useState, type FormEvent, type ReactNode } from 'react';
 import { get, isAdmin, put } from '../client';
-import { Button, ConsoleLayout, ErrorBanner, Loading, NoPermission, PageTitle, useLoad, useUser } from '../components';
+import { Button, ErrorBanner, Loading, NoPermission, useLoad, useUser } from '../components';
+import { ConsoleLayout, PageTitle } from '../layout';
 import { lines } from '../validation';
 
 interface Settings {

@@ -3,8 +3,9 @@
 import React, { useState } from 'react';
 import { DEVICE_GRANT, del, get, isAdmin, post, put, withDeviceGrant, type OAuthApp } from '../client';
 import {
-  Backstage, ConfirmCard, FormFooter, Button, CopyValue, Crumbs, Dialog, ErrorBanner, Field, ListError, Loading, PageTitle, UrlList, YesNo, useAction, useCheckedForm, useLoad, useUser, ItemList, AppIcon,
+  ConfirmCard, FormFooter, Button, CopyValue, Dialog, ErrorBanner, Field, ListError, Loading, UrlList, YesNo, useAction, useCheckedForm, useLoad, useUser, ItemList, AppIcon,
 } from '../components';
+import { Backstage, Crumbs, PageTitle } from '../layout';
 import { Link, navigate, query } from '../router';
 import { chars, isHttpUrl, lines, type Errors } from '../validation';
 

@@ -2,8 +2,9 @@
 import React, { useState, type FormEvent } from 'react';
 import { del, get, isAdmin, post, put, type OutgoingConnection } from '../client';
 import {
-  Backstage, Button, Crumbs, Dialog, ErrorBanner, Field, ListError, Loading, PageTitle, UrlList, useAction, useLoad, useUser, ItemList,
+  Button, Dialog, ErrorBanner, Field, ListError, Loading, UrlList, useAction, useLoad, useUser, ItemList,
 } from '../components';
+import { Backstage, Crumbs, PageTitle } from '../layout';
 import { Link, navigate, query } from '../router';
 import { chars, firstError, focusField, isHttpUrl, lines, origin, type Errors } from '../validation';
 

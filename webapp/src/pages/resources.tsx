@@ -5,8 +5,9 @@
 import React, { useState } from 'react';
 import { del, get, isAdmin, post, put, RESOURCES_API, type ProtectedResource } from '../client';
 import {
-  Backstage, ConfirmCard, FormFooter, Button, CopyValue, Crumbs, Dialog, ErrorBanner, Field, ItemList, ListError, Loading, NoPermission, PageTitle, useAction, useCheckedForm, useLoad, useUser,
+  ConfirmCard, FormFooter, Button, CopyValue, Dialog, ErrorBanner, Field, ItemList, ListError, Loading, NoPermission, useAction, useCheckedForm, useLoad, useUser,
 } from '../components';
+import { Backstage, Crumbs, PageTitle } from '../layout';
 import { Link, navigate, query } from '../router';
 import {
   RESERVED_SCOPES, RESOURCE_NAME_MAX, RESOURCE_SCOPES_MAX, resourceIdentifierError, resourceNameError, resourceScopesError, scopeList,

@@ -2,7 +2,8 @@
 // accounts connected through the app OAuth2 store (Disconnect).
 import React, { useState } from 'react';
 import { currentUser, del, get, post, type AppConnection, type OAuthApp } from '../client';
-import { Button, ErrorBanner, Loading, PageTitle, SettingsLayout, useLoad, type Load, ItemList, AppIcon } from '../components';
+import { Button, ErrorBanner, Loading, useLoad, type Load, ItemList, AppIcon } from '../components';
+import { PageTitle, SettingsLayout } from '../layout';
 
 function when(millis: number): string {
   return new Date(millis).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
