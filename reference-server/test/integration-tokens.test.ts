@@ -139,6 +139,43 @@ describe('integrations with tokens from oidc-provider: outgoing webhooks, button
     }
   });
 
+  it("a menu: the option chosen goes in the request's context, as Mattermost's selected_option", async () => {
+    const { post } = await button(s.alice, s.channelId, url('/secured/unused'), {}, [
+      { id: 'priority', name: 'Priority', type: 'select', options: [{ text: 'High', value: 'high' }, { text: 'Low', value: 'low' }],
+        integration: { url: url('/secured/menu'), context: { ticket: 7 } } } as never,
+    ]);
+    await s.alice.doPostActionWithCookie(post.id, 'priority', '', 'high');
+    const [req] = s.receiver.requestsTo('menu');
+    assert.equal(req.json?.type, 'select');
+    assert.deepEqual(req.json?.context, { ticket: 7, selected_option: 'high' });
+    await activeToken(req);
+  });
+
+  it("an action's goto_location reaches the client with the answer", async () => {
+    s.receiver.handle('goto', () => ({ body: { goto_location: 'https://tickets.example.com/42' } }));
+    const { post, actionId } = await button(s.alice, s.channelId, url('/secured/goto'));
+    const answer = (await s.alice.doPostActionWithCookie(post.id, actionId, '')) as unknown as Record<string, unknown>;
+    assert.equal(answer.status, 'OK');
+    assert.equal(answer.goto_location, 'https://tickets.example.com/42');
+  });
+
+  it('a webhook answer with a button: the button works, with a token, and shows no integration', async () => {
+    s.receiver.handle('hook-with-button', () => ({
+      body: { text: 'Deploy to production?', attachments: [{ text: 'Build 17', actions: [{ name: 'Deploy', type: 'button', integration: { url: url('/secured/deploy'), context: { build: 17 } } }] }] },
+    }));
+    await createHook(s.admin, hookBody(s.teamId, [url('/secured/hook-with-button')], { trigger_words: ['build'] }));
+    await createPost(s.alice, s.channelId, 'build 17 is green');
+    const answer = await waitForPost(s.alice, s.channelId, 'the hook\'s answer with a button', (p) => p.message === 'Deploy to production?');
+    assert.equal(answer.props.from_webhook, 'true');
+    const [action] = actionsOf(answer);
+    assert.match(String(action.id), ID);
+    assert.ok(!JSON.stringify(answer).includes('/secured/deploy'));
+    await s.alice.doPostActionWithCookie(answer.id, String(action.id), '');
+    const [req] = s.receiver.requestsTo('deploy');
+    assert.deepEqual([req.json?.post_id, req.json?.context], [answer.id, { build: 17 }]);
+    await activeToken(req);
+  });
+
   it('an action answered with an error status fails with 400 and changes nothing', async () => {
     s.receiver.handle('action-broken', () => ({ status: 503, body: { update: { message: 'must not be applied' } } }));
     const { post, actionId } = await button(s.alice, s.channelId, url('/secured/action-broken'));
