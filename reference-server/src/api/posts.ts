@@ -84,8 +84,8 @@ async function doPostAction(r: ApiRequest): Promise<void> {
   const team = await r.services.store.teams.team(channel.teamId);
   if (!team) throw postNotFound();
   const option = typeof body.selected_option === 'string' ? body.selected_option.slice(0, 256) : '';
-  const triggerId = await pressAction(r.services, { post, action, channel, team, user, selectedOption: option });
-  return sendJson(r, 200, { status: 'OK', trigger_id: triggerId });
+  const { triggerId, gotoLocation } = await pressAction(r.services, { post, action, channel, team, user, selectedOption: option });
+  return sendJson(r, 200, { status: 'OK', trigger_id: triggerId, ...(gotoLocation ? { goto_location: gotoLocation } : {}) });
 }
 
 export function addPostRoutes(router: Router<ApiRoute>): void {
