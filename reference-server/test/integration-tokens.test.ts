@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { clientFailure, type ReceivedRequest } from './command-helpers.js';
-import { client } from './helpers.js';
+import { client, expectClientError } from './helpers.js';
 import { bearerToken, connectionBody, startOutgoingServer, type ConnectionBody, type OutgoingServer, type TokenClient } from './outgoing-helpers.js';
 import {
   ID, JSON_TYPE, actionsOf, buttonMaker, createHook, createPost, dialogOf, hookBody, openDialog, sleep, submission, waitForPost, type Post,
@@ -216,6 +216,27 @@ describe('integrations with tokens from oidc-provider: outgoing webhooks, button
     const tokens = await Promise.all(s.receiver.requestsTo('dialog-submit').map(activeToken));
     assert.equal(tokens.length, 2);
     assert.notEqual(tokens[0], tokens[1]);
+  });
+
+  it('a dialog submission the integration answers with an error status fails with 400, and the dialog can be submitted again', async () => {
+    let failing = true;
+    s.receiver.handle('flaky-submit', () => (failing ? { status: 502, body: 'bad gateway' } : { body: {} }));
+    s.receiver.handle('open-flaky', async (req) => {
+      await openFrom(req, url('/secured/flaky-submit'), dialogOf('flaky'));
+      return { body: {} };
+    });
+    const { post, actionId } = await button(s.alice, s.channelId, url('/secured/open-flaky'));
+    const since = events.events.length;
+    await s.alice.doPostActionWithCookie(post.id, actionId, '');
+    const opened = await dialogOpened(since);
+    const err = await clientFailure(s.alice.submitInteractiveDialog(submission(opened, s.channelId, s.teamId, { name: 'First try' }) as never));
+    assert.equal(err.status_code, 400, err.message);
+    failing = false;
+    const again = (await s.alice.submitInteractiveDialog(submission(opened, s.channelId, s.teamId, { name: 'Second try' }) as never)) as unknown as Record<string, unknown>;
+    assert.deepEqual(again, {});
+    // Submitted and closed: a third submission is one of a dialog no longer open.
+    await expectClientError(s.alice.submitInteractiveDialog(submission(opened, s.channelId, s.teamId, { name: 'Third try' }) as never), 403);
+    assert.equal(s.receiver.requestsTo('flaky-submit').length, 2);
   });
 
   it('a dialog opened in answer to a slash command, with the trigger id the command got', async () => {

@@ -399,6 +399,23 @@ describe('outgoing webhooks: posts fire them, and their answers come back as pos
     assert.equal(reply.props.from_webhook, 'true');
   });
 
+  it("shows the answer under the hook's name and icon only while EnablePostUsernameOverride and EnablePostIconOverride are on", async () => {
+    s.receiver.handle('dressed', () => ({ body: { text: 'dressed answer', username: 'answer-bot' } }));
+    await hook('dressed', { trigger_words: ['dress'], username: 'hook-bot', icon_url: 'https://example.com/hook.png' });
+    await say('dress plainly');
+    const plain = await waitForPost(s.alice, s.channelId, 'the plain answer', (p) => p.message === 'dressed answer');
+    assert.deepEqual([plain.props.override_username, plain.props.override_icon_url], [undefined, undefined]);
+    await s.admin.patchConfig({ ServiceSettings: { EnablePostUsernameOverride: true, EnablePostIconOverride: true } } as never);
+    try {
+      await say('dress up');
+      const dressed = await waitForPost(s.alice, s.channelId, 'the dressed answer', (p) => p.message === 'dressed answer' && p.id !== plain.id);
+      assert.equal(dressed.props.override_username, 'answer-bot', "the answer's username wins over the hook's");
+      assert.equal(dressed.props.override_icon_url, 'https://example.com/hook.png');
+    } finally {
+      await s.admin.patchConfig({ ServiceSettings: { EnablePostUsernameOverride: false, EnablePostIconOverride: false } } as never);
+    }
+  });
+
   it('a channel hook that answers every post does not answer its own answers', async () => {
     const channel = addChannel(s.server.dbFile, s.teamId, 'echo-room', { members: [s.adminId, s.aliceId] });
     s.receiver.handle('echo', (req) => ({ body: { text: `echo: ${req.form.get('text')}` } }));
