@@ -9,7 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import { AT_REST_KEY_VARIABLE } from '../src/at-rest-key.js';
 import { SecretBox } from '../src/secret-box.js';
 import { openSqliteStore } from '../src/store/sqlite/index.js';
-import { commandBody, mainTeamAndChannel, startCommandReceiver, type CommandReceiver } from './command-helpers.js';
+import { commandBody, mainTeamAndChannel, SCHEMA_BEFORE_ENCRYPTION, startCommandReceiver, UNDO_AFTER_ENCRYPTION, type CommandReceiver } from './command-helpers.js';
 import { ADMIN, FAKE_PLUGIN_DIR, client, createAdmin, startServer, tempDbFile, type Client, type TestServer } from './helpers.js';
 
 const ENV_KEY = 'an at-rest key of more than 32 characters, for the tests';
@@ -193,11 +193,11 @@ describe('command tokens written before encryption', () => {
     await store.close();
     // As a database written before this version: plaintext tokens, the schema one step back.
     const db = new Database(dbFile);
-    const version = db.pragma('user_version', { simple: true }) as number;
     db.prepare('UPDATE Commands SET Token = ? WHERE Id = ?').run(first.token, first.id);
     db.prepare('UPDATE Commands SET Token = ? WHERE Id = ?').run(second.token, second.id);
+    db.exec(UNDO_AFTER_ENCRYPTION);
     db.exec('DROP TABLE Systems');
-    db.pragma(`user_version = ${version - 1}`);
+    db.pragma(`user_version = ${SCHEMA_BEFORE_ENCRYPTION}`);
     db.close();
     assert.equal(storedTokens(dbFile).get(first.id), first.token);
 

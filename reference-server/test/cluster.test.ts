@@ -3,7 +3,8 @@
 // configuration reaching the other node, and a node killed with SIGKILL in the middle of a load.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { createAdmin, exchangeCode, meStatus, realPluginDir, refreshGrant, type AppCredentials, type Client } from './helpers.js';
+import { commandBody, mainTeamAndChannel, startCommandReceiver } from './command-helpers.js';
+import { client, createAdmin, exchangeCode, meStatus, realPluginDir, refreshGrant, type AppCredentials, type Client } from './helpers.js';
 import { brokenPairs, codeFrom, createApp, loadThenKill, tokensFrom } from './kill-helpers.js';
 import { freePort, startNode, startPostgres, waitUntil, type Node, type TestPostgres } from './pg-helpers.js';
 
@@ -109,6 +110,36 @@ describe('two host nodes on one PostgreSQL database', () => {
     assert.equal(bAdmin.status, 200);
     const on = await waitUntil('provider on again at A', () => providerOn(a), 5_000);
     t.diagnostic(`config propagation: A→B ${off} ms, B→A ${on} ms (polled every 50 ms)`);
+  });
+
+  it('fires on B an outgoing webhook made on A, and posts its answer for both; a trigger id B issued opens a dialog through A that B submits', async () => {
+    const receiver = await startCommandReceiver();
+    try {
+      await admin.patchConfig({ ServiceSettings: { AllowedUntrustedInternalConnections: '127.0.0.1' } } as never);
+      const onB = client(b.url, session);
+      await waitUntil('loopback allowed on B', async () => (await onB.getConfig()).ServiceSettings.AllowedUntrustedInternalConnections === '127.0.0.1');
+      const { teamId, channelId } = await mainTeamAndChannel(admin);
+      await admin.createOutgoingWebhook({ team_id: teamId, trigger_words: ['ping'], callback_urls: [`${receiver.url}/hooks/cluster`] } as never);
+      const post = await onB.createPost({ channel_id: channelId, message: 'ping from B' } as never);
+      await waitUntil('the webhook answer posted', async () => {
+        const list = await admin.getPosts(channelId);
+        return list.order.some((id) => list.posts[id].message === 'received' && list.posts[id].props.from_webhook === 'true');
+      });
+      assert.equal(Object.fromEntries(receiver.requestsTo('cluster')[0].form).post_id, post.id);
+
+      await admin.addCommand(commandBody(teamId, `${receiver.url}/hooks/cluster-command`, { trigger: 'cluster' }));
+      await onB.executeCommand('/cluster', { channel_id: channelId, team_id: teamId } as never);
+      const triggerId = Object.fromEntries(receiver.requestsTo('cluster-command')[0].form).trigger_id;
+      const url = `${receiver.url}/hooks/cluster-dialog`;
+      const opened = await fetch(`${a.url}/api/v4/actions/dialogs/open`, {
+        method: 'POST', body: JSON.stringify({ trigger_id: triggerId, url, dialog: { callback_id: 'c', title: 'Cluster', elements: [] } }),
+      });
+      assert.equal(opened.status, 200, await opened.text());
+      assert.deepEqual(await onB.submitInteractiveDialog({ url, callback_id: 'c', state: '', submission: {} } as never), {});
+      assert.equal(receiver.requestsTo('cluster-dialog').length, 1);
+    } finally {
+      await receiver.close();
+    }
   });
 
   it('keeps working through B every token a client received from A before A was killed (SIGKILL) under load', async (t) => {

@@ -254,3 +254,12 @@ export function commandBody(teamId: string, url: string, overrides: Record<strin
     description: 'The weather, now', ...overrides,
   } as never;
 }
+
+/**
+ * For tests of the migration that encrypts command tokens (step 4 of either driver): the schema
+ * version before it, and SQL that undoes what the steps after it made (the same in both dialects).
+ */
+export const SCHEMA_BEFORE_ENCRYPTION = 3;
+export const UNDO_AFTER_ENCRYPTION = `DROP TABLE Posts; DROP TABLE OutgoingWebhooks;
+  DELETE FROM ChannelMembers WHERE ChannelId IN (SELECT Id FROM Channels WHERE Name = 'off-topic');
+  DELETE FROM Channels WHERE Name = 'off-topic';`;

@@ -2,6 +2,7 @@
 // shape, rules that must hold when several nodes (here: several pools) share the database, the
 // configuration watch, and a lost database (503 meanwhile, reconnection, nothing half-written).
 import assert from 'node:assert/strict';
+import { SCHEMA_BEFORE_ENCRYPTION, UNDO_AFTER_ENCRYPTION } from './command-helpers.js';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { ApiError } from '../src/errors.js';
@@ -120,11 +121,11 @@ describe('PostgreSQL store', () => {
       const raw = async () => new Map((await client.query('SELECT id, token FROM commands')).rows.map((r) => [r.id as string, r.token as string]));
       assert.ok(![...(await raw()).values()].some((t) => t === a.token || t === b.token), 'no plaintext token in the database');
       // As a database written before this version: plaintext tokens, the schema one step back.
-      const { rows: [{ version }] } = await client.query('SELECT version FROM hostschemaversion');
       await client.query('UPDATE commands SET token = $2 WHERE id = $1', [a.id, a.token]);
       await client.query('UPDATE commands SET token = $2 WHERE id = $1', [b.id, b.token]);
+      await client.query(UNDO_AFTER_ENCRYPTION);
       await client.query('DROP TABLE systems');
-      await client.query('UPDATE hostschemaversion SET version = $1', [version - 1]);
+      await client.query('UPDATE hostschemaversion SET version = $1', [SCHEMA_BEFORE_ENCRYPTION]);
       const [reopened] = await Promise.all([openPgStore(lastUrl), openPgStore(lastUrl)]).then((stores) => (opened.push(...stores), stores));
       assert.equal((await reopened.commands.get(a.id))?.token, a.token);
       assert.equal((await reopened.commands.get(b.id))?.token, b.token);

@@ -150,6 +150,29 @@ describe('webapp: System Console → Integration Management (Chromium)', () => {
     }
   });
 
+  it('outgoing webhooks and the username and icon overrides are switched from here and take effect', { timeout: 60_000 }, async () => {
+    const webhooks = page.getByRole('switch', { name: 'Enable Outgoing Webhooks:' });
+    const username = page.getByRole('switch', { name: 'Enable integrations to override usernames:' });
+    const icon = page.getByRole('switch', { name: 'Enable integrations to override profile picture icons:' });
+    assert.equal(await webhooks.isChecked(), true, 'on by default, as in Mattermost');
+    assert.equal(await username.isChecked(), false);
+    assert.equal(await icon.isChecked(), false);
+    const hooks = async () => (await fetch(`${server.url}/api/v4/hooks/outgoing?team_id=${'x'.repeat(26)}`, {
+      headers: { Authorization: `Bearer ${admin.getToken()}` },
+    })).status;
+    assert.notEqual(await hooks(), 501);
+    await webhooks.click();
+    await username.click();
+    await icon.click();
+    await save();
+    assert.equal(await hooks(), 501, 'off: every outgoing webhook route answers 501');
+    const settings = (await admin.getConfig()).ServiceSettings as unknown as Record<string, unknown>;
+    assert.deepEqual([settings.EnableOutgoingWebhooks, settings.EnablePostUsernameOverride, settings.EnablePostIconOverride], [false, true, true]);
+    await webhooks.click();
+    await save();
+    assert.notEqual(await hooks(), 501, 'on again');
+  });
+
   it('ran without script errors', () => {
     assert.deepEqual(scriptErrors(page), []);
   });

@@ -12,6 +12,9 @@ interface Settings {
   EnableClientIdMetadataDocuments: boolean;
   ClientIdMetadataDocumentAllowlist: string[];
   EnableOutgoingOAuthConnections: boolean;
+  EnableOutgoingWebhooks: boolean;
+  EnablePostUsernameOverride: boolean;
+  EnablePostIconOverride: boolean;
   EnableOnlyAdminIntegrations: boolean;
 }
 
@@ -66,6 +69,8 @@ function SettingsForm() {
       EnableOAuthServiceProvider: s.EnableOAuthServiceProvider, EnableDynamicClientRegistration: s.EnableDynamicClientRegistration,
       EnableClientIdMetadataDocuments: s.EnableClientIdMetadataDocuments ?? false,
       EnableOutgoingOAuthConnections: s.EnableOutgoingOAuthConnections, EnableOnlyAdminIntegrations: s.EnableOnlyAdminIntegrations,
+      EnableOutgoingWebhooks: s.EnableOutgoingWebhooks, EnablePostUsernameOverride: s.EnablePostUsernameOverride,
+      EnablePostIconOverride: s.EnablePostIconOverride,
       allowlist: (s.DCRRedirectURIAllowlist ?? []).join('\n'),
       documentAllowlist: (s.ClientIdMetadataDocumentAllowlist ?? []).join('\n'),
     };
@@ -188,12 +193,27 @@ function SettingsForm() {
         <Switch
           {...flag('EnableOutgoingOAuthConnections')}
           label="Enable Outgoing OAuth Connections:"
-          help="When on, slash commands use the configured outgoing OAuth connections to authenticate with third-party services."
+          help="When on, slash commands, outgoing webhooks, message actions and dialogs use the configured outgoing OAuth connections to authenticate with third-party services."
+        />
+        <Switch
+          {...flag('EnableOutgoingWebhooks')}
+          label="Enable Outgoing Webhooks:"
+          help="When on, messages that match an outgoing webhook's channel or trigger words are sent to its callback URLs."
+        />
+        <Switch
+          {...flag('EnablePostUsernameOverride')}
+          label="Enable integrations to override usernames:"
+          help="When on, the posts integrations make show the username they choose instead of their creator's."
+        />
+        <Switch
+          {...flag('EnablePostIconOverride')}
+          label="Enable integrations to override profile picture icons:"
+          help="When on, the posts integrations make show the profile picture they choose."
         />
         <Switch
           {...flag('EnableOnlyAdminIntegrations')}
           label="Restrict managing integrations to Admins:"
-          help="When on, slash commands and OAuth 2.0 applications can only be created, edited and viewed by System Admins. When off, every user can manage them."
+          help="When on, slash commands, outgoing webhooks and OAuth 2.0 applications can only be created, edited and viewed by System Admins. When off, every user can manage them."
         />
       </section>
       <div className="form-footer console-footer">
