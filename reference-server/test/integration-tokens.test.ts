@@ -142,7 +142,7 @@ describe('integrations with tokens from oidc-provider: outgoing webhooks, button
   it("a menu: the option chosen goes in the request's context, as Mattermost's selected_option", async () => {
     const { post } = await button(s.alice, s.channelId, url('/secured/unused'), {}, [
       { id: 'priority', name: 'Priority', type: 'select', options: [{ text: 'High', value: 'high' }, { text: 'Low', value: 'low' }],
-        integration: { url: url('/secured/menu'), context: { ticket: 7 } } } as never,
+        integration: { url: url('/secured/menu'), context: { ticket: 7 } } },
     ]);
     await s.alice.doPostActionWithCookie(post.id, 'priority', '', 'high');
     const [req] = s.receiver.requestsTo('menu');

@@ -85,17 +85,13 @@ export function waitForPost(c: Client, channelId: string, what: string, match: (
   return waitUntil(what, async () => (await postsIn(c, channelId)).find(match), timeoutMs);
 }
 
-/** A button as Mattermost's SlackAttachment holds it; the integration part stays on the server. */
+/** A button (or a menu) as Mattermost's SlackAttachment holds it; the integration part stays on the server. */
 export interface Button {
   id?: string;
   name: string;
-  type: 'button';
+  type: 'button' | 'select';
+  options?: { text: string; value: string }[];
   integration: { url: string; context: Record<string, unknown> };
-}
-
-/** Props of a message with one attachment holding these buttons. */
-export function buttonProps(buttons: Button[], text = 'A decision is needed'): Record<string, unknown> {
-  return { attachments: [{ text, actions: buttons }] };
 }
 
 /** The actions of a post's first attachment, as the server shows them. */
