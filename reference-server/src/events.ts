@@ -7,6 +7,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import type { Authenticator, Session } from './auth.js';
+import { newId } from './ids.js';
 import type { Logger } from './log.js';
 import type { TeamStore } from './store/store.js';
 
@@ -79,21 +80,47 @@ export class EventHub implements Events {
     this.clients.add(client);
     socket.on('close', () => this.clients.delete(client));
     socket.on('error', () => socket.terminate());
+    // WebSocketClient pings on connecting and every 30 s, and reconnects when no pong comes.
+    socket.on('message', (raw: RawData) => {
+      let message: { seq?: unknown; action?: unknown } = {};
+      try {
+        message = JSON.parse(raw.toString()) as typeof message;
+      } catch {
+        return;
+      }
+      if (message?.action === 'ping' && typeof message.seq === 'number') {
+        socket.send(JSON.stringify({ status: 'OK', seq_reply: message.seq, data: { text: 'pong', server_time: Date.now() } }));
+      }
+    });
     if (replyTo !== undefined) socket.send(JSON.stringify({ status: 'OK', seq_reply: replyTo }));
-    this.send(client, 'hello', { server_version: 'oauth-plugin reference server' }, { user_id: userId });
+    this.send(client, 'hello', { server_version: 'oauth-plugin reference server', connection_id: newId() }, { user_id: userId });
   }
 
   /** Mattermost's first message for a socket without a cookie: {seq, action: "authentication_challenge", data: {token}}. */
   private awaitChallenge(socket: WebSocket): void {
     const timer = setTimeout(() => socket.close(4001, 'authentication required'), CHALLENGE_TIMEOUT_MS);
     socket.on('error', () => socket.terminate());
-    socket.once('message', (raw: RawData) => {
+    // WebSocketClient sends its first ping right after the challenge: what comes while the token is
+    // being checked is kept, and handled once the socket is open.
+    const early: RawData[] = [];
+    let challenged = false;
+    const onMessage = (raw: RawData) => {
+      if (challenged) {
+        if (early.length < 8) early.push(raw);
+        return;
+      }
+      challenged = true;
       clearTimeout(timer);
-      void this.challenge(socket, raw);
-    });
+      void this.challenge(socket, raw).then((opened) => {
+        socket.off('message', onMessage);
+        if (opened) for (const message of early) socket.emit('message', message, false);
+      });
+    };
+    socket.on('message', onMessage);
   }
 
-  private async challenge(socket: WebSocket, raw: RawData): Promise<void> {
+  /** Whether the challenge opened the socket. */
+  private async challenge(socket: WebSocket, raw: RawData): Promise<boolean> {
     let message: { seq?: unknown; action?: unknown; data?: { token?: unknown } } = {};
     try {
       message = JSON.parse(raw.toString()) as typeof message;
@@ -102,8 +129,12 @@ export class EventHub implements Events {
     }
     const token = message?.action === 'authentication_challenge' ? message.data?.token : undefined;
     const session = typeof token === 'string' ? await this.auth.sessionForToken(token).catch(() => null) : null;
-    if (!session) return socket.close(4001, 'authentication failed');
+    if (!session) {
+      socket.close(4001, 'authentication failed');
+      return false;
+    }
     this.open(socket, session.user.id, typeof message.seq === 'number' ? message.seq : undefined);
+    return true;
   }
 
   private send(client: Client, event: string, data: Record<string, unknown>, broadcast: Record<string, string>): void {

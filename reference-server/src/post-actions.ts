@@ -27,15 +27,22 @@ const actionNotSent = (action: PostAction, why: string) =>
   new ApiError(500, 'api.post.do_action.oauth_token.app_error',
     `The action "${action.name}" was not sent: no OAuth token could be had for its URL: ${why}`);
 
-/** Sends the action request; returns the client's part of the trigger id the integration was given (as Mattermost). */
-export async function pressAction(services: Services, press: ActionPress): Promise<string> {
+/** What the user who pressed gets back: the client's part of the trigger id the integration was given (as Mattermost), and where it sends them. */
+export interface ActionResult {
+  triggerId: string;
+  gotoLocation?: string;
+}
+
+/** Sends the action request; returns the client trigger id and the integration's goto_location. */
+export async function pressAction(services: Services, press: ActionPress): Promise<ActionResult> {
   const { post, action, user } = press;
   return logged(services, 'post action sent', { post: post.id, action: action.id }, async (noteStatus) => {
     const { triggerId, clientTriggerId } = services.triggerIds.issue(user.id);
     const request = {
       user_id: user.id, user_name: user.username, channel_id: press.channel.id, channel_name: press.channel.name,
       team_id: press.team.id, team_domain: press.team.name, post_id: post.id, trigger_id: triggerId, type: action.type,
-      data_source: action.dataSource, context: action.context, ...(press.selectedOption ? { selected_option: press.selectedOption } : {}),
+      // As Mattermost's DoPostActionWithCookie: a menu's chosen option goes in the context.
+      data_source: action.dataSource, context: press.selectedOption ? { ...action.context, selected_option: press.selectedOption } : action.context,
     };
     let res;
     try {
@@ -45,21 +52,21 @@ export async function pressAction(services: Services, press: ActionPress): Promi
     }
     noteStatus(res.status);
     if (res.status !== 200) throw actionFailed(`the integration answered ${res.status}`);
-    await applyAnswer(services, press, res);
-    return clientTriggerId;
+    const gotoLocation = await applyAnswer(services, press, res);
+    return { triggerId: clientTriggerId, ...(gotoLocation ? { gotoLocation } : {}) };
   });
 }
 
-/** The answer's `update` and `ephemeral_text`, as Mattermost applies them. */
-async function applyAnswer(services: Services, press: ActionPress, res: FetchResponse): Promise<void> {
+/** The answer's `update` and `ephemeral_text`, as Mattermost applies them; returns its goto_location. */
+async function applyAnswer(services: Services, press: ActionPress, res: FetchResponse): Promise<string | undefined> {
   let answer: Record<string, unknown> | null;
   try {
     answer = answerObject(res);
   } catch (err) {
     throw actionFailed(errorMessage(err));
   }
-  if (!answer) return;
-  const { update, ephemeral_text: ephemeralText } = answer;
+  if (!answer) return undefined;
+  const { update, ephemeral_text: ephemeralText, goto_location: gotoLocation } = answer;
   if (isObject(update)) {
     let props: Record<string, unknown>;
     try {
@@ -77,4 +84,5 @@ async function applyAnswer(services: Services, press: ActionPress, res: FetchRes
   if (typeof ephemeralText === 'string' && ephemeralText !== '') {
     sendEphemeral(services, press.user.id, press.channel.id, ephemeralText.slice(0, MAX_MESSAGE), press.post.rootId);
   }
+  return typeof gotoLocation === 'string' && gotoLocation !== '' ? gotoLocation.slice(0, 2048) : undefined;
 }

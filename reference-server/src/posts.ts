@@ -7,8 +7,8 @@ import type { NewPost, PostRecord } from './store/store.js';
 
 /** Mattermost's PostMessageMaxRunesV2. */
 export const MAX_MESSAGE = 16383;
-/** The most JSON a post's props may take (attachments included). */
-export const MAX_PROPS_JSON = 65536;
+/** The most JSON a post's props may take (attachments included): Mattermost's PostPropsMaxUserRunes. */
+export const MAX_PROPS_JSON = 800000;
 const MAX_ATTACHMENTS = 20;
 const MAX_ACTIONS = 25;
 

@@ -15,8 +15,19 @@ export interface ReceivedRequest {
   headers: http.IncomingHttpHeaders;
   /** The body, parsed as a form. */
   form: URLSearchParams;
+  /** The body, parsed as JSON when it is JSON (an outgoing webhook's, an action's, a dialog's), else undefined. */
+  json: Record<string, unknown> | undefined;
   rawBody: string;
 }
+
+/** What a test's own handler answers: a status and a JSON value (or a string, sent as text/plain). */
+export interface ReceiverAnswer {
+  status?: number;
+  body: unknown;
+}
+
+/** A handler a test installs for one last path segment; it may call back into the server before it answers. */
+export type ReceiverHandler = (req: ReceivedRequest) => ReceiverAnswer | Promise<ReceiverAnswer>;
 
 export interface CommandReceiver {
   /** e.g. "http://127.0.0.1:41234" */
@@ -24,6 +35,10 @@ export interface CommandReceiver {
   requests: ReceivedRequest[];
   /** Requests whose path ends with this segment. */
   requestsTo(segment: string): ReceivedRequest[];
+  /** Answers requests whose path ends with `segment` with `handler` (before the built-in answers). */
+  handle(segment: string, handler: ReceiverHandler): void;
+  /** Resolves with the `count`-th request to `segment` once it has come (they may come after the call that caused them answered). */
+  waitFor(segment: string, count?: number, timeoutMs?: number): Promise<ReceivedRequest>;
   close(): Promise<void>;
 }
 
@@ -36,25 +51,60 @@ export const JSON_REPLY = {
 
 export const SLOW_REPLY_MS = 2500;
 
+function parseJson(text: string): Record<string, unknown> | undefined {
+  try {
+    const value: unknown = JSON.parse(text);
+    return value && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * A small integration on 127.0.0.1 that records every request and answers by the last path segment:
- * json, plain, unavailable (503), bad-json, slow (after SLOW_REPLY_MS); anything else a small JSON reply.
+ * a handler the test installed (handle), else json, plain, unavailable (503), bad-json, slow (after
+ * SLOW_REPLY_MS); anything else a small JSON reply.
  */
 export async function startCommandReceiver(): Promise<CommandReceiver> {
   const requests: ReceivedRequest[] = [];
+  const handlers = new Map<string, ReceiverHandler>();
+  const waiters = new Set<() => void>();
   const timers = new Set<NodeJS.Timeout>();
+  const segmentOf = (path: string) => path.split('/').pop();
+  const requestsTo = (segment: string) => requests.filter((r) => segmentOf(r.path) === segment);
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
       const url = new URL(req.url ?? '/', 'http://receiver');
       const rawBody = Buffer.concat(chunks).toString('utf8');
-      requests.push({ method: req.method ?? '', path: url.pathname, query: url.searchParams, headers: req.headers, form: new URLSearchParams(rawBody), rawBody });
+      const received: ReceivedRequest = {
+        method: req.method ?? '', path: url.pathname, query: url.searchParams, headers: req.headers, form: new URLSearchParams(rawBody),
+        json: /json/.test(req.headers['content-type'] ?? '') ? parseJson(rawBody) : undefined, rawBody,
+      };
+      requests.push(received);
+      waiters.forEach((wake) => wake());
       const json = (status: number, value: unknown) => {
         res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8' });
         res.end(JSON.stringify(value));
       };
-      switch (url.pathname.split('/').pop()) {
+      const handler = handlers.get(segmentOf(url.pathname) ?? '');
+      if (handler) {
+        void (async () => {
+          try {
+            const answer = await handler(received);
+            if (typeof answer.body === 'string') {
+              res.writeHead(answer.status ?? 200, { 'Content-Type': 'text/plain' });
+              res.end(answer.body);
+            } else json(answer.status ?? 200, answer.body);
+          } catch (err) {
+            res.writeHead(599, { 'Content-Type': 'text/plain' });
+            res.end(`the test's handler failed: ${err instanceof Error ? err.message : String(err)}`);
+          }
+        })();
+        return;
+      }
+      switch (segmentOf(url.pathname)) {
         case 'json':
           return json(200, JSON_REPLY);
         case 'plain':
@@ -81,7 +131,24 @@ export async function startCommandReceiver(): Promise<CommandReceiver> {
   return {
     url: `http://127.0.0.1:${port}`,
     requests,
-    requestsTo: (segment) => requests.filter((r) => r.path.split('/').pop() === segment),
+    requestsTo,
+    handle: (segment, handler) => void handlers.set(segment, handler),
+    waitFor: (segment, count = 1, timeoutMs = 5000) => new Promise((resolve, reject) => {
+      const check = () => {
+        const got = requestsTo(segment);
+        if (got.length < count) return false;
+        waiters.delete(check);
+        clearTimeout(timer);
+        resolve(got[count - 1]);
+        return true;
+      };
+      const timer = setTimeout(() => {
+        waiters.delete(check);
+        reject(new Error(`the receiver got ${requestsTo(segment).length} requests to ${segment} in ${timeoutMs} ms, expected ${count}`));
+      }, timeoutMs);
+      waiters.add(check);
+      check();
+    }),
     close: async () => {
       timers.forEach(clearTimeout);
       server.closeAllConnections();
@@ -116,20 +183,37 @@ export function commandRows(dbFile: string): CommandRow[] {
 
 /**
  * Adds a channel to a team straight in the database (the host has no API to create channels), with
- * the given members, deleted or not. Returns its id.
+ * the given members, deleted or not, Open ('O', the default) or Private ('P'). Returns its id.
  */
-export function addChannel(dbFile: string, teamId: string, name: string, options: { members: string[]; deleted?: boolean }): string {
+export function addChannel(dbFile: string, teamId: string, name: string, options: { members: string[]; deleted?: boolean; type?: 'O' | 'P' }): string {
   const db = new Database(dbFile);
   try {
     const id = newId();
     const now = Date.now();
-    db.prepare('INSERT INTO Channels (Id, CreateAt, UpdateAt, DeleteAt, TeamId, Name, DisplayName) VALUES (?, ?, ?, ?, ?, ?, ?)')
-      .run(id, now, now, options.deleted ? now : 0, teamId, name, name);
+    db.prepare('INSERT INTO Channels (Id, CreateAt, UpdateAt, DeleteAt, TeamId, Name, DisplayName, Type) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+      .run(id, now, now, options.deleted ? now : 0, teamId, name, name, options.type ?? 'O');
     for (const userId of options.members) db.prepare('INSERT INTO ChannelMembers (ChannelId, UserId) VALUES (?, ?)').run(id, userId);
     return id;
   } finally {
     db.close();
   }
+}
+
+/**
+ * Adds a team straight in the database (the host has no API to create teams) with the given members,
+ * and one Open channel, town-square, whose members they are too. Returns the ids.
+ */
+export function addTeam(dbFile: string, name: string, members: string[]): { teamId: string; channelId: string } {
+  const db = new Database(dbFile);
+  const teamId = newId();
+  try {
+    const now = Date.now();
+    db.prepare('INSERT INTO Teams (Id, CreateAt, UpdateAt, Name, DisplayName) VALUES (?, ?, ?, ?, ?)').run(teamId, now, now, name, name);
+    for (const userId of members) db.prepare('INSERT INTO TeamMembers (TeamId, UserId) VALUES (?, ?)').run(teamId, userId);
+  } finally {
+    db.close();
+  }
+  return { teamId, channelId: addChannel(dbFile, teamId, 'town-square', { members }) };
 }
 
 export interface ClientFailure {

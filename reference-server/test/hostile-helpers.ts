@@ -150,7 +150,44 @@ export interface Reply {
   text: string;
 }
 
-export async function send(world: World, req: HostileRequest): Promise<Reply> {
+export const KIB = 1024;
+
+/** What BAD_BODIES need of a route: how it reports a bad body, its size limit, a body with a wrong type. */
+export interface BodyRules {
+  /** How the route reports a bad body. */
+  expect: Expect;
+  /** Its size limit, in bytes. */
+  limit: number;
+  /** A body of the right shape but one field of the wrong type. */
+  wrongType: string;
+}
+
+/** A route that takes a JSON body, in the world `W` of a suite: where it is, who sends it, how it refuses. */
+export interface JsonRoute<W> extends BodyRules {
+  name: string;
+  method: string;
+  path: (w: W) => string;
+  headers: (w: W) => Record<string, string>;
+}
+
+// RFC 7591 has no 413: a registration body over the limit is invalid_client_metadata (400).
+const overLimit = (r: BodyRules) => (r.expect.kind === 'oauth' ? 400 : 413);
+
+/** Bodies of the wrong shape that every JSON route refuses: what, the body, and the status. */
+export const BAD_BODIES: [string, (r: BodyRules) => string | Buffer, number | ((r: BodyRules) => number)][] = [
+  ['not JSON', () => '{"name": ', 400],
+  ['an array for an object', () => '[]', 400],
+  ['an array of objects', () => '[{"name":"x"}]', 400],
+  ['a string', () => '"hello"', 400],
+  ['a number', () => '42', 400],
+  ['null', () => 'null', 400],
+  ['an empty body', () => '', 400],
+  ['the wrong types', (r) => r.wrongType, 400],
+  ['invalid UTF-8', () => Buffer.from([0x7b, 0x22, 0x6e, 0x22, 0x3a, 0x22, 0xff, 0xfe, 0x22, 0x7d]), 400],
+  ['a body over the limit', (r) => `{"name":"${'a'.repeat(r.limit + 16)}"}`, overLimit],
+];
+
+export async function send(world: { url: string }, req: HostileRequest): Promise<Reply> {
   const res = await fetch(`${world.url}${req.path}${req.query ? `?${req.query}` : ''}`, {
     method: req.method, headers: req.headers, body: req.body, redirect: 'manual',
   });

@@ -9,7 +9,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { CALLBACK, authorizationCode, basicAuth, exchangeCode, loginBrowser, pkcePair, postForm, type JsonResponse } from './helpers.js';
-import { assertRefused, send, snapshot, startWorld, type Expect, type HostileRequest, type World } from './hostile-helpers.js';
+import {
+  BAD_BODIES, KIB, assertRefused, send, snapshot, startWorld, type Expect, type HostileRequest, type JsonRoute, type World,
+} from './hostile-helpers.js';
 
 interface Case {
   name: string;
@@ -41,23 +43,9 @@ const form = { 'content-type': 'application/x-www-form-urlencoded' };
 
 // ---- 1. JSON bodies of the wrong shape, on every route that takes one
 
-interface JsonRoute {
-  name: string;
-  method: string;
-  path: (w: World) => string;
-  headers: (w: World) => Record<string, string>;
-  /** How the route reports a bad body. */
-  expect: Expect;
-  /** Its size limit, in bytes. */
-  limit: number;
-  /** A body of the right shape but one field of the wrong type. */
-  wrongType: string;
-}
-
-const KIB = 1024;
 /** A refused login counts against the account (MaximumLoginAttempts): the one change it makes. */
 const LOGIN_COUNT = /^(FailedAttempts|LastLoginAttemptAt)$/;
-const JSON_ROUTES: JsonRoute[] = [
+const JSON_ROUTES: JsonRoute<World>[] = [
   { name: 'create an OAuth app', method: 'POST', path: () => '/api/v4/oauth/apps', headers: asAdmin, expect: MM(), limit: 64 * KIB, wrongType: json({ name: 5, callback_urls: 'x' }) },
   { name: 'edit an OAuth app', method: 'PUT', path: (w) => `/api/v4/oauth/apps/${w.adminApp.id}`, headers: asAdmin, expect: MM(), limit: 64 * KIB, wrongType: json({ id: 7, name: [] }) },
   { name: 'create an outgoing connection', method: 'POST', path: () => '/api/v4/oauth/outgoing_connections', headers: asAdmin, expect: MM(), limit: 64 * KIB, wrongType: json({ name: 'n', audiences: 'https://a.example.com/' }) },
@@ -74,21 +62,6 @@ const JSON_ROUTES: JsonRoute[] = [
   { name: 'create a slash command', method: 'POST', path: () => '/api/v4/commands', headers: asAdmin, expect: MM(), limit: 1024 * KIB, wrongType: json({ team_id: 5, trigger: [] }) },
   { name: 'edit a slash command', method: 'PUT', path: (w) => `/api/v4/commands/${w.commandId}`, headers: asAdmin, expect: MM(), limit: 1024 * KIB, wrongType: json({ id: 5 }) },
   { name: 'run a slash command', method: 'POST', path: () => '/api/v4/commands/execute', headers: asAdmin, expect: MM(), limit: 1024 * KIB, wrongType: json({ command: 7, channel_id: {} }) },
-];
-
-// RFC 7591 has no 413: a registration body over the limit is invalid_client_metadata (400).
-const overLimit = (r: JsonRoute) => (r.expect.kind === 'oauth' ? 400 : 413);
-const BAD_BODIES: [string, (r: JsonRoute) => string | Buffer, number | ((r: JsonRoute) => number)][] = [
-  ['not JSON', () => '{"name": ', 400],
-  ['an array for an object', () => '[]', 400],
-  ['an array of objects', () => '[{"name":"x"}]', 400],
-  ['a string', () => '"hello"', 400],
-  ['a number', () => '42', 400],
-  ['null', () => 'null', 400],
-  ['an empty body', () => '', 400],
-  ['the wrong types', (r) => r.wrongType, 400],
-  ['invalid UTF-8', () => Buffer.from([0x7b, 0x22, 0x6e, 0x22, 0x3a, 0x22, 0xff, 0xfe, 0x22, 0x7d]), 400],
-  ['a body over the limit', (r) => `{"name":"${'a'.repeat(r.limit + 16)}"}`, overLimit],
 ];
 
 function jsonCases(): Case[] {

@@ -119,6 +119,7 @@ export interface OutgoingServer {
   adminId: string;
   /** An ordinary user: may run commands, may not manage connections. */
   alice: Client;
+  aliceId: string;
   teamId: string;
   channelId: string;
   receiver: CommandReceiver;
@@ -134,16 +135,18 @@ export interface OutgoingServer {
  * The host with the real plugin, outgoing connections on and loopback allowed for its outbound
  * requests; an admin and a user; a command receiver; and a token server that knows `clients`.
  */
-export async function startOutgoingServer(clients: TokenClient[]): Promise<OutgoingServer> {
+export async function startOutgoingServer(clients: TokenClient[], serviceSettings: Record<string, unknown> = {}): Promise<OutgoingServer> {
   const server = await startServer({ pluginDir: realPluginDir() });
   const { client: admin, id: adminId } = await createAdmin(server.url);
-  const { client: alice } = await createUser(server.url, admin);
+  const { client: alice, id: aliceId } = await createUser(server.url, admin);
   const { teamId, channelId } = await mainTeamAndChannel(alice);
-  await admin.patchConfig({ ServiceSettings: { EnableOutgoingOAuthConnections: true, AllowedUntrustedInternalConnections: '127.0.0.1' } } as never);
+  await admin.patchConfig({
+    ServiceSettings: { EnableOutgoingOAuthConnections: true, AllowedUntrustedInternalConnections: '127.0.0.1', ...serviceSettings },
+  } as never);
   const receiver = await startCommandReceiver();
   const tokens = await startTokenServer(clients);
   return {
-    server, admin, adminId, alice, teamId, channelId, receiver, tokens,
+    server, admin, adminId, alice, aliceId, teamId, channelId, receiver, tokens,
     addCommand: (trigger, path) => admin.addCommand(commandBody(teamId, `${receiver.url}${path}`, { trigger })) as Promise<{ id: string; token: string }>,
     run: (line) => alice.executeCommand(line, { channel_id: channelId, team_id: teamId }) as unknown as Promise<Record<string, unknown>>,
     async close() {

@@ -1,6 +1,6 @@
 // /api/v4/posts and a channel's posts, as Mattermost's api4/post.go, as far as integrations need them;
 // and /posts/{id}/actions/{action_id}, the interactive message actions (api4/integration_action.go).
-import { ApiError, forbidden, invalidUrlParam } from '../errors.js';
+import { ApiError, forbidden, invalidParam, invalidUrlParam } from '../errors.js';
 import { sendJson } from '../http.js';
 import { isValidId } from '../ids.js';
 import { pressAction } from '../post-actions.js';
@@ -63,17 +63,29 @@ async function getPost(r: ApiRequest): Promise<void> {
   return sendJson(r, 200, postJson((await visiblePost(r)).post));
 }
 
+/**
+ * The body of a button press (DoPostActionRequest), as Mattermost's doPostAction decodes it: null is
+ * an empty request; anything else must be an object whose fields have their types, or the press is
+ * refused (400) before any request goes to the integration.
+ */
+function actionRequest(body: unknown): Record<string, unknown> {
+  if (body === null) return {};
+  const stringOrAbsent = (v: unknown) => v === undefined || typeof v === 'string';
+  if (!isObject(body) || !stringOrAbsent(body.selected_option) || !stringOrAbsent(body.cookie)) throw invalidParam('action_request');
+  return body;
+}
+
 async function doPostAction(r: ApiRequest): Promise<void> {
   const { user } = requireSession(r);
-  const body = await r.json();
+  const body = actionRequest(await r.json());
   const { post, channel } = await visiblePost(r);
   const action = findAction(post, r.params.action_id);
   if (!action) throw new ApiError(404, 'api.post.do_action.action_id.app_error', 'The post has no such action.');
   const team = await r.services.store.teams.team(channel.teamId);
   if (!team) throw postNotFound();
-  const option = isObject(body) && typeof body.selected_option === 'string' ? body.selected_option.slice(0, 256) : '';
-  const triggerId = await pressAction(r.services, { post, action, channel, team, user, selectedOption: option });
-  return sendJson(r, 200, { status: 'OK', trigger_id: triggerId });
+  const option = typeof body.selected_option === 'string' ? body.selected_option.slice(0, 256) : '';
+  const { triggerId, gotoLocation } = await pressAction(r.services, { post, action, channel, team, user, selectedOption: option });
+  return sendJson(r, 200, { status: 'OK', trigger_id: triggerId, ...(gotoLocation ? { goto_location: gotoLocation } : {}) });
 }
 
 export function addPostRoutes(router: Router<ApiRoute>): void {

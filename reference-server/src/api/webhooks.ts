@@ -28,13 +28,13 @@ async function mayManage(r: ApiRequest, teamId: string): Promise<boolean> {
 const mayManageThis = (r: ApiRequest, hook: OutgoingWebhookRecord) =>
   hook.creatorId === requireSession(r).user.id || can(r, Permission.ManageOthersOutgoingWebhooks);
 
-/** The hook behind /hooks/outgoing/{id} for someone who may manage it; a 404 otherwise, so that its existence is not revealed. */
+/** The hook behind /hooks/outgoing/{id} for someone who may manage it: as Mattermost's, 404 when there is none, 403 without the permission. */
 async function managedHook(r: ApiRequest): Promise<OutgoingWebhookRecord> {
   requireEnabled(r);
   const id = r.params.hook_id;
   const hook = isValidId(id) ? await r.services.store.outgoingWebhooks.get(id) : null;
-  if (!hook || !(await mayManage(r, hook.teamId))) throw hookNotFound();
-  if (!mayManageThis(r, hook)) throw forbidden();
+  if (!hook) throw hookNotFound();
+  if (!(await mayManage(r, hook.teamId)) || !mayManageThis(r, hook)) throw forbidden();
   return hook;
 }
 
