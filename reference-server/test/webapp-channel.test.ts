@@ -212,7 +212,7 @@ describe('webapp: the channel view with an outgoing webhook, message actions and
   it('reads well at a narrow width, for a user who is no admin: no sideways scrolling', { timeout: 60_000 }, async () => {
     const { context: narrow, page: small } = await newPage(session!.browser, session!.server.url, { width: 380, height: 800 });
     try {
-      await alice.createPost({ channel_id: channelId, message: `a long word: ${'x'.repeat(120)}` } as never);
+      await alice.createPost({ channel_id: channelId, message: `a long word: ${'supercalifragilistic'.repeat(6)}` } as never);
       await loginAndOpen(small, CHANNEL, USER.username, USER.password);
       await small.locator('[data-socket="open"]').waitFor();
       await small.locator('[data-testid="post"]').filter({ hasText: 'Deploying v2.0.0?' }).getByRole('button', { name: 'Approve' }).waitFor();
