@@ -207,12 +207,12 @@ impl<H: Host> Plugin<H> {
     /// working while the provider is switched off, as in Mattermost.
     pub async fn resolve_access_token(&self, token: &str) -> Result<Option<TokenInfo>, HookError> {
         let ctx = self.context();
-        let valid = provider::grants::chat_api_token(&ctx, token).await.map_err(|e| {
+        let valid = provider::token_validity::chat_api_token(&ctx, token).await.map_err(|e| {
             let cause = e.to_string();
             self.host.log(LogLevel::Error, "resolving an access token failed", &[("error", &cause)]);
             HookError::TokenNotChecked
         })?;
-        let Some(provider::grants::ValidToken { grant, .. }) = valid else {
+        let Some(provider::token_validity::ValidToken { grant, .. }) = valid else {
             return Ok(None);
         };
         Ok(Some(TokenInfo {

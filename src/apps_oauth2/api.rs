@@ -14,7 +14,7 @@ use crate::host::Host;
 use crate::http::{json_body_within, AppError, JsonShape, Request, Response};
 use crate::ids::{TokenJson, UserId};
 use crate::oauth_client::request_token;
-use crate::provider::{app_ids, grants};
+use crate::provider::{app_ids, grants, token_validity};
 use serde::Serialize;
 
 /// Mattermost Apps: request bodies up to 8192 bytes.
@@ -53,7 +53,7 @@ const INSUFFICIENT_SCOPE: &str = "This token was granted only to sign a user in;
 /// the claim to its app id.
 pub async fn app_session<H: Host>(ctx: &Context<'_, H>, request: &Request) -> Result<AppSession, AppError> {
     let token = bearer(request).ok_or_else(not_an_app_session)?;
-    let valid = grants::chat_api_token(ctx, token).await?.ok_or_else(not_an_app_session)?;
+    let valid = token_validity::chat_api_token(ctx, token).await?.ok_or_else(not_an_app_session)?;
     // A token that only signs a user in (OpenID Connect's scopes) is no app session.
     if !crate::provider::scope::allows_api(&valid.grant.scope) {
         return Err(AppError::new(403, "api.context.insufficient_scope.app_error", INSUFFICIENT_SCOPE));

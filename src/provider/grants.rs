@@ -11,7 +11,6 @@
 //! nothing else, and a refresh writes the grant once. JWT access tokens, and tokens issued before
 //! tokens named their grant, are found through `at:` and `rt:` records pointing at the grant.
 
-use super::client_metadata;
 use super::clients::Client;
 pub use super::grant_refusal::{Failure, Refusal};
 use super::jwt_access_token;
@@ -122,7 +121,7 @@ fn named_grant(token: &str) -> Option<GrantId> {
 
 /// The grant `token` belongs to: the one it names, or the one its record under `record_key`
 /// points at (`Some(true)` when found that way).
-async fn grant_of<H: Host>(
+pub(super) async fn grant_of<H: Host>(
     ctx: &Context<'_, H>,
     token: &str,
     record_key: impl FnOnce(&SecretHash) -> String,
@@ -338,7 +337,10 @@ fn token_audience<H: Host>(
 }
 
 /// The user, unless deactivated or deleted.
-async fn active_user<H: Host>(ctx: &Context<'_, H>, user_id: &UserId) -> Result<Option<User>, Failure> {
+pub(super) async fn active_user<H: Host>(
+    ctx: &Context<'_, H>,
+    user_id: &UserId,
+) -> Result<Option<User>, Failure> {
     let user = ctx.host.get_user(user_id.as_str()).await.map_err(Failure::UserLookup)?;
     Ok(user.filter(User::is_active))
 }
@@ -538,76 +540,9 @@ pub async fn refresh<H: Host>(
     Ok(written.tokens)
 }
 
-/// An access token that is valid: what it grants, to which app, for which user.
-#[derive(Debug, Clone)]
-pub struct ValidToken {
-    pub grant: Grant,
-    pub client: Client,
-    pub user: User,
-}
-
-/// The one rule for whether an access token is valid: it is current for a live grant (not
-/// revoked, not deauthorized), unexpired, its app still exists and its user is active.
-/// Introspection, revocation and [`chat_api_token`] ask here.
-pub async fn valid_access_token<H: Host>(
-    ctx: &Context<'_, H>,
-    token: &str,
-) -> Result<Option<ValidToken>, Failure> {
-    let hash = SecretHash::of(token);
-    let Some((grant_id, _)) = grant_of(ctx, token, keys::access_token).await? else {
-        return Ok(None);
-    };
-    let app = |grant: &Grant| client_metadata::record_key(ctx, &grant.client_id);
-    let Some(grant) = live_grant(ctx, &grant_id, app).await? else {
-        return Ok(None);
-    };
-    if grant.access_hash != hash || grant.access_expires_at <= ctx.host.now_millis() {
-        return Ok(None);
-    }
-    let Some(client) = client_metadata::known(ctx, &grant.client_id).await? else {
-        return Ok(None);
-    };
-    let Some(user) = active_user(ctx, &grant.user_id).await? else {
-        return Ok(None);
-    };
-    Ok(Some(ValidToken { grant, client, user }))
-}
-
-impl ValidToken {
-    /// Whether the token is meant for the resource `identifier` (RFC 8707): one asked for no
-    /// resource is the chat server's alone.
-    pub fn is_for<H: Host>(&self, ctx: &Context<'_, H>, identifier: &str) -> bool {
-        self.grant.access_audience.admits(identifier, ctx.config.issuer())
-    }
-}
-
-/// A valid access token that the chat server's own API takes: one meant for it (RFC 8707; RFC 6750
-/// §3.1 `invalid_token` otherwise). The API (through the host), UserInfo and the app store's app
-/// sessions ask here.
-pub async fn chat_api_token<H: Host>(
-    ctx: &Context<'_, H>,
-    token: &str,
-) -> Result<Option<ValidToken>, Failure> {
-    let valid = valid_access_token(ctx, token).await?;
-    Ok(valid.filter(|valid| valid.is_for(ctx, ctx.config.issuer())))
-}
-
-/// The grant a refresh token currently belongs to (not a rotated one).
-pub async fn resolve_refresh_token<H: Host>(
-    ctx: &Context<'_, H>,
-    token: &str,
-) -> Result<Option<Grant>, Failure> {
-    let hash = SecretHash::of(token);
-    let Some((grant_id, _)) = grant_of(ctx, token, keys::refresh_token).await? else {
-        return Ok(None);
-    };
-    let grant = live_grant(ctx, &grant_id, |_| None).await?;
-    Ok(grant.filter(|g| g.refresh_hash.as_ref() == Some(&hash)))
-}
-
 /// The grant, unless it is gone or its user deauthorized the client since (then it goes now).
 /// `next` names a record the caller reads next, if any, to read with the deauthorization count.
-async fn live_grant<H: Host>(
+pub(super) async fn live_grant<H: Host>(
     ctx: &Context<'_, H>,
     grant_id: &GrantId,
     next: impl FnOnce(&Grant) -> Option<String>,

@@ -28,4 +28,5 @@ pub mod resources_api;
 pub mod scope;
 pub mod signing;
 pub mod token;
+pub mod token_validity;
 pub mod userinfo;

@@ -10,6 +10,7 @@ use super::id_token;
 use super::oauth_error::{no_store, ErrorCode, OAuthError};
 use super::resource_indicators::{self, Audience};
 use super::resources;
+use super::token_validity;
 use crate::context::Context;
 use crate::grant_type::GrantType;
 use crate::host::Host;
@@ -170,11 +171,11 @@ pub async fn serve_revoke<H: Host>(ctx: &Context<'_, H>, request: &Request) -> R
         let client = authenticate(ctx, &credentials(request, &params)?).await?;
         let token = params.get("token").ok_or_else(|| OAuthError::invalid_request("token is required."))?;
         // RFC 7009 §2.1: a refresh token revokes its grant; an access token only itself.
-        if let Some(grant) = grants::resolve_refresh_token(ctx, token).await? {
+        if let Some(grant) = token_validity::resolve_refresh_token(ctx, token).await? {
             if grant.client_id == client.id {
                 grants::revoke_grant(ctx, &grant.id).await?;
             }
-        } else if let Some(valid) = grants::valid_access_token(ctx, token).await? {
+        } else if let Some(valid) = token_validity::valid_access_token(ctx, token).await? {
             if valid.grant.client_id == client.id {
                 grants::revoke_access_token(ctx, &valid.grant).await?;
             }
@@ -217,7 +218,7 @@ enum Introspector {
 }
 
 impl Introspector {
-    fn may_see<H: Host>(&self, ctx: &Context<'_, H>, token: &grants::ValidToken) -> bool {
+    fn may_see<H: Host>(&self, ctx: &Context<'_, H>, token: &token_validity::ValidToken) -> bool {
         match self {
             Introspector::Client(client_id) => token.grant.client_id == *client_id,
             Introspector::Resource(identifier) => token.is_for(ctx, identifier),
@@ -253,8 +254,9 @@ pub async fn serve_introspect<H: Host>(ctx: &Context<'_, H>, request: &Request) 
     form_endpoint(request, |params| async move {
         let introspector = introspector(ctx, request, &params).await?;
         let token = params.get("token").ok_or_else(|| OAuthError::invalid_request("token is required."))?;
-        let found = grants::valid_access_token(ctx, token).await?.filter(|v| introspector.may_see(ctx, v));
-        let Some(grants::ValidToken { grant, user, .. }) = found else {
+        let found =
+            token_validity::valid_access_token(ctx, token).await?.filter(|v| introspector.may_see(ctx, v));
+        let Some(token_validity::ValidToken { grant, user, .. }) = found else {
             return Ok(no_store(Response::json(200, &Introspection::default())));
         };
         let body = Introspection {

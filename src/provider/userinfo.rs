@@ -2,10 +2,10 @@
 //! token whose scope has `openid`, in the `Authorization` header or (POST) the form body's
 //! `access_token` (RFC 6750 §2.1, §2.2); errors per RFC 6750 §3 with `WWW-Authenticate`.
 
-use super::grants::{self, ValidToken};
 use super::id_token::{user_claims, UserClaims};
 use super::oauth_error::no_store;
 use super::scope::{self, OPENID};
+use super::token_validity::{self, ValidToken};
 use crate::context::Context;
 use crate::host::Host;
 use crate::http::{Params, Request, Response};
@@ -97,7 +97,7 @@ async fn answer<H: Host>(ctx: &Context<'_, H>, request: &Request) -> Result<Resp
         BearerError { status: 401, description: "An access token is required.", ..Default::default() };
     let token = presented_token(request)?.ok_or(no_token)?;
     // UserInfo is the chat server's: a token meant for another resource is no token here.
-    let valid = grants::chat_api_token(ctx, &token).await.map_err(|e| BearerError {
+    let valid = token_validity::chat_api_token(ctx, &token).await.map_err(|e| BearerError {
         status: 500,
         code: Some("server_error"),
         description: "The token could not be checked; try again.",
