@@ -61,7 +61,7 @@ export async function openDialog(services: Services, body: unknown): Promise<voi
   if (JSON.stringify(dialog).length > MAX_DIALOG_BYTES) throw invalidDialog('size', `must be at most ${MAX_DIALOG_BYTES} bytes of JSON`);
   const callbackId = (dialog.callback_id as string | undefined) ?? '';
   await services.store.kv.set(DIALOGS_NAMESPACE, grantKey(userId, body.url, callbackId), new Uint8Array([1]), { expireInSeconds: DIALOG_LIFETIME_SECONDS });
-  services.events.toUser(userId, 'open_dialog', { dialog: JSON.stringify({ trigger_id: body.trigger_id, url: body.url, dialog }) });
+  void services.events.toUser(userId, 'open_dialog', { dialog: JSON.stringify({ trigger_id: body.trigger_id, url: body.url, dialog }) }).catch(() => undefined);
 }
 
 export interface Submission {

@@ -1,12 +1,13 @@
 // The WebSocket at /api/v4/websocket, as far as the channel view needs Mattermost's: "posted",
 // "post_edited", "ephemeral_message" and "open_dialog" events. A socket authenticates with the
 // session cookie (from this server's own origin only, against cross-site WebSocket hijacking) or
-// with Mattermost's authentication_challenge message carrying a session token. Events reach the
-// sockets connected to this node.
+// with Mattermost's authentication_challenge message carrying a session token; its session is
+// checked again before each event, so a socket whose session ended (logout, deactivation, a revoked
+// token) hears nothing more and is closed. Events reach the sockets connected to this node.
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
-import type { Authenticator, Session } from './auth.js';
+import { findToken, type Authenticator, type Session } from './auth.js';
 import { newId } from './ids.js';
 import type { Logger } from './log.js';
 import type { TeamStore } from './store/store.js';
@@ -20,7 +21,7 @@ const MAX_CLIENT_MESSAGE = 4096;
 
 export interface Events {
   /** To every socket of one user. */
-  toUser(userId: string, event: string, data: Record<string, unknown>): void;
+  toUser(userId: string, event: string, data: Record<string, unknown>): Promise<void>;
   /** To every socket of a member of the channel. */
   toChannel(channelId: string, event: string, data: Record<string, unknown>): Promise<void>;
 }
@@ -28,6 +29,8 @@ export interface Events {
 interface Client {
   socket: WebSocket;
   userId: string;
+  /** The session token it authenticated with, checked again before each event. */
+  token: string;
   seq: number;
 }
 
@@ -55,19 +58,33 @@ export class EventHub implements Events {
     }
     const origin = req.headers.origin;
     if (session && !session.isOAuth && origin !== undefined && origin !== this.siteOrigin()) return refuse(socket, 403, 'Forbidden');
-    this.wss.handleUpgrade(req, socket, head, (ws) => (session ? this.open(ws, session.user.id) : this.awaitChallenge(ws)));
+    const token = findToken(req, new URLSearchParams())?.token;
+    this.wss.handleUpgrade(req, socket, head, (ws) => (session && token ? this.open(ws, session.user.id, token) : this.awaitChallenge(ws)));
   }
 
-  toUser(userId: string, event: string, data: Record<string, unknown>): void {
-    for (const client of this.clients) if (client.userId === userId) this.send(client, event, data, { user_id: userId });
+  async toUser(userId: string, event: string, data: Record<string, unknown>): Promise<void> {
+    for (const client of [...this.clients]) {
+      if (client.userId === userId && (await this.live(client))) this.send(client, event, data, { user_id: userId });
+    }
   }
 
   async toChannel(channelId: string, event: string, data: Record<string, unknown>): Promise<void> {
     const users = new Set([...this.clients].map((c) => c.userId));
     for (const userId of users) {
       if (!(await this.teams.isChannelMember(channelId, userId))) continue;
-      for (const client of this.clients) if (client.userId === userId) this.send(client, event, data, { channel_id: channelId });
+      for (const client of [...this.clients]) {
+        if (client.userId === userId && (await this.live(client))) this.send(client, event, data, { channel_id: channelId });
+      }
     }
+  }
+
+  /** Whether the socket's session still stands; a socket whose session ended is closed. */
+  private async live(client: Client): Promise<boolean> {
+    const session = await this.auth.sessionForToken(client.token).catch(() => null);
+    if (session?.user.id === client.userId) return true;
+    this.clients.delete(client);
+    client.socket.close(4001, 'session ended');
+    return false;
   }
 
   close(): void {
@@ -75,8 +92,8 @@ export class EventHub implements Events {
     this.clients.clear();
   }
 
-  private open(socket: WebSocket, userId: string, replyTo?: number): void {
-    const client: Client = { socket, userId, seq: 0 };
+  private open(socket: WebSocket, userId: string, token: string, replyTo?: number): void {
+    const client: Client = { socket, userId, token, seq: 0 };
     this.clients.add(client);
     socket.on('close', () => this.clients.delete(client));
     socket.on('error', () => socket.terminate());
@@ -133,7 +150,7 @@ export class EventHub implements Events {
       socket.close(4001, 'authentication failed');
       return false;
     }
-    this.open(socket, session.user.id, typeof message.seq === 'number' ? message.seq : undefined);
+    this.open(socket, session.user.id, token as string, typeof message.seq === 'number' ? message.seq : undefined);
     return true;
   }
 

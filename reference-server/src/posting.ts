@@ -22,5 +22,6 @@ export async function updatePost(services: Services, post: PostRecord, message: 
 
 /** An ephemeral post to one user (not stored), as Mattermost's SendEphemeralPost. */
 export function sendEphemeral(services: Services, userId: string, channelId: string, message: string, rootId = ''): void {
-  services.events.toUser(userId, 'ephemeral_message', { post: JSON.stringify(ephemeralPostJson(channelId, userId, message, rootId)) });
+  void services.events.toUser(userId, 'ephemeral_message', { post: JSON.stringify(ephemeralPostJson(channelId, userId, message, rootId)) })
+    .catch(() => undefined);
 }

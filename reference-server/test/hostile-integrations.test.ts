@@ -408,6 +408,23 @@ describe('hostile input to integrations: the WebSocket', () => {
     }
   });
 
+  it('stops telling a socket anything once its session ended: after logout, no more posts, and the socket is closed', { timeout: 15_000 }, async () => {
+    const carolUser = { username: 'carol', email: 'carol@example.com', password: 'carol-password-12' };
+    const { client: carol } = await createUser(w.url, w.s.admin, carolUser);
+    const { cookieHeader } = await loginForCookies(w.url, carolUser.username, carolUser.password);
+    const socket = rawSocket(w.url, { cookie: cookieHeader, origin: new URL(w.url).origin });
+    assert.equal(await socket.settled, 'open');
+    const before = await createPost(w.s.admin, w.s.channelId, 'carol hears this');
+    await waitFor(() => socket.messages.some((m) => m.event === 'posted' && String((m.data as { post: string }).post).includes(before.id)));
+    // The cookie's session ends (as a logout from the browser does); carol's other session is unrelated.
+    const logout = await fetch(`${w.url}/api/v4/users/logout`, { method: 'POST', headers: { cookie: cookieHeader, 'x-requested-with': 'XMLHttpRequest' } });
+    assert.equal(logout.status, 200);
+    const after = await createPost(w.s.admin, w.s.channelId, 'carol must not hear this');
+    assert.equal(await socket.closed, 4001);
+    assert.ok(!JSON.stringify(socket.messages).includes(after.id), 'no event after the session ended');
+    assert.ok(carol.getToken(), 'carol herself is still logged in elsewhere');
+  });
+
   it('sends each event only to whom it concerns: a private channel\'s posts to its members, an ephemeral message and a dialog to their user', async () => {
     const bobUser = { username: 'bob', email: 'bob@example.com', password: 'bob-password-12' };
     const { client: bob } = await createUser(w.url, w.s.admin, bobUser);
