@@ -6,6 +6,7 @@ import type { Services } from './api/context.js';
 import { ApiError } from './errors.js';
 import type { FetchResponse } from './contract.js';
 import { answerObject, callIntegration, jsonBody, logged, NotSent } from './integration-request.js';
+import { isIntegrationUrl, MAX_INTEGRATION_URL } from './integration-urls.js';
 import { errorMessage } from './plugin.js';
 import { integrationProps, isObject, MAX_MESSAGE, type PostAction } from './posts.js';
 import { sendEphemeral, updatePost } from './posting.js';
@@ -84,5 +85,14 @@ async function applyAnswer(services: Services, press: ActionPress, res: FetchRes
   if (typeof ephemeralText === 'string' && ephemeralText !== '') {
     sendEphemeral(services, press.user.id, press.channel.id, ephemeralText.slice(0, MAX_MESSAGE), press.post.rootId);
   }
-  return typeof gotoLocation === 'string' && gotoLocation !== '' ? gotoLocation.slice(0, 2048) : undefined;
+  return isGotoLocation(gotoLocation) ? gotoLocation : undefined;
+}
+
+/**
+ * Where an integration may send the user's client: an http(s) URL or a path of this server, never
+ * a `javascript:` or `data:` URL that a client following it would run.
+ */
+function isGotoLocation(value: unknown): value is string {
+  if (typeof value !== 'string' || value.length > MAX_INTEGRATION_URL) return false;
+  return isIntegrationUrl(value) || /^\/(?![/\\])[^\s]*$/.test(value);
 }

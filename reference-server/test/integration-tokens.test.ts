@@ -160,6 +160,19 @@ describe('integrations with tokens from oidc-provider: outgoing webhooks, button
     assert.equal(answer.goto_location, 'https://tickets.example.com/42');
   });
 
+  it("an action's goto_location that a client would run or send elsewhere (javascript:, data:, //host) does not reach the client", async () => {
+    const { post, actionId } = await button(s.alice, s.channelId, url('/secured/goto-hostile'));
+    for (const location of ['javascript:alert(document.cookie)', 'data:text/html,<script>alert(1)</script>', '//evil.example/x', '/\\evil.example', 'https://user:pw@evil.example/']) {
+      s.receiver.handle('goto-hostile', () => ({ body: { goto_location: location } }));
+      const answer = (await s.alice.doPostActionWithCookie(post.id, actionId, '')) as unknown as Record<string, unknown>;
+      assert.equal(answer.status, 'OK');
+      assert.equal(answer.goto_location, undefined, location);
+    }
+    s.receiver.handle('goto-hostile', () => ({ body: { goto_location: '/main/channels/town-square' } }));
+    const own = (await s.alice.doPostActionWithCookie(post.id, actionId, '')) as unknown as Record<string, unknown>;
+    assert.equal(own.goto_location, '/main/channels/town-square', 'a path of this server is kept');
+  });
+
   it('a webhook answer with a button: the button works, with a token, and shows no integration', async () => {
     s.receiver.handle('hook-with-button', () => ({
       body: { text: 'Deploy to production?', attachments: [{ text: 'Build 17', actions: [{ name: 'Deploy', type: 'button', integration: { url: url('/secured/deploy'), context: { build: 17 } } }] }] },
