@@ -47,12 +47,17 @@ pub(crate) use std::sync::OnceLock;
 mod calls;
 mod checks;
 mod input;
+mod parts;
+mod setup;
 mod templates;
 mod text;
+mod values;
 mod world;
 
 pub(crate) use input::*;
+pub(crate) use parts::*;
 pub(crate) use text::*;
+pub(crate) use values::*;
 pub(crate) use world::*;
 
 pub(crate) const MAX_STEPS: usize = 12;
@@ -75,6 +80,14 @@ pub(crate) const REMOTE_TOKEN_URL: &str = "https://remote.example.com/oauth/toke
 /// The outgoing connection's client secret: write-only, never in a response.
 pub(crate) const OC_SECRET: &str = "oc-secret-Vq3xT9mZr7LpW2sK";
 pub(crate) const OC_CLIENT_ID: &str = "oc-client";
+/// RFC 8628 §3.4's grant type.
+pub(crate) const DEVICE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
+/// Where the setup's device clients are among the clients.
+pub(crate) const DEVICE_CLIENT: usize = 2;
+pub(crate) const PUBLIC_DEVICE_CLIENT: usize = 3;
+/// The setup's protected resources: one under the SiteURL (JWT access tokens), one beside it.
+pub(crate) const RESOURCE_UNDER_SITE: &str = "https://chat.example.com/mcp";
+pub(crate) const RESOURCE_BESIDE: &str = "https://tools.example.com";
 /// RFC 7636 Appendix B.
 pub(crate) const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
 /// Stands in for a code, token or secret when none of that kind was issued yet.
