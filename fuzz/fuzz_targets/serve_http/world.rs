@@ -194,12 +194,13 @@ pub(crate) fn prefix(text: &str, max: usize) -> String {
 
 pub(crate) fn summary(request: &Request) -> String {
     format!(
-        "{:?} {:?} query={:?} user={:?} oauth_session={} headers={:?} body={:?}",
+        "{:?} {:?} query={:?} user={:?} oauth_session={} remote_addr={:?} headers={:?} body={:?}",
         request.method,
         prefix(&request.path, 300),
         prefix(&request.query, 300),
         request.user_id,
         request.is_oauth_session,
+        prefix(&request.remote_addr, 100),
         request.headers,
         prefix(&lossy(&request.body), 600),
     )
