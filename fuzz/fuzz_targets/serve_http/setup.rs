@@ -51,7 +51,7 @@ impl World {
 
     /// Apps, a public client, an outgoing connection, tokens for both users, the app's remote
     /// settings and the admin's connected account; device clients, protected resources and a
-    /// pending device authorization.
+    /// pending and an approved device authorization.
     pub(crate) fn setup(&mut self) {
         let app = json!({
             "name": "Jira", "description": "Issue tracker", "homepage": "https://jira-app.example.com",
@@ -126,8 +126,8 @@ impl World {
     }
 
     /// RFC 8628's clients (a confidential one by the REST API, a public one by RFC 7591), RFC
-    /// 9728's resources (one under the SiteURL with JWT access tokens, one beside it), and a device
-    /// authorization waiting for its user.
+    /// 9728's resources (one under the SiteURL with JWT access tokens, one beside it), a device
+    /// authorization waiting for its user and one approved.
     pub(crate) fn setup_device_and_resources(&mut self) {
         let tv = json!({
             "name": "TV", "homepage": "https://tv.example.com", "callback_urls": [],
@@ -150,16 +150,22 @@ impl World {
         }
         assert_eq!(self.issued.resources.len(), 2, "setup: the protected resources");
 
+        // One the user has not decided on yet, and one the plain user approved, which a poll (of
+        // the newest device code) turns into tokens.
         let tv = self.issued.clients[DEVICE_CLIENT].clone();
-        let mut request = Request::new("POST", "/oauth/device_authorization");
-        request.headers.insert("content-type".into(), "application/x-www-form-urlencoded".into());
-        request.body = form(&[
-            ("client_id".into(), tv.id),
-            ("client_secret".into(), tv.secret.unwrap_or_default()),
-            ("scope".into(), "openid profile".into()),
-        ])
-        .into_bytes();
-        self.send(request, 200);
-        assert_eq!(self.issued.devices.len(), 1, "setup: a device authorization");
+        for _ in 0..2 {
+            let mut request = Request::new("POST", "/oauth/device_authorization");
+            request.headers.insert("content-type".into(), "application/x-www-form-urlencoded".into());
+            request.body = form(&[
+                ("client_id".into(), tv.id.clone()),
+                ("client_secret".into(), tv.secret.clone().unwrap_or_default()),
+                ("scope".into(), "openid profile".into()),
+            ])
+            .into_bytes();
+            self.send(request, 200);
+        }
+        assert_eq!(self.issued.devices.len(), 2, "setup: the device authorizations");
+        let approval = json!({"user_code": self.issued.devices[1].user_code, "approve": true});
+        self.send(Self::setup_request("POST", "/oauth/device", Some(USER), approval), 200);
     }
 }

@@ -65,7 +65,7 @@ pub(crate) struct Issued {
     pub(crate) refresh_tokens: Vec<Token>,
     pub(crate) connections: Vec<String>,
     pub(crate) states: Vec<String>,
-    /// Device authorizations, the setup's pending one first.
+    /// Device authorizations: the setup's pending one first, then the one its plain user approved.
     pub(crate) devices: Vec<Device>,
     /// The setup's resource under the SiteURL first, the one beside it second.
     pub(crate) resources: Vec<Resource>,
