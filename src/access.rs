@@ -8,6 +8,14 @@ pub const MANAGE_SYSTEM_WIDE_OAUTH: &str = "manage_system_wide_oauth";
 pub const EDIT_OTHER_USERS: &str = "edit_other_users";
 
 use crate::http::{AppError, Request};
+use crate::ids::{is_server_id, UserId};
+
+/// The session's user: the request's user id, when it has an id's shape (Mattermost's
+/// `IsValidId`). The host sets it only for a valid session, so any other is no session; and a
+/// user id goes into store keys, which a NUL, a colon or an overlong id would break.
+pub fn session_user(request: &Request) -> Option<UserId> {
+    request.user_id.as_deref().filter(|id| is_server_id(id)).map(UserId::new)
+}
 
 pub fn session_required() -> AppError {
     AppError::new(

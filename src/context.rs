@@ -2,7 +2,7 @@
 //! the at-rest cipher (through [`Context::store`], so that sealed records are sealed), and who is
 //! calling (the session the host vouched for, the permissions the host grants).
 
-use crate::access::{permission_denied, session_required};
+use crate::access::{permission_denied, session_required, session_user};
 use crate::config::ServerConfig;
 use crate::crypto::Sealer;
 use crate::host::Host;
@@ -29,8 +29,7 @@ impl<H: Host> Context<'_, H> {
 
     /// The calling user's id; the host sets it only for a valid session.
     pub fn caller(&self, request: &Request) -> Result<UserId, AppError> {
-        let id = request.user_id.as_deref().filter(|id| !id.is_empty()).ok_or_else(session_required)?;
-        Ok(UserId::new(id))
+        session_user(request).ok_or_else(session_required)
     }
 
     /// Whether `user_id` holds `permission`. A host that cannot tell counts as a no.

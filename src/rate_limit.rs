@@ -58,13 +58,11 @@ impl Limit {
         Ok(counter.is_some_and(|c| c.n >= self.per_window).then_some(retry_after))
     }
 
-    /// The current window's counter key for `subject` (at most 64 characters of it), and the
-    /// seconds until the window ends.
+    /// The current window's counter key for `subject`, and the seconds until the window ends.
     fn window<H: Host>(&self, ctx: &Context<'_, H>, subject: &str) -> (String, RetryAfter) {
         let window_seconds = self.window_seconds.max(1);
         let now_seconds = ctx.host.now_millis() / 1000;
         let window = now_seconds / window_seconds;
-        let subject: String = subject.chars().take(64).collect();
-        (keys::rate_limit(self.kind, &subject, window), (window + 1) * window_seconds - now_seconds)
+        (keys::rate_limit(self.kind, subject, window), (window + 1) * window_seconds - now_seconds)
     }
 }

@@ -175,6 +175,27 @@ fn registrations_are_rate_limited_per_address() {
     assert_eq!(register_from(&plugin, "198.51.100.1", &body).status, 201, "a new window");
 }
 
+/// The host passes the address as it has it: one a KV key cannot hold (a NUL, a length past the
+/// key's) is still counted, per address, and never a 500.
+#[test]
+fn any_address_is_rate_limited_and_none_is_a_server_error() {
+    let plugin = dcr_plugin("[]");
+    configure(&plugin, r#"{"EnableOAuthServiceProvider":true,"EnableDynamicClientRegistration":true}"#);
+    let body = json!({"redirect_uris": ["https://a.example.com/cb"]}).to_string();
+    let long = |c: char| format!("203.0.113.7{}", c.to_string().repeat(200));
+    let (nul, long_a, long_b) = ("203.0.113.7\0".to_owned(), long('a'), long('b'));
+    for addr in [&nul, &long_a] {
+        for _ in 0..10 {
+            let reply = register_from(&plugin, addr, &body);
+            assert_eq!(reply.status, 201, "{addr:?}: {}", reply.body);
+        }
+        assert_eq!(register_from(&plugin, addr, &body).status, 429, "{addr:?}");
+    }
+    // Counted per address, not per the first characters of one.
+    assert_eq!(register_from(&plugin, &long_b, &body).status, 201);
+    assert_eq!(register_from(&plugin, "203.0.113.7", &body).status, 201);
+}
+
 #[test]
 fn a_registered_client_completes_the_code_flow() {
     let plugin = dcr_plugin("[]");

@@ -135,6 +135,41 @@ fn a_route_for_sessions_is_401_without_one() {
     assert!(connect.response.header("Location").unwrap().contains("/login?redirect_to="));
 }
 
+/// The host sets a request's user id only for a valid session, so one that is not an id's shape
+/// (with a NUL, a colon, too long) is no session: it never reaches a store key (a NUL or an
+/// overlong key is one the KV store refuses, which was a 500).
+#[test]
+fn a_user_id_that_is_not_an_id_is_no_session() {
+    let plugin = everything_on();
+    let app = common::create_app(&plugin, ADMIN, serde_json::json!({}));
+    let authorize = format!(
+        "/oauth/authorize?response_type=code&client_id={}&redirect_uri=https%3A%2F%2Fzapier.example.com%2Fcb",
+        app["id"].as_str().unwrap()
+    );
+    let overlong = "a".repeat(200);
+    for user in ["n\0\0\0", "adminadminadminadmin\0dmin1", "alice:alice", overlong.as_str()] {
+        for (method, path, body) in [
+            ("POST", "/oauth/deauthorize".to_owned(), format!(r#"{{"client_id":"{ANY_ID}"}}"#)),
+            ("GET", "/api/v4/users/me/oauth/apps/authorized".to_owned(), String::new()),
+            ("GET", format!("{STORE}/connections"), String::new()),
+            ("DELETE", format!("{STORE}/connections/com.example.jira"), String::new()),
+        ] {
+            let reply = send(&plugin, method, &path, Some(user), &body);
+            assert_eq!(reply.status, 401, "{method} {path} as {user:?}: {}", reply.body);
+        }
+        // Pages: to the login page, or a page that says to log in.
+        for page in [authorize.as_str(), "/oauth/device?user_code=BCDF-GHJK"] {
+            let login = send(&plugin, "GET", page, Some(user), "");
+            assert_eq!(login.status, 302, "{page} as {user:?}");
+            assert!(login.response.header("Location").unwrap().contains("/login?redirect_to="), "{user:?}");
+        }
+        let connect = "/plugins/oauth-plugin/apps/com.example.jira/oauth2/remote/connect";
+        assert_eq!(send(&plugin, "GET", connect, Some(user), "").status, 302, "connect as {user:?}");
+        let complete = "/plugins/oauth-plugin/apps/com.example.jira/oauth2/remote/complete?state=s&code=c";
+        assert_eq!(send(&plugin, "GET", complete, Some(user), "").status, 401, "complete as {user:?}");
+    }
+}
+
 #[test]
 fn a_route_for_a_permission_is_403_without_it() {
     let plugin = everything_on();

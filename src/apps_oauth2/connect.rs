@@ -3,6 +3,7 @@
 //! takes the code, exchanges it at the provider's token URL, and stores the user's token.
 
 use super::records::{self, BoundApp, ConnectState, RemoteSettings, StateRefusal, UserToken};
+use crate::access;
 use crate::context::Context;
 use crate::grant_type::GrantType;
 use crate::host::Host;
@@ -78,7 +79,7 @@ pub async fn connect<H: Host>(ctx: &Context<'_, H>, user_id: &UserId, app_id: &s
 
 /// `GET /plugins/oauth-plugin/apps/{app_id}/oauth2/remote/complete`.
 pub async fn complete<H: Host>(ctx: &Context<'_, H>, request: &Request, app_id: &str) -> Response {
-    let Some(user_id) = request.user_id.as_deref().map(UserId::new) else {
+    let Some(user_id) = access::session_user(request) else {
         return failure(401, "You are not logged in. Log in and connect your account again.");
     };
     let Ok(params) = Params::parse(request.query.as_bytes()) else {

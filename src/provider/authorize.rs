@@ -289,7 +289,7 @@ pub async fn serve_get<H: Host>(ctx: &Context<'_, H>, request: &Request) -> Resp
     let fail = |error: OAuthError, response_type| {
         redirect(&error_redirect(ctx, &verified, &params, response_type, &error))
     };
-    let Some(user_id) = request.user_id.as_deref().map(UserId::new) else {
+    let Some(user_id) = access::session_user(request) else {
         // OpenID Connect Core §3.1.2.6: with prompt=none no page is shown, not even the login.
         if prompt::parse(&params.prompt).is_ok_and(|p| p.none) {
             return fail(login_required(), None);

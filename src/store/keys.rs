@@ -92,8 +92,25 @@ pub fn deauthorizations(user_id: &UserId, client_id: &ClientId) -> String {
     format!("rvk:{user_id}:{}", client_part(client_id))
 }
 
-pub fn rate_limit(kind: &str, address: &str, window: i64) -> String {
-    format!("rl:{kind}:{address}:{window}")
+/// Longest rate limit subject that goes into a key as it is.
+const MAX_PLAIN_SUBJECT_LEN: usize = 64;
+
+/// A rate limit's subject (a network address, a user id) as a part of a key, the one place where
+/// subjects enter keys: as it is when it is short and made of what addresses and ids are made of;
+/// any other (the host passes the address as it has it: a NUL or its length could make a key the
+/// KV store refuses) as `#` and its SHA-256, which no plain subject can equal.
+pub fn subject_part(subject: &str) -> Cow<'_, str> {
+    let plain = subject.len() <= MAX_PLAIN_SUBJECT_LEN
+        && subject.bytes().all(|b| b.is_ascii_alphanumeric() || b".:-_[]%".contains(&b));
+    if plain {
+        Cow::Borrowed(subject)
+    } else {
+        Cow::Owned(format!("#{}", hash_secret(subject)))
+    }
+}
+
+pub fn rate_limit(kind: &str, subject: &str, window: i64) -> String {
+    format!("rl:{kind}:{}:{window}", subject_part(subject))
 }
 
 pub fn outgoing_connection(id: &ConnectionId) -> String {
@@ -217,6 +234,22 @@ mod tests {
             assert!(key.chars().count() <= MAX_KEY_CHARS, "{key} is {} characters", key.len());
             assert!(crate::host::check_key(&key).is_ok());
         }
+    }
+
+    #[test]
+    fn any_rate_limit_subject_makes_a_key_and_distinct_subjects_distinct_keys() {
+        let long = |c: &str| format!("198.51.100.1{}", c.repeat(300));
+        let subjects =
+            ["198.51.100.1", "2001:db8::1", "[::1]:80", "", "a\0", "a b", "#", &long("a"), &long("b")];
+        let keys: Vec<String> = subjects.iter().map(|s| rate_limit("dva", s, i64::MAX)).collect();
+        for key in &keys {
+            assert!(key.chars().count() <= MAX_KEY_CHARS && crate::host::check_key(key).is_ok(), "{key:?}");
+        }
+        let mut unique = keys.clone();
+        unique.sort();
+        unique.dedup();
+        assert_eq!(unique.len(), keys.len(), "{keys:?}");
+        assert_eq!(rate_limit("dcr", "198.51.100.1", 7), "rl:dcr:198.51.100.1:7");
     }
 
     #[test]

@@ -23,6 +23,12 @@ impl Issued {
             ClientAuth::OwnerBasic => (owner(), true),
             ClientAuth::Client(i) => (self.client(*i), false),
             ClientAuth::ClientBasic(i) => (self.client(*i), true),
+            ClientAuth::Resource(i) => {
+                let resource = pick(&self.resources, *i);
+                let id = resource.map_or_else(|| NOT_ISSUED.into(), |r| r.id.clone());
+                let secret = resource.and_then(|r| r.secret.clone()).unwrap_or_default();
+                return (vec![("client_id".into(), id), ("client_secret".into(), secret)], None);
+            }
             ClientAuth::WrongSecret(secret) => {
                 let client = owner();
                 return (
@@ -111,6 +117,16 @@ impl Issued {
                 pairs.push(("refresh_token".into(), token.value));
                 token.client
             }
+            GrantChoice::Device(i) => {
+                let device = pick_recent(&self.devices, *i).cloned().unwrap_or(Device {
+                    device_code: NOT_ISSUED.into(),
+                    user_code: String::new(),
+                    client: self.device_client(&DeviceClient::Confidential).id,
+                });
+                pairs.push(("grant_type".into(), DEVICE_GRANT.into()));
+                pairs.push(("device_code".into(), device.device_code));
+                device.client
+            }
             GrantChoice::Other(grant) => {
                 pairs.push(("grant_type".into(), self.text(grant)));
                 self.app_id()
@@ -147,6 +163,54 @@ impl Issued {
         (pairs, header)
     }
 
+    /// The client that asks for a device code.
+    pub(crate) fn device_client(&self, choice: &DeviceClient) -> Client {
+        let setup = |index: usize| self.clients.get(index).cloned().unwrap_or_else(|| self.client(0));
+        match choice {
+            DeviceClient::Confidential => setup(DEVICE_CLIENT),
+            DeviceClient::Public => setup(PUBLIC_DEVICE_CLIENT),
+            DeviceClient::Client(i) => self.client(*i),
+        }
+    }
+
+    /// A user code as typed on the verification page.
+    pub(crate) fn user_code(&self, choice: &UserCodeChoice) -> String {
+        match choice {
+            UserCodeChoice::Fresh => self.known(Known::UserCode(0)),
+            UserCodeChoice::Issued(i, typing) => {
+                let shown = self.known(Known::UserCode(*i));
+                match typing {
+                    CodeTyping::AsShown => shown,
+                    CodeTyping::Lower => shown.to_lowercase(),
+                    CodeTyping::NoDash => shown.replace('-', ""),
+                    CodeTyping::Spaced => format!(" {} ", shown.replace('-', " ")),
+                }
+            }
+            UserCodeChoice::Other(text) => self.text(text),
+        }
+    }
+
+    /// A UserInfo request (OpenID Connect Core §5.3) with `token` where `how` says (RFC 6750 §2).
+    pub(crate) fn userinfo(&self, token: &TokenRef, how: &BearerPlacement, post: bool) -> Request {
+        let (token, _) = self.token_ref(token);
+        let mut request = Request::new(if post { "POST" } else { "GET" }, "/oauth/userinfo");
+        let in_header = matches!(how, BearerPlacement::Header | BearerPlacement::Both);
+        if in_header {
+            request.headers.insert("authorization".into(), format!("Bearer {token}"));
+        }
+        if let BearerPlacement::LowerCaseScheme = how {
+            request.headers.insert("authorization".into(), format!("bearer {token}"));
+        }
+        if let BearerPlacement::Form | BearerPlacement::Both = how {
+            request.headers.insert("content-type".into(), "application/x-www-form-urlencoded".into());
+            request.body = form(&[("access_token".into(), token.clone())]).into_bytes();
+        }
+        if let BearerPlacement::Query = how {
+            request.query = form(&[("access_token".into(), token)]);
+        }
+        request
+    }
+
     /// The token of `token` and its client.
     pub(crate) fn token_ref(&self, token: &TokenRef) -> (String, String) {
         let of = |t: Option<&Token>| {
@@ -159,6 +223,9 @@ impl Issued {
             TokenRef::Code(i) => pick_recent(&self.codes, *i)
                 .map(|c| (c.value.clone(), c.client.clone()))
                 .unwrap_or_else(|| (NOT_ISSUED.into(), self.app_id())),
+            TokenRef::DeviceCode(i) => pick_recent(&self.devices, *i)
+                .map(|d| (d.device_code.clone(), d.client.clone()))
+                .unwrap_or_else(|| (NOT_ISSUED.into(), self.app_id())),
             TokenRef::Other(t) => (self.text(t), self.app_id()),
         }
     }
@@ -167,6 +234,7 @@ impl Issued {
         const APPS: &str = "/api/v4/oauth/apps";
         const OUTGOING: &str = "/api/v4/oauth/outgoing_connections";
         const STORE: &str = "/plugins/oauth-plugin/api/v1/oauth2";
+        const RESOURCES: &str = "/plugins/oauth-plugin/api/v1/resources";
         let json_request = |method: &str, path: &str, user: Option<String>, body: Value| {
             let mut request = Request::new(method, path);
             request.headers.insert("content-type".into(), "application/json".into());
@@ -339,6 +407,55 @@ impl Issued {
                 request.query = form(&pairs);
                 request
             }
+            Call::DeviceAuthorize(client, auth, scope, resource) => {
+                let client = self.device_client(client);
+                let (mut pairs, header) = self.client_auth(auth, &client.id);
+                for (name, value) in [("scope", scope), ("resource", resource)] {
+                    if let Some(value) = value {
+                        pairs.push((name.into(), self.text(value)));
+                    }
+                }
+                form_request("/oauth/device_authorization", (pairs, header))
+            }
+            Call::DevicePage(user, code) => {
+                let mut request = empty_request("GET", "/oauth/device", user);
+                if let Some(code) = code {
+                    request.query = form(&[("user_code".into(), self.user_code(code))]);
+                }
+                request
+            }
+            Call::DeviceDecision(user, code, approve, oauth_session) => {
+                let mut body = json!({"user_code": self.user_code(code)});
+                if let Some(approve) = approve {
+                    body["approve"] = Value::Bool(*approve);
+                }
+                let mut request = json_request("POST", "/oauth/device", user_id(user), body);
+                request.is_oauth_session = *oauth_session;
+                request
+            }
+            Call::UserInfo(token, how, post) => self.userinfo(token, how, *post),
+            Call::RotateSigningKeys(user) => {
+                empty_request("POST", "/plugins/oauth-plugin/api/v1/signing_keys/rotate", user)
+            }
+            Call::CreateResource(user, fields) => {
+                json_request("POST", RESOURCES, user_id(user), self.resource(fields, None))
+            }
+            Call::UpdateResource(index, user, fields) => {
+                let id = self.known(Known::Resource(*index));
+                let body = self.resource(fields, Some(&id));
+                json_request("PUT", &format!("{RESOURCES}/{id}"), user_id(user), body)
+            }
+            Call::ResourceAction(action, index, user) => {
+                let path = format!("{RESOURCES}/{}", self.known(Known::Resource(*index)));
+                match action {
+                    ResourceAction::Get => empty_request("GET", &path, user),
+                    ResourceAction::Regenerate => {
+                        empty_request("POST", &format!("{path}/regen_secret"), user)
+                    }
+                    ResourceAction::Delete => empty_request("DELETE", &path, user),
+                }
+            }
+            Call::ListResources(user) => empty_request("GET", RESOURCES, user),
         };
         if request.remote_addr.is_empty() {
             request.remote_addr = "203.0.113.7".into();

@@ -62,6 +62,30 @@ impl Issued {
                     client.secret = Some(secret.clone());
                 }
             }
+            (["oauth", "device_authorization"], "POST", 200) => {
+                // The user code is no secret: the device shows it, and the verification page shows
+                // it back to whoever typed it (in its own spelling).
+                let (device_code, user_code) = (text("device_code"), text("user_code"));
+                self.issue(&device_code, "a device code");
+                if !device_code.is_empty() {
+                    let device = Device { device_code, user_code, client: client_of(request) };
+                    push_bounded(&mut self.devices, device);
+                }
+            }
+            (["plugins", "oauth-plugin", "api", "v1", "resources"], "POST", 201) => {
+                let secret = text("client_secret");
+                self.issue(&secret, "a protected resource's secret");
+                let secret = (!secret.is_empty()).then_some(secret);
+                let resource = Resource { id: text("id"), identifier: text("identifier"), secret };
+                push_bounded(&mut self.resources, resource);
+            }
+            (["plugins", "oauth-plugin", "api", "v1", "resources", id, "regen_secret"], "POST", 200) => {
+                let secret = text("client_secret");
+                self.issue(&secret, "a protected resource's secret");
+                for resource in self.resources.iter_mut().filter(|r| r.id == *id) {
+                    resource.secret = Some(secret.clone());
+                }
+            }
             (["api", "v4", "oauth", "outgoing_connections"], "POST", 201) => {
                 push_bounded(&mut self.connections, text("id"));
             }
@@ -121,6 +145,19 @@ impl Issued {
         if response.header("content-type").is_some_and(is_json_type) {
             let parsed = serde_json::from_slice::<Value>(&response.body);
             assert!(parsed.is_ok(), "a JSON-typed body that is not JSON ({:?}):\n{}", parsed.err(), what());
+        }
+        // RFC 7517 §9.2, RFC 7518 §6.3.2: a published key set has public keys only.
+        if let Ok(body) = serde_json::from_slice::<Value>(&response.body) {
+            let keys = body.get("keys").and_then(Value::as_array).into_iter().flatten();
+            for key in keys.filter_map(Value::as_object) {
+                for private in ["d", "p", "q", "dp", "dq", "qi", "oth", "k"] {
+                    assert!(
+                        !key.contains_key(private),
+                        "private key member {private:?} published:\n{}",
+                        what()
+                    );
+                }
+            }
         }
     }
 

@@ -1,16 +1,19 @@
 //! Fuzzes the plugin's request handling on the in-memory host.
 //!
 //! Each input builds a plugin with every feature on and a realistic setup (an admin and a plain
-//! user, a trusted confidential app linked to an app, a public client, an outgoing connection with
-//! a cached token, access tokens, the app's remote OAuth2 settings and one connected account), with
-//! a fetch handler playing every token server. The setup runs once per process through the
-//! plugin's API; each input gets a fresh host with a copy of its KV store. The input decodes into a
-//! short sequence of steps: calls of each endpoint that are valid unless the input deviates (so
-//! that deep paths are reached: code exchange, refresh, revocation, consent, connect/complete…),
-//! requests assembled from templates of every route (with fuzzed methods, segments, queries,
-//! headers, bodies and users), all using the real ids, secrets, codes and tokens issued so far;
-//! pairs of concurrent requests, clock advances, and calls of `resolve_access_token` and
-//! `authorize_outgoing_request`. Each request also picks how the token server answers.
+//! user, a trusted confidential app linked to an app, a public client, a confidential and a public
+//! device-grant client, two protected resources, an outgoing connection with a cached token, access
+//! tokens (one with `openid`), a pending and an approved device authorization, the app's remote
+//! OAuth2 settings and one connected account), with a fetch handler playing every token server. The
+//! setup runs once per process through the plugin's API; each input gets a fresh host with a copy
+//! of its KV store. The input decodes into a short sequence of steps: calls of each endpoint that
+//! are valid unless the input deviates (so that deep paths are reached: code exchange, refresh,
+//! revocation, consent, device authorization, verification and polling, UserInfo, resources, key
+//! rotation, connect/complete…), requests assembled from templates of every route (with fuzzed
+//! methods, segments, queries, headers, bodies and users), all using the real ids, secrets, codes
+//! and tokens issued so far; pairs of concurrent requests, clock advances, and calls of
+//! `resolve_access_token` and `authorize_outgoing_request`. Each request also picks how the token
+//! server answers.
 //!
 //! A panic is a finding. Besides the plugin's own panics, it asserts after every step:
 //! - no 5xx answer, except 502 when the token server (the fetch handler) was told to fail or to
@@ -18,10 +21,11 @@
 //!   input reached a server error;
 //! - no CR, LF or NUL in any response header name or value;
 //! - a body whose Content-Type is JSON parses as JSON;
-//! - no response shows a secret issued earlier (an app's client secret, the outgoing connection's
-//!   client secret, a code, an access or refresh token, a connect state) outside the response that
-//!   issued it, unless the request itself carries it or the client stored it earlier in a JSON
-//!   body (what a client stores, it may read back);
+//! - no key set (a body with `keys`, as `/oauth/jwks` answers) has a private key member;
+//! - no response shows a secret issued earlier (an app's or a protected resource's client
+//!   secret, the outgoing connection's client secret, a code, a device code, an access or refresh
+//!   token, a connect state) outside the response that issued it, unless the request itself carries
+//!   it or the client stored it earlier in a JSON body (what a client stores, it may read back);
 //! - `resolve_access_token` never fails, and `authorize_outgoing_request` fails only when the token
 //!   server was told to fail; its header is header-safe and never carries the connection's secret.
 //!
@@ -47,12 +51,17 @@ pub(crate) use std::sync::OnceLock;
 mod calls;
 mod checks;
 mod input;
+mod parts;
+mod setup;
 mod templates;
 mod text;
+mod values;
 mod world;
 
 pub(crate) use input::*;
+pub(crate) use parts::*;
 pub(crate) use text::*;
+pub(crate) use values::*;
 pub(crate) use world::*;
 
 pub(crate) const MAX_STEPS: usize = 12;
@@ -75,6 +84,14 @@ pub(crate) const REMOTE_TOKEN_URL: &str = "https://remote.example.com/oauth/toke
 /// The outgoing connection's client secret: write-only, never in a response.
 pub(crate) const OC_SECRET: &str = "oc-secret-Vq3xT9mZr7LpW2sK";
 pub(crate) const OC_CLIENT_ID: &str = "oc-client";
+/// RFC 8628 §3.4's grant type.
+pub(crate) const DEVICE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
+/// Where the setup's device clients are among the clients.
+pub(crate) const DEVICE_CLIENT: usize = 2;
+pub(crate) const PUBLIC_DEVICE_CLIENT: usize = 3;
+/// The setup's protected resources: one under the SiteURL (JWT access tokens), one beside it.
+pub(crate) const RESOURCE_UNDER_SITE: &str = "https://chat.example.com/mcp";
+pub(crate) const RESOURCE_BESIDE: &str = "https://tools.example.com";
 /// RFC 7636 Appendix B.
 pub(crate) const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
 /// Stands in for a code, token or secret when none of that kind was issued yet.

@@ -39,6 +39,18 @@ impl Issued {
             Known::OcSecret => OC_SECRET.into(),
             Known::OcClientId => OC_CLIENT_ID.into(),
             Known::SiteUrl => SITE.into(),
+            Known::DeviceClientId => or_not_issued(self.clients.get(DEVICE_CLIENT).map(|c| &c.id)),
+            Known::DeviceClientSecret => {
+                or_not_issued(self.clients.get(DEVICE_CLIENT).and_then(|c| c.secret.as_ref()))
+            }
+            Known::DeviceCode(i) => or_not_issued(pick_recent(&self.devices, i).map(|d| &d.device_code)),
+            Known::UserCode(i) => or_not_issued(pick_recent(&self.devices, i).map(|d| &d.user_code)),
+            Known::Resource(i) => or_not_issued(pick(&self.resources, i).map(|r| &r.id)),
+            Known::ResourceSecret(i) => {
+                let secrets: Vec<&String> = self.resources.iter().filter_map(|r| r.secret.as_ref()).collect();
+                or_not_issued(pick(&secrets, i).copied())
+            }
+            Known::ResourceIdentifier(i) => or_not_issued(pick(&self.resources, i).map(|r| &r.identifier)),
         }
     }
 
@@ -102,16 +114,34 @@ impl Issued {
         const APPS: &str = "/api/v4/oauth/apps";
         const OUTGOING: &str = "/api/v4/oauth/outgoing_connections";
         const STORE: &str = "/plugins/oauth-plugin/api/v1/oauth2";
+        const RESOURCES: &str = "/plugins/oauth-plugin/api/v1/resources";
+        const PROTECTED: &str = "/.well-known/oauth-protected-resource";
         let remote = |app: &AppSeg, step: &str| {
             format!("/plugins/oauth-plugin/apps/{}/oauth2/remote/{step}", app_segment(app))
         };
         match route {
             Route::Metadata => "/.well-known/oauth-authorization-server".into(),
             Route::MetadataSuffix(t) => format!("/.well-known/oauth-authorization-server{}", self.text(t)),
+            Route::OpenIdConfiguration => "/.well-known/openid-configuration".into(),
+            Route::OpenIdConfigurationSuffix(t) => {
+                format!("/.well-known/openid-configuration{}", self.text(t))
+            }
+            Route::Jwks => "/oauth/jwks".into(),
+            Route::UserInfo => "/oauth/userinfo".into(),
+            Route::ProtectedResource => PROTECTED.into(),
+            Route::ProtectedResourceOf(i) => {
+                // RFC 9728 §3.1: the well-known path goes before the identifier's path.
+                let identifier = pick(&self.resources, *i).map(|r| r.identifier.clone()).unwrap_or_default();
+                let path = url::Url::parse(&identifier).map(|u| u.path().to_owned()).unwrap_or_default();
+                format!("{PROTECTED}{}", path.trim_end_matches('/'))
+            }
+            Route::ProtectedResourceSuffix(t) => format!("{PROTECTED}{}", self.text(t)),
             Route::Authorize => "/oauth/authorize".into(),
             Route::AccessToken => "/oauth/access_token".into(),
             Route::Revoke => "/oauth/revoke".into(),
             Route::Introspect => "/oauth/introspect".into(),
+            Route::DeviceAuthorization => "/oauth/device_authorization".into(),
+            Route::Device => "/oauth/device".into(),
             Route::Deauthorize => "/oauth/deauthorize".into(),
             Route::UserAuthorizedApps(s) => {
                 format!("/api/v4/users/{}/oauth/apps/authorized", self.segment(s))
@@ -135,6 +165,11 @@ impl Issued {
             Route::StoreConnections => format!("{STORE}/connections"),
             Route::StoreConnection(app) => format!("{STORE}/connections/{}", app_segment(app)),
             Route::StoreOther(t) => format!("{STORE}/{}", self.text(t)),
+            Route::SigningKeysRotate => "/plugins/oauth-plugin/api/v1/signing_keys/rotate".into(),
+            Route::Resources => RESOURCES.into(),
+            Route::Resource(s) => format!("{RESOURCES}/{}", self.segment(s)),
+            Route::ResourceRegenSecret(s) => format!("{RESOURCES}/{}/regen_secret", self.segment(s)),
+            Route::ResourceOther(s, t) => format!("{RESOURCES}/{}/{}", self.segment(s), self.text(t)),
             Route::Raw(s) => s.clone(),
         }
     }
@@ -196,6 +231,10 @@ impl Issued {
                 ("from_id", from_id),
                 ("audience", audience),
             ])),
+            Query::Device { user_code, result } => {
+                form(&optional(&[("user_code", user_code), ("result", result)]))
+            }
+            Query::AccessToken(token) => form(&[("access_token".into(), self.text(token))]),
             Query::Pairs(pairs) => {
                 form(&pairs.iter().map(|(k, v)| (self.text(k), self.text(v))).collect::<Vec<_>>())
             }
@@ -253,6 +292,7 @@ impl Issued {
                 ("is_trusted", self.flag(&a.is_trusted)),
                 ("is_public", self.flag(&a.is_public)),
                 ("mattermost_app_id", f(&a.mattermost_app_id)),
+                ("grant_types", list(&a.grant_types)),
             ],
         );
         if let (Some((k, v)), Value::Object(map)) = (&a.extra, &mut value) {
@@ -311,6 +351,28 @@ impl Issued {
         value
     }
 
+    /// A protected resource as the resources API takes it; `id` for an update.
+    pub(crate) fn resource(&self, r: &ResourceFields, id: Option<&str>) -> Value {
+        let f = |field: &Option<Field>| self.field_of(field);
+        let base = json!({
+            "identifier": format!("{SITE}/fuzz-mcp"), "name": "Fuzzed resource", "scopes": ["fuzz:read"],
+        });
+        let mut value = self.object(
+            r.base.then_some(base),
+            vec![
+                ("id", f(&r.id).or_else(|| id.map(|id| Value::String(id.into())))),
+                ("identifier", f(&r.identifier)),
+                ("name", f(&r.name)),
+                ("scopes", self.list_of(&r.scopes)),
+                ("token_format", f(&r.token_format)),
+            ],
+        );
+        if let (Some((k, v)), Value::Object(map)) = (&r.extra, &mut value) {
+            map.insert(k.clone(), self.json(v));
+        }
+        value
+    }
+
     /// An app's remote OAuth2 settings.
     pub(crate) fn remote(&self, r: &RemoteFields) -> Value {
         let f = |field: &Option<Field>| self.field_of(field);
@@ -351,6 +413,10 @@ impl Issued {
                     ("refresh_token", &fields.refresh_token),
                     ("token", &fields.token),
                     ("token_type_hint", &fields.token_type_hint),
+                    ("device_code", &fields.device_code),
+                    ("access_token", &fields.access_token),
+                    ("scope", &fields.scope),
+                    ("resource", &fields.resource),
                 ]
                 .iter()
                 .filter_map(|(name, value)| value.as_ref().map(|v| ((*name).to_owned(), self.text(v))))
@@ -376,6 +442,14 @@ impl Issued {
             }
             Body::Deauthorize(client_id) => self.object(None, vec![("client_id", f(client_id))]),
             Body::RemoteSettings(fields) => self.remote(fields),
+            Body::Resource(fields) => self.resource(fields, None),
+            Body::DeviceDecision(user_code, approve) => self.object(
+                None,
+                vec![
+                    ("user_code", user_code.as_ref().map(|t| Value::String(self.text(t)))),
+                    ("approve", f(approve)),
+                ],
+            ),
             Body::Json(json) => self.json(json),
             Body::Deep(objects, depth) => {
                 let depth = usize::from(*depth);

@@ -95,6 +95,15 @@ pub(crate) fn word_text(word: Word) -> &'static str {
         Word::RefreshTokenHint => "refresh_token",
         Word::Empty => "",
         Word::Space => " ",
+        Word::OpenId => "openid",
+        Word::Profile => "profile",
+        Word::Email => "email",
+        Word::OpenIdProfileEmail => "openid profile email",
+        Word::DeviceCodeGrant => DEVICE_GRANT,
+        Word::Jwt => "jwt",
+        Word::Introspection => "introspection",
+        Word::Approved => "approved",
+        Word::Denied => "denied",
     }
 }
 
@@ -127,6 +136,8 @@ pub(crate) fn url_text(kind: &UrlKind) -> String {
         UrlKind::Ftp => "ftp://app.example.com/cb".into(),
         UrlKind::UpperCase => "HTTPS://APP.EXAMPLE.COM/cb".into(),
         UrlKind::Site(rest) => format!("{SITE}/{rest}"),
+        UrlKind::Beside(rest) => format!("{RESOURCE_BESIDE}/{rest}"),
+        UrlKind::DotSegment => format!("{SITE}/a/../mcp"),
     }
 }
 

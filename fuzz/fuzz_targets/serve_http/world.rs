@@ -33,19 +33,42 @@ pub(crate) struct Token {
     pub(crate) client: String,
 }
 
+/// A device authorization (RFC 8628): the device's secret code, the code the user types, and
+/// the client that asked.
+#[derive(Clone)]
+pub(crate) struct Device {
+    pub(crate) device_code: String,
+    pub(crate) user_code: String,
+    pub(crate) client: String,
+}
+
+/// A registered protected resource (RFC 9728), with its introspection secret.
+#[derive(Clone)]
+pub(crate) struct Resource {
+    pub(crate) id: String,
+    pub(crate) identifier: String,
+    pub(crate) secret: Option<String>,
+}
+
 /// What the setup and the steps so far issued, which the input may refer to; and the secrets
 /// for the leak check.
 #[derive(Clone)]
 pub(crate) struct Issued {
     pub(crate) challenge: String,
-    /// The trusted app first, the public client second.
+    /// The trusted app first, the public client second, then the confidential and the public
+    /// device clients ([`DEVICE_CLIENT`], [`PUBLIC_DEVICE_CLIENT`]).
     pub(crate) clients: Vec<Client>,
     pub(crate) codes: Vec<Code>,
-    /// The admin's first, the plain user's second (both for the trusted app).
+    /// The admin's first, the plain user's second (both for the trusted app, full access), the
+    /// admin's with `openid profile email` third.
     pub(crate) access_tokens: Vec<Token>,
     pub(crate) refresh_tokens: Vec<Token>,
     pub(crate) connections: Vec<String>,
     pub(crate) states: Vec<String>,
+    /// Device authorizations: the setup's pending one first, then the one its plain user approved.
+    pub(crate) devices: Vec<Device>,
+    /// The setup's resource under the SiteURL first, the one beside it second.
+    pub(crate) resources: Vec<Resource>,
     /// Every secret issued so far.
     pub(crate) secrets: Vec<Secret>,
     /// Secrets the client sent in a JSON body: stored values it may read back.
@@ -171,12 +194,13 @@ pub(crate) fn prefix(text: &str, max: usize) -> String {
 
 pub(crate) fn summary(request: &Request) -> String {
     format!(
-        "{:?} {:?} query={:?} user={:?} oauth_session={} headers={:?} body={:?}",
+        "{:?} {:?} query={:?} user={:?} oauth_session={} remote_addr={:?} headers={:?} body={:?}",
         request.method,
         prefix(&request.path, 300),
         prefix(&request.query, 300),
         request.user_id,
         request.is_oauth_session,
+        prefix(&request.remote_addr, 100),
         request.headers,
         prefix(&lossy(&request.body), 600),
     )
@@ -271,28 +295,6 @@ impl World {
         World { plugin, upstream, upstream_failed, issued }
     }
 
-    /// The setup, through the plugin's own API.
-    pub(crate) fn with_setup() -> World {
-        let issued = Issued {
-            challenge: URL_SAFE_NO_PAD.encode(Sha256::digest(VERIFIER.as_bytes())),
-            clients: Vec::new(),
-            codes: Vec::new(),
-            access_tokens: Vec::new(),
-            refresh_tokens: Vec::new(),
-            connections: Vec::new(),
-            states: Vec::new(),
-            secrets: vec![Secret {
-                value: OC_SECRET.into(),
-                what: "the outgoing connection's client secret",
-            }],
-            stored_by_client: Vec::new(),
-        };
-        let mut world = World::empty(issued);
-        block_on(world.plugin.on_activate()).expect("setup: activation");
-        world.setup();
-        world
-    }
-
     /// A fresh plugin with the setup's state.
     pub(crate) fn from_snapshot(snapshot: &Snapshot) -> World {
         let world = World::empty(snapshot.issued.clone());
@@ -306,99 +308,6 @@ impl World {
         }
         block_on(world.plugin.on_activate()).expect("setup: activation");
         world
-    }
-
-    pub(crate) fn send(&mut self, request: Request, expect: u16) -> Response {
-        let response = block_on(self.plugin.serve_http(request.clone()));
-        if response.status != expect {
-            panic!("setup: {}: {}", summary(&request), response_summary(&response));
-        }
-        self.issued.learn(&request, &response);
-        response
-    }
-
-    pub(crate) fn setup_request(method: &str, path: &str, user: Option<&str>, body: Value) -> Request {
-        let (path, query) = path.split_once('?').unwrap_or((path, ""));
-        let mut request = Request::new(method, path);
-        request.query = query.into();
-        request.user_id = user.map(str::to_owned);
-        if !body.is_null() {
-            request.headers.insert("content-type".into(), "application/json".into());
-            request.body = body.to_string().into_bytes();
-        }
-        request.request_id = "setup".into();
-        request
-    }
-
-    /// Apps, a public client, an outgoing connection, tokens for both users, the app's remote
-    /// settings and the admin's connected account.
-    pub(crate) fn setup(&mut self) {
-        let app = json!({
-            "name": "Jira", "description": "Issue tracker", "homepage": "https://jira-app.example.com",
-            "callback_urls": [APP_CALLBACK, APP_CALLBACK_2], "is_trusted": true,
-            "mattermost_app_id": JIRA_APP_ID,
-        });
-        self.send(Self::setup_request("POST", "/api/v4/oauth/apps", Some(ADMIN), app), 201);
-
-        let public = json!({
-            "name": "CLI", "homepage": "https://cli.example.com", "callback_urls": [PUBLIC_CALLBACK],
-            "is_public": true,
-        });
-        self.send(Self::setup_request("POST", "/api/v4/oauth/apps", Some(USER), public), 201);
-        assert_eq!(self.issued.clients.len(), 2, "setup: the app and the public client");
-
-        let connection = json!({
-            "name": "Jira hooks", "client_id": OC_CLIENT_ID, "client_secret": OC_SECRET,
-            "oauth_token_url": TOKEN_URL, "grant_type": "client_credentials", "cache_tokens": true,
-            "audiences": ["https://jira.example.com/hooks/*", "https://api.example.com/v1/hook"],
-        });
-        self.send(
-            Self::setup_request("POST", "/api/v4/oauth/outgoing_connections", Some(ADMIN), connection),
-            201,
-        );
-
-        for user in [ADMIN, USER] {
-            let query = form(&[
-                ("response_type".into(), "code".into()),
-                ("client_id".into(), self.issued.app_id()),
-                ("redirect_uri".into(), APP_CALLBACK.into()),
-            ]);
-            let path = format!("/oauth/authorize?{query}");
-            self.send(Self::setup_request("GET", &path, Some(user), Value::Null), 302);
-            let code = self.issued.codes.last().map(|c| c.value.clone()).expect("setup: a code");
-            let mut request = Request::new("POST", "/oauth/access_token");
-            request.headers.insert("content-type".into(), "application/x-www-form-urlencoded".into());
-            request.body = form(&[
-                ("grant_type".into(), "authorization_code".into()),
-                ("code".into(), code),
-                ("redirect_uri".into(), APP_CALLBACK.into()),
-                ("client_id".into(), self.issued.app_id()),
-                ("client_secret".into(), self.issued.app_secret()),
-            ])
-            .into_bytes();
-            self.send(request, 200);
-        }
-
-        let settings = json!({
-            "client_id": "remote-client", "client_secret": "remote-secret",
-            "remote_root_url": "https://remote.example.com", "data": {"tenant": 7},
-            "authorize_url": REMOTE_AUTHORIZE_URL, "token_url": REMOTE_TOKEN_URL, "scopes": ["read", "write"],
-        });
-        let mut request =
-            Self::setup_request("POST", "/plugins/oauth-plugin/api/v1/oauth2/app", None, settings);
-        request
-            .headers
-            .insert("authorization".into(), format!("Bearer {}", self.issued.access_tokens[0].value));
-        self.send(request, 200);
-
-        let connect = format!("/plugins/oauth-plugin/apps/{JIRA_APP_ID}/oauth2/remote/connect");
-        self.send(Self::setup_request("GET", &connect, Some(ADMIN), Value::Null), 302);
-        let state = self.issued.states.last().cloned().expect("setup: a connect state");
-        let complete = format!(
-            "/plugins/oauth-plugin/apps/{JIRA_APP_ID}/oauth2/remote/complete?{}",
-            form(&[("state".into(), state), ("code".into(), "remote-code".into())])
-        );
-        self.send(Self::setup_request("GET", &complete, Some(ADMIN), Value::Null), 200);
     }
 
     // -- running the steps ------------------------------------------------------------------------
@@ -456,9 +365,18 @@ impl World {
     pub(crate) fn http(&mut self, actions: &[Action], upstream: Option<Upstream>) {
         for action in actions {
             if let Action::Call(call) = action {
-                if let Call::Complete(user, app, StateChoice::Fresh, ..) = call.as_ref() {
-                    let connect = Call::Connect(user.clone(), app.clone());
-                    self.http(&[Action::Call(Box::new(connect))], None);
+                match call.as_ref() {
+                    Call::Complete(user, app, StateChoice::Fresh, ..) => {
+                        let connect = Call::Connect(user.clone(), app.clone());
+                        self.http(&[Action::Call(Box::new(connect))], None);
+                    }
+                    Call::DevicePage(_, Some(UserCodeChoice::Fresh))
+                    | Call::DeviceDecision(_, UserCodeChoice::Fresh, ..) => {
+                        let start =
+                            Call::DeviceAuthorize(DeviceClient::Confidential, ClientAuth::Owner, None, None);
+                        self.http(&[Action::Call(Box::new(start))], None);
+                    }
+                    _ => {}
                 }
             }
         }
