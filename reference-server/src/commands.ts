@@ -1,6 +1,7 @@
 // Custom slash commands: Mattermost's rules (model/command.go), the JSON shapes Client4 expects,
 // how a command line splits into trigger and text, and the CommandResponse an integration answers.
 import { badRequest, invalidParam } from './errors.js';
+import { isObject } from './http.js';
 import { isValidId } from './ids.js';
 import { isIntegrationUrl, MAX_INTEGRATION_URL } from './integration-urls.js';
 import type { CommandFields, CommandRecord } from './store/store.js';
@@ -10,10 +11,6 @@ const MAX_URL = MAX_INTEGRATION_URL;
 
 /** Each broken rule is a 400 whose id names the field, as Mattermost's Command.IsValid. */
 const invalid = (field: string, why: string) => badRequest(`model.command.is_valid.${field}.app_error`, `Invalid ${field}: ${why}.`);
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 function text(body: Record<string, unknown>, field: string, max: number): string {
   const value = body[field] ?? '';

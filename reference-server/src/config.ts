@@ -2,6 +2,7 @@
 // and one validator shared by API patches and environment variables.
 import { resolve } from 'node:path';
 import { badRequest } from './errors.js';
+import { isObject } from './http.js';
 
 export interface ServiceSettings {
   SiteURL: string;
@@ -85,10 +86,6 @@ export function defaultStoredConfig(pluginId: string): StoredConfig {
 
 const invalid = (key: string, why: string) =>
   badRequest('model.config.is_valid.app_error', `Invalid value for ${key}: ${why}.`);
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 /** RFC 9110 §5.1: a header name is a token. */
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;

@@ -5,12 +5,12 @@
 // is chosen by the integration, never by whoever submits, since the server sends a token with it.
 import type { Services } from './api/context.js';
 import { ApiError, badRequest, invalidParam } from './errors.js';
+import { isObject } from './http.js';
 import { isValidId, sha256Hex } from './ids.js';
 import type { FetchResponse } from './contract.js';
 import { answerObject, callIntegration, jsonBody, logged, NotSent } from './integration-request.js';
 import { isIntegrationUrl } from './integration-urls.js';
 import { errorMessage } from './plugin.js';
-import { isObject } from './posts.js';
 
 /** The most a dialog, or a submission of one, may take as JSON. */
 export const MAX_DIALOG_BYTES = 64 * 1024;

@@ -30,6 +30,11 @@ export function readBody(req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<
 const tooLarge = (limit: number) =>
   new ApiError(413, 'api.context.request_body_too_large.app_error', `The request body is larger than ${limit} bytes.`);
 
+/** A JSON object: not null, not an array (what a body, a field or an answer must be to have fields). */
+export function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
 export function parseJsonBody(body: Buffer): unknown {
   try {
     return JSON.parse(body.toString('utf8'));

@@ -7,6 +7,7 @@
 import type { Services } from './api/context.js';
 import type { FetchResponse } from './contract.js';
 import { ApiError } from './errors.js';
+import { isObject } from './http.js';
 import { errorMessage, type PluginManager } from './plugin.js';
 
 /** No token could be had for the URL, so nothing was sent; the message says why, naming the connection. */
@@ -87,8 +88,8 @@ export function answerObject(res: FetchResponse, saysJson = true): Record<string
   } catch {
     throw new Error('the answer is not valid JSON');
   }
-  if (typeof answer !== 'object' || answer === null || Array.isArray(answer)) throw new Error('the answer is not a JSON object');
-  return answer as Record<string, unknown>;
+  if (!isObject(answer)) throw new Error('the answer is not a JSON object');
+  return answer;
 }
 
 /**

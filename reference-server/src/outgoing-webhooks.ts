@@ -1,9 +1,9 @@
 // Outgoing webhooks: Mattermost's rules (model/outgoing_webhook.go), the JSON shapes Client4
 // expects, and which hooks a post triggers (app/webhook.go).
 import { badRequest, invalidParam } from './errors.js';
+import { isObject } from './http.js';
 import { isValidId } from './ids.js';
 import { isIntegrationUrl, MAX_INTEGRATION_URL } from './integration-urls.js';
-import { isObject } from './posts.js';
 import type { OutgoingWebhookFields, OutgoingWebhookRecord, PostRecord } from './store/store.js';
 
 export const FORM = 'application/x-www-form-urlencoded';

@@ -8,7 +8,8 @@ import type { FetchResponse } from './contract.js';
 import { answerObject, callIntegration, jsonBody, logged, NotSent } from './integration-request.js';
 import { isIntegrationUrl, MAX_INTEGRATION_URL } from './integration-urls.js';
 import { errorMessage } from './plugin.js';
-import { integrationProps, isObject, MAX_MESSAGE, type PostAction } from './posts.js';
+import { isObject } from './http.js';
+import { integrationProps, MAX_MESSAGE, SERVER_PROPS, type PostAction } from './posts.js';
 import { sendEphemeral, updatePost } from './posting.js';
 import type { ChannelRecord, PostRecord, TeamRecord, UserRecord } from './store/store.js';
 
@@ -76,7 +77,7 @@ async function applyAnswer(services: Services, press: ActionPress, res: FetchRes
       throw actionFailed(errorMessage(err));
     }
     // The marks of who made the post stay as they were.
-    for (const key of ['from_webhook', 'override_username', 'override_icon_url', 'webhook_display_name']) {
+    for (const key of SERVER_PROPS) {
       if (press.post.props[key] !== undefined) props[key] = press.post.props[key];
     }
     const message = typeof update.message === 'string' ? update.message.slice(0, MAX_MESSAGE) : press.post.message;

@@ -1,6 +1,7 @@
 // Posts as far as integrations need them: Mattermost's JSON shapes, what a person may post, and the
 // message attachments whose buttons call an integration (Mattermost's SlackAttachment actions).
 import { badRequest, invalidParam } from './errors.js';
+import { isObject } from './http.js';
 import { isValidId, newId } from './ids.js';
 import { isIntegrationUrl } from './integration-urls.js';
 import type { NewPost, PostRecord } from './store/store.js';
@@ -13,11 +14,7 @@ const MAX_ATTACHMENTS = 20;
 const MAX_ACTIONS = 25;
 
 /** Props only the server sets: a person's post cannot pass for an integration's. */
-const SERVER_PROPS = ['from_webhook', 'override_username', 'override_icon_url', 'webhook_display_name'];
-
-export function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
+export const SERVER_PROPS = ['from_webhook', 'override_username', 'override_icon_url', 'webhook_display_name'];
 
 const invalidPost = (field: string, why: string) => badRequest(`model.post.is_valid.${field}.app_error`, `Invalid post ${field}: ${why}.`);
 

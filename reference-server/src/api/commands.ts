@@ -6,7 +6,7 @@ import { sendJson } from '../http.js';
 import { Permission } from '../permissions.js';
 import type { Router } from '../router.js';
 import type { CommandRecord } from '../store/store.js';
-import { can, requireSession, type ApiRequest, type ApiRoute } from './context.js';
+import { can, canOnTeam, mayViewTeam, requireSession, type ApiRequest, type ApiRoute } from './context.js';
 
 const commandNotFound = () => new ApiError(404, 'store.sql_command.save.get.app_error', 'Unable to get the command.');
 
@@ -22,15 +22,8 @@ const triggerNotFound = (trigger: string) => {
 /** Go's strconv.ParseBool, which Mattermost uses for custom_only. */
 const queryFlag = (value: string | null) => value !== null && /^(1|t|true)$/i.test(value);
 
-/** Mattermost's view_team: members of the team, and system admins. */
-async function mayViewTeam(r: ApiRequest, teamId: string): Promise<boolean> {
-  return can(r, Permission.ManageSystem) || r.services.store.teams.isTeamMember(teamId, requireSession(r).user.id);
-}
-
-/** manage_slash_commands on a team: the permission, and (as for any team permission) a view of the team. */
-async function mayManage(r: ApiRequest, teamId: string): Promise<boolean> {
-  return can(r, Permission.ManageSlashCommands) && (await mayViewTeam(r, teamId));
-}
+/** manage_slash_commands on a team. */
+const mayManage = (r: ApiRequest, teamId: string) => canOnTeam(r, Permission.ManageSlashCommands, teamId);
 
 /** Those who manage commands manage their own; only those with manage_others_slash_commands anyone's. */
 const mayManageThis = (r: ApiRequest, command: CommandRecord) =>

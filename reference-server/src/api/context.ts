@@ -6,7 +6,7 @@ import { forbidden, sessionExpired } from '../errors.js';
 import type { Events } from '../events.js';
 import type { Fetcher } from '../fetch.js';
 import type { Logger } from '../log.js';
-import { hasPermission } from '../permissions.js';
+import { hasPermission, Permission } from '../permissions.js';
 import type { PluginManager } from '../plugin.js';
 import type { PluginFiles } from '../manifest.js';
 import type { Params } from '../router.js';
@@ -73,4 +73,14 @@ export function requirePermission(r: ApiRequest, permission: string): Session {
 
 export function can(r: ApiRequest, permission: string): boolean {
   return !!r.session && hasPermission(r.session.user.roles, permission, r.services.config.service);
+}
+
+/** Mattermost's view_team: members of the team, and system admins. Others see no team at all. */
+export async function mayViewTeam(r: ApiRequest, teamId: string): Promise<boolean> {
+  return can(r, Permission.ManageSystem) || r.services.store.teams.isTeamMember(teamId, requireSession(r).user.id);
+}
+
+/** A team permission (manage_slash_commands, manage_outgoing_webhooks): the permission, and a view of the team. */
+export async function canOnTeam(r: ApiRequest, permission: string, teamId: string): Promise<boolean> {
+  return can(r, permission) && (await mayViewTeam(r, teamId));
 }

@@ -1,11 +1,11 @@
 // /api/v4/posts and a channel's posts, as Mattermost's api4/post.go, as far as integrations need them;
 // and /posts/{id}/actions/{action_id}, the interactive message actions (api4/integration_action.go).
 import { ApiError, forbidden, invalidParam, invalidUrlParam } from '../errors.js';
-import { sendJson } from '../http.js';
+import { isObject, sendJson } from '../http.js';
 import { isValidId } from '../ids.js';
 import { pressAction } from '../post-actions.js';
 import { createPost } from '../posting.js';
-import { findAction, isObject, parseNewPost, postJson, postListJson } from '../posts.js';
+import { findAction, parseNewPost, postJson, postListJson } from '../posts.js';
 import type { Router } from '../router.js';
 import type { ChannelRecord } from '../store/store.js';
 import { deliverToWebhooks } from '../webhook-delivery.js';

@@ -4,7 +4,7 @@ import { sendJson } from '../http.js';
 import { Permission } from '../permissions.js';
 import type { Router } from '../router.js';
 import type { ChannelRecord, TeamRecord } from '../store/store.js';
-import { can, requireSession, type ApiRequest, type ApiRoute } from './context.js';
+import { can, mayViewTeam, requireSession, type ApiRequest, type ApiRoute } from './context.js';
 
 export function teamJson(team: TeamRecord): Record<string, unknown> {
   return {
@@ -28,20 +28,15 @@ export function channelJson(channel: ChannelRecord): Record<string, unknown> {
 const teamNotFound = () => new ApiError(404, 'app.team.get_by_name.missing.app_error', 'Unable to find the existing team.');
 const channelNotFound = () => new ApiError(404, 'app.channel.get_by_name.missing.app_error', 'Channel does not exist.');
 
-/** Non-members see no team at all, so team names cannot be probed. */
-async function visible(r: ApiRequest, teamId: string): Promise<boolean> {
-  const { user } = requireSession(r);
-  return can(r, Permission.ManageSystem) || r.services.store.teams.isTeamMember(teamId, user.id);
-}
 
 async function getTeamByName(r: ApiRequest): Promise<void> {
   const team = await r.services.store.teams.teamByName(r.params.name);
-  if (!team || !(await visible(r, team.id))) throw teamNotFound();
+  if (!team || !(await mayViewTeam(r, team.id))) throw teamNotFound();
   return sendJson(r, 200, teamJson(team));
 }
 
 async function getChannelByName(r: ApiRequest): Promise<void> {
-  if (!(await visible(r, r.params.team_id))) throw teamNotFound();
+  if (!(await mayViewTeam(r, r.params.team_id))) throw teamNotFound();
   const channel = await r.services.store.teams.channelByName(r.params.team_id, r.params.channel_name);
   if (!channel) throw channelNotFound();
   return sendJson(r, 200, channelJson(channel));
@@ -52,7 +47,7 @@ async function getChannelsOfUser(r: ApiRequest): Promise<void> {
   const { user } = requireSession(r);
   const userId = r.params.user_id === 'me' ? user.id : r.params.user_id;
   if (userId !== user.id && !can(r, Permission.ManageSystem)) throw forbidden();
-  if (!(await visible(r, r.params.team_id))) throw teamNotFound();
+  if (!(await mayViewTeam(r, r.params.team_id))) throw teamNotFound();
   const channels = await r.services.store.teams.channelsOfUser(r.params.team_id, userId);
   return sendJson(r, 200, channels.map(channelJson));
 }

@@ -6,7 +6,7 @@ import { intersects, parseWebhookFields, webhookJson, webhookTeamId } from '../o
 import { Permission } from '../permissions.js';
 import type { Router } from '../router.js';
 import type { OutgoingWebhookFields, OutgoingWebhookRecord } from '../store/store.js';
-import { can, requireSession, type ApiRequest, type ApiRoute } from './context.js';
+import { can, canOnTeam, requireSession, type ApiRequest, type ApiRoute } from './context.js';
 import { paging } from './paging.js';
 
 const hookNotFound = () => new ApiError(404, 'app.webhooks.get_outgoing.app_error', 'Unable to get the outgoing webhook.');
@@ -18,11 +18,8 @@ function requireEnabled(r: ApiRequest): void {
   }
 }
 
-/** manage_outgoing_webhooks on a team: the permission, and a view of the team (members, and system admins). */
-async function mayManage(r: ApiRequest, teamId: string): Promise<boolean> {
-  if (!can(r, Permission.ManageOutgoingWebhooks)) return false;
-  return can(r, Permission.ManageSystem) || r.services.store.teams.isTeamMember(teamId, requireSession(r).user.id);
-}
+/** manage_outgoing_webhooks on a team. */
+const mayManage = (r: ApiRequest, teamId: string) => canOnTeam(r, Permission.ManageOutgoingWebhooks, teamId);
 
 /** Those who manage hooks manage their own; only those with manage_others_outgoing_webhooks anyone's. */
 const mayManageThis = (r: ApiRequest, hook: OutgoingWebhookRecord) =>
